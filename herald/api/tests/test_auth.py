@@ -1,0 +1,81 @@
+import base64
+
+from django.contrib.auth import get_user_model
+
+from herald.conftest import create_user_token, token_client
+from herald.workspaces.models import Membership, Role
+
+URL = "/api/v2/workspace.json"
+
+
+def test_valid_token_reads_workspace_and_gets_workspace_header(admin, workspace):
+    response = admin.get(URL)
+    assert response.status_code == 200
+    assert response.json()["uuid"] == str(workspace.uuid)
+    assert response["X-Temba-Workspace"] == str(workspace.uuid)
+
+
+def test_org_alias_answers_like_workspace(admin, workspace):
+    assert admin.get("/api/v2/org.json").json() == admin.get(URL).json()
+
+
+def test_no_credentials_is_403_not_401(anon):
+    response = anon.get(URL)
+    assert response.status_code == 403
+    assert response.json() == {"detail": "Authentication credentials were not provided."}
+
+
+def test_invalid_token_is_403_with_reference_message(workspace):
+    response = token_client("0" * 40).get(URL)
+    assert response.status_code == 403
+    assert response.json() == {"detail": "Invalid token"}
+
+
+def test_bearer_scheme_is_treated_as_anonymous(workspace):
+    _, key = create_user_token(workspace)
+    client = token_client(key)
+    client.credentials(HTTP_AUTHORIZATION=f"Bearer {key}")
+    assert client.get(URL).status_code == 403
+
+
+def test_malformed_token_header_messages(anon):
+    anon.credentials(HTTP_AUTHORIZATION="Token")
+    assert anon.get(URL).json() == {"detail": "Invalid token header. No credentials provided."}
+    anon.credentials(HTTP_AUTHORIZATION="Token a b")
+    assert anon.get(URL).json() == {"detail": "Invalid token header. Token string should not contain spaces."}
+
+
+def test_basic_auth_with_email_and_token(workspace, anon):
+    user, key = create_user_token(workspace, email="bob@example.com")
+    anon.credentials(HTTP_AUTHORIZATION="Basic " + base64.b64encode(f"bob@example.com:{key}".encode()).decode())
+    response = anon.get(URL)
+    assert response.status_code == 200
+    assert response["X-Temba-Workspace"] == str(workspace.uuid)
+
+    anon.credentials(HTTP_AUTHORIZATION="Basic " + base64.b64encode(f"eve@example.com:{key}".encode()).decode())
+    response = anon.get(URL)
+    assert response.status_code == 403
+    assert response.json() == {"detail": "Invalid token or email"}
+
+
+def test_inactive_user_token_is_invalid(workspace):
+    user, key = create_user_token(workspace)
+    get_user_model().objects.filter(pk=user.pk).update(is_active=False)
+    response = token_client(key).get(URL)
+    assert response.status_code == 403
+    assert response.json() == {"detail": "Invalid token"}
+
+
+def test_user_removed_from_workspace_loses_access(workspace):
+    user, key = create_user_token(workspace)
+    Membership.objects.filter(user=user).delete()
+    response = token_client(key).get(URL)
+    assert response.status_code == 403
+    assert response.json() == {"detail": "You do not have permission to perform this action."}
+
+
+def test_only_the_key_hash_is_stored(workspace):
+    user, key = create_user_token(workspace)
+    token = user.api_tokens.get()
+    assert key not in token.key_hash and len(key) == 40
+    assert Membership.objects.get(user=user).role == Role.ADMINISTRATOR

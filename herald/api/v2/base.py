@@ -1,0 +1,149 @@
+"""What every v2 endpoint shares: auth headers, listing, writing, deleting, workspace scoping."""
+
+from django.db import transaction
+from rest_framework import exceptions, status
+from rest_framework.generics import GenericAPIView
+from rest_framework.response import Response
+
+from .pagination import CreatedOnCursorPagination
+from .params import InvalidParam, parse_uuid
+
+BLOCKER_FLAGGED = (
+    "Sorry, your workspace is currently flagged. To re-enable starting flows and sending messages, please contact "
+    "support."
+)
+BLOCKER_SUSPENDED = (
+    "Sorry, your workspace is currently suspended. To re-enable starting flows and sending messages, please contact "
+    "support."
+)
+
+
+class BaseEndpoint(GenericAPIView):
+    """An endpoint served at `/api/v2/<name>.json`; its docstring is its documentation page at `/api/v2/<name>`.
+
+    Subclasses set `roles` (method → roles allowed), `throttle_scope` and `serializer_class` (read shape).
+    """
+
+    roles: dict = {}
+    throttle_scope = "v2"
+    # Name shown in the index and docs, e.g. "broadcasts".
+    endpoint_name = ""
+    # One-line summary for the index and docs pages.
+    title = ""
+
+    def get_authenticate_header(self, request):
+        # No challenge means DRF answers failed auth with 403, never 401, as RapidPro does.
+        return None
+
+    @property
+    def workspace(self):
+        return self.request.auth.workspace
+
+    def get_serializer_context(self):
+        context = super().get_serializer_context()
+        if getattr(self.request, "auth", None) is not None:
+            context["workspace"] = self.request.auth.workspace
+            context["user"] = self.request.user
+        return context
+
+    def finalize_response(self, request, response, *args, **kwargs):
+        response = super().finalize_response(request, response, *args, **kwargs)
+        token = getattr(request, "_auth", None)
+        if token is not None:
+            response["X-Temba-Workspace"] = str(token.workspace.uuid)
+        response["Content-Language"] = "en"
+        return response
+
+
+class ListAPIMixin:
+    """GET: the filtered queryset, a cursor page at a time."""
+
+    pagination_class = CreatedOnCursorPagination
+
+    def get(self, request, *args, **kwargs):
+        queryset = self.filter_queryset(self.get_queryset())
+        page = self.paginate_queryset(queryset)
+        data = self.get_serializer(page, many=True).data
+        return self.get_paginated_response(data)
+
+
+class LookupMixin:
+    """Finds the object a POST (update) or DELETE names in its query string, e.g. `?uuid=`."""
+
+    # Query parameter → model field, e.g. {"uuid": "uuid"}.
+    lookup_params: dict = {"uuid": "uuid"}
+
+    def lookup_values(self) -> dict:
+        given = {p: self.request.query_params.get(p) for p in self.lookup_params if self.request.query_params.get(p)}
+        if len(given) > 1:
+            raise InvalidParam(
+                f"URL can only contain one of the following parameters: {', '.join(sorted(self.lookup_params))}"
+            )
+        return given
+
+    def lookup_object(self, param: str, value: str):
+        """Default lookup by UUID within this workspace's queryset; endpoints with other params override."""
+        uuid = parse_uuid(value, param)
+        obj = self.get_queryset().filter(**{self.lookup_params[param]: uuid}).first()
+        if obj is None:
+            raise exceptions.NotFound()
+        return obj
+
+    def get_lookup_object(self):
+        given = self.lookup_values()
+        if not given:
+            return None
+        (param, value), *_ = given.items()
+        return self.lookup_object(param, value)
+
+
+class WriteAPIMixin(LookupMixin):
+    """POST: create, or update the object named by a lookup param; 201 / 200 with the read representation."""
+
+    write_serializer_class = None
+
+    def post(self, request, *args, **kwargs):
+        instance = self.get_lookup_object()
+        if not isinstance(request.data, dict):
+            return Response(
+                {"non_field_errors": ["Request body should be a single JSON object"]},
+                status=status.HTTP_400_BAD_REQUEST,
+            )
+        blocker = self.workspace_blocker()
+        if blocker:
+            return Response({"non_field_errors": [blocker]}, status=status.HTTP_400_BAD_REQUEST)
+
+        serializer = self.write_serializer_class(
+            instance=instance, data=request.data, context=self.get_serializer_context()
+        )
+        if not serializer.is_valid():
+            return Response(serializer.errors, status=status.HTTP_400_BAD_REQUEST)
+        with transaction.atomic():
+            saved = serializer.save()
+        self.after_write(saved, created=instance is None)
+        body = self.get_serializer(saved).data
+        return Response(body, status=status.HTTP_200_OK if instance else status.HTTP_201_CREATED)
+
+    def workspace_blocker(self) -> str | None:
+        if self.workspace.is_flagged:
+            return BLOCKER_FLAGGED
+        if self.workspace.is_suspended:
+            return BLOCKER_SUSPENDED
+        return None
+
+    def after_write(self, obj, created: bool) -> None:
+        """Hook run after the write committed (e.g. to enqueue work)."""
+
+
+class DeleteAPIMixin(LookupMixin):
+    """DELETE `?uuid=`: 204, or 404 when this workspace has no such object."""
+
+    def delete(self, request, *args, **kwargs):
+        if not self.lookup_values():
+            names = ", ".join(sorted(self.lookup_params))
+            raise InvalidParam(f"URL must contain one of the following parameters: {names}")
+        self.perform_delete(self.get_lookup_object())
+        return Response(status=status.HTTP_204_NO_CONTENT)
+
+    def perform_delete(self, obj) -> None:
+        obj.delete()

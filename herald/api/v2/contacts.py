@@ -1,0 +1,8 @@
+from .base import BaseEndpoint
+
+
+class ContactsEndpoint(BaseEndpoint):
+    """Not built yet."""
+
+    endpoint_name = "contacts"
+    title = "Contacts"

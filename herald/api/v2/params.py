@@ -1,0 +1,73 @@
+"""Query-string parameters: parsing with the reference's 400 messages (`{"detail": ...}`)."""
+
+import uuid
+from datetime import UTC, datetime
+
+from django.utils.dateparse import parse_date, parse_datetime
+from rest_framework import status
+from rest_framework.exceptions import APIException
+
+MAX_UUID_VALUES = 100
+
+
+class InvalidParam(APIException):
+    status_code = status.HTTP_400_BAD_REQUEST
+    default_code = "invalid"
+
+
+def uuid_param(request, name: str = "uuid") -> uuid.UUID | None:
+    values = request.query_params.getlist(name)
+    if len(values) > MAX_UUID_VALUES:
+        raise InvalidParam(f"Param '{name}' can have a maximum of {MAX_UUID_VALUES} values.")
+    if not values or values[0] == "":
+        return None
+    return parse_uuid(values[0], name)
+
+
+def parse_uuid(value: str, name: str) -> uuid.UUID:
+    try:
+        return uuid.UUID(value)
+    except (ValueError, AttributeError, TypeError):
+        raise InvalidParam(f"Param '{name}': {value} is not a valid UUID.") from None
+
+
+def int_param(request, name: str = "id") -> int | None:
+    value = request.query_params.get(name)
+    if not value:
+        return None
+    try:
+        number = int(value)
+    except ValueError:
+        raise InvalidParam(f"Value for {name} must be an integer") from None
+    if not -(2**63) <= number < 2**63:
+        raise InvalidParam(f"Value for {name} must be an integer")
+    return number or None
+
+
+def datetime_param(request, name: str) -> datetime | None:
+    value = request.query_params.get(name)
+    if not value:
+        return None
+    parsed = None
+    try:
+        parsed = parse_datetime(value)
+        if parsed is None:
+            day = parse_date(value)
+            parsed = datetime(day.year, day.month, day.day) if day else None
+    except ValueError:
+        parsed = None
+    if parsed is None:
+        raise InvalidParam(f"Param '{name}': {value} is not a valid ISO-8601 datetime, e.g. 2024-01-31T18:00:00.000Z.")
+    if parsed.tzinfo is None:
+        parsed = parsed.replace(tzinfo=UTC)
+    return parsed
+
+
+def exclusive_params(request, names: list[str]) -> None:
+    given = [n for n in names if request.query_params.get(n)]
+    if len(given) > 1:
+        raise InvalidParam(f"You may only specify one of the {', '.join(names)} parameters")
+
+
+def bool_param(request, name: str) -> bool:
+    return str(request.query_params.get(name, "")).lower() in ("true", "1", "yes")

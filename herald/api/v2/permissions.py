@@ -1,0 +1,27 @@
+from rest_framework import exceptions, permissions
+
+from herald.workspaces.models import APIToken, Role
+
+ADMIN_EDITOR = frozenset({Role.ADMINISTRATOR, Role.EDITOR})
+ALL_ROLES = frozenset(Role)
+
+
+class RolePermission(permissions.BasePermission):
+    """The role matrix: each endpoint declares `roles = {"GET": {...}, "POST": {...}}`.
+
+    A method the endpoint doesn't serve is a 405 even for anonymous callers, as in RapidPro.
+    """
+
+    def has_permission(self, request, view):
+        allowed = getattr(view, "roles", {})
+        method = request.method
+        if method == "HEAD":
+            method = "GET"
+        if method == "OPTIONS":
+            return True
+        if method not in allowed:
+            raise exceptions.MethodNotAllowed(request.method)
+        token = request.auth
+        if not isinstance(token, APIToken):
+            return False
+        return token.role in allowed[method]

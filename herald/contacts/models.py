@@ -1,0 +1,93 @@
+import uuid
+
+from django.db import models
+from django.db.models.functions import Lower
+from django.utils import timezone
+
+from herald.workspaces.models import Workspace
+
+
+class ContactStatus(models.TextChoices):
+    ACTIVE = "A", "active"
+    BLOCKED = "B", "blocked"
+    STOPPED = "S", "stopped"
+    ARCHIVED = "V", "archived"
+
+
+class Contact(models.Model):
+    uuid = models.UUIDField(default=uuid.uuid4, unique=True)
+    workspace = models.ForeignKey(Workspace, on_delete=models.CASCADE, related_name="contacts")
+    name = models.CharField(max_length=64, null=True, blank=True)
+    language = models.CharField(max_length=3, null=True, blank=True)
+    status = models.CharField(max_length=1, choices=ContactStatus.choices, default=ContactStatus.ACTIVE)
+    fields = models.JSONField(default=dict)
+    # False once deleted: the row stays so broadcasts that addressed it keep their history.
+    is_active = models.BooleanField(default=True)
+    created_on = models.DateTimeField(default=timezone.now)
+    modified_on = models.DateTimeField(default=timezone.now)
+    last_seen_on = models.DateTimeField(null=True, blank=True)
+
+    class Meta:
+        indexes = [models.Index(fields=["workspace", "-modified_on", "-id"], name="contacts_api_order")]
+
+    def __str__(self):
+        return self.name or str(self.uuid)
+
+
+class ContactURN(models.Model):
+    """One address of a contact. `identity` (scheme:path, normalised) is unique per workspace."""
+
+    workspace = models.ForeignKey(Workspace, on_delete=models.CASCADE, related_name="urns")
+    contact = models.ForeignKey(Contact, on_delete=models.SET_NULL, null=True, related_name="urns")
+    scheme = models.CharField(max_length=128)
+    path = models.CharField(max_length=255)
+    identity = models.CharField(max_length=255)
+    display = models.CharField(max_length=255, null=True, blank=True)
+    # Higher first: the route for sending is the highest-priority URN that a channel can serve.
+    priority = models.IntegerField(default=1000)
+    # The channel this URN was last reached through (affinity), if any.
+    channel = models.ForeignKey("channels.Channel", on_delete=models.SET_NULL, null=True, blank=True)
+
+    class Meta:
+        constraints = [models.UniqueConstraint(fields=["workspace", "identity"], name="urn_identity_unique")]
+        ordering = ["-priority", "id"]
+
+    def __str__(self):
+        return self.identity
+
+
+class ContactGroup(models.Model):
+    uuid = models.UUIDField(default=uuid.uuid4, unique=True)
+    workspace = models.ForeignKey(Workspace, on_delete=models.CASCADE, related_name="groups")
+    name = models.CharField(max_length=64)
+    contacts = models.ManyToManyField(Contact, related_name="groups", blank=True)
+    is_active = models.BooleanField(default=True)
+    created_on = models.DateTimeField(default=timezone.now)
+
+    MAX_PER_WORKSPACE = 250
+
+    class Meta:
+        constraints = [
+            models.UniqueConstraint(
+                Lower("name"), "workspace", condition=models.Q(is_active=True), name="group_name_unique"
+            )
+        ]
+        indexes = [models.Index(fields=["workspace", "-created_on", "-id"], name="groups_api_order")]
+
+    def __str__(self):
+        return self.name
+
+
+class ContactField(models.Model):
+    """A custom field key that contacts may carry a value for (`fields` on the API, `@fields.KEY` in templates)."""
+
+    workspace = models.ForeignKey(Workspace, on_delete=models.CASCADE, related_name="contact_fields")
+    key = models.CharField(max_length=36)
+    name = models.CharField(max_length=36)
+    created_on = models.DateTimeField(default=timezone.now)
+
+    class Meta:
+        constraints = [models.UniqueConstraint(fields=["workspace", "key"], name="field_key_unique")]
+
+    def __str__(self):
+        return self.key

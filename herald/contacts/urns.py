@@ -1,0 +1,175 @@
+"""URNs: `scheme:path[?query][#display]` addresses of contacts, parsed, normalised and validated.
+
+Normalisation makes one identity per address (`tel:0788 123 123` in Rwanda and `tel:+250788123123` are the same
+contact); validation rejects what no channel could ever send to.
+"""
+
+import re
+import uuid
+from dataclasses import dataclass
+from decimal import Decimal
+from urllib.parse import unquote
+
+import phonenumbers
+from django.core.exceptions import ValidationError
+from django.core.validators import validate_email
+
+SCHEMES = frozenset(
+    {
+        "tel", "mailto", "bsuid", "ext", "facebook", "fcm", "freshchat", "instagram", "jiochat", "line",
+        "rocketchat", "slack", "telegram", "twitterid", "twitter", "viber", "vk", "webchat", "wechat", "whatsapp",
+    }
+)  # fmt: skip
+
+MAX_LENGTH = 255
+
+_TWITTER_HANDLE = re.compile(r"^[a-zA-Z0-9_]{1,15}$")
+_COUNTRY_SCOPED_ID = re.compile(r"^[A-Z]{2}\.[a-zA-Z0-9]{1,128}$")
+_VIBER = re.compile(r"^[a-zA-Z0-9_=+/]{1,24}$")
+_EXCEL_NUMBER = re.compile(r"^(\d+(?:\.\d+)?)e\+?(\d+)$")
+
+
+class InvalidURN(ValueError):
+    pass
+
+
+@dataclass(frozen=True)
+class URN:
+    scheme: str
+    path: str
+    query: str = ""
+    display: str = ""
+
+    @property
+    def identity(self) -> str:
+        return f"{self.scheme}:{self.path}"
+
+    def __str__(self) -> str:
+        text = self.identity
+        if self.query:
+            text += f"?{self.query}"
+        if self.display:
+            text += f"#{self.display}"
+        return text
+
+
+def parse(text: str) -> URN:
+    """Split a URN into its parts without normalising or validating it."""
+    if not isinstance(text, str) or ":" not in text:
+        raise InvalidURN(text)
+    scheme, rest = text.split(":", 1)
+    display = ""
+    if "#" in rest:
+        rest, display = rest.split("#", 1)
+    query = ""
+    if "?" in rest:
+        rest, query = rest.split("?", 1)
+    path = _unescape(rest)
+    if not scheme or not path:
+        raise InvalidURN(text)
+    return URN(scheme, path, _unescape(query), _unescape(display))
+
+
+def _unescape(value: str) -> str:
+    return unquote(value) if "%" in value else value
+
+
+def normalize(urn: URN, country: str = "") -> URN:
+    path = urn.path.strip()
+    display = urn.display
+    if urn.scheme == "tel":
+        path = _normalize_tel(path, country)
+    elif urn.scheme == "twitter":
+        path = path.lower().removeprefix("@")
+    elif urn.scheme == "twitterid":
+        display = display.lower().removeprefix("@")
+    elif urn.scheme == "mailto":
+        path = path.lower()
+    elif urn.scheme in ("whatsapp", "bsuid") and re.match(r"^[a-zA-Z]{2}\.", path):
+        path = path[:2].upper() + path[2:]
+    return URN(urn.scheme, path, urn.query, display)
+
+
+def _normalize_tel(path: str, country: str) -> str:
+    raw = path.lower()
+    had_plus = raw.startswith("+")
+    excel = _EXCEL_NUMBER.match(raw.lstrip("+"))
+    if excel:  # a number mangled by a spreadsheet, e.g. 2.50788123123e+11
+        raw = str(int(Decimal(excel.group(1)).scaleb(int(excel.group(2)))))
+    digits = re.sub(r"[^0-9a-z]", "", raw)
+    if had_plus or (len(digits) >= 11 and not digits.startswith("0")):
+        digits = "+" + digits
+    try:
+        number = phonenumbers.parse(digits, country.upper() or None)
+    except phonenumbers.NumberParseException:
+        return digits.lstrip("+")
+    if phonenumbers.is_possible_number(number):
+        return phonenumbers.format_number(number, phonenumbers.PhoneNumberFormat.E164)
+    return digits.lstrip("+")
+
+
+def is_valid(urn: URN) -> bool:
+    """Validate an already normalised URN."""
+    scheme, path = urn.scheme, urn.path
+    if scheme not in SCHEMES or not path:
+        return False
+    if scheme == "tel":
+        if not path.startswith("+"):
+            return False
+        try:
+            return phonenumbers.is_possible_number(phonenumbers.parse(path, None))
+        except phonenumbers.NumberParseException:
+            return False
+    if scheme == "twitter":
+        return bool(_TWITTER_HANDLE.match(path))
+    if scheme == "twitterid":
+        return path.isdigit() and (not urn.display or bool(_TWITTER_HANDLE.match(urn.display)))
+    if scheme == "mailto":
+        try:
+            validate_email(path)
+        except ValidationError:
+            return False
+        return True
+    if scheme == "facebook":
+        return path.isdigit() or path.startswith("ref:")
+    if scheme in ("telegram", "instagram"):
+        return path.isdigit()
+    if scheme == "whatsapp":
+        return path.isdigit() or bool(_COUNTRY_SCOPED_ID.match(path))
+    if scheme == "bsuid":
+        return bool(_COUNTRY_SCOPED_ID.match(path))
+    if scheme == "viber":
+        return bool(_VIBER.match(path))
+    if scheme == "freshchat":
+        parts = path.split("/")
+        return len(parts) == 2 and all(_is_uuid(p) for p in parts)
+    return True
+
+
+def _is_uuid(value: str) -> bool:
+    try:
+        uuid.UUID(value)
+    except ValueError:
+        return False
+    return True
+
+
+def parse_and_normalize(text: str, country: str = "") -> URN:
+    """Parse, normalise and validate; raises InvalidURN for anything that can't be a real address."""
+    try:
+        urn = normalize(parse(text), country)
+    except InvalidURN:
+        raise
+    except (ValueError, OverflowError) as exc:
+        raise InvalidURN(text) from exc
+    if not is_valid(urn):
+        raise InvalidURN(text)
+    return urn
+
+
+def country_of_tel(path: str) -> str:
+    """The ISO country of an E.164 number, or "" if it can't be told."""
+    try:
+        return phonenumbers.region_code_for_number(phonenumbers.parse(path, None)) or ""
+    except phonenumbers.NumberParseException:
+        return ""

@@ -1,0 +1,32 @@
+"""ISO-639-3 language codes, validated the way RapidPro does.
+
+Broadcast translation keys must be ISO-639-3 codes that also have a two-letter ISO-639-1 form (plus `mul` and
+`und`); a contact's language may be any ISO-639-3 code.
+"""
+
+from functools import cache
+
+import pycountry
+
+NON_ISO6391_LANGUAGES = frozenset({"mul", "und"})
+
+
+@cache
+def _translation_codes() -> frozenset[str]:
+    codes = {lang.alpha_3 for lang in pycountry.languages if hasattr(lang, "alpha_2")}
+    return frozenset(codes | NON_ISO6391_LANGUAGES)
+
+
+@cache
+def _all_codes() -> frozenset[str]:
+    return frozenset(lang.alpha_3 for lang in pycountry.languages)
+
+
+def is_translation_language(code) -> bool:
+    """True for codes allowed as broadcast translation keys and base languages."""
+    return isinstance(code, str) and code in _translation_codes()
+
+
+def is_contact_language(code) -> bool:
+    """True for any ISO-639-3 code (what a contact's `language` accepts)."""
+    return isinstance(code, str) and code in _all_codes()

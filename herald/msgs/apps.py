@@ -1,0 +1,6 @@
+from django.apps import AppConfig
+
+
+class MsgsConfig(AppConfig):
+    name = "herald.msgs"
+    label = "msgs"

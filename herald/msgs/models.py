@@ -1,0 +1,120 @@
+import uuid
+
+from django.conf import settings
+from django.db import models
+from django.utils import timezone
+
+from herald.channels.models import Channel
+from herald.contacts.models import Contact, ContactGroup, ContactURN
+from herald.workspaces.models import Workspace
+
+
+class BroadcastStatus(models.TextChoices):
+    PENDING = "P", "pending"
+    QUEUED = "Q", "queued"
+    STARTED = "S", "started"
+    COMPLETED = "C", "completed"
+    FAILED = "F", "failed"
+    INTERRUPTED = "I", "interrupted"
+
+
+class Broadcast(models.Model):
+    """One message, in several languages, addressed to URNs, contacts and groups.
+
+    `translations` is {lang: {"text": str, "attachments": ["ct:url", ...], "quick_replies": [{...}]}}, each part
+    optional per language; `base_language` is one of its keys.
+    """
+
+    MAX_TEXT_LEN = 4096
+    MAX_ATTACHMENTS = 10
+    MAX_QUICK_REPLIES = 10
+
+    uuid = models.UUIDField(default=uuid.uuid4, unique=True)
+    workspace = models.ForeignKey(Workspace, on_delete=models.CASCADE, related_name="broadcasts")
+    status = models.CharField(max_length=1, choices=BroadcastStatus.choices, default=BroadcastStatus.PENDING)
+    translations = models.JSONField(default=dict)
+    base_language = models.CharField(max_length=3)
+    urns = models.JSONField(default=list)
+    contacts = models.ManyToManyField(Contact, related_name="addressed_by", blank=True)
+    groups = models.ManyToManyField(ContactGroup, related_name="addressed_by", blank=True)
+    # Number of resolved recipients; null until they are counted.
+    contact_count = models.IntegerField(null=True, blank=True)
+    # Number of messages created so far (API progress.started); kept by the fan-out, never counted per request.
+    msg_count = models.IntegerField(default=0)
+    created_by = models.ForeignKey(settings.AUTH_USER_MODEL, on_delete=models.SET_NULL, null=True, blank=True)
+    created_on = models.DateTimeField(default=timezone.now)
+    modified_on = models.DateTimeField(default=timezone.now)
+    is_active = models.BooleanField(default=True)
+
+    class Meta:
+        indexes = [models.Index(fields=["workspace", "-created_on", "-id"], name="broadcasts_api_order")]
+
+    def __str__(self):
+        return str(self.uuid)
+
+
+class MsgStatus(models.TextChoices):
+    PENDING = "P", "pending"
+    HANDLED = "H", "handled"
+    INITIALIZING = "I", "initializing"
+    QUEUED = "Q", "queued"
+    WIRED = "W", "wired"
+    SENT = "S", "sent"
+    DELIVERED = "D", "delivered"
+    READ = "R", "read"
+    ERRORED = "E", "errored"
+    FAILED = "F", "failed"
+
+
+class FailedReason(models.TextChoices):
+    CONTACT = "C", "contact is no longer active"
+    NO_DESTINATION = "D", "no channel can send to any of the contact's URNs"
+    SUSPENDED = "S", "workspace is suspended"
+    RETRIES = "E", "retry limit reached"
+    PERMANENT = "P", "the channel refused the message"
+    CHANNEL_REMOVED = "R", "channel removed"
+
+
+class Msg(models.Model):
+    uuid = models.UUIDField(default=uuid.uuid4, unique=True)
+    workspace = models.ForeignKey(Workspace, on_delete=models.CASCADE, related_name="msgs")
+    contact = models.ForeignKey(Contact, on_delete=models.CASCADE, related_name="msgs")
+    contact_urn = models.ForeignKey(ContactURN, on_delete=models.SET_NULL, null=True, blank=True)
+    channel = models.ForeignKey(Channel, on_delete=models.SET_NULL, null=True, blank=True)
+    broadcast = models.ForeignKey(Broadcast, on_delete=models.CASCADE, null=True, blank=True, related_name="msgs")
+    text = models.TextField(blank=True, default="")
+    attachments = models.JSONField(default=list)
+    quick_replies = models.JSONField(default=list)
+    locale = models.CharField(max_length=8, null=True, blank=True)
+    direction = models.CharField(max_length=1, choices=[("I", "in"), ("O", "out")], default="O")
+    msg_type = models.CharField(max_length=1, choices=[("T", "text")], default="T")
+    status = models.CharField(max_length=1, choices=MsgStatus.choices, default=MsgStatus.QUEUED)
+    visibility = models.CharField(
+        max_length=1, choices=[("V", "visible"), ("A", "archived"), ("D", "deleted")], default="V"
+    )
+    # SMS segments for tel URNs, else 1.
+    msg_count = models.IntegerField(default=1)
+    failed_reason = models.CharField(max_length=1, choices=FailedReason.choices, null=True, blank=True)
+    # Human-readable detail of the last error (gateway answer, exception), for the sender.
+    error_detail = models.TextField(blank=True, default="")
+    error_count = models.IntegerField(default=0)
+    next_attempt = models.DateTimeField(null=True, blank=True)
+    external_id = models.CharField(max_length=255, null=True, blank=True)
+    created_on = models.DateTimeField(default=timezone.now)
+    modified_on = models.DateTimeField(default=timezone.now)
+    sent_on = models.DateTimeField(null=True, blank=True)
+
+    class Meta:
+        constraints = [
+            # The fan-out may run a batch twice after a crash; this key makes the second run create nothing.
+            models.UniqueConstraint(
+                fields=["broadcast", "contact"], condition=models.Q(broadcast__isnull=False), name="msg_once_per_bcast"
+            )
+        ]
+        indexes = [
+            models.Index(fields=["workspace", "-created_on", "-id"], name="msgs_api_order"),
+            models.Index(fields=["broadcast", "-created_on", "-id"], name="msgs_broadcast_order"),
+        ]
+
+    def __str__(self):
+        return str(self.uuid)

@@ -1,0 +1,148 @@
+"""Herald settings: everything comes from the environment, with defaults that run on one box.
+
+See the configuration table in README.md for every variable.
+"""
+
+import os
+import secrets
+from pathlib import Path
+
+import dj_database_url
+
+
+def env_bool(name: str, default: bool = False) -> bool:
+    value = os.environ.get(name)
+    if value is None:
+        return default
+    return value.strip().lower() in ("1", "true", "yes", "on")
+
+
+DATA_DIR = Path(os.environ.get("HERALD_DATA_DIR", "./var")).resolve()
+DATA_DIR.mkdir(parents=True, exist_ok=True)
+
+
+def _secret_key() -> str:
+    """A key from the environment, else one generated once and kept in the data dir."""
+    if os.environ.get("HERALD_SECRET_KEY"):
+        return os.environ["HERALD_SECRET_KEY"]
+    path = DATA_DIR / "secret_key"
+    if not path.exists():
+        path.write_text(secrets.token_urlsafe(50))
+        path.chmod(0o600)
+    return path.read_text().strip()
+
+
+SECRET_KEY = _secret_key()
+DEBUG = env_bool("HERALD_DEBUG")
+ALLOWED_HOSTS = [h.strip() for h in os.environ.get("HERALD_ALLOWED_HOSTS", "*").split(",") if h.strip()]
+
+# Absolute base URL used for links that outlive a request (media URLs); empty means "from the request".
+BASE_URL = os.environ.get("HERALD_BASE_URL", "").rstrip("/")
+REQUIRE_HTTPS = env_bool("HERALD_REQUIRE_HTTPS")
+if REQUIRE_HTTPS:
+    SECURE_PROXY_SSL_HEADER = ("HTTP_X_FORWARDED_PROTO", "https")
+
+INSTALLED_APPS = [
+    "django.contrib.auth",
+    "django.contrib.contenttypes",
+    "rest_framework",
+    "drf_spectacular",
+    "herald.workspaces",
+    "herald.contacts",
+    "herald.media",
+    "herald.channels",
+    "herald.msgs",
+    "herald.api",
+]
+
+MIDDLEWARE = [
+    "django.middleware.security.SecurityMiddleware",
+    "django.middleware.common.CommonMiddleware",
+]
+
+ROOT_URLCONF = "herald.urls"
+WSGI_APPLICATION = "herald.wsgi.application"
+
+TEMPLATES = [
+    {
+        "BACKEND": "django.template.backends.django.DjangoTemplates",
+        "DIRS": [],
+        "APP_DIRS": True,
+        "OPTIONS": {"context_processors": ["django.template.context_processors.request"]},
+    }
+]
+
+DATABASE_URL = os.environ.get("HERALD_DATABASE_URL") or f"sqlite:///{DATA_DIR / 'herald.sqlite3'}"
+DATABASES = {"default": dj_database_url.parse(DATABASE_URL, conn_max_age=60)}
+if DATABASES["default"]["ENGINE"] == "django.db.backends.sqlite3":
+    DATABASES["default"]["CONN_MAX_AGE"] = 0
+    # WAL lets readers run beside the one writer; IMMEDIATE takes the write lock at BEGIN so two writers queue
+    # on the busy timeout instead of failing with "database is locked" half-way through a transaction.
+    DATABASES["default"]["OPTIONS"] = {
+        "transaction_mode": "IMMEDIATE",
+        "timeout": 30,
+        "init_command": "PRAGMA journal_mode=WAL; PRAGMA synchronous=NORMAL;",
+    }
+
+DEFAULT_AUTO_FIELD = "django.db.models.BigAutoField"
+USE_TZ = True
+TIME_ZONE = "UTC"
+LANGUAGE_CODE = "en-us"
+USE_I18N = False
+
+MEDIA_ROOT = DATA_DIR / "media"
+MEDIA_MAX_UPLOAD_BYTES = int(os.environ.get("HERALD_MEDIA_MAX_BYTES", 25 * 1024 * 1024))
+# Uploads are streamed to disk above this size rather than held in memory.
+FILE_UPLOAD_MAX_MEMORY_SIZE = 2_621_440
+DATA_UPLOAD_MAX_MEMORY_SIZE = int(os.environ.get("HERALD_MAX_BODY_BYTES", 2 * 1024 * 1024))
+
+REDIS_URL = os.environ.get("HERALD_REDIS_URL") or (
+    os.environ.get("HERALD_BROKER_URL", "") if os.environ.get("HERALD_BROKER_URL", "").startswith("redis") else ""
+)
+if REDIS_URL:
+    CACHES = {"default": {"BACKEND": "django.core.cache.backends.redis.RedisCache", "LOCATION": REDIS_URL}}
+else:
+    # The embedded server is one process, so an in-process cache is shared by every request it serves.
+    CACHES = {"default": {"BACKEND": "django.core.cache.backends.locmem.LocMemCache", "LOCATION": "herald"}}
+
+API_DEFAULT_RATE = os.environ.get("HERALD_API_RATE", "3600/hour")
+
+REST_FRAMEWORK = {
+    "DEFAULT_AUTHENTICATION_CLASSES": [
+        "herald.api.v2.auth.APITokenAuthentication",
+        "herald.api.v2.auth.APIBasicAuthentication",
+    ],
+    "DEFAULT_PERMISSION_CLASSES": ["herald.api.v2.permissions.RolePermission"],
+    "DEFAULT_THROTTLE_CLASSES": ["herald.api.v2.throttles.WorkspaceRateThrottle"],
+    "DEFAULT_THROTTLE_RATES": {
+        "v2": API_DEFAULT_RATE,
+        "v2.contacts": API_DEFAULT_RATE,
+        "v2.messages": API_DEFAULT_RATE,
+    },
+    "DEFAULT_RENDERER_CLASSES": ["rest_framework.renderers.JSONRenderer"],
+    "DEFAULT_PARSER_CLASSES": [
+        "rest_framework.parsers.JSONParser",
+        "rest_framework.parsers.FormParser",
+        "rest_framework.parsers.MultiPartParser",
+    ],
+    "DEFAULT_SCHEMA_CLASS": "drf_spectacular.openapi.AutoSchema",
+    "PAGE_SIZE": 250,
+    "UNAUTHENTICATED_USER": "django.contrib.auth.models.AnonymousUser",
+}
+
+SPECTACULAR_SETTINGS = {
+    "TITLE": "Herald API v2",
+    "DESCRIPTION": "Broadcast messaging API, wire-compatible with RapidPro / TextIt API v2.",
+    "VERSION": "2",
+    "SERVE_INCLUDE_SCHEMA": False,
+    "COMPONENT_SPLIT_REQUEST": True,
+}
+
+LOGGING = {
+    "version": 1,
+    "disable_existing_loggers": False,
+    "formatters": {"plain": {"format": "%(asctime)s %(levelname)s %(name)s: %(message)s"}},
+    "handlers": {"console": {"class": "logging.StreamHandler", "formatter": "plain"}},
+    "root": {"handlers": ["console"], "level": os.environ.get("HERALD_LOG_LEVEL", "INFO")},
+    "loggers": {"django.db.backends": {"level": "WARNING"}},
+}

@@ -1,0 +1,96 @@
+import hashlib
+import hmac
+import secrets
+import uuid
+
+from django.conf import settings
+from django.db import models
+from django.utils import timezone
+
+
+class Workspace(models.Model):
+    """An organisation: owns contacts, groups, media, channels and broadcasts (RapidPro's "org")."""
+
+    uuid = models.UUIDField(default=uuid.uuid4, unique=True)
+    name = models.CharField(max_length=128)
+    # ISO-639-3 codes; the first is the primary language, where a bare `text` string is filed.
+    languages = models.JSONField(default=list)
+    country = models.CharField(max_length=2, blank=True, default="")
+    is_anonymous = models.BooleanField(default=False)
+    is_flagged = models.BooleanField(default=False)
+    is_suspended = models.BooleanField(default=False)
+    # Per-scope API rate overrides merged over the defaults, e.g. {"v2": "15000/hour"}.
+    api_rates = models.JSONField(default=dict)
+    # Values for @globals.KEY in message templates.
+    globals = models.JSONField(default=dict)
+    created_on = models.DateTimeField(default=timezone.now)
+
+    def __str__(self):
+        return self.name
+
+    @property
+    def primary_language(self) -> str:
+        return self.languages[0] if self.languages else "eng"
+
+
+class Role(models.TextChoices):
+    ADMINISTRATOR = "A", "admin"
+    EDITOR = "E", "editor"
+    AGENT = "T", "agent"
+
+    @classmethod
+    def from_name(cls, name: str) -> "Role":
+        for role in cls:
+            if role.label == name:
+                return role
+        raise ValueError(f"unknown role {name!r}; choose one of: {', '.join(r.label for r in cls)}")
+
+
+class Membership(models.Model):
+    workspace = models.ForeignKey(Workspace, on_delete=models.CASCADE, related_name="memberships")
+    user = models.ForeignKey(settings.AUTH_USER_MODEL, on_delete=models.CASCADE, related_name="memberships")
+    role = models.CharField(max_length=1, choices=Role.choices)
+
+    class Meta:
+        constraints = [models.UniqueConstraint(fields=["workspace", "user"], name="membership_unique")]
+
+    def __str__(self):
+        return f"{self.user} ({self.get_role_display()}) in {self.workspace}"
+
+
+def hash_token_key(key: str) -> str:
+    return hashlib.sha256(key.encode()).hexdigest()
+
+
+class APIToken(models.Model):
+    """An API key for one (workspace, user). Only the SHA-256 of the key is stored; the key is shown once."""
+
+    KEY_LENGTH = 40
+
+    workspace = models.ForeignKey(Workspace, on_delete=models.CASCADE, related_name="api_tokens")
+    user = models.ForeignKey(settings.AUTH_USER_MODEL, on_delete=models.CASCADE, related_name="api_tokens")
+    key_hash = models.CharField(max_length=64, unique=True)
+    is_active = models.BooleanField(default=True)
+    created_on = models.DateTimeField(default=timezone.now)
+
+    def __str__(self):
+        return f"token of {self.user} in {self.workspace}"
+
+    @classmethod
+    def create_for(cls, workspace: Workspace, user) -> tuple["APIToken", str]:
+        key = secrets.token_hex(cls.KEY_LENGTH // 2)
+        return cls.objects.create(workspace=workspace, user=user, key_hash=hash_token_key(key)), key
+
+    @classmethod
+    def lookup(cls, key: str) -> "APIToken | None":
+        digest = hash_token_key(key)
+        token = cls.objects.select_related("workspace", "user").filter(key_hash=digest, is_active=True).first()
+        # The index lookup finds the row; compare_digest keeps the final check constant-time.
+        if token and hmac.compare_digest(token.key_hash, digest):
+            return token
+        return None
+
+    @property
+    def role(self) -> str | None:
+        membership = Membership.objects.filter(workspace_id=self.workspace_id, user_id=self.user_id).first()
+        return membership.role if membership else None
