@@ -136,6 +136,8 @@ SPECTACULAR_SETTINGS = {
     "VERSION": "2",
     "SERVE_INCLUDE_SCHEMA": False,
     "COMPONENT_SPLIT_REQUEST": True,
+    "PREPROCESSING_HOOKS": ["herald.api.v2.schema.drop_trailing_slash_variants"],
+    "EXTENSIONS_TO_LOAD": ["herald.api.v2.schema"],
 }
 
 LOGGING = {

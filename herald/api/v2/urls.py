@@ -16,8 +16,10 @@ ALIASES = {"org": WorkspaceEndpoint}
 
 def endpoint_urls(name, endpoint):
     # The API answers only on `<name>.json` (trailing slash optional); `<name>` alone is its documentation page.
+    view = endpoint.as_view()
     return [
-        re_path(rf"^{name}\.json/?$", endpoint.as_view(), name=f"api.v2.{name}"),
+        path(f"{name}.json", view, name=f"api.v2.{name}"),
+        path(f"{name}.json/", view),
         path(name, docs.EndpointDocsView.as_view(endpoint=endpoint), name=f"api.v2.{name}.docs"),
     ]
 

@@ -6,17 +6,23 @@ from .permissions import ALL_ROLES
 
 
 class WorkspaceReadSerializer(serializers.Serializer):
-    def to_representation(self, workspace):
-        return {
-            "uuid": str(workspace.uuid),
-            "name": workspace.name,
-            "country": workspace.country or None,
-            "languages": list(workspace.languages),
-            "primary_language": workspace.primary_language,
-            "timezone": "UTC",
-            "date_style": "day_first",
-            "anon": workspace.is_anonymous,
-        }
+    uuid = serializers.UUIDField()
+    name = serializers.CharField()
+    country = serializers.SerializerMethodField()
+    languages = serializers.ListField(child=serializers.CharField())
+    primary_language = serializers.CharField()
+    timezone = serializers.SerializerMethodField()
+    date_style = serializers.SerializerMethodField()
+    anon = serializers.BooleanField(source="is_anonymous")
+
+    def get_country(self, workspace) -> str | None:
+        return workspace.country or None
+
+    def get_timezone(self, workspace) -> str:
+        return "UTC"
+
+    def get_date_style(self, workspace) -> str:
+        return "day_first"
 
 
 class WorkspaceEndpoint(BaseEndpoint):

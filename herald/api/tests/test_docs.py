@@ -1,0 +1,55 @@
+"""The human docs pages, the JSON index and the OpenAPI schema."""
+
+from herald.api.v2.urls import ENDPOINTS
+
+
+def test_api_root_redirects_to_v2(anon):
+    response = anon.get("/api/")
+    assert response.status_code == 302
+    assert response["Location"] == "/api/v2/"
+
+
+def test_root_docs_page_is_public_html(anon):
+    response = anon.get("/api/v2/")
+    assert response.status_code == 200
+    assert response["Content-Type"].startswith("text/html")
+    assert b"Authorization: Token" in response.content
+
+
+def test_each_endpoint_has_a_public_docs_page(anon):
+    for endpoint in ENDPOINTS:
+        response = anon.get(f"/api/v2/{endpoint.endpoint_name}")
+        assert response.status_code == 200, endpoint.endpoint_name
+        assert f"/api/v2/{endpoint.endpoint_name}.json".encode() in response.content
+
+
+def test_post_to_a_docs_url_is_refused_with_the_docs(anon, admin):
+    response = admin.post("/api/v2/broadcasts", {"text": "hi"}, format="json")
+    assert response.status_code == 403
+    assert b"/api/v2/broadcasts.json" in response.content
+
+
+def test_index_lists_absolute_endpoint_urls(anon):
+    response = anon.get("/api/v2/.json")
+    assert response.status_code == 200
+    index = response.json()
+    assert index["broadcasts"] == "http://testserver/api/v2/broadcasts"
+    assert set(index) == {e.endpoint_name for e in ENDPOINTS}
+
+
+def test_json_suffix_with_trailing_slash_also_answers(admin):
+    assert admin.get("/api/v2/workspace.json/").status_code == 200
+
+
+def test_other_suffixes_and_bare_slash_are_404(admin):
+    assert admin.get("/api/v2/workspace.xml").status_code == 404
+    assert admin.get("/api/v2/workspace/").status_code == 404
+
+
+def test_openapi_schema_describes_every_endpoint(anon):
+    response = anon.get("/api/v2/openapi.json")
+    assert response.status_code == 200
+    schema = response.json()
+    assert schema["openapi"].startswith("3.")
+    for endpoint in ENDPOINTS:
+        assert f"/api/v2/{endpoint.endpoint_name}.json" in schema["paths"], endpoint.endpoint_name
