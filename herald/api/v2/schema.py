@@ -12,7 +12,7 @@ class TokenScheme(OpenApiAuthenticationExtension):
             "type": "apiKey",
             "in": "header",
             "name": "Authorization",
-            "description": 'Your API token prefixed with "Token ", e.g. `Token 401f7ac837da42b97f613d789819ff93537bee6a`',
+            "description": 'Your API token prefixed with "Token ", e.g. `Token 401f7ac837da42b97f613d78`',
         }
 
 
