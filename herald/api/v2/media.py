@@ -1,8 +1,154 @@
-from .base import BaseEndpoint
+from django.conf import settings
+from drf_spectacular.types import OpenApiTypes
+from drf_spectacular.utils import OpenApiExample, OpenApiResponse, extend_schema
+from rest_framework import serializers
+from rest_framework.parsers import FormParser, MultiPartParser
+
+from herald.media import files, storage
+
+from .base import BaseEndpoint, WriteAPIMixin
+from .permissions import ALL_ROLES
+
+UNSUPPORTED = "Unsupported file type."
+# Room for the multipart boundaries and part headers around the file when judging a body by its length.
+MULTIPART_OVERHEAD_BYTES = 64 * 1024
 
 
-class MediaEndpoint(BaseEndpoint):
-    """Not built yet."""
+def size_limit_message() -> str:
+    # The reference renders the limit as a float of MB: 25.0 for 25 MiB, 0.0009765625 for 1 KiB.
+    return f"Limit for file uploads is {settings.MEDIA_MAX_UPLOAD_BYTES / (1024 * 1024)} MB."
+
+
+class MediaReadSerializer(serializers.Serializer):
+    uuid = serializers.UUIDField()
+    content_type = serializers.CharField()
+    url = serializers.URLField()
+    filename = serializers.CharField()
+    size = serializers.IntegerField()
+
+
+class MediaWriteSerializer(serializers.Serializer):
+    # DRF's own messages: "No file was submitted.", "The submitted file is empty.", "The submitted data was not a
+    # file. Check the encoding type on the form."
+    file = serializers.FileField()
+
+    def validate_file(self, upload):
+        if not files.is_allowed_type(upload.content_type):
+            raise serializers.ValidationError(UNSUPPORTED)
+        if upload.size > settings.MEDIA_MAX_UPLOAD_BYTES:
+            raise serializers.ValidationError(size_limit_message())
+        upload.seek(0)
+        head = upload.read(files.SNIFF_BYTES)
+        upload.seek(0)
+        if not files.content_matches(upload.content_type, head):
+            raise serializers.ValidationError(UNSUPPORTED)
+        return upload
+
+    def create(self, validated_data):
+        upload = validated_data["file"]
+        content_type = files.forced_content_type(upload.name, upload.content_type)
+        media = storage.store_upload(
+            workspace=self.context["workspace"],
+            user=self.context["user"],
+            upload=upload,
+            filename=files.clean_filename(upload.name, content_type),
+            content_type=content_type,
+            request=self.context["request"],
+        )
+        self.context["view"].stored.append(media)
+        return media
+
+
+@extend_schema(
+    summary="Upload an attachment",
+    request={"multipart/form-data": MediaWriteSerializer, "application/x-www-form-urlencoded": MediaWriteSerializer},
+    responses={
+        201: MediaReadSerializer,
+        400: OpenApiResponse(
+            OpenApiTypes.OBJECT,
+            description="The upload is missing, empty, too big, or not an allowed kind of file.",
+            examples=[
+                OpenApiExample("No file", value={"file": ["No file was submitted."]}),
+                OpenApiExample("Not allowed", value={"file": [UNSUPPORTED]}),
+                OpenApiExample("Too big", value={"file": ["Limit for file uploads is 25.0 MB."]}),
+            ],
+        ),
+        403: OpenApiResponse(OpenApiTypes.OBJECT, description="No valid token."),
+        415: OpenApiResponse(
+            OpenApiTypes.OBJECT,
+            description='A JSON body: `{"detail": "Unsupported media type \\"application/json\\" in request."}`.',
+        ),
+        429: OpenApiResponse(OpenApiTypes.OBJECT, description="Rate limited; wait `Retry-After` seconds."),
+    },
+)
+class MediaEndpoint(WriteAPIMixin, BaseEndpoint):
+    """
+    Upload an image, audio or video file or a PDF, to attach to broadcasts.
+
+    ## Uploading
+
+    `POST /api/v2/media.json` as `multipart/form-data` with one field, **file**. Its declared content type must be
+    one of `image/apng`, `image/avif`, `image/gif`, `image/jpeg`, `image/png`, `image/webp`, `audio/*`, `video/*`
+    or `application/pdf` (exact spelling, lower case), and its bytes must really be of that kind. Files up to
+    25 MB are accepted unless your server is configured otherwise.
+
+    The answer is **201** with:
+
+     * **uuid** - the UUID of the upload: put it in a broadcast's `attachments` (string)
+     * **content_type** - its content type (`.m4a` files are always `audio/mp4`) (string)
+     * **url** - the public address it is served at (string)
+     * **filename** - the stored name: only letters, digits, spaces and `-_[]()` are kept, and the extension
+       matches the content type (string)
+     * **size** - its size in bytes (int)
+
+    Example:
+
+        curl -H "Authorization: Token YOUR_API_TOKEN" -F "file=@steve marten.jpg;type=image/jpeg" \\
+            https://herald.example.com/api/v2/media.json
+
+        {"uuid": "b97f69f7-5edf-45c7-9fda-d37066eae91d", "content_type": "image/jpeg",
+         "url": "https://herald.example.com/media/b97f69f7-5edf-45c7-9fda-d37066eae91d/steve%20marten.jpg",
+         "filename": "steve marten.jpg", "size": 7461}
+
+    Then send it:
+
+        POST /api/v2/broadcasts.json
+        {"urns": ["tel:+250788123123"], "text": "Our new poster",
+         "attachments": ["b97f69f7-5edf-45c7-9fda-d37066eae91d"]}
+
+    ## Errors
+
+    **400** with `{"file": ["No file was submitted."]}`, `{"file": ["The submitted file is empty."]}`,
+    `{"file": ["Unsupported file type."]}` (a type not listed above, or bytes that aren't what the type says), or
+    `{"file": ["Limit for file uploads is 25.0 MB."]}`. A JSON body gets **415**; `GET` gets **405**.
+    """
 
     endpoint_name = "media"
-    title = "Media"
+    title = "Upload attachments"
+    roles = {"POST": ALL_ROLES}
+    throttle_scope = "v2"
+    parser_classes = [MultiPartParser, FormParser]
+    serializer_class = MediaReadSerializer
+    write_serializer_class = MediaWriteSerializer
+    # Uploads are never updated in place: POST always creates.
+    lookup_params = {}
+
+    def initial(self, request, *args, **kwargs):
+        super().initial(request, *args, **kwargs)
+        # Refuse an obviously oversized body before it is read (and spooled to disk) at all.
+        try:
+            length = int(request.META.get("CONTENT_LENGTH") or 0)
+        except ValueError:
+            length = 0
+        if length > settings.MEDIA_MAX_UPLOAD_BYTES + MULTIPART_OVERHEAD_BYTES:
+            raise serializers.ValidationError({"file": [size_limit_message()]})
+
+    def post(self, request, *args, **kwargs):
+        # Uploads written during this request; if anything fails before their rows commit, their files go too.
+        self.stored = []
+        try:
+            return super().post(request, *args, **kwargs)
+        except BaseException:
+            for media in self.stored:
+                storage.discard_if_uncommitted(media)
+            raise

@@ -1,0 +1,76 @@
+"""Keeping uploads: a Media row and its file, created together.
+
+Files live at `MEDIA_ROOT/<workspace uuid>/<uuid[0:4]>/<uuid>/<filename>`: one directory per upload, so names never
+collide and removing an upload is removing its directory.
+"""
+
+import shutil
+import uuid
+from pathlib import Path, PurePosixPath
+
+from django.conf import settings
+from django.db import transaction
+from django.urls import reverse
+
+from .models import Media
+
+
+def media_url(request, media_uuid: uuid.UUID, filename: str) -> str:
+    """The absolute URL a file is served at: HERALD_BASE_URL if set (it outlives the request), else the request's."""
+    path = reverse("media.serve", kwargs={"media_uuid": media_uuid, "filename": filename})  # percent-encodes
+    if settings.BASE_URL:
+        return settings.BASE_URL + path
+    return request.build_absolute_uri(path)
+
+
+def store_upload(*, workspace, user, upload, filename: str, content_type: str, request) -> Media:
+    """Save the row and write the file in one transaction: if writing fails, the row is rolled back.
+
+    If a transaction around this one fails to commit, call `discard_if_uncommitted` so no file outlives its row.
+    """
+    media_uuid = uuid.uuid4()
+    relative = PurePosixPath(str(workspace.uuid), str(media_uuid)[:4], str(media_uuid), filename)
+    media = Media(
+        uuid=media_uuid,
+        workspace=workspace,
+        content_type=content_type,
+        filename=filename,
+        path=str(relative),
+        url=media_url(request, media_uuid, filename),
+        size=upload.size,
+        created_by=user if user and user.is_authenticated else None,
+    )
+    with transaction.atomic():
+        media.save()
+        _write(upload, media)
+    return media
+
+
+def discard_if_uncommitted(media: Media) -> None:
+    """Remove the upload's directory unless its row made it into the database."""
+    if not Media.objects.filter(uuid=media.uuid).exists():
+        shutil.rmtree(_directory(media), ignore_errors=True)
+
+
+def _root() -> Path:
+    return Path(settings.MEDIA_ROOT)
+
+
+def _directory(media: Media) -> Path:
+    return _root() / PurePosixPath(media.path).parent
+
+
+def _write(upload, media: Media) -> None:
+    directory = _directory(media)
+    target = _root() / media.path
+    # Names are cleaned upstream; this guards the invariant that nothing is written outside the media root.
+    if target.resolve().parent != directory.resolve() or not directory.resolve().is_relative_to(_root().resolve()):
+        raise ValueError(f"refusing to write outside the media root: {media.path!r}")
+    directory.mkdir(parents=True, exist_ok=True)
+    try:
+        with open(target, "xb") as out:
+            for chunk in upload.chunks():
+                out.write(chunk)
+    except BaseException:
+        shutil.rmtree(directory, ignore_errors=True)
+        raise
