@@ -1,8 +1,341 @@
-from .base import BaseEndpoint
+"""`/api/v2/messages.json`: list messages, e.g. those a broadcast created (`?broadcast=`)."""
+
+import uuid
+
+from django.db.models import Q
+from django.db.models.functions import Coalesce
+from drf_spectacular.types import OpenApiTypes
+from drf_spectacular.utils import (
+    OpenApiParameter,
+    OpenApiResponse,
+    extend_schema,
+    extend_schema_field,
+    extend_schema_view,
+)
+from rest_framework import serializers
+
+from herald.contacts.urns import URN
+from herald.msgs.models import Msg, MsgStatus
+
+from . import openapi
+from .base import BaseEndpoint, ListAPIMixin
+from .formats import format_datetime, ref
+from .pagination import CreatedOnCursorPagination
+from .params import InvalidParam, datetime_param, exclusive_params, int_param, uuid_param
+from .permissions import ADMIN_EDITOR
+from .translations import QUICK_REPLIES_SCHEMA
+
+VISIBLE, ARCHIVED = "V", "A"
+INCOMING, OUTGOING = "I", "O"
+
+# What each `folder` holds (RapidPro's system folders).
+FOLDERS = {
+    "inbox": Q(direction=INCOMING, visibility=VISIBLE, status=MsgStatus.HANDLED),
+    "flows": Q(pk__in=[]),  # incoming messages handled by a flow: Herald runs no flows
+    "archived": Q(direction=INCOMING, visibility=ARCHIVED, status=MsgStatus.HANDLED),
+    "outbox": Q(
+        direction=OUTGOING,
+        visibility=VISIBLE,
+        status__in=[MsgStatus.INITIALIZING, MsgStatus.QUEUED, MsgStatus.ERRORED],
+    ),
+    "sent": Q(
+        direction=OUTGOING,
+        visibility=VISIBLE,
+        status__in=[MsgStatus.WIRED, MsgStatus.SENT, MsgStatus.DELIVERED, MsgStatus.READ],
+    ),
+    "failed": Q(direction=OUTGOING, visibility=VISIBLE, status=MsgStatus.FAILED),
+}
+
+# The API shows pending, initializing and queued all as "queued".
+STATUS_NAMES = {**{s.value: s.label for s in MsgStatus}, MsgStatus.PENDING: "queued", MsgStatus.INITIALIZING: "queued"}
+
+REF_OUT = {
+    "type": "object",
+    "nullable": True,
+    "properties": {"uuid": {"type": "string", "format": "uuid"}, "name": {"type": "string", "nullable": True}},
+}
 
 
-class MessagesEndpoint(BaseEndpoint):
-    """Not built yet."""
+class MsgReadSerializer(serializers.ModelSerializer):
+    """A message as GET lists it."""
+
+    contact = serializers.SerializerMethodField()
+    urn = serializers.SerializerMethodField()
+    channel = serializers.SerializerMethodField()
+    direction = serializers.CharField(source="get_direction_display")
+    type = serializers.CharField(source="get_msg_type_display")
+    status = serializers.SerializerMethodField()
+    archived = serializers.SerializerMethodField()
+    visibility = serializers.CharField(source="get_visibility_display")
+    labels = serializers.SerializerMethodField()
+    flow = serializers.SerializerMethodField()
+    attachments = serializers.SerializerMethodField()
+    quick_replies = serializers.SerializerMethodField()
+    created_on = serializers.SerializerMethodField()
+    sent_on = serializers.SerializerMethodField()
+    modified_on = serializers.SerializerMethodField()
+    media = serializers.SerializerMethodField()
+    broadcast = serializers.IntegerField(source="broadcast_id", allow_null=True)
+
+    class Meta:
+        model = Msg
+        fields = (
+            "uuid",
+            "contact",
+            "urn",
+            "channel",
+            "direction",
+            "type",
+            "status",
+            "archived",
+            "visibility",
+            "text",
+            "labels",
+            "flow",
+            "attachments",
+            "quick_replies",
+            "created_on",
+            "sent_on",
+            "modified_on",
+            "media",
+            "id",
+            "broadcast",
+        )
+
+    @extend_schema_field(REF_OUT)
+    def get_contact(self, msg):
+        return ref(msg.contact)
+
+    @extend_schema_field({"type": "string", "nullable": True})
+    def get_urn(self, msg):
+        if msg.contact_urn is None or self.context["workspace"].is_anonymous:
+            return None
+        urn = msg.contact_urn
+        return str(URN(urn.scheme, urn.path, display=urn.display or ""))
+
+    @extend_schema_field(REF_OUT)
+    def get_channel(self, msg):
+        return ref(msg.channel)
+
+    @extend_schema_field({"type": "string", "enum": sorted(set(STATUS_NAMES.values()))})
+    def get_status(self, msg) -> str:
+        return STATUS_NAMES[msg.status]
+
+    def get_archived(self, msg) -> bool:
+        return msg.visibility == ARCHIVED
+
+    @extend_schema_field({"type": "array", "items": REF_OUT})
+    def get_labels(self, msg) -> list:
+        return []  # Herald has no message labels
+
+    @extend_schema_field(REF_OUT)
+    def get_flow(self, msg):
+        return None  # Herald runs no flows
+
+    @extend_schema_field(
+        {
+            "type": "array",
+            "items": {"type": "object", "properties": {"content_type": {"type": "string"}, "url": {"type": "string"}}},
+        }
+    )
+    def get_attachments(self, msg) -> list:
+        return [dict(zip(("content_type", "url"), a.split(":", 1), strict=False)) for a in msg.attachments]
+
+    @extend_schema_field(QUICK_REPLIES_SCHEMA)
+    def get_quick_replies(self, msg) -> list:
+        return msg.quick_replies
+
+    @extend_schema_field(OpenApiTypes.DATETIME)
+    def get_created_on(self, msg):
+        return format_datetime(msg.created_on)
+
+    @extend_schema_field({"type": "string", "format": "date-time", "nullable": True})
+    def get_sent_on(self, msg):
+        return format_datetime(msg.sent_on)
+
+    @extend_schema_field(OpenApiTypes.DATETIME)
+    def get_modified_on(self, msg):
+        return format_datetime(msg.modified_on)
+
+    @extend_schema_field({"type": "string", "nullable": True, "description": "deprecated: the first attachment"})
+    def get_media(self, msg):
+        return msg.attachments[0] if msg.attachments else None
+
+
+class MessagesPagination(CreatedOnCursorPagination):
+    """Newest first; the `sent` folder is ordered by when messages were sent."""
+
+    def get_ordering(self, request, queryset, view):
+        if request.query_params.get("folder", "").lower() == "sent":
+            # Coalesced so a sent message without sent_on can't break the cursor (None is no position).
+            return ("-sent_order", "-id")
+        return self.ordering
+
+
+def broadcast_filter(value: str) -> Q:
+    """`?broadcast=` takes the integer id (as RapidPro) or the broadcast's UUID."""
+    if value.isascii() and value.isdigit():
+        number = int(value)
+        return Q(broadcast_id=number) if number < 2**63 else Q(pk__in=[])
+    try:
+        return Q(broadcast__uuid=uuid.UUID(value))
+    except ValueError:
+        raise InvalidParam(f"Param 'broadcast': {value} is not a broadcast id or UUID.") from None
+
+
+def contact_filter(value: str) -> Q:
+    try:
+        return Q(contact__uuid=uuid.UUID(value))
+    except ValueError:
+        return Q(pk__in=[])  # an invalid UUID matches nothing, as in RapidPro
+
+
+LIST_PARAMS = [
+    OpenApiParameter("uuid", OpenApiTypes.UUID, description="Only the message with this UUID."),
+    OpenApiParameter("id", OpenApiTypes.INT, description="Deprecated: only the message with this integer id."),
+    OpenApiParameter("broadcast", OpenApiTypes.STR, description="Only messages of this broadcast (id or UUID)."),
+    OpenApiParameter("contact", OpenApiTypes.UUID, description="Only messages of this contact."),
+    OpenApiParameter(
+        "folder",
+        OpenApiTypes.STR,
+        enum=list(FOLDERS),
+        description="Only messages in this folder (case-insensitive); an unknown folder lists nothing.",
+    ),
+    OpenApiParameter("label", OpenApiTypes.STR, description="Only messages with this label (Herald has none)."),
+    OpenApiParameter("before", OpenApiTypes.DATETIME, description="Only messages created on or before this time."),
+    OpenApiParameter("after", OpenApiTypes.DATETIME, description="Only messages created on or after this time."),
+]
+
+
+@extend_schema_view(
+    get=extend_schema(
+        summary="List messages",
+        parameters=LIST_PARAMS,
+        responses={
+            200: MsgReadSerializer(many=True),
+            400: OpenApiResponse(openapi.DETAIL, description="A bad filter"),
+            404: OpenApiResponse(openapi.DETAIL, description='`{"detail": "Invalid cursor"}`'),
+            **openapi.COMMON_ERRORS,
+        },
+    )
+)
+class MessagesEndpoint(ListAPIMixin, BaseEndpoint):
+    """
+    List the messages of your workspace, for example the ones a broadcast created.
+
+    ## Listing messages
+
+    `GET /api/v2/messages.json` returns messages newest first, 250 a page (follow `next` until it is `null`).
+    Deleted messages are never listed. Filters:
+
+     * **uuid** - only the message with this UUID
+     * **id** - deprecated: only the message with this integer id
+     * **broadcast** - only the messages of this broadcast, by its UUID or its (deprecated) integer id
+     * **contact** - only the messages of the contact with this UUID
+     * **folder** - one of `inbox`, `flows`, `archived`, `outbox`, `sent` or `failed` (`sent` is ordered by
+       when messages were sent)
+     * **label** - only messages with this label; Herald has no labels, so this lists nothing
+     * **before** - only messages created on or before this date, e.g. `2024-01-28T18:00:00.000Z`
+     * **after** - only messages created on or after this date
+
+    At most one of `contact`, `folder`, `label` and `broadcast` may be given.
+
+    Each message has, in this order:
+
+     * **uuid** - the UUID of the message (string)
+     * **contact** - its contact (object `{uuid, name}`)
+     * **urn** - the URN it was sent to; `null` in an anonymous workspace (string)
+     * **channel** - the channel it went through (object `{uuid, name}` or null)
+     * **direction** - `in` or `out` (string)
+     * **type** - `text` (string)
+     * **status** - `queued`, `handled`, `wired`, `sent`, `delivered`, `read`, `errored` or `failed` (string)
+     * **archived** - whether it is archived (boolean)
+     * **visibility** - `visible` or `archived` (string)
+     * **text** - its text, with expressions filled in (string)
+     * **labels** - always `[]` (array)
+     * **flow** - always `null`
+     * **attachments** - its attachments (array of `{content_type, url}`)
+     * **quick_replies** - its quick replies (array of `{type, text, extra}`)
+     * **created_on**, **sent_on**, **modified_on** - datetimes; `sent_on` is `null` until sent
+     * **media** - deprecated: its first attachment as `content-type:url` (string or null)
+     * **id** - deprecated integer id (int)
+     * **broadcast** - deprecated: the integer id of its broadcast (int or null)
+
+    Example:
+
+        GET /api/v2/messages.json?broadcast=0199bb98-3637-778d-9dfc-0ab85c950d7c
+
+        {
+            "next": null,
+            "previous": null,
+            "results": [
+                {
+                    "uuid": "0199bb98-4a2b-7c1d-8e3f-1a2b3c4d5e6f",
+                    "contact": {"uuid": "09d23a05-47fe-11e4-bfe9-b8f6b119e9ab", "name": "Joe Blow"},
+                    "urn": "tel:+250788123123",
+                    "channel": {"uuid": "9a8b001e-a913-486c-80f4-1356e23f582e", "name": "Vonage"},
+                    "direction": "out",
+                    "type": "text",
+                    "status": "sent",
+                    "archived": false,
+                    "visibility": "visible",
+                    "text": "Hello Joe Blow!",
+                    "labels": [],
+                    "flow": null,
+                    "attachments": [],
+                    "quick_replies": [{"type": "text", "text": "Pizza"}],
+                    "created_on": "2024-05-01T10:00:01.000001Z",
+                    "sent_on": "2024-05-01T10:00:03.120000Z",
+                    "modified_on": "2024-05-01T10:00:03.120000Z",
+                    "media": null,
+                    "id": 98765,
+                    "broadcast": 1235
+                }
+            ]
+        }
+
+    ## Errors
+
+    A bad filter is a **400**, e.g. `{"detail": "Value for id must be an integer"}`,
+    `{"detail": "Param 'broadcast': xyz is not a broadcast id or UUID."}` or
+    `{"detail": "You may only specify one of the contact, folder, label, broadcast parameters"}`.
+    """
 
     endpoint_name = "messages"
-    title = "Messages"
+    title = "List messages"
+    roles = {"GET": ADMIN_EDITOR}
+    throttle_scope = "v2.messages"
+    serializer_class = MsgReadSerializer
+    pagination_class = MessagesPagination
+
+    def get_queryset(self):
+        return Msg.objects.filter(workspace=self.workspace)
+
+    def filter_queryset(self, queryset):
+        request = self.request
+        params = request.query_params
+        exclusive_params(request, ["contact", "folder", "label", "broadcast"])
+
+        folder = params.get("folder", "").lower()
+        if folder:
+            queryset = queryset.filter(FOLDERS.get(folder, Q(pk__in=[])))
+        else:
+            queryset = queryset.filter(visibility__in=[VISIBLE, ARCHIVED]).exclude(status=MsgStatus.PENDING)
+        if folder == "sent":
+            queryset = queryset.annotate(sent_order=Coalesce("sent_on", "created_on"))
+
+        if uuid_ := uuid_param(request):
+            queryset = queryset.filter(uuid=uuid_)
+        if id_ := int_param(request, "id"):
+            queryset = queryset.filter(id=id_)
+        if broadcast := params.get("broadcast"):
+            queryset = queryset.filter(broadcast_filter(broadcast))
+        if contact := params.get("contact"):
+            queryset = queryset.filter(contact_filter(contact))
+        if params.get("label"):
+            queryset = queryset.none()
+        if before := datetime_param(request, "before"):
+            queryset = queryset.filter(created_on__lte=before)
+        if after := datetime_param(request, "after"):
+            queryset = queryset.filter(created_on__gte=after)
+        return queryset.select_related("contact", "contact_urn", "channel")
