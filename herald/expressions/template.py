@@ -1,0 +1,106 @@
+"""Parse a message template once, render it for many contacts.
+
+    template = parse("Hi @contact.first_name, @(upper(fields.code))")
+    template.render({"contact": {...}, "fields": {...}, "globals": {...}, "urns": {...}})
+
+Rendering never raises: an expression that fails (unknown key, bad argument, parse error, budget or depth limit)
+renders as empty text and the rest of the message is kept, as RapidPro does. An `@(` without its `)` and an
+`@word` whose top-level isn't known stay as written.
+"""
+
+from .errors import ExpressionSyntaxError
+from .evaluator import Node, Path, State
+from .parser import parse_expression
+from .scanner import BLOCK, TEXT, scan
+from .values import to_text
+
+TOP_LEVELS = frozenset({"contact", "fields", "globals", "urns"})
+
+
+def parse(text: str, top_levels: frozenset[str] = TOP_LEVELS) -> "Template":
+    return Template(text, top_levels)
+
+
+class _Broken:
+    """An expression that didn't parse: renders empty (RapidPro's behaviour for a malformed expression)."""
+
+    def render(self, state: State) -> str:
+        return ""
+
+
+_BROKEN = _Broken()
+
+
+class _Expression:
+    """`@(...)` or a bracketed identifier: evaluated with the render's budget."""
+
+    __slots__ = ("node",)
+
+    def __init__(self, node: Node):
+        self.node = node
+
+    def render(self, state: State) -> str:
+        return to_text(self.node.evaluate(state))
+
+
+class _Lookup:
+    """A plain `@a.b.c`: straight lookups, no budget (its cost is fixed and tiny). The common case, kept fast."""
+
+    __slots__ = ("path",)
+
+    def __init__(self, path: Path):
+        self.path = path
+
+    def render(self, state: State) -> str:
+        return to_text(self.path.resolve(state.context))
+
+
+def _compile(source: str, is_identifier: bool):
+    try:
+        node = parse_expression(source)
+    except ExpressionSyntaxError:
+        return _BROKEN
+    if is_identifier and isinstance(node, Path):
+        return _Lookup(node)
+    return _Expression(node)
+
+
+class Template:
+    """Immutable once built: literal parts plus compiled expressions; safe to share across contacts and threads."""
+
+    __slots__ = ("source", "_parts", "_expressions", "_constant")
+
+    def __init__(self, text: str, top_levels: frozenset[str] = TOP_LEVELS):
+        self.source = text
+        parts: list[str] = []
+        expressions = []
+        for segment in scan(text, frozenset(name.lower() for name in top_levels)):
+            if segment.kind == TEXT:
+                parts.append(segment.source)
+            else:
+                expressions.append((len(parts), _compile(segment.source, segment.kind != BLOCK)))
+                parts.append("")
+        self._parts = tuple(parts)
+        self._expressions = tuple(expressions)
+        self._constant = "".join(parts) if not expressions else None
+
+    @property
+    def has_expressions(self) -> bool:
+        return bool(self._expressions)
+
+    def render(self, context: dict) -> str:
+        if self._constant is not None:
+            return self._constant
+        parts = list(self._parts)
+        state = State(context)  # one budget for the whole render
+        for index, expression in self._expressions:
+            try:
+                parts[index] = expression.render(state)
+            except Exception:
+                # EvaluationError / BudgetExceeded render empty, like RapidPro, and the message still goes. Anything
+                # else (an odd value in the context, a bug here) gets the same treatment: never stop a broadcast.
+                pass
+        return "".join(parts)
+
+    def __repr__(self) -> str:
+        return f"Template({self.source!r})"
