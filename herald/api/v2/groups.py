@@ -1,8 +1,201 @@
-from .base import BaseEndpoint
+from django.db import IntegrityError, transaction
+from django.db.models import Count, Q
+from drf_spectacular.types import OpenApiTypes
+from drf_spectacular.utils import OpenApiParameter, OpenApiResponse, extend_schema, extend_schema_view
+from rest_framework import serializers, status
+from rest_framework.exceptions import APIException
+
+from herald.contacts import groups as group_rules
+from herald.contacts.models import ContactGroup
+
+from . import openapi
+from .base import BaseEndpoint, DeleteAPIMixin, ListAPIMixin, WriteAPIMixin
+from .params import exclusive_params, uuid_param
+from .permissions import ADMIN_EDITOR, ALL_ROLES
+
+UNIQUE_MESSAGE = "This field must be unique."
 
 
-class GroupsEndpoint(BaseEndpoint):
-    """Not built yet."""
+class WorkspaceLimitReached(APIException):
+    status_code = status.HTTP_409_CONFLICT
+    default_detail = "Cannot create object because workspace has reached limit."
+    default_code = "limit_reached"
+
+
+class GroupReadSerializer(serializers.Serializer):
+    uuid = serializers.UUIDField()
+    name = serializers.CharField()
+    query = serializers.SerializerMethodField(help_text="Always null: Herald groups are lists, not searches")
+    status = serializers.SerializerMethodField()
+    system = serializers.SerializerMethodField()
+    count = serializers.IntegerField(source="member_count", help_text="Number of (not deleted) contacts in it")
+
+    def get_query(self, group) -> str | None:
+        return None
+
+    def get_status(self, group) -> str:
+        return "ready"
+
+    def get_system(self, group) -> bool:
+        return False
+
+
+class GroupWriteSerializer(serializers.Serializer):
+    # Whitespace is refused, not trimmed, so the name you send is the name you get.
+    name = serializers.CharField(max_length=group_rules.MAX_NAME_LENGTH, trim_whitespace=False)
+
+    def validate_name(self, value):
+        error = group_rules.name_error(value)
+        if error:
+            raise serializers.ValidationError(error)
+        if group_rules.name_taken(self.context["workspace"], value, exclude=self.instance):
+            raise serializers.ValidationError(UNIQUE_MESSAGE)
+        return value
+
+    def save(self):
+        name = self.validated_data["name"]
+        try:
+            with transaction.atomic():
+                if self.instance is None:
+                    return group_rules.create_group(self.context["workspace"], name)
+                self.instance.name = name
+                self.instance.save(update_fields=["name"])
+                return self.instance
+        except IntegrityError:
+            # Another request took the name between our check and our write.
+            raise serializers.ValidationError({"name": [UNIQUE_MESSAGE]}) from None
+        except group_rules.GroupLimitReached:
+            raise WorkspaceLimitReached() from None
+
+
+UUID_PARAM = OpenApiParameter("uuid", OpenApiTypes.UUID, description="The group with this UUID")
+
+
+@extend_schema_view(
+    get=extend_schema(
+        summary="List groups",
+        parameters=[
+            UUID_PARAM,
+            OpenApiParameter("name", OpenApiTypes.STR, description="The group with this name (case-insensitive)"),
+        ],
+        responses={200: GroupReadSerializer(many=True), 400: openapi.BAD_REQUEST, **openapi.COMMON_ERRORS},
+    ),
+    post=extend_schema(
+        summary="Create or rename a group",
+        parameters=[UUID_PARAM],
+        request=GroupWriteSerializer,
+        responses={
+            200: OpenApiResponse(GroupReadSerializer, description="Renamed"),
+            201: OpenApiResponse(GroupReadSerializer, description="Created"),
+            400: openapi.BAD_REQUEST,
+            404: openapi.NOT_FOUND,
+            409: openapi.LIMIT_REACHED,
+            **openapi.COMMON_ERRORS,
+        },
+    ),
+    delete=extend_schema(
+        summary="Delete a group",
+        parameters=[UUID_PARAM],
+        responses={204: None, 400: openapi.BAD_REQUEST, 404: openapi.NOT_FOUND, **openapi.COMMON_ERRORS},
+    ),
+)
+class GroupsEndpoint(ListAPIMixin, WriteAPIMixin, DeleteAPIMixin, BaseEndpoint):
+    """
+    List, create, rename and delete the contact groups of your workspace.
+
+    ## Listing groups
+
+    `GET /api/v2/groups.json` returns the groups, newest first, 250 a page:
+
+     * **uuid** - the UUID of the group (string)
+     * **name** - its name (string)
+     * **query** - always null: groups are lists of contacts, not saved searches
+     * **status** - always `ready`
+     * **system** - always `false`
+     * **count** - the number of contacts in it (integer)
+
+    Filters (use one at most):
+
+     * **uuid** - the group with this UUID, e.g. `?uuid=5f05311e-8f81-4a67-a5b5-1501b6d6496a`
+     * **name** - the group with this name, case-insensitive, e.g. `?name=Reporters`
+
+    Example:
+
+        GET /api/v2/groups.json
+
+        {
+            "next": null,
+            "previous": null,
+            "results": [
+                {"uuid": "5f05311e-8f81-4a67-a5b5-1501b6d6496a", "name": "Reporters", "query": null,
+                 "status": "ready", "system": false, "count": 315}
+            ]
+        }
+
+    ## Creating and renaming groups
+
+    `POST /api/v2/groups.json` with a **name** creates a group; `POST /api/v2/groups.json?uuid=...` renames that
+    one. The name is required, up to 64 characters, unique in your workspace whatever the case, may not begin or end
+    with whitespace and may not contain `"` or `\\`.
+
+        POST /api/v2/groups.json
+        {"name": "Reporters"}
+
+    You get the group back: **201** when created, **200** when renamed. Errors:
+
+     * 400 `{"name": ["This field must be unique."]}`
+     * 400 `{"name": ["Cannot contain the character: \\""]}`
+     * 400 `{"name": ["Cannot begin or end with whitespace."]}`
+     * 409 `{"detail": "Cannot create object because workspace has reached limit."}` - a workspace has at most
+       250 groups
+
+    ## Deleting groups
+
+    `DELETE /api/v2/groups.json?uuid=...` deletes a group (its contacts stay, outside it): **204**, or **404** if
+    there is no such group.
+
+    Agents may list groups; only administrators and editors may create, rename or delete them.
+    """
 
     endpoint_name = "groups"
-    title = "Groups"
+    title = "Contact groups"
+    roles = {"GET": ALL_ROLES, "POST": ADMIN_EDITOR, "DELETE": ADMIN_EDITOR}
+    serializer_class = GroupReadSerializer
+    write_serializer_class = GroupWriteSerializer
+
+    def get_queryset(self):
+        # The member count comes from the same query as the page, so a page costs the same however big the groups.
+        return group_rules.active_groups(self.workspace).annotate(
+            member_count=Count("contacts", filter=Q(contacts__is_active=True))
+        )
+
+    def filter_queryset(self, groups):
+        exclusive_params(self.request, ["uuid", "name"])
+        if uuid := uuid_param(self.request):
+            groups = groups.filter(uuid=uuid)
+        if name := self.request.query_params.get("name"):
+            groups = groups.filter(name__iexact=name)
+        return groups
+
+    def post(self, request, *args, **kwargs):
+        # A new group beyond the limit is refused before anything else is looked at.
+        if not self.lookup_values():
+            try:
+                group_rules.check_limit(self.workspace)
+            except group_rules.GroupLimitReached:
+                raise WorkspaceLimitReached() from None
+        return super().post(request, *args, **kwargs)
+
+    def get_serializer(self, *args, **kwargs):
+        # A group just written has no member_count annotation: read it back through the list queryset.
+        if args and isinstance(args[0], ContactGroup) and not hasattr(args[0], "member_count"):
+            args = (self.get_queryset().get(pk=args[0].pk), *args[1:])
+        return super().get_serializer(*args, **kwargs)
+
+    def workspace_blocker(self):
+        # Flagged and suspended workspaces may not send; managing groups sends nothing.
+        return None
+
+    def perform_delete(self, group):
+        with transaction.atomic():
+            group_rules.delete_group(group)

@@ -1,0 +1,237 @@
+"""Every change to contacts goes through here: the API (one contact at a time) and the CSV importer (a thousand
+at a time) call the same functions, so both follow the same rules.
+
+The work is done in bulk whatever the number of contacts: a fixed handful of queries per call, never one per
+contact. Callers validate first (URNs normalised with `herald.contacts.urns`, field keys known, languages valid)
+and wrap the call in a transaction.
+"""
+
+from collections import defaultdict
+from dataclasses import dataclass, field
+
+from django.utils import timezone
+
+from . import urns as urn_utils
+from .models import Contact, ContactGroup, ContactStatus, ContactURN
+
+
+class _Unset:
+    """Marks a value the caller didn't give (distinct from None, which clears a name or language)."""
+
+    def __repr__(self):
+        return "UNSET"
+
+
+UNSET = _Unset()
+
+# The first URN of a contact gets this priority, the next one less, and so on (higher is preferred for sending).
+TOP_PRIORITY = 1000
+
+Membership = ContactGroup.contacts.through
+
+
+class URNInUse(Exception):
+    """URNs of a write belong to another (active) contact; `indexes` are their positions in the list given."""
+
+    message = "URN is in use by another contact."
+
+    def __init__(self, indexes: list[int]):
+        super().__init__(self.message)
+        self.indexes = indexes
+
+
+@dataclass(eq=False)  # compared and hashed by identity: two new contacts with the same data are two contacts
+class ContactChanges:
+    """What to write for one contact: `contact=None` creates one. Anything left UNSET / None stays as it is."""
+
+    contact: Contact | None = None
+    name: str | None | _Unset = UNSET
+    language: str | None | _Unset = UNSET
+    status: str | _Unset = UNSET
+    # Merged into the contact's values; a None or "" value removes that key.
+    fields: dict[str, str | None] | None = None
+    # Normalised URN strings, the preferred one first.
+    urns: list[str] | None = None
+    groups: list[ContactGroup] | None = field(default=None)
+
+
+def create_contact(workspace, **changes) -> Contact:
+    return save_contacts(workspace, [ContactChanges(**changes)])[0]
+
+
+def update_contact(contact: Contact, **changes) -> Contact:
+    return save_contacts(contact.workspace, [ContactChanges(contact=contact, **changes)])[0]
+
+
+def save_contacts(workspace, changes: list[ContactChanges], *, merge: bool = False) -> list[Contact]:
+    """Create and update contacts in bulk; returns the contacts in the order of `changes`.
+
+    With `merge=False` (the API) `urns` and `groups` replace what a contact had; with `merge=True` (the importer)
+    they are added to it, the given URNs becoming the preferred ones. Raises URNInUse when a URN belongs to
+    another contact (check first with `urns_in_use` to report it nicely).
+    """
+    now = timezone.now()
+    created, updated = [], []
+    for change in changes:
+        if change.contact is None:
+            change.contact = Contact(workspace=workspace, created_on=now)
+            created.append(change.contact)
+        else:
+            updated.append(change.contact)
+        _apply_attributes(change, now)
+
+    Contact.objects.bulk_create(created)
+    if updated:
+        Contact.objects.bulk_update(updated, ["name", "language", "status", "fields", "modified_on"])
+
+    with_urns = {c.contact: c.urns for c in changes if c.urns is not None}
+    if with_urns:
+        set_urns(workspace, with_urns, merge=merge, touched=True)
+    with_groups = {c.contact: c.groups for c in changes if c.groups is not None}
+    if with_groups:
+        set_groups(with_groups, merge=merge, touched=True)
+    return [c.contact for c in changes]
+
+
+def _apply_attributes(change: ContactChanges, now) -> None:
+    contact = change.contact
+    if change.name is not UNSET:
+        contact.name = change.name
+    if change.language is not UNSET:
+        contact.language = change.language
+    if change.status is not UNSET:
+        contact.status = change.status
+    if change.fields:
+        values = dict(contact.fields or {})
+        for key, value in change.fields.items():
+            if value is None or value == "":
+                values.pop(key, None)
+            else:
+                values[key] = value
+        contact.fields = values
+    contact.modified_on = now
+
+
+def urn_owners(workspace, identities) -> dict[str, int | None]:
+    """identity → id of the active contact owning it (None when the URN exists but nobody owns it)."""
+    rows = ContactURN.objects.filter(workspace=workspace, identity__in=set(identities)).values_list(
+        "identity", "contact_id", "contact__is_active"
+    )
+    return {identity: (contact_id if active else None) for identity, contact_id, active in rows}
+
+
+def urns_in_use(workspace, urn_strings: list[str], contact: Contact | None = None) -> list[int]:
+    """Positions of the URNs that belong to an active contact other than `contact`."""
+    identities = [urn_utils.parse(text).identity for text in urn_strings]
+    owners = urn_owners(workspace, identities)
+    mine = contact.id if contact else None
+    return [i for i, identity in enumerate(identities) if owners.get(identity) not in (None, mine)]
+
+
+def set_urns(workspace, urns_by_contact: dict[Contact, list[str]], *, merge=False, touched=False) -> None:
+    """Give each contact its URNs in priority order (list order); URNs it loses are detached, not deleted, so
+    another contact can take them later. `merge` keeps its other URNs, after the given ones."""
+    parsed = {contact: _unique_urns(texts) for contact, texts in urns_by_contact.items()}
+    identities = {urn.identity for urns in parsed.values() for urn in urns}
+    existing = {
+        row.identity: row
+        for row in ContactURN.objects.filter(workspace=workspace, identity__in=identities).select_related("contact")
+    }
+    current = defaultdict(list)
+    for row in ContactURN.objects.filter(contact__in=[c for c in parsed if c.pk]).order_by("-priority", "id"):
+        current[row.contact_id].append(row)
+
+    to_create, to_update, conflicts = [], [], []
+    for contact, urns in parsed.items():
+        for index, urn in enumerate(urns):
+            priority = TOP_PRIORITY - index
+            row = existing.get(urn.identity)
+            if row is None:
+                to_create.append(
+                    ContactURN(
+                        workspace=workspace,
+                        contact=contact,
+                        scheme=urn.scheme,
+                        path=urn.path,
+                        identity=urn.identity,
+                        display=urn.display or None,
+                        priority=priority,
+                    )
+                )
+                continue
+            if row.contact_id not in (None, contact.pk) and row.contact.is_active:
+                conflicts.append(index)
+            display = urn.display or row.display
+            if (row.contact_id, row.priority, row.display) != (contact.pk, priority, display):
+                row.contact, row.priority, row.display = contact, priority, display
+                to_update.append(row)
+        wanted = {urn.identity for urn in urns}
+        others = [row for row in current[contact.pk] if row.identity not in wanted]
+        for offset, row in enumerate(others, start=len(urns)):
+            if not merge:
+                row.contact = None
+            elif row.priority != TOP_PRIORITY - offset:
+                row.priority = TOP_PRIORITY - offset
+            else:
+                continue
+            to_update.append(row)
+
+    if conflicts:
+        raise URNInUse(conflicts)
+    ContactURN.objects.bulk_create(to_create)
+    if to_update:
+        ContactURN.objects.bulk_update(to_update, ["contact", "priority", "display"])
+    if not touched:
+        _touch(parsed)
+
+
+def _unique_urns(texts: list[str]) -> list[urn_utils.URN]:
+    seen, unique = set(), []
+    for text in texts:
+        urn = urn_utils.parse(text)
+        if urn.identity not in seen:
+            seen.add(urn.identity)
+            unique.append(urn)
+    return unique
+
+
+def set_groups(groups_by_contact: dict[Contact, list[ContactGroup]], *, merge=False, touched=False) -> None:
+    """Make each contact a member of exactly these groups (with `merge`, of these groups as well)."""
+    wanted = {contact.pk: {group.pk for group in groups} for contact, groups in groups_by_contact.items()}
+    if not merge:
+        stale = [
+            membership_id
+            for membership_id, contact_id, group_id in Membership.objects.filter(contact_id__in=wanted).values_list(
+                "id", "contact_id", "contactgroup_id"
+            )
+            if group_id not in wanted[contact_id]
+        ]
+        Membership.objects.filter(id__in=stale).delete()
+    Membership.objects.bulk_create(
+        [
+            Membership(contact_id=contact_id, contactgroup_id=group_id)
+            for contact_id, group_ids in wanted.items()
+            for group_id in group_ids
+        ],
+        ignore_conflicts=True,
+    )
+    if not touched:
+        _touch(groups_by_contact)
+
+
+def delete_contact(contact: Contact) -> None:
+    """Soft delete: the row stays for the history of what was sent to it, but it owns no URN and is in no group."""
+    contact.is_active = False
+    contact.modified_on = timezone.now()
+    contact.save(update_fields=["is_active", "modified_on"])
+    ContactURN.objects.filter(contact=contact).update(contact=None)
+    Membership.objects.filter(contact=contact).delete()
+
+
+def can_join_groups(contact: Contact | None) -> bool:
+    """Only active contacts (not blocked, stopped or archived) may be put in groups."""
+    return contact is None or contact.status == ContactStatus.ACTIVE
+
+
+def _touch(contacts) -> None:
+    Contact.objects.filter(id__in=[c.pk for c in contacts]).update(modified_on=timezone.now())
