@@ -105,6 +105,39 @@ else:
     # The embedded server is one process, so an in-process cache is shared by every request it serves.
     CACHES = {"default": {"BACKEND": "django.core.cache.backends.locmem.LocMemCache", "LOCATION": "herald"}}
 
+# The work engine (Celery). Without HERALD_BROKER_URL, queues are files in the data dir: no server needed, and
+# queued work survives a restart.
+QUEUE_DIR = DATA_DIR / "queue"
+CELERY_BROKER_URL = os.environ.get("HERALD_BROKER_URL") or "filesystem://"
+if CELERY_BROKER_URL == "filesystem://":
+    QUEUE_DIR.mkdir(parents=True, exist_ok=True)
+    CELERY_BROKER_TRANSPORT_OPTIONS = {
+        "data_folder_in": str(QUEUE_DIR),
+        "data_folder_out": str(QUEUE_DIR),
+        "polling_interval": 0.05,
+    }
+else:
+    CELERY_BROKER_TRANSPORT_OPTIONS = {"visibility_timeout": 3600}
+CELERY_TASK_IGNORE_RESULT = True
+CELERY_TASK_ACKS_LATE = True
+CELERY_TASK_REJECT_ON_WORKER_LOST = True
+CELERY_WORKER_PREFETCH_MULTIPLIER = 1
+CELERY_WORKER_HIJACK_ROOT_LOGGER = False
+CELERY_BROKER_CONNECTION_RETRY_ON_STARTUP = True
+CELERY_TASK_ALWAYS_EAGER = env_bool("HERALD_TASKS_EAGER")
+CELERY_TASK_EAGER_PROPAGATES = True
+# How often the safety-net tick runs (seconds): retries due messages, resumes interrupted broadcasts.
+TICK_SECONDS = float(os.environ.get("HERALD_TICK_SECONDS", "1"))
+# Recipients handled per fan-out transaction.
+FANOUT_BATCH_SIZE = int(os.environ.get("HERALD_FANOUT_BATCH", "1000"))
+# A broadcast unfinished and untouched this long is resumed by the tick.
+BROADCAST_STALL_SECONDS = float(os.environ.get("HERALD_BROADCAST_STALL_SECONDS", "30"))
+# Concurrent requests a worker makes to one channel's gateway; how long a send lease lasts without renewal.
+DELIVERY_CONCURRENCY = int(os.environ.get("HERALD_DELIVERY_CONCURRENCY", "16"))
+DELIVERY_LEASE_SECONDS = float(os.environ.get("HERALD_DELIVERY_LEASE_SECONDS", "30"))
+CELERY_BEAT_SCHEDULE = {"tick": {"task": "herald.msgs.tasks.tick", "schedule": TICK_SECONDS}}
+CELERY_BEAT_SCHEDULE_FILENAME = str(DATA_DIR / "celerybeat-schedule")
+
 API_DEFAULT_RATE = os.environ.get("HERALD_API_RATE", "3600/hour")
 
 REST_FRAMEWORK = {
@@ -148,3 +181,10 @@ LOGGING = {
     "root": {"handlers": ["console"], "level": os.environ.get("HERALD_LOG_LEVEL", "INFO")},
     "loggers": {"django.db.backends": {"level": "WARNING"}},
 }
+
+# Sending through channels: seconds to connect to / for a whole request to a gateway; the back-off (seconds) after
+# each failed attempt, and how many retries a message gets before it fails ("retry limit reached").
+CHANNEL_CONNECT_TIMEOUT = float(os.environ.get("HERALD_CHANNEL_CONNECT_TIMEOUT", "5"))
+CHANNEL_SEND_TIMEOUT = float(os.environ.get("HERALD_CHANNEL_SEND_TIMEOUT", "30"))
+SEND_RETRY_DELAYS = [float(s) for s in os.environ.get("HERALD_SEND_RETRY_DELAYS", "10,60,300").split(",")]
+SEND_MAX_RETRIES = int(os.environ.get("HERALD_SEND_MAX_RETRIES", "3"))

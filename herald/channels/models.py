@@ -21,6 +21,10 @@ class Channel(models.Model):
     config = models.JSONField(default=dict)
     is_active = models.BooleanField(default=True)
     created_on = models.DateTimeField(default=timezone.now)
+    # Delivery lease: one worker at a time sends for a channel, which keeps its rate limit exact across machines.
+    # A worker that dies simply lets the lease expire.
+    send_lease_owner = models.CharField(max_length=64, blank=True, default="")
+    send_lease_until = models.DateTimeField(null=True, blank=True)
 
     def __str__(self):
         return self.name

@@ -114,6 +114,8 @@ class Msg(models.Model):
         indexes = [
             models.Index(fields=["workspace", "-created_on", "-id"], name="msgs_api_order"),
             models.Index(fields=["broadcast", "-created_on", "-id"], name="msgs_broadcast_order"),
+            # The delivery loop's "what is due on this channel" scan.
+            models.Index(fields=["channel", "status", "next_attempt", "id"], name="msgs_outbox"),
         ]
 
     def __str__(self):

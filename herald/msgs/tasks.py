@@ -1,0 +1,43 @@
+"""Celery tasks of the sending pipeline. Each is safe to run twice: the database decides what is left to do."""
+
+import logging
+
+from celery import shared_task
+from django.core.cache import cache
+from django.db import transaction
+
+from . import delivery, fanout, recovery
+
+logger = logging.getLogger(__name__)
+
+
+def enqueue_broadcast(broadcast_id: int) -> None:
+    """Start a broadcast once the transaction that stored it has committed."""
+    transaction.on_commit(lambda: start_broadcast.delay(broadcast_id))
+
+
+def enqueue_delivery(channel_ids) -> None:
+    for channel_id in channel_ids:
+        # Coalesce: one queued delivery per channel is enough, the holder drains everything due.
+        if cache.add(f"delivery-queued:{channel_id}", 1, timeout=5):
+            transaction.on_commit(lambda c=channel_id: deliver_channel.delay(c))
+
+
+@shared_task(name="herald.msgs.tasks.start_broadcast")
+def start_broadcast(broadcast_id: int) -> None:
+    fanout.fan_out(broadcast_id, on_batch=enqueue_delivery)
+
+
+@shared_task(name="herald.msgs.tasks.deliver_channel")
+def deliver_channel(channel_id: int) -> None:
+    cache.delete(f"delivery-queued:{channel_id}")
+    delivery.deliver(channel_id)
+
+
+@shared_task(name="herald.msgs.tasks.tick")
+def tick() -> None:
+    """The safety net: resume stalled broadcasts, deliver what is due (retries included)."""
+    for broadcast_id in recovery.stalled_broadcasts():
+        logger.info("resuming broadcast %s", broadcast_id)
+        start_broadcast.delay(broadcast_id)
+    enqueue_delivery(recovery.channels_with_due_messages())
