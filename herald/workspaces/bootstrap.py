@@ -1,0 +1,52 @@
+"""The demo `herald serve` sets up on an empty database, so a first run ends with a curl command that works."""
+
+import json
+import shlex
+from dataclasses import asdict, dataclass
+
+from django.db import transaction
+
+from .models import Workspace
+from .provisioning import create_token, create_workspace
+
+DEMO_WORKSPACE = {"name": "Demo", "country": "RW", "languages": ["eng", "fra"]}
+DEMO_EMAIL = "admin@example.com"
+DEMO_URN = "tel:+250788123123"
+
+
+@dataclass(frozen=True)
+class Demo:
+    workspace: str
+    email: str
+    # Shown once: only its hash is stored.
+    token: str
+
+
+def create_demo_if_empty() -> Demo | None:
+    """On a database without workspaces, a "Demo" workspace with an admin and a token; else nothing."""
+    # One transaction: on SQLite it takes the write lock first, so two servers starting together make one demo.
+    with transaction.atomic():
+        if Workspace.objects.exists():
+            return None
+        workspace = create_workspace(**DEMO_WORKSPACE)
+        _, key = create_token(workspace, DEMO_EMAIL, "admin")
+    return Demo(workspace=str(workspace.uuid), email=DEMO_EMAIL, token=key)
+
+
+def broadcast_curl(base_url: str, token: str) -> str:
+    """A ready-to-paste command that sends a broadcast with `token`."""
+    body = json.dumps({"urns": [DEMO_URN], "text": {"eng": "Hello from Herald!", "fra": "Bonjour de Herald !"}})
+    return (
+        f"curl -X POST {shlex.quote(base_url.rstrip('/') + '/api/v2/broadcasts.json')} "
+        f"-H {shlex.quote('Authorization: Token ' + token)} "
+        f"-H 'Content-Type: application/json' "
+        f"-d {shlex.quote(body)}"
+    )
+
+
+def demo_info(demo: Demo | None, base_url: str) -> dict:
+    """What `herald serve --json` prints: the server's URL and, on first run, the demo's token and curl."""
+    info = {"url": base_url, "docs": base_url.rstrip("/") + "/api/v2/", "created": demo is not None}
+    info.update(asdict(demo) if demo else {"workspace": None, "email": None, "token": None})
+    info["curl"] = broadcast_curl(base_url, demo.token) if demo else None
+    return info

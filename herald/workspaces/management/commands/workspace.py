@@ -1,0 +1,57 @@
+"""`herald workspace create --name N [--country RW] [--languages eng,spa] [--anonymous] [--api-rate v2=20/minute]`."""
+
+import json
+
+from django.core.management.base import BaseCommand, CommandError
+
+from herald.workspaces.provisioning import ProvisioningError, create_workspace
+
+
+def comma_list(value: str) -> list[str]:
+    return [item for item in (part.strip() for part in value.split(",")) if item]
+
+
+class Command(BaseCommand):
+    help = "Manage workspaces."
+
+    def add_arguments(self, parser):
+        actions = parser.add_subparsers(dest="action", required=True, metavar="ACTION")
+        create = actions.add_parser("create", help="create a workspace and print its UUID")
+        create.add_argument("--name", required=True, help="its name")
+        create.add_argument("--country", help="two-letter country for phone numbers without a country code, e.g. RW")
+        create.add_argument(
+            "--languages",
+            type=comma_list,
+            help="comma-separated ISO 639-3 codes it sends in; the first is the primary language (default eng)",
+        )
+        create.add_argument("--anonymous", action="store_true", help="hide contacts' URNs from the API")
+        create.add_argument(
+            "--api-rate",
+            dest="api_rates",
+            nargs="+",
+            action="extend",
+            metavar="SCOPE=RATE",
+            help="API rate limit overrides, e.g. v2=20/minute v2.contacts=5000/hour",
+        )
+        create.add_argument("--json", action="store_true", dest="as_json", help="print the workspace as JSON")
+
+    def handle(self, *args, action, **options):
+        return getattr(self, f"handle_{action}")(**options)
+
+    def handle_create(self, *, name, country, languages, anonymous, api_rates, as_json, **_):
+        try:
+            workspace = create_workspace(name, country, languages, anonymous, api_rates)
+        except ProvisioningError as e:
+            raise CommandError(str(e)) from None
+        if as_json:
+            output = {
+                "uuid": str(workspace.uuid),
+                "name": workspace.name,
+                "country": workspace.country or None,
+                "languages": workspace.languages,
+                "anon": workspace.is_anonymous,
+                "api_rates": workspace.api_rates,
+            }
+            self.stdout.write(json.dumps(output))
+        else:
+            self.stdout.write(str(workspace.uuid))
