@@ -1,0 +1,97 @@
+"""The sender contract every channel type implements.
+
+A channel type turns one outgoing `Msg` into a hand-over to the outside world (a line on the console, an HTTP
+request to a gateway ...). It answers in one of three ways, and the delivery loop maps each to a status
+(`herald.msgs.status.record_send_result`):
+
+- returns a `SendResult`            -> the message is `wired` (handed over);
+- raises `TransientSendError`       -> `errored`, tried again later with back-off (timeouts, 5xx, connection
+                                       refused: retrying could help);
+- raises `PermanentSendError`       -> `failed` at once (4xx, an unexpected answer, a broken configuration:
+                                       retrying the same request would get the same answer).
+"""
+
+from dataclasses import dataclass
+
+
+@dataclass(frozen=True)
+class SendResult:
+    """A message handed over. `external_id` is the gateway's own id for it, if it gave one."""
+
+    external_id: str | None = None
+
+
+class SendError(Exception):
+    """A message not handed over; `detail` says why in words a channel owner can act on."""
+
+    def __init__(self, detail: str):
+        super().__init__(detail)
+        self.detail = detail
+
+
+class TransientSendError(SendError):
+    pass
+
+
+class PermanentSendError(SendError):
+    pass
+
+
+class ChannelConfigError(ValueError):
+    """A channel's settings can't work; the message names the setting and what is expected."""
+
+
+class ChannelType:
+    """One kind of channel. Subclasses set `code`, `name`, `schemes` and implement `send`.
+
+    Instances are stateless singletons kept in `herald.channels.registry.TYPES`.
+    """
+
+    code: str = ""
+    name: str = ""
+    # URN schemes a new channel of this type serves unless told otherwise.
+    schemes: tuple[str, ...] = ("tel",)
+    # Config keys this type understands, with a one-line description each (shown in errors and help).
+    config_keys: dict[str, str] = {}
+
+    def validate_config(self, config: dict) -> dict:
+        """Check a channel's config and return it normalised (defaults filled in).
+
+        Raises `ChannelConfigError` naming the first missing or invalid key. The base accepts only an empty config.
+        """
+        config = dict(config or {})
+        unknown = sorted(set(config) - set(self.config_keys))
+        if unknown:
+            known = ", ".join(sorted(self.config_keys)) or "none"
+            raise ChannelConfigError(
+                f"unknown config key {unknown[0]!r} for channel type {self.code!r} (known keys: {known})"
+            )
+        return config
+
+    def send(self, channel, msg) -> SendResult:
+        """Hand `msg` (with `channel`, `contact_urn`, `text`, `attachments`, `quick_replies`, `uuid` loaded) over."""
+        raise NotImplementedError
+
+    def __repr__(self) -> str:
+        return f"<ChannelType {self.code}>"
+
+
+def urn_of(msg) -> str:
+    """The `scheme:path` a message goes to; a message without a URN can't be sent anywhere."""
+    urn = msg.contact_urn
+    if urn is None:
+        raise PermanentSendError("message has no URN to send to")
+    return urn.identity
+
+
+def attachment_urls(msg) -> list[str]:
+    """Attachments are stored as `content-type:url`; gateways that only take text get the URLs."""
+    urls = []
+    for attachment in msg.attachments or []:
+        content_type, _, url = attachment.partition(":")
+        urls.append(url if "/" in content_type else attachment)
+    return urls
+
+
+def quick_reply_texts(msg) -> list[str]:
+    return [reply.get("text", "") if isinstance(reply, dict) else str(reply) for reply in msg.quick_replies or []]

@@ -1,0 +1,120 @@
+"""HTTP for channel types that talk to a gateway: one shared client, and HTTP outcomes mapped to send errors.
+
+Timeouts (settings, seconds): `CHANNEL_CONNECT_TIMEOUT` (HERALD_CHANNEL_CONNECT_TIMEOUT, default 5) to open a
+connection, `CHANNEL_SEND_TIMEOUT` (HERALD_CHANNEL_SEND_TIMEOUT, default 30) for the whole exchange. httpx's own
+timeouts bound each wait; the total is also checked while the answer is read, so a gateway that drips its answer
+byte by byte is cut off too.
+"""
+
+import os
+import threading
+import time
+from dataclasses import dataclass
+
+import httpx
+from django.conf import settings
+
+from herald.channels.base import PermanentSendError, TransientSendError
+
+# Only the start of an answer matters (for `mt_response_check` and error details); the rest is not read.
+MAX_ANSWER_BYTES = 64 * 1024
+# Answers that mean "not now" rather than "never": retrying later could help.
+RETRYABLE_STATUSES = frozenset({408, 425, 429})
+
+_client: httpx.Client | None = None
+_client_pid: int | None = None
+_client_lock = threading.Lock()
+
+
+def shared_client() -> httpx.Client:
+    """One pooled client per process, so repeated sends to a gateway reuse their connections.
+
+    Made again after a fork (Celery's prefork workers): a pool's sockets must not be shared between processes.
+    """
+    global _client, _client_pid
+    pid = os.getpid()
+    if _client is None or _client_pid != pid:
+        with _client_lock:
+            if _client is None or _client_pid != pid:
+                _client = httpx.Client(
+                    follow_redirects=False,
+                    limits=httpx.Limits(max_connections=100, max_keepalive_connections=20),
+                )
+                _client_pid = pid
+    return _client
+
+
+def _timeouts() -> tuple[float, float]:
+    return float(settings.CHANNEL_CONNECT_TIMEOUT), float(settings.CHANNEL_SEND_TIMEOUT)
+
+
+@dataclass(frozen=True)
+class Answer:
+    status_code: int
+    text: str
+
+    @property
+    def snippet(self) -> str:
+        text = " ".join(self.text.split())
+        return text[:200] + ("…" if len(text) > 200 else "")
+
+
+def request(method: str, url: str, *, content: str | bytes | None = None, headers: dict | None = None) -> Answer:
+    """Make one request; return the 2xx answer, else raise the matching send error."""
+    connect, total = _timeouts()
+    client = shared_client()
+    try:
+        req = client.build_request(
+            method, url, content=content, headers=headers, timeout=httpx.Timeout(total, connect=connect)
+        )
+    except (httpx.InvalidURL, httpx.UnsupportedProtocol, ValueError) as exc:
+        # UnicodeEncodeError (a non-ASCII header value) is a ValueError too.
+        raise PermanentSendError(f"invalid request: {exc}") from exc
+
+    deadline = time.monotonic() + total
+    try:
+        response = client.send(req, stream=True)
+        try:
+            body = bytearray()
+            for chunk in response.iter_bytes():
+                body += chunk
+                if len(body) >= MAX_ANSWER_BYTES:
+                    break
+                if time.monotonic() > deadline:
+                    raise TransientSendError(f"gateway took longer than {total:g} s to answer")
+        finally:
+            response.close()
+    except httpx.TimeoutException as exc:
+        raise TransientSendError(f"gateway timed out ({_describe(exc)})") from exc
+    except (httpx.UnsupportedProtocol, httpx.LocalProtocolError) as exc:
+        raise PermanentSendError(f"invalid request: {_describe(exc)}") from exc
+    except httpx.TransportError as exc:
+        # Connection refused or reset, a closed connection, an answer that isn't HTTP ...
+        raise TransientSendError(f"could not reach gateway: {_describe(exc)}") from exc
+
+    answer = Answer(response.status_code, _decode(bytes(body), response.charset_encoding))
+    _check_status(answer)
+    return answer
+
+
+def _check_status(answer: Answer) -> None:
+    code = answer.status_code
+    if 200 <= code < 300:
+        return
+    detail = f"gateway answered HTTP {code}" + (f": {answer.snippet}" if answer.snippet else "")
+    if code >= 500 or code in RETRYABLE_STATUSES:
+        raise TransientSendError(detail)
+    if 300 <= code < 400:
+        raise PermanentSendError(detail + " (redirects are not followed: check the send URL)")
+    raise PermanentSendError(detail)
+
+
+def _decode(body: bytes, charset: str | None) -> str:
+    try:
+        return body.decode(charset or "utf-8", errors="replace")
+    except LookupError:  # a charset Python doesn't know
+        return body.decode("utf-8", errors="replace")
+
+
+def _describe(exc: Exception) -> str:
+    return str(exc) or type(exc).__name__

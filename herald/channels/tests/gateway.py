@@ -1,0 +1,202 @@
+"""A real HTTP gateway on 127.0.0.1 for tests: it records every request and answers as it is told.
+
+    def test_something(gateway):                 # the fixture (herald/channels/conftest.py); elsewhere:
+        ...                                      #   from herald.channels.tests.gateway import gateway  # noqa: F401
+        gateway.will(reply(503), reply(200, "OK"))   # next request 503, then 200 "OK" from then on
+        gateway.will(hang())                     # answer nothing until past the (shortened) send timeout
+        gateway.will(drop())                     # close the connection without answering
+        gateway.will(garbage())                  # answer bytes that aren't HTTP
+        gateway.requests[0].form["text"]         # what arrived: method, path, query, headers, body, form, json
+        unreachable_url()                        # a URL where nothing listens (connection refused)
+
+The fixture also shortens the channel timeouts (`CHANNEL_SEND_TIMEOUT` 1 s) so hanging tests stay fast.
+"""
+
+import json
+import socket
+import threading
+from dataclasses import dataclass, field
+from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
+from urllib.parse import parse_qs, urlsplit
+
+import pytest
+
+TEST_SEND_TIMEOUT = 1.0
+
+
+@dataclass
+class Recorded:
+    method: str
+    path: str  # with the query string, as sent
+    headers: dict[str, str]  # names lower-cased
+    body: bytes
+
+    @property
+    def query(self) -> dict[str, list[str]]:
+        return parse_qs(urlsplit(self.path).query, keep_blank_values=True)
+
+    @property
+    def text(self) -> str:
+        return self.body.decode()
+
+    @property
+    def form(self) -> dict[str, str]:
+        """A urlencoded body, one value a key (the last); `form_lists` keeps repeats."""
+        return {key: values[-1] for key, values in self.form_lists.items()}
+
+    @property
+    def form_lists(self) -> dict[str, list[str]]:
+        return parse_qs(self.text, keep_blank_values=True)
+
+    @property
+    def json(self):
+        return json.loads(self.body)
+
+
+# What the gateway does with a request.
+@dataclass(frozen=True)
+class Reply:
+    status: int = 200
+    body: str = "OK"
+    headers: dict = field(default_factory=dict)
+
+
+@dataclass(frozen=True)
+class Hang:
+    seconds: float = 10.0  # released early when the gateway stops
+
+
+@dataclass(frozen=True)
+class Drop:
+    pass
+
+
+@dataclass(frozen=True)
+class Garbage:
+    data: bytes = b"\x00\xff\xfethis is not HTTP\r\n\r\n"
+
+
+def reply(status: int = 200, body: str = "OK", headers: dict | None = None) -> Reply:
+    return Reply(status, body, headers or {})
+
+
+def hang(seconds: float = 10.0) -> Hang:
+    return Hang(seconds)
+
+
+def drop() -> Drop:
+    return Drop()
+
+
+def garbage(data: bytes = Garbage.data) -> Garbage:
+    return Garbage(data)
+
+
+class FakeGateway:
+    def __init__(self):
+        self.requests: list[Recorded] = []
+        self._plan: list = [Reply()]
+        self._lock = threading.Lock()
+        self._stopping = threading.Event()
+        self.server = ThreadingHTTPServer(("127.0.0.1", 0), self._handler_class())
+        self.server.daemon_threads = True
+        self._thread = threading.Thread(
+            target=self.server.serve_forever, kwargs={"poll_interval": 0.05}, name="fake-gateway", daemon=True
+        )
+
+    @property
+    def url(self) -> str:
+        host, port = self.server.server_address[:2]
+        return f"http://{host}:{port}"
+
+    def will(self, *behaviours) -> None:
+        """Answer the next requests with `behaviours` in order; the last one then answers every later request."""
+        with self._lock:
+            self._plan = list(behaviours) or [Reply()]
+
+    def _next_behaviour(self):
+        with self._lock:
+            return self._plan.pop(0) if len(self._plan) > 1 else self._plan[0]
+
+    def start(self) -> "FakeGateway":
+        self._thread.start()
+        return self
+
+    def stop(self) -> None:
+        self._stopping.set()  # frees hanging handlers
+        self.server.shutdown()
+        self.server.server_close()
+        self._thread.join(timeout=5)
+
+    def __enter__(self):
+        return self.start()
+
+    def __exit__(self, *exc):
+        self.stop()
+
+    def _handler_class(self):
+        gateway = self
+
+        class Handler(BaseHTTPRequestHandler):
+            protocol_version = "HTTP/1.1"  # keep-alive, as real gateways do, so connection reuse is exercised
+
+            def do_GET(self):
+                self._handle()
+
+            do_POST = do_PUT = do_DELETE = do_PATCH = do_GET
+
+            def _handle(self):
+                length = int(self.headers.get("Content-Length") or 0)
+                body = self.rfile.read(length) if length else b""
+                headers = {name.lower(): value for name, value in self.headers.items()}
+                with gateway._lock:
+                    gateway.requests.append(Recorded(self.command, self.path, headers, body))
+                self._act(gateway._next_behaviour())
+
+            def _act(self, behaviour):
+                if isinstance(behaviour, Hang):
+                    gateway._stopping.wait(behaviour.seconds)
+                    behaviour = Reply()
+                if isinstance(behaviour, Drop):
+                    self.close_connection = True
+                    return
+                if isinstance(behaviour, Garbage):
+                    self.close_connection = True
+                    self._write(behaviour.data)
+                    return
+                data = behaviour.body.encode()
+                self.send_response(behaviour.status)
+                headers = {"Content-Type": "text/plain; charset=utf-8", **behaviour.headers}
+                for name, value in headers.items():
+                    self.send_header(name, value)
+                self.send_header("Content-Length", str(len(data)))
+                self.end_headers()
+                self._write(data)
+
+            def _write(self, data: bytes):
+                try:
+                    self.wfile.write(data)
+                    self.wfile.flush()
+                except OSError:  # the client gave up (timed out) first
+                    self.close_connection = True
+
+            def log_message(self, format, *args):  # noqa: A002 - the base class's signature
+                pass  # quiet: tests read `gateway.requests` instead
+
+        return Handler
+
+
+def unreachable_url() -> str:
+    """An http URL on 127.0.0.1 whose port was free a moment ago: connecting is refused."""
+    with socket.socket() as sock:
+        sock.bind(("127.0.0.1", 0))
+        port = sock.getsockname()[1]
+    return f"http://127.0.0.1:{port}"
+
+
+@pytest.fixture
+def gateway(settings):
+    settings.CHANNEL_SEND_TIMEOUT = TEST_SEND_TIMEOUT
+    settings.CHANNEL_CONNECT_TIMEOUT = TEST_SEND_TIMEOUT
+    with FakeGateway() as running:
+        yield running

@@ -1,0 +1,90 @@
+"""The registry of channel types, and creating a channel with a checked configuration.
+
+A new type is a folder `herald/channels/<type>/` with a `sender.py` holding a `ChannelType` subclass, registered in
+`TYPES` below.
+"""
+
+from django.db import transaction
+
+from herald.channels.base import (  # noqa: F401 - re-exported: callers need only this module
+    ChannelConfigError,
+    ChannelType,
+    PermanentSendError,
+    SendError,
+    SendResult,
+    TransientSendError,
+)
+from herald.channels.console.sender import ConsoleType
+from herald.channels.external.sender import ExternalType
+from herald.channels.models import Channel
+from herald.contacts import urns
+from herald.workspaces.provisioning import ProvisioningError, parse_country
+
+TYPES: dict[str, ChannelType] = {t.code: t for t in (ConsoleType(), ExternalType())}
+
+MAX_NAME_LENGTH = Channel._meta.get_field("name").max_length
+MAX_ADDRESS_LENGTH = Channel._meta.get_field("address").max_length
+
+
+class UnknownChannelType(KeyError):
+    def __str__(self) -> str:
+        return f"unknown channel type {self.args[0]!r} (known types: {', '.join(sorted(TYPES))})"
+
+
+def get_type(code: str) -> ChannelType:
+    try:
+        return TYPES[code]
+    except KeyError:
+        raise UnknownChannelType(code) from None
+
+
+def create_channel(
+    workspace,
+    channel_type: str,
+    name: str,
+    *,
+    address: str = "",
+    schemes: list[str] | None = None,
+    country: str = "",
+    tps: int | None = None,
+    config: dict | None = None,
+) -> Channel:
+    """Check everything, then create the channel. Raises `ChannelConfigError` with a message naming the problem."""
+    try:
+        kind = get_type(channel_type)
+    except UnknownChannelType as exc:
+        raise ChannelConfigError(str(exc)) from None
+
+    name = (name or "").strip()
+    if not name:
+        raise ChannelConfigError("name is required")
+    if len(name) > MAX_NAME_LENGTH:
+        raise ChannelConfigError(f"name is longer than {MAX_NAME_LENGTH} characters")
+    address = (address or "").strip()
+    if len(address) > MAX_ADDRESS_LENGTH:
+        raise ChannelConfigError(f"address is longer than {MAX_ADDRESS_LENGTH} characters")
+
+    schemes = list(dict.fromkeys(s.strip().lower() for s in schemes if s.strip())) if schemes else list(kind.schemes)
+    unknown = [s for s in schemes if s not in urns.SCHEMES]
+    if unknown:
+        raise ChannelConfigError(f"unknown URN scheme {unknown[0]!r} (known: {', '.join(sorted(urns.SCHEMES))})")
+
+    try:
+        country = parse_country(country)
+    except ProvisioningError as exc:
+        raise ChannelConfigError(str(exc)) from None
+    if tps is not None and (isinstance(tps, bool) or not isinstance(tps, int) or tps < 1):
+        raise ChannelConfigError("tps must be a whole number of messages per second, 1 or more")
+
+    config = kind.validate_config(config or {})
+    with transaction.atomic():
+        return Channel.objects.create(
+            workspace=workspace,
+            channel_type=kind.code,
+            name=name,
+            address=address,
+            schemes=schemes,
+            country=country,
+            tps=tps,
+            config=config,
+        )
