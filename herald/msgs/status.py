@@ -1,0 +1,144 @@
+"""Outgoing message statuses: the one place that changes them, forward only.
+
+Order: queued / initializing < errored < wired < sent < delivered < read. A change is applied only if it moves the
+message forward, and every write is a guarded `UPDATE ... WHERE status IN (...)`, so a late or duplicated report,
+or two writers racing, can never move a message back.
+
+`failed` is a side exit with these rules (decided here; RapidPro has none and lets a late "sent" undo "delivered"):
+- `failed` is accepted from anything before `delivered`, including `wired` and `sent` (the gateway took the message,
+  then reported it undeliverable); a `failed` report after `delivered` / `read` is ignored.
+- Once failed, a message stays failed, except that a `delivered` or `read` report still wins: it is proof the
+  contact has the message (e.g. we gave up after timeouts the gateway had in fact survived). `failed_reason` is then
+  cleared, so status and reason never disagree.
+- `errored` is not a report but a send outcome: see `record_send_result`.
+
+`sent_on` is set the first time a message is wired / sent / delivered / read and never changed after.
+"""
+
+from collections import defaultdict
+from datetime import datetime, timedelta
+
+from django.conf import settings
+from django.db.models import DateTimeField, F, QuerySet, Value
+from django.db.models.functions import Coalesce
+from django.utils import timezone
+
+from herald.channels.base import PermanentSendError, SendError, SendResult
+
+from .models import FailedReason, Msg, MsgStatus
+
+S = MsgStatus
+# Position in the forward order; statuses of equal rank don't replace each other.
+RANK = {S.QUEUED: 0, S.INITIALIZING: 0, S.ERRORED: 1, S.WIRED: 2, S.SENT: 3, S.DELIVERED: 4, S.READ: 5}
+HANDED_OVER = (S.WIRED, S.SENT, S.DELIVERED, S.READ)
+# A send outcome only applies to a message still waiting to go out: if a delivery report already moved it on
+# (a fast gateway can report before its answer to the send reaches us), the report wins.
+AWAITING_SEND = (S.QUEUED, S.INITIALIZING, S.ERRORED)
+
+
+def allowed_from(new_status: str) -> tuple[str, ...]:
+    """The statuses from which a message may move to `new_status`."""
+    if new_status == S.FAILED:
+        return (S.QUEUED, S.INITIALIZING, S.ERRORED, S.WIRED, S.SENT)
+    if new_status not in RANK:
+        raise ValueError(f"{new_status!r} is not an outgoing message status")
+    before = tuple(status for status, rank in RANK.items() if rank < RANK[new_status])
+    return before + (S.FAILED,) if new_status in (S.DELIVERED, S.READ) else before
+
+
+def apply_status(
+    target: Msg | QuerySet,
+    new_status: str,
+    *,
+    external_id: str | None = None,
+    detail: str = "",
+    reason: str | None = None,
+    now: datetime | None = None,
+) -> bool | int:
+    """Move a message (or every message of a queryset) to `new_status` if that is forward.
+
+    For a `failed` move `reason` defaults to `FailedReason.PERMANENT` and `detail` is kept as `error_detail`.
+    Returns whether the message changed (its in-memory fields updated to match), or for a queryset how many did.
+    """
+    now = now or timezone.now()
+    fields: dict = {"status": new_status, "modified_on": now}
+    if new_status in HANDED_OVER:
+        fields.update(sent_on=now, failed_reason=None, next_attempt=None)
+    elif new_status == S.FAILED:
+        fields.update(failed_reason=reason or FailedReason.PERMANENT, next_attempt=None)
+    if detail:
+        fields["error_detail"] = detail
+    if external_id is not None:
+        fields["external_id"] = external_id
+    return _guarded_update(target, allowed_from(new_status), fields)
+
+
+def record_send_result(msg: Msg, outcome, now: datetime, max_retries: int | None = None) -> bool:
+    """Record what a channel's `send` did for `msg`: a `SendResult`, or the exception it raised.
+
+    - `SendResult`                 -> `wired` (+ external id);
+    - `PermanentSendError`         -> `failed` (reason PERMANENT, the error as `error_detail`);
+    - anything else (a `TransientSendError`, or an unexpected exception, which retrying may cure)
+                                   -> `errored`, next attempt after the back-off in setting `SEND_RETRY_DELAYS`
+                                      (HERALD_SEND_RETRY_DELAYS, seconds; default 10,60,300), or `failed` with
+                                      reason RETRIES once `max_retries` retries (setting `SEND_MAX_RETRIES`,
+                                      HERALD_SEND_MAX_RETRIES, default 3) have failed too.
+    Returns whether the message changed; it doesn't if a delivery report already moved it past `wired`.
+    """
+    return _guarded_update(msg, AWAITING_SEND, plan_send_result(msg, outcome, now, max_retries))
+
+
+def record_send_results(outcomes, now: datetime, max_retries: int | None = None) -> int:
+    """`record_send_result` for many `(msg, outcome)` pairs in few queries: messages whose changes are identical
+    (typically every success in a chunk) share one UPDATE. In-memory messages are not refreshed.
+    Returns how many messages changed."""
+    groups = defaultdict(list)
+    for msg, outcome in outcomes:
+        fields = plan_send_result(msg, outcome, now, max_retries)
+        groups[tuple(sorted(fields.items()))].append(msg.pk)
+    changed = 0
+    for fields, ids in groups.items():
+        changed += _guarded_update(Msg.objects.filter(pk__in=ids), AWAITING_SEND, dict(fields))
+    return changed
+
+
+def plan_send_result(msg: Msg, outcome, now: datetime, max_retries: int | None = None) -> dict:
+    """The field changes a send outcome calls for (not yet written)."""
+    if isinstance(outcome, SendResult):
+        fields = {"status": S.WIRED, "sent_on": now, "next_attempt": None, "failed_reason": None}
+        if outcome.external_id is not None:
+            fields["external_id"] = outcome.external_id
+        return {**fields, "modified_on": now}
+
+    detail = outcome.detail if isinstance(outcome, SendError) else f"{type(outcome).__name__}: {outcome}"
+    error_count = msg.error_count + 1
+    fields = {"error_count": error_count, "error_detail": detail[:1000], "modified_on": now}
+    if isinstance(outcome, PermanentSendError):
+        return {**fields, "status": S.FAILED, "failed_reason": FailedReason.PERMANENT, "next_attempt": None}
+    if max_retries is None:
+        max_retries = settings.SEND_MAX_RETRIES
+    if error_count > max_retries:
+        return {**fields, "status": S.FAILED, "failed_reason": FailedReason.RETRIES, "next_attempt": None}
+    return {**fields, "status": S.ERRORED, "next_attempt": now + retry_delay(error_count)}
+
+
+def retry_delay(error_count: int) -> timedelta:
+    """Back-off before the next attempt after the `error_count`-th failure (the last delay repeats)."""
+    delays = settings.SEND_RETRY_DELAYS
+    return timedelta(seconds=delays[min(error_count, len(delays)) - 1])
+
+
+def _guarded_update(target: Msg | QuerySet, allowed: tuple[str, ...], fields: dict) -> bool | int:
+    values = dict(fields)
+    if "sent_on" in values:  # the first hand-over time is kept
+        values["sent_on"] = Coalesce(F("sent_on"), Value(values["sent_on"], output_field=DateTimeField()))
+    if isinstance(target, QuerySet):
+        return target.filter(direction="O", status__in=allowed).update(**values)
+
+    changed = Msg.objects.filter(pk=target.pk, direction="O", status__in=allowed).update(**values) == 1
+    if changed:
+        for name, value in fields.items():
+            if name == "sent_on":
+                value = target.sent_on or value
+            setattr(target, name, value)
+    return changed
