@@ -79,3 +79,11 @@ def test_only_the_key_hash_is_stored(workspace):
     token = user.api_tokens.get()
     assert key not in token.key_hash and len(key) == 40
     assert Membership.objects.get(user=user).role == Role.ADMINISTRATOR
+
+
+def test_lone_surrogates_in_json_are_a_clear_400(admin):
+    response = admin.generic(
+        "POST", "/api/v2/broadcasts.json", '{"text": "hi", "urns": ["\\ud800"]}', content_type="application/json"
+    )
+    assert response.status_code == 400
+    assert "surrogate" in response.json()["detail"]

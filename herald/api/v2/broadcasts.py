@@ -15,6 +15,7 @@ from rest_framework import serializers
 from herald.contacts import urns as urn_parser
 from herald.contacts.models import Contact, ContactGroup
 from herald.msgs.models import Broadcast, BroadcastStatus
+from herald.msgs.tasks import enqueue_broadcast
 
 from . import openapi, translations
 from .base import BaseEndpoint, ListAPIMixin, WriteAPIMixin
@@ -348,3 +349,6 @@ class BroadcastsEndpoint(ListAPIMixin, WriteAPIMixin, BaseEndpoint):
         if super().get_lookup_object() is not None:
             raise InvalidParam(CANT_CHANGE)
         return None
+
+    def after_write(self, broadcast, created: bool) -> None:
+        enqueue_broadcast(broadcast.id)
