@@ -279,5 +279,5 @@ def _merge_row(changes: writes.ContactChanges, row: Row) -> None:
         changes.language = row.language
     if row.fields:
         changes.fields = {**(changes.fields or {}), **row.fields}
-    row_urns = [str(urn) for urn in row.urns]
-    changes.urns = row_urns + [u for u in (changes.urns or []) if u not in row_urns]
+    identities = {urn.identity for urn in row.urns}
+    changes.urns = row.urns + [urn for urn in changes.urns or [] if urn.identity not in identities]

@@ -50,8 +50,8 @@ class ContactChanges:
     status: str | _Unset = UNSET
     # Merged into the contact's values; a None or "" value removes that key.
     fields: dict[str, str | None] | None = None
-    # Normalised URN strings, the preferred one first.
-    urns: list[str] | None = None
+    # Normalised URNs (strings or `urns.URN`s), the preferred one first.
+    urns: list[str | urn_utils.URN] | None = None
     groups: list[ContactGroup] | None = field(default=None)
 
 
@@ -120,18 +120,18 @@ def urn_owners(workspace, identities) -> dict[str, int | None]:
     return {identity: (contact_id if active else None) for identity, contact_id, active in rows}
 
 
-def urns_in_use(workspace, urn_strings: list[str], contact: Contact | None = None) -> list[int]:
+def urns_in_use(workspace, urn_list: list, contact: Contact | None = None) -> list[int]:
     """Positions of the URNs that belong to an active contact other than `contact`."""
-    identities = [urn_utils.parse(text).identity for text in urn_strings]
+    identities = [as_urn(urn).identity for urn in urn_list]
     owners = urn_owners(workspace, identities)
     mine = contact.id if contact else None
     return [i for i, identity in enumerate(identities) if owners.get(identity) not in (None, mine)]
 
 
-def set_urns(workspace, urns_by_contact: dict[Contact, list[str]], *, merge=False, touched=False) -> None:
+def set_urns(workspace, urns_by_contact: dict[Contact, list], *, merge=False, touched=False) -> None:
     """Give each contact its URNs in priority order (list order); URNs it loses are detached, not deleted, so
     another contact can take them later. `merge` keeps its other URNs, after the given ones."""
-    parsed = {contact: _unique_urns(texts) for contact, texts in urns_by_contact.items()}
+    parsed = {contact: _unique_urns(urn_list) for contact, urn_list in urns_by_contact.items()}
     identities = {urn.identity for urns in parsed.values() for urn in urns}
     existing = {
         row.identity: row
@@ -185,10 +185,13 @@ def set_urns(workspace, urns_by_contact: dict[Contact, list[str]], *, merge=Fals
         _touch(parsed)
 
 
-def _unique_urns(texts: list[str]) -> list[urn_utils.URN]:
+def as_urn(urn: str | urn_utils.URN) -> urn_utils.URN:
+    return urn if isinstance(urn, urn_utils.URN) else urn_utils.parse(urn)
+
+
+def _unique_urns(urn_list: list) -> list[urn_utils.URN]:
     seen, unique = set(), []
-    for text in texts:
-        urn = urn_utils.parse(text)
+    for urn in map(as_urn, urn_list):
         if urn.identity not in seen:
             seen.add(urn.identity)
             unique.append(urn)

@@ -129,18 +129,11 @@ class ContactReadSerializer(serializers.Serializer):
         return contact.status == ContactStatus.STOPPED if contact.is_active else None
 
 
-def validate_contact_language(value):
-    if value is not None and not is_contact_language(value):
-        raise serializers.ValidationError("Not a valid ISO639-3 language code.")
-
-
 class ContactWriteSerializer(serializers.Serializer):
     """Creates a contact, or updates the one in `instance` (only the fields sent change)."""
 
     name = serializers.CharField(required=False, max_length=64, allow_null=True)
-    language = serializers.CharField(
-        required=False, min_length=3, max_length=3, allow_null=True, validators=[validate_contact_language]
-    )
+    language = serializers.CharField(required=False, min_length=3, max_length=3, allow_null=True)
     urns = serializers.ListField(required=False, child=URNField(), max_length=MAX_URNS)
     groups = GroupRefsField(required=False)
     fields = serializers.DictField(required=False, child=serializers.CharField(allow_blank=True, allow_null=True))
@@ -148,6 +141,11 @@ class ContactWriteSerializer(serializers.Serializer):
     @property
     def workspace(self):
         return self.context["workspace"]
+
+    def validate_language(self, value):
+        if value is not None and not is_contact_language(value):
+            raise serializers.ValidationError("Not a valid ISO639-3 language code.")
+        return value
 
     def validate_urns(self, value):
         if self.context.get("lookup_urn"):
@@ -371,7 +369,8 @@ class ContactsEndpoint(ListAPIMixin, WriteAPIMixin, DeleteAPIMixin, BaseEndpoint
         if params.get("urn"):
             contacts = contacts.filter(urns__identity=self.lookup_identity(params["urn"]))
         if params.get("group"):
-            contacts = contacts.filter(groups=self.group_param(params["group"]))
+            group = self.group_param(params["group"])
+            contacts = contacts.filter(groups=group) if group else contacts.none()
         if before := datetime_param(self.request, "before"):
             contacts = contacts.filter(modified_on__lte=before)
         if after := datetime_param(self.request, "after"):
@@ -409,10 +408,9 @@ class ContactsEndpoint(ListAPIMixin, WriteAPIMixin, DeleteAPIMixin, BaseEndpoint
             return super().lookup_object(param, value)
         urn = self.lookup_urn_value(value)
         contact = self.get_queryset().filter(is_active=True, urns__identity=urn.identity).first()
-        if contact is None:
-            if self.request.method != "POST":
-                raise exceptions.NotFound()
-            self.lookup_urn = str(urn)
+        if contact is None and self.request.method != "POST":
+            raise exceptions.NotFound()
+        self.lookup_urn = urn  # a POST naming nobody creates the contact with it
         return contact
 
     def get_serializer_context(self):

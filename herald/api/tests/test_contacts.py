@@ -1,0 +1,550 @@
+"""`/api/v2/contacts.json`: listing, creating, updating and deleting contacts (reference §12)."""
+
+from datetime import UTC, datetime, timedelta
+from urllib.parse import quote
+
+import pytest
+from django.db import connection
+from django.test.utils import CaptureQueriesContext
+
+from herald.api.v2.formats import format_datetime
+from herald.contacts import urns, writes
+from herald.contacts.models import Contact, ContactField, ContactGroup, ContactStatus, ContactURN
+
+URL = "/api/v2/contacts.json"
+T0 = datetime(2024, 1, 1, tzinfo=UTC)
+
+
+@pytest.fixture
+def nickname(workspace):
+    return ContactField.objects.create(workspace=workspace, key="nickname", name="Nickname")
+
+
+@pytest.fixture
+def gender(workspace):
+    return ContactField.objects.create(workspace=workspace, key="gender", name="Gender")
+
+
+@pytest.fixture
+def customers(workspace):
+    return ContactGroup.objects.create(workspace=workspace, name="Customers")
+
+
+def contact(workspace, minutes=0, **changes):
+    """A contact modified `minutes` after T0 (so tests control the list order); URNs are normalised."""
+    if "urns" in changes:
+        changes["urns"] = [urns.parse_and_normalize(u, workspace.country) for u in changes["urns"]]
+    created = writes.create_contact(workspace, **changes)
+    Contact.objects.filter(pk=created.pk).update(modified_on=T0 + timedelta(minutes=minutes))
+    created.refresh_from_db()
+    return created
+
+
+def results(response):
+    assert response.status_code == 200, response.content
+    return response.json()["results"]
+
+
+def uuids(response):
+    return [item["uuid"] for item in results(response)]
+
+
+def post(client, data, query=""):
+    return client.post(URL + query, data, format="json")
+
+
+# Access
+
+
+def test_role_matrix(workspace, anon, admin, editor, agent):
+    assert anon.get(URL).status_code == 403
+    for client in (admin, editor, agent):
+        assert client.get(URL).status_code == 200
+
+    assert post(anon, {}).status_code == 403
+    for client in (admin, editor, agent):
+        assert post(client, {}).status_code == 201
+
+    target = contact(workspace)
+    assert anon.delete(f"{URL}?uuid={target.uuid}").status_code == 403
+    assert agent.delete(f"{URL}?uuid={target.uuid}").status_code == 403
+    assert editor.delete(f"{URL}?uuid={target.uuid}").status_code == 204
+    assert admin.put(URL, {}, format="json").status_code == 405
+
+
+def test_throttled_in_its_own_scope(workspace, admin):
+    workspace.api_rates = {"v2.contacts": "2/minute"}
+    workspace.save()
+    assert admin.get(URL).status_code == 200
+    assert post(admin, {}).status_code == 201
+    response = admin.get(URL)
+    assert response.status_code == 429
+    assert int(response["Retry-After"]) >= 1
+    # Other endpoints have their own budget.
+    assert admin.get("/api/v2/groups.json").status_code == 200
+
+
+# Listing
+
+
+def test_list_item_shape(workspace, admin, nickname, gender, customers):
+    ann = contact(
+        workspace,
+        name="Ann",
+        language="fra",
+        urns=["tel:0788000001", "twitter:Ann"],
+        fields={"nickname": "Annie"},
+        groups=[customers],
+    )
+    Contact.objects.filter(pk=ann.pk).update(last_seen_on=datetime(2020, 8, 12, 13, 30, 45, 123456, tzinfo=UTC))
+    ann.refresh_from_db()
+
+    item = results(admin.get(URL))[0]
+    assert item == {
+        "uuid": str(ann.uuid),
+        "name": "Ann",
+        "status": "active",
+        "language": "fra",
+        "urns": ["tel:+250788000001", "twitter:ann"],
+        "groups": [{"uuid": str(customers.uuid), "name": "Customers"}],
+        "notes": [],
+        "fields": {"nickname": "Annie", "gender": None},
+        "flow": None,
+        "created_on": format_datetime(ann.created_on),
+        "modified_on": "2024-01-01T00:00:00.000000Z",
+        "last_seen_on": "2020-08-12T13:30:45.123456Z",
+        "blocked": False,
+        "stopped": False,
+    }
+    assert list(item) == [
+        "uuid", "name", "status", "language", "urns", "groups", "notes", "fields", "flow",
+        "created_on", "modified_on", "last_seen_on", "blocked", "stopped",
+    ]  # fmt: skip
+
+
+def test_statuses_and_deprecated_booleans(workspace, admin):
+    for status in ContactStatus:
+        Contact.objects.filter(pk=contact(workspace, name=status.label).pk).update(status=status)
+    items = {item["name"]: item for item in results(admin.get(URL))}
+    assert {name: (i["status"], i["blocked"], i["stopped"]) for name, i in items.items()} == {
+        "active": ("active", False, False),
+        "blocked": ("blocked", True, False),
+        "stopped": ("stopped", False, True),
+        "archived": ("archived", False, False),
+    }
+
+
+def test_most_recently_modified_first_and_reverse(workspace, admin):
+    a, b, c = contact(workspace, 1), contact(workspace, 3), contact(workspace, 2)
+    assert uuids(admin.get(URL)) == [str(b.uuid), str(c.uuid), str(a.uuid)]
+    assert uuids(admin.get(URL + "?reverse=true")) == [str(a.uuid), str(c.uuid), str(b.uuid)]
+
+
+def test_only_this_workspaces_contacts(workspace, other_workspace, admin):
+    mine = contact(workspace, urns=["tel:+250788000001"])
+    theirs = contact(other_workspace, urns=["tel:+250788000001"])
+    assert uuids(admin.get(URL)) == [str(mine.uuid)]
+    assert uuids(admin.get(f"{URL}?uuid={theirs.uuid}")) == []
+
+
+def test_filters(workspace, admin, customers):
+    a = contact(workspace, 1, urns=["tel:+250788000001"], groups=[customers])
+    b = contact(workspace, 2, urns=["twitter:bob"])
+    c = contact(workspace, 3, groups=[customers])
+
+    assert uuids(admin.get(f"{URL}?uuid={b.uuid}")) == [str(b.uuid)]
+    # URNs are normalised with the workspace's country (RW).
+    assert uuids(admin.get(f"{URL}?urn={quote('tel:078-8000001')}")) == [str(a.uuid)]
+    assert uuids(admin.get(f"{URL}?urn=twitter:BOB")) == [str(b.uuid)]
+    assert uuids(admin.get(f"{URL}?urn=tel:%2B250788999999")) == []
+    assert uuids(admin.get(f"{URL}?group=Customers")) == [str(c.uuid), str(a.uuid)]
+    assert uuids(admin.get(f"{URL}?group=customers")) == [str(c.uuid), str(a.uuid)]
+    assert uuids(admin.get(f"{URL}?group={customers.uuid}")) == [str(c.uuid), str(a.uuid)]
+    assert uuids(admin.get(f"{URL}?group=Nobody")) == []
+    assert uuids(admin.get(f"{URL}?group=2b8e3e7e-8f4b-4a8e-9c3e-1d2f3a4b5c6d")) == []
+    assert uuids(admin.get(f"{URL}?before={quote(format_datetime(b.modified_on))}")) == [str(b.uuid), str(a.uuid)]
+    assert uuids(admin.get(f"{URL}?after={quote(format_datetime(b.modified_on))}")) == [str(c.uuid), str(b.uuid)]
+
+
+def test_group_filter_ignores_other_workspaces_groups(workspace, other_workspace, admin):
+    theirs = ContactGroup.objects.create(workspace=other_workspace, name="Customers")
+    contact(workspace)
+    assert uuids(admin.get(f"{URL}?group={theirs.uuid}")) == []
+    assert uuids(admin.get(f"{URL}?group=Customers")) == []
+
+
+def test_bad_filter_values_are_400(admin):
+    response = admin.get(URL + "?urn=12345")
+    assert response.status_code == 400
+    assert response.json() == {"detail": "Invalid URN: 12345"}
+    response = admin.get(URL + "?uuid=xyz")
+    assert response.json() == {"detail": "Param 'uuid': xyz is not a valid UUID."}
+    assert admin.get(URL + "?before=yesterday").status_code == 400
+
+
+def test_deleted_contacts_are_listed_apart_and_stripped(workspace, admin, customers, nickname):
+    alive = contact(workspace)
+    gone = contact(workspace, name="Gone", urns=["tel:+250788000001"], groups=[customers], fields={"nickname": "G"})
+    writes.delete_contact(gone)
+    gone.refresh_from_db()
+
+    assert uuids(admin.get(URL)) == [str(alive.uuid)]
+    assert results(admin.get(URL + "?deleted=true")) == [
+        {
+            "uuid": str(gone.uuid),
+            "name": None,
+            "status": None,
+            "language": None,
+            "urns": [],
+            "groups": [],
+            "notes": [],
+            "fields": {},
+            "flow": None,
+            "created_on": format_datetime(gone.created_on),
+            "modified_on": format_datetime(gone.modified_on),
+            "last_seen_on": None,
+            "blocked": None,
+            "stopped": None,
+        }
+    ]
+
+
+def test_anonymous_workspace_masks_urns_and_shows_ref(workspace, admin, customers):
+    workspace.is_anonymous = True
+    workspace.save()
+    ann = contact(workspace, name="Ann", urns=["tel:+250788000001", "twitter:ann"])
+
+    item = results(admin.get(URL))[0]
+    assert item["urns"] == ["tel:********", "twitter:********"]
+    assert item["ref"] == item["anon_display"] == f"{ann.id:010d}"
+    assert list(item)[:6] == ["uuid", "name", "ref", "anon_display", "status", "language"]
+
+    response = admin.get(URL + "?urn=tel:%2B250788000001")
+    assert response.status_code == 400
+    assert response.json() == {"detail": "URN lookups not allowed for anonymous organizations"}
+
+
+def test_a_page_costs_the_same_queries_whatever_it_holds(workspace, admin, nickname):
+    groups = [ContactGroup.objects.create(workspace=workspace, name=f"G{i}") for i in range(3)]
+    contact(workspace, urns=["tel:+250788000000"], groups=groups[:1])
+
+    def page_queries():
+        with CaptureQueriesContext(connection) as queries:
+            assert admin.get(URL).status_code == 200
+        return len(queries)
+
+    few = page_queries()
+    for i in range(1, 40):
+        contact(workspace, urns=[f"tel:+2507880000{i:02d}", f"twitter:c{i}"], groups=groups, fields={"nickname": "x"})
+    assert page_queries() == few
+
+
+def test_pages_of_250_with_absolute_next(workspace, admin):
+    writes.save_contacts(workspace, [writes.ContactChanges(name=f"c{i}") for i in range(251)])
+    first = admin.get(URL).json()
+    assert len(first["results"]) == 250
+    assert first["next"].startswith("http://testserver/api/v2/contacts.json?cursor=")
+    second = admin.get(first["next"]).json()
+    assert len(second["results"]) == 1 and second["next"] is None
+    assert len({c["uuid"] for c in first["results"] + second["results"]}) == 251
+
+
+# Creating
+
+
+def test_body_must_be_an_object(admin):
+    response = post(admin, [])
+    assert response.status_code == 400
+    assert response.json() == {"non_field_errors": ["Request body should be a single JSON object"]}
+
+
+def test_create_empty_contact(workspace, admin, nickname):
+    response = post(admin, {})
+    assert response.status_code == 201
+    created = Contact.objects.get()
+    assert response.json() == {
+        "uuid": str(created.uuid),
+        "name": None,
+        "status": "active",
+        "language": None,
+        "urns": [],
+        "groups": [],
+        "notes": [],
+        "fields": {"nickname": None},
+        "flow": None,
+        "created_on": format_datetime(created.created_on),
+        "modified_on": format_datetime(created.modified_on),
+        "last_seen_on": None,
+        "blocked": False,
+        "stopped": False,
+    }
+    assert post(admin, {"name": None, "language": None, "urns": [], "groups": [], "fields": {}}).status_code == 201
+
+
+def test_create_with_everything(workspace, admin, customers, nickname):
+    vips = ContactGroup.objects.create(workspace=workspace, name="VIPs")
+    response = post(
+        admin,
+        {
+            "name": "Jean",
+            "language": "fra",
+            "urns": ["tel:0783 333 333", "twitter:JEAN"],
+            "groups": [str(customers.uuid), "vips"],
+            "fields": {"nickname": "Jado"},
+        },
+    )
+    assert response.status_code == 201
+    body = response.json()
+    jean = Contact.objects.get(uuid=body["uuid"])
+    assert (jean.name, jean.language, jean.fields) == ("Jean", "fra", {"nickname": "Jado"})
+    assert body["urns"] == ["tel:+250783333333", "twitter:jean"]
+    assert [g["name"] for g in body["groups"]] == ["Customers", "VIPs"]
+    assert set(jean.groups.all()) == {customers, vips}
+
+
+def test_any_iso639_3_language_is_a_contact_language(admin):
+    # `swh` can't be a broadcast translation key, but a contact may speak it.
+    assert post(admin, {"language": "swh"}).json()["language"] == "swh"
+
+
+@pytest.mark.parametrize(
+    "data, errors",
+    [
+        ({"name": "x" * 65}, {"name": ["Ensure this field has no more than 64 characters."]}),
+        ({"name": ""}, {"name": ["This field may not be blank."]}),
+        ({"language": "xyz"}, {"language": ["Not a valid ISO639-3 language code."]}),
+        ({"language": "en"}, {"language": ["Ensure this field has at least 3 characters."]}),
+        ({"urns": "tel:+250788000001"}, {"urns": ['Expected a list of items but got type "str".']}),
+        (
+            {"urns": ["twitter:ok", "1234556789"]},
+            {"urns": {"1": ["Invalid URN: 1234556789. Ensure phone numbers contain country codes."]}},
+        ),
+        (
+            {"urns": [18001234567]},
+            {"urns": {"0": ["Invalid URN: 18001234567. Ensure phone numbers contain country codes."]}},
+        ),
+        (
+            {"urns": [f"twitter:b{i}" for i in range(101)]},
+            {"urns": ["Ensure this field has no more than 100 elements."]},
+        ),
+        ({"groups": ["Nobody"]}, {"groups": ["No such object: Nobody"]}),
+        ({"groups": [123456]}, {"groups": ["No such object: 123456"]}),
+        ({"fields": {"shoe_size": "42"}}, {"fields": ["Invalid contact field key: shoe_size"]}),
+        ({"fields": ["nickname"]}, {"fields": ['Expected a dictionary of items but got type "list".']}),
+        ({"fields": {"nickname": "a\x00b"}}, {"fields": {"nickname": ["Null characters are not allowed."]}}),
+        (
+            {"fields": {f"f{i}": "x" for i in range(101)}},
+            {"fields": ["Ensure this field has no more than 100 elements."]},
+        ),
+    ],
+)
+def test_create_rejects(workspace, admin, nickname, data, errors):
+    response = post(admin, data)
+    assert response.status_code == 400
+    assert response.json() == errors
+    assert not Contact.objects.exists()
+
+
+def test_all_field_errors_come_together(admin, nickname):
+    response = post(
+        admin,
+        {"name": "Jim", "language": "xyz", "urns": ["1234556789"], "groups": ["Nobody"], "fields": {"hmmm": "X"}},
+    )
+    assert response.json() == {
+        "language": ["Not a valid ISO639-3 language code."],
+        "urns": {"0": ["Invalid URN: 1234556789. Ensure phone numbers contain country codes."]},
+        "groups": ["No such object: Nobody"],
+        "fields": ["Invalid contact field key: hmmm"],
+    }
+
+
+def test_a_hundred_urns_are_fine(admin):
+    response = post(admin, {"urns": [f"twitter:b{i}" for i in range(100)]})
+    assert response.status_code == 201
+    assert len(response.json()["urns"]) == 100
+
+
+def test_urn_of_another_contact_is_in_use(workspace, admin):
+    contact(workspace, urns=["tel:+250785555555"])
+    response = post(admin, {"name": "Robert", "urns": ["twitter:rob", "tel:078-5555555"]})
+    assert response.status_code == 400
+    assert response.json() == {"urns": {"1": ["URN is in use by another contact."]}}
+    assert Contact.objects.count() == 1 and not ContactURN.objects.filter(identity="twitter:rob").exists()
+
+
+def test_other_workspaces_are_invisible_to_writes(workspace, other_workspace, admin):
+    theirs = ContactGroup.objects.create(workspace=other_workspace, name="Spammers")
+    ContactField.objects.create(workspace=other_workspace, key="secret", name="Secret")
+    contact(other_workspace, urns=["tel:+250785555555"])
+
+    assert post(admin, {"groups": [str(theirs.uuid)]}).json() == {"groups": [f"No such object: {theirs.uuid}"]}
+    assert post(admin, {"fields": {"secret": "x"}}).json() == {"fields": ["Invalid contact field key: secret"]}
+    # The same URN in another workspace is another contact.
+    assert post(admin, {"urns": ["tel:+250785555555"]}).status_code == 201
+
+
+def test_flagged_workspace_may_still_manage_contacts(workspace, admin):
+    workspace.is_flagged = True
+    workspace.save()
+    assert post(admin, {"name": "Ann"}).status_code == 201
+
+
+# Updating
+
+
+def test_update_by_uuid_changes_only_what_is_sent(workspace, admin, customers, nickname):
+    jean = contact(workspace, name="Jean", language="fra", urns=["tel:+250783333333"], groups=[customers])
+    writes.update_contact(jean, fields={"nickname": "Jado"})
+
+    response = post(admin, {}, f"?uuid={jean.uuid}")
+    assert response.status_code == 200
+    jean.refresh_from_db()
+    assert (jean.name, jean.language, jean.fields) == ("Jean", "fra", {"nickname": "Jado"})
+    assert list(jean.groups.all()) == [customers]
+    assert [u.identity for u in jean.urns.all()] == ["tel:+250783333333"]
+
+
+def test_update_by_uuid_replaces_everything_sent(workspace, admin, customers, nickname, gender):
+    vips = ContactGroup.objects.create(workspace=workspace, name="VIPs")
+    jean = contact(workspace, name="Jean", urns=["tel:+250783333333"], groups=[customers], fields={"gender": "m"})
+
+    response = post(
+        admin,
+        {
+            "name": "Jason",
+            "language": "ita",
+            "urns": ["twitter:jason", "tel:+250784444444"],
+            "groups": ["VIPs"],
+            "fields": {"nickname": "Žan", "gender": ""},
+        },
+        f"?uuid={jean.uuid}",
+    )
+    assert response.status_code == 200
+    body = response.json()
+    assert body["name"] == "Jason" and body["language"] == "ita"
+    assert body["urns"] == ["twitter:jason", "tel:+250784444444"]
+    assert body["groups"] == [{"uuid": str(vips.uuid), "name": "VIPs"}]
+    assert body["fields"] == {"nickname": "Žan", "gender": None}
+    # The URN it lost is free again.
+    assert ContactURN.objects.get(identity="tel:+250783333333").contact is None
+
+
+def test_update_may_keep_its_own_urns(workspace, admin):
+    jean = contact(workspace, urns=["tel:+250783333333", "twitter:jean"])
+    response = post(admin, {"urns": ["twitter:jean", "tel:+250783333333"]}, f"?uuid={jean.uuid}")
+    assert response.status_code == 200
+    assert response.json()["urns"] == ["twitter:jean", "tel:+250783333333"]
+
+
+def test_update_cannot_take_another_contacts_urn(workspace, admin):
+    contact(workspace, urns=["tel:+250785555555"])
+    jean = contact(workspace, urns=["twitter:jean"])
+    response = post(admin, {"urns": ["tel:+250785555555"]}, f"?uuid={jean.uuid}")
+    assert response.json() == {"urns": {"0": ["URN is in use by another contact."]}}
+    assert [u.identity for u in jean.urns.all()] == ["twitter:jean"]
+
+
+def test_update_by_urn(workspace, admin):
+    xavier = contact(workspace, name="Xavier", urns=["tel:+250787777777", "twitter:xavier"])
+    response = post(admin, {"name": "Xavier II"}, "?urn=" + quote("tel:078-7777777"))
+    assert response.status_code == 200
+    assert response.json()["uuid"] == str(xavier.uuid)
+    assert response.json()["urns"] == ["tel:+250787777777", "twitter:xavier"]
+
+    response = post(admin, {"urns": ["tel:+250785555555"]}, "?urn=" + quote("tel:+250787777777"))
+    assert response.status_code == 400
+    assert response.json() == {"urns": ["Field not allowed when using URN in URL"]}
+
+
+def test_update_by_unknown_urn_creates_the_contact(workspace, admin):
+    response = post(admin, {"name": "Bobby"}, "?urn=" + quote("tel:+250-78-5555555"))
+    assert response.status_code == 201
+    assert response.json()["urns"] == ["tel:+250785555555"]
+    assert Contact.objects.get().name == "Bobby"
+
+
+def test_update_lookup_errors(workspace, other_workspace, admin):
+    theirs = contact(other_workspace)
+    mine = contact(workspace, urns=["tel:+250784444444"])
+
+    response = post(admin, {}, f"?uuid={mine.uuid}&urn=tel:%2B250784444444")
+    assert response.status_code == 400
+    assert response.json() == {"detail": "URL can only contain one of the following parameters: urn, uuid"}
+    assert post(admin, {}, "?uuid=ad6acad9-959b-4d70-b144-5de2891e4d00").status_code == 404
+    assert post(admin, {}, f"?uuid={theirs.uuid}").status_code == 404
+    assert post(admin, {}, "?urn=12345").json() == {"detail": "Invalid URN: 12345"}
+
+
+def test_deleted_contacts_cant_be_modified(workspace, admin):
+    gone = contact(workspace)
+    writes.delete_contact(gone)
+    response = post(admin, {"name": "Back"}, f"?uuid={gone.uuid}")
+    assert response.status_code == 400
+    assert response.json() == {"non_field_errors": ["Deleted contacts can't be modified."]}
+
+
+def test_non_active_contacts_cant_join_groups(workspace, admin, customers):
+    blocked = contact(workspace)
+    Contact.objects.filter(pk=blocked.pk).update(status=ContactStatus.BLOCKED)
+    response = post(admin, {"groups": [str(customers.uuid)]}, f"?uuid={blocked.uuid}")
+    assert response.status_code == 400
+    assert response.json() == {"groups": ["Non-active contacts can't be added to groups"]}
+    # Leaving every group is fine.
+    assert post(admin, {"groups": []}, f"?uuid={blocked.uuid}").status_code == 200
+
+
+def test_anonymous_workspace_writes(workspace, admin):
+    workspace.is_anonymous = True
+    workspace.save()
+    response = post(admin, {"name": "Xavier", "urns": ["tel:+250787777777"]})
+    assert response.status_code == 201
+    assert response.json()["urns"] == ["tel:********"]
+    xavier = Contact.objects.get()
+    assert [u.identity for u in xavier.urns.all()] == ["tel:+250787777777"]
+
+    response = post(admin, {"urns": ["tel:+250786666666"]}, f"?uuid={xavier.uuid}")
+    assert response.status_code == 400
+    assert response.json() == {"urns": ["Updating URNs not allowed for anonymous organizations"]}
+    response = post(admin, {}, "?urn=tel:%2B250785555555")
+    assert response.status_code == 400
+    assert response.json() == {"detail": "URN lookups not allowed for anonymous organizations"}
+
+
+# Deleting
+
+
+def test_delete_by_uuid(workspace, admin, customers):
+    jean = contact(workspace, urns=["tel:+250784444444"], groups=[customers])
+    response = admin.delete(f"{URL}?uuid={jean.uuid}")
+    assert response.status_code == 204
+    jean.refresh_from_db()
+    assert jean.is_active is False
+    assert not jean.urns.exists() and not customers.contacts.exists()
+    # Gone: deleting again is a 404, and its URN can make a new contact.
+    assert admin.delete(f"{URL}?uuid={jean.uuid}").status_code == 404
+    assert post(admin, {"urns": ["tel:+250784444444"]}).status_code == 201
+
+
+def test_delete_by_urn(workspace, admin):
+    xavier = contact(workspace, urns=["twitter:xavier"])
+    assert admin.delete(f"{URL}?urn=twitter:XAVIER").status_code == 204
+    assert Contact.objects.get(pk=xavier.pk).is_active is False
+    assert admin.delete(f"{URL}?urn=twitter:billy").status_code == 404
+
+
+def test_delete_errors(workspace, other_workspace, admin):
+    theirs = contact(other_workspace)
+    response = admin.delete(URL)
+    assert response.status_code == 400
+    assert response.json() == {"detail": "URL must contain one of the following parameters: urn, uuid"}
+    assert admin.delete(f"{URL}?uuid={theirs.uuid}").status_code == 404
+    assert Contact.objects.get(pk=theirs.pk).is_active
+
+
+def test_openapi_describes_the_endpoint(anon):
+    path = anon.get("/api/v2/openapi.json").json()["paths"]["/api/v2/contacts.json"]
+    assert set(path) == {"get", "post", "delete"}
+    assert {p["name"] for p in path["get"]["parameters"]} >= {"uuid", "urn", "group", "deleted", "before", "after"}
+    assert set(path["post"]["responses"]) >= {"200", "201", "400", "404"}
+    body = path["post"]["requestBody"]["content"]["application/json"]["schema"]
+    assert body["$ref"].endswith("/ContactWriteRequest")
