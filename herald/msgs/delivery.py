@@ -21,7 +21,7 @@ from herald.channels.models import Channel
 from herald.channels.types import get_type
 
 from .models import Msg, MsgStatus
-from .status import record_send_result
+from .status import record_send_results
 
 logger = logging.getLogger(__name__)
 
@@ -80,8 +80,7 @@ def _send_due(channel: Channel, owner: str) -> int:
             outcomes = list(pool.map(lambda m: _attempt(sender, channel, m), chunk))
             now = timezone.now()
             with transaction.atomic():
-                for msg, outcome in zip(chunk, outcomes, strict=True):
-                    record_send_result(msg, outcome, now)
+                record_send_results(zip(chunk, outcomes, strict=True), now)
             attempted += len(chunk)
             if not acquire_lease(channel.id, owner):  # renews it; lost only if we stalled past its expiry
                 logger.warning("lost the send lease of channel %s; stopping", channel.uuid)

@@ -1,0 +1,240 @@
+"""The sending pipeline end to end: POST a broadcast, and the fake gateway on 127.0.0.1 receives the messages.
+
+Tasks run eagerly (the same task code, without a broker) on a database that really commits, so every
+`on_commit` hand-off happens as in production.
+"""
+
+from datetime import timedelta
+
+import pytest
+from django.utils import timezone
+
+from herald.celery import app as celery_app
+from herald.channels.tests.gateway import gateway, reply  # noqa: F401 - the fixture
+from herald.channels.types import create_channel
+from herald.contacts.models import Contact, ContactStatus
+from herald.msgs import delivery, fanout, tasks
+from herald.msgs.models import Broadcast, FailedReason, Msg, MsgStatus
+from herald.testing import make_broadcast, make_contact, make_group
+
+pytestmark = pytest.mark.django_db(transaction=True)
+
+
+@pytest.fixture(autouse=True)
+def eager_tasks():
+    celery_app.conf.task_always_eager = True
+    yield
+    celery_app.conf.task_always_eager = False
+
+
+@pytest.fixture
+def sms(workspace, gateway):  # noqa: F811
+    return create_channel(
+        workspace,
+        "external",
+        "Gateway",
+        address="+250788000000",
+        schemes=["tel"],
+        config={
+            "send_url": f"{gateway.url}/send",
+            "content_type": "json",
+            "send_body": '{"id": {{id}}, "to": {{to}}, "text": {{text}}}',
+        },
+    )
+
+
+def sent_texts(gateway) -> dict:  # noqa: F811
+    return {r.json["to"]: r.json["text"] for r in gateway.requests}
+
+
+def post_broadcast(client, body):
+    response = client.post("/api/v2/broadcasts.json", body, format="json")
+    assert response.status_code == 201, response.json()
+    return response.json()
+
+
+def test_each_recipient_gets_one_message_in_their_language(admin, workspace, sms, gateway):  # noqa: F811
+    ann = make_contact(workspace, "Ann Smith", ["tel:+250788111111"], language="fra")
+    bob = make_contact(workspace, "Bob", ["tel:+250788222222"])
+    cat = make_contact(workspace, "Cat", ["tel:+250788333333"], language="kin")
+    dan = make_contact(workspace, "Dan", ["tel:+250788444444"], language="spa")  # not a workspace language
+    team = make_group(workspace, "Team", [ann, bob, cat, dan])
+
+    body = post_broadcast(
+        admin,
+        {
+            "text": {"eng": "Hello @contact.first_name!", "fra": "Bonjour @contact.name!"},
+            # Ann three ways, Bob twice: each still gets one message.
+            "urns": ["tel:0788111111", "tel:+250788555555"],
+            "contacts": [str(ann.uuid), str(bob.uuid)],
+            "groups": [str(team.uuid)],
+        },
+    )
+
+    assert sent_texts(gateway) == {
+        "+250788111111": "Bonjour Ann Smith!",
+        "+250788222222": "Hello Bob!",
+        "+250788333333": "Hello Cat!",  # kin has no translation: the primary language's
+        "+250788444444": "Hello Dan!",
+        "+250788555555": "Hello !",  # a new contact, created for the unknown URN, has no name yet
+    }
+    assert len(gateway.requests) == 5
+    assert Contact.objects.filter(urns__identity="tel:+250788555555").count() == 1
+
+    listed = admin.get(f"/api/v2/broadcasts.json?uuid={body['uuid']}").json()["results"][0]
+    assert listed["status"] == "completed"
+    assert listed["progress"] == {"total": 5, "started": 5}
+
+    messages = admin.get(f"/api/v2/messages.json?broadcast={body['uuid']}").json()["results"]
+    assert len(messages) == 5
+    assert {m["status"] for m in messages} == {"wired"}
+    assert {m["text"] for m in messages if m["contact"]["uuid"] == str(ann.uuid)} == {"Bonjour Ann Smith!"}
+    by_id = admin.get(f"/api/v2/messages.json?broadcast={body['id']}").json()["results"]
+    assert [m["uuid"] for m in by_id] == [m["uuid"] for m in messages]
+
+
+def test_gateway_receives_the_message_uuid(admin, workspace, sms, gateway):  # noqa: F811
+    make_contact(workspace, "Ann", ["tel:+250788111111"])
+    post_broadcast(admin, {"text": "Hi", "urns": ["tel:+250788111111"]})
+    msg = Msg.objects.get()
+    assert gateway.requests[0].json["id"] == str(msg.uuid)
+    assert msg.channel == sms and msg.contact_urn.identity == "tel:+250788111111"
+
+
+def test_inactive_contacts_addressed_directly_get_a_failed_message_group_members_none(
+    admin,
+    workspace,
+    sms,
+    gateway,  # noqa: F811
+):
+    blocked = make_contact(workspace, "Blocked", ["tel:+250788111111"], status=ContactStatus.BLOCKED)
+    stopped_member = make_contact(workspace, "Stopped", ["tel:+250788222222"], status=ContactStatus.STOPPED)
+    active_member = make_contact(workspace, "Active", ["tel:+250788333333"])
+    group = make_group(workspace, "G", [stopped_member, active_member])
+
+    post_broadcast(admin, {"text": "Hi", "contacts": [str(blocked.uuid)], "groups": [group.name]})
+
+    assert list(sent_texts(gateway)) == ["+250788333333"]
+    failed = Msg.objects.get(contact=blocked)
+    assert (failed.status, failed.failed_reason) == (MsgStatus.FAILED, FailedReason.CONTACT)
+    assert not Msg.objects.filter(contact=stopped_member).exists()
+    assert Broadcast.objects.get().msg_count == 2
+
+
+def test_contact_without_a_route_gets_a_failed_message(admin, workspace, sms, gateway):  # noqa: F811
+    post_broadcast(admin, {"text": "Hi", "urns": ["twitter:bobby", "tel:+250788111111"]})
+    by_urn = {m.contact.urns.get().identity: m for m in Msg.objects.select_related("contact")}
+    assert by_urn["twitter:bobby"].status == MsgStatus.FAILED
+    assert by_urn["twitter:bobby"].failed_reason == FailedReason.NO_DESTINATION
+    assert by_urn["tel:+250788111111"].status == MsgStatus.WIRED
+
+
+def test_templates_fill_attachments_and_quick_replies_per_contact(admin, workspace, gateway):  # noqa: F811
+    create_channel(workspace, "external", "Gw", schemes=["tel"],
+                   config={"send_url": f"{gateway.url}/send", "content_type": "json"})  # fmt: skip
+    make_contact(workspace, "Ann", ["tel:+250788111111"])
+    make_contact(workspace, "Bob", ["tel:+250788222222"])
+    post_broadcast(
+        admin,
+        {
+            "text": "Hi @contact.name, write to help@example.com or @@herald",
+            "quick_replies": [{"text": "I am @contact.name"}, {"text": "Stop"}],
+            "urns": ["tel:+250788111111", "tel:+250788222222"],
+        },
+    )
+    texts = {m.contact.name: (m.text, m.quick_replies) for m in Msg.objects.select_related("contact")}
+    assert texts["Ann"] == (
+        "Hi Ann, write to help@example.com or @herald",
+        [{"type": "text", "text": "I am Ann"}, {"type": "text", "text": "Stop"}],
+    )
+    assert texts["Bob"][1][0] == {"type": "text", "text": "I am Bob"}
+
+
+def test_transient_errors_are_retried_until_sent(admin, workspace, sms, gateway):  # noqa: F811
+    gateway.will(reply(503), reply(200))
+    make_contact(workspace, "Ann", ["tel:+250788111111"])
+    post_broadcast(admin, {"text": "Hi", "urns": ["tel:+250788111111"]})
+
+    msg = Msg.objects.get()
+    assert msg.status == MsgStatus.ERRORED and msg.error_count == 1 and msg.next_attempt
+
+    tasks.tick()  # not yet due: nothing happens
+    assert Msg.objects.get().status == MsgStatus.ERRORED
+
+    Msg.objects.update(next_attempt=timezone.now() - timedelta(seconds=1))
+    tasks.tick()
+    msg.refresh_from_db()
+    assert msg.status == MsgStatus.WIRED
+    assert len(gateway.requests) == 2
+
+
+def test_permanent_errors_fail_with_a_reason(admin, workspace, sms, gateway):  # noqa: F811
+    gateway.will(reply(400, "unknown number"))
+    post_broadcast(admin, {"text": "Hi", "urns": ["tel:+250788111111"]})
+    msg = Msg.objects.get()
+    assert msg.status == MsgStatus.FAILED
+    assert msg.failed_reason == FailedReason.PERMANENT
+    assert "400" in msg.error_detail
+
+
+def test_delivery_reports_move_messages_forward(admin, workspace, sms, gateway, client):  # noqa: F811
+    post_broadcast(admin, {"text": "Hi", "urns": ["tel:+250788111111"]})
+    msg = Msg.objects.get()
+    assert client.post(f"/c/ex/{sms.uuid}/delivered", {"id": str(msg.uuid)}).status_code == 200
+    assert client.post(f"/c/ex/{sms.uuid}/sent", {"id": str(msg.uuid)}).status_code == 200
+    msg.refresh_from_db()
+    assert msg.status == MsgStatus.DELIVERED
+
+
+def test_fan_out_run_twice_creates_nothing_twice(workspace, sms):
+    contacts = [make_contact(workspace, f"C{i}", [f"tel:+25078800{i:04d}"]) for i in range(30)]
+    broadcast = make_broadcast(workspace, "Hi", groups=[make_group(workspace, "All", contacts)])
+    fanout.fan_out(broadcast.id)
+    Broadcast.objects.filter(id=broadcast.id).update(status="S")  # as if the worker died before finishing
+    fanout.fan_out(broadcast.id)
+    plan = fanout.BroadcastPlan(broadcast)
+    fanout.create_batch(plan, [c.id for c in contacts])  # a batch replayed after a crash
+
+    broadcast.refresh_from_db()
+    assert Msg.objects.filter(broadcast=broadcast).count() == 30
+    assert broadcast.msg_count == 30 and broadcast.contact_count == 30
+    assert broadcast.status == "C"
+
+
+def test_small_batches_walk_every_recipient_once(settings, workspace, sms):
+    settings.FANOUT_BATCH_SIZE = 7
+    members = [make_contact(workspace, f"C{i}", [f"tel:+25078800{i:04d}"]) for i in range(50)]
+    direct = make_contact(workspace, "Direct", ["tel:+250788999999"])
+    broadcast = make_broadcast(
+        workspace, "Hi", contacts=[direct, members[3]], groups=[make_group(workspace, "A", members)]
+    )
+    fanout.fan_out(broadcast.id)
+    assert sorted(Msg.objects.values_list("contact_id", flat=True)) == sorted(c.id for c in [*members, direct])
+
+
+def test_tick_resumes_a_broadcast_whose_task_was_lost(settings, workspace, sms, gateway):  # noqa: F811
+    settings.BROADCAST_STALL_SECONDS = 0
+    make_contact(workspace, "Ann", ["tel:+250788111111"])
+    broadcast = make_broadcast(workspace, "Hi", urns=["tel:+250788111111"])  # stored, never enqueued
+    Broadcast.objects.filter(id=broadcast.id).update(modified_on=timezone.now() - timedelta(seconds=5))
+
+    tasks.tick()
+
+    broadcast.refresh_from_db()
+    assert broadcast.status == "C"
+    assert len(gateway.requests) == 1
+
+
+def test_rate_limit_caps_each_second(workspace, gateway, monkeypatch):  # noqa: F811
+    channel = create_channel(workspace, "external", "Slow", schemes=["tel"], tps=4,
+                             config={"send_url": f"{gateway.url}/send"})  # fmt: skip
+    contacts = [make_contact(workspace, f"C{i}", [f"tel:+25078800{i:04d}"]) for i in range(10)]
+    broadcast = make_broadcast(workspace, "Hi", contacts=contacts)
+    fanout.fan_out(broadcast.id)
+
+    chunks = []
+    real_due = delivery.due_messages
+    monkeypatch.setattr(delivery, "due_messages", lambda *a: chunks.append(len(got := real_due(*a))) or got)
+    assert delivery.deliver(channel.id) == 10
+    assert chunks == [4, 4, 2, 0]  # never more than tps messages in one second's chunk
+    assert Msg.objects.filter(status=MsgStatus.WIRED).count() == 10
