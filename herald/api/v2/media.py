@@ -89,7 +89,7 @@ class MediaEndpoint(WriteAPIMixin, BaseEndpoint):
 
     `POST /api/v2/media.json` as `multipart/form-data` with one field, **file**. Its declared content type must be
     one of `image/apng`, `image/avif`, `image/gif`, `image/jpeg`, `image/png`, `image/webp`, `audio/*`, `video/*`
-    or `application/pdf` (exact spelling, lower case), and its bytes must really be of that kind. Files up to
+    or `application/pdf`, and its bytes must really be of that kind. Files up to
     25 MB are accepted unless your server is configured otherwise.
 
     The answer is **201** with:
