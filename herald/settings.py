@@ -123,6 +123,8 @@ CELERY_TASK_ACKS_LATE = True
 CELERY_TASK_REJECT_ON_WORKER_LOST = True
 CELERY_WORKER_PREFETCH_MULTIPLIER = 1
 CELERY_WORKER_HIJACK_ROOT_LOGGER = False
+# The console channel prints to the worker's output: keep it plain text, not log records.
+CELERY_WORKER_REDIRECT_STDOUTS = False
 CELERY_BROKER_CONNECTION_RETRY_ON_STARTUP = True
 CELERY_TASK_ALWAYS_EAGER = env_bool("HERALD_TASKS_EAGER")
 CELERY_TASK_EAGER_PROPAGATES = True
@@ -173,6 +175,9 @@ SPECTACULAR_SETTINGS = {
     "EXTENSIONS_TO_LOAD": ["herald.api.v2.schema"],
 }
 
+# DRF warns that PAGE_SIZE needs a default paginator; every list endpoint sets its own cursor paginator instead.
+SILENCED_SYSTEM_CHECKS = ["rest_framework.W001"]
+
 LOGGING = {
     "version": 1,
     "disable_existing_loggers": False,
@@ -180,7 +185,16 @@ LOGGING = {
     "handlers": {"console": {"class": "logging.StreamHandler", "formatter": "plain"}},
     "root": {"handlers": ["console"], "level": os.environ.get("HERALD_LOG_LEVEL", "INFO")},
     # httpx logs every gateway request at INFO: too much at thousands of messages a second.
-    "loggers": {"django.db.backends": {"level": "WARNING"}, "httpx": {"level": "WARNING"}},
+    "loggers": {
+        "django.db.backends": {"level": "WARNING"},
+        "httpx": {"level": "WARNING"},
+        # Task bookkeeping (every tick, every task received) is noise at INFO; errors still show.
+        "celery.app.trace": {"level": "WARNING"},
+        "celery.worker.strategy": {"level": "WARNING"},
+        "celery.beat": {"level": "WARNING"},
+        # The file-system queue has no host name; kombu warns about that on every connection.
+        "kombu.connection": {"level": "ERROR"},
+    },
 }
 
 # Sending through channels: seconds to connect to / for a whole request to a gateway; the back-off (seconds) after

@@ -6,6 +6,8 @@ from dataclasses import asdict, dataclass
 
 from django.db import transaction
 
+from herald.channels.types import create_channel
+
 from .models import Workspace
 from .provisioning import create_token, create_workspace
 
@@ -30,6 +32,8 @@ def create_demo_if_empty() -> Demo | None:
             return None
         workspace = create_workspace(**DEMO_WORKSPACE)
         _, key = create_token(workspace, DEMO_EMAIL, "admin")
+        # Messages to the demo go to the server's output, so the first broadcast is visibly sent.
+        create_channel(workspace, "console", "Console")
     return Demo(workspace=str(workspace.uuid), email=DEMO_EMAIL, token=key)
 
 
