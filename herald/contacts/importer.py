@@ -10,7 +10,7 @@ Each batch is read, matched against existing URNs with one query and written wit
 """
 
 import csv
-from collections.abc import Callable, Iterable
+from collections.abc import Callable, Iterable, Iterator
 from dataclasses import dataclass, field
 
 from django.db import transaction
@@ -120,7 +120,7 @@ def import_contacts(
         header = parse_header(next(reader))
     except StopIteration:
         raise ImportAborted("The file is empty: it needs a header line") from None
-    except (csv.Error, UnicodeDecodeError) as exc:
+    except csv.Error as exc:
         raise ImportAborted(f"Can't read the header: {exc}") from None
 
     result = ImportResult(ignored_columns=header.ignored)
@@ -145,7 +145,19 @@ def import_contacts(
         raise
     if batch:
         _import_batch(workspace, batch, group, result)
+    # Matching errors are found a batch after reading errors: list them all in file order.
+    result.errors.sort(key=lambda error: error.line)
     return result
+
+
+def utf8_lines(raw: Iterable[bytes]) -> Iterator[str]:
+    """The lines of a binary file as text, decoded one at a time so a bad byte is reported with its line (a
+    byte-order mark at the start is dropped)."""
+    for number, line in enumerate(raw, start=1):
+        try:
+            yield line.decode("utf-8-sig" if number == 1 else "utf-8")
+        except UnicodeDecodeError:
+            raise ImportAborted(f"Line {number} is not UTF-8 text; save the file as CSV UTF-8") from None
 
 
 def _records(reader, result: ImportResult):
@@ -159,8 +171,6 @@ def _records(reader, result: ImportResult):
         except csv.Error as exc:
             result.errors.append(RowError(line, f"Unreadable row: {exc}"))
             continue
-        except UnicodeDecodeError:
-            raise ImportAborted(f"Line {line} is not UTF-8 text; save the file as CSV UTF-8") from None
         yield line, cells
 
 

@@ -5,7 +5,7 @@ import uuid
 
 from django.core.management.base import BaseCommand, CommandError
 
-from herald.contacts.importer import BATCH_SIZE, ImportAborted, ImportResult, import_contacts
+from herald.contacts.importer import BATCH_SIZE, ImportAborted, ImportResult, import_contacts, utf8_lines
 from herald.workspaces.models import Workspace
 
 IMPORT_HELP = """import contacts from a CSV file. Its header names the columns: name, language, urn:SCHEME (at least
@@ -41,10 +41,10 @@ class Command(BaseCommand):
     def handle_import(self, *, file, workspace, group, as_json, batch_size, progress_every, **_):
         target = find_workspace(workspace)
         try:
-            with open(file, newline="", encoding="utf-8-sig") as lines:
+            with open(file, "rb") as raw:
                 result = import_contacts(
                     target,
-                    lines,
+                    utf8_lines(raw),
                     group_name=group,
                     batch_size=batch_size,
                     progress=self.report_progress,
@@ -55,8 +55,10 @@ class Command(BaseCommand):
         except (IsADirectoryError, PermissionError) as exc:
             raise CommandError(f"Can't read {file}: {exc.strerror}") from None
         except ImportAborted as exc:
-            done = f" ({exc.result.created} contacts created and {exc.result.updated} updated before it)"
-            raise CommandError(f"{exc}{done if exc.result and exc.result.rows else ''}") from None
+            done = exc.result
+            if done and done.created + done.updated:
+                raise CommandError(f"{exc} ({done.created} contacts created, {done.updated} updated before)") from None
+            raise CommandError(str(exc)) from None
 
         for column in result.ignored_columns:
             self.stderr.write(f"Ignored column {column!r}: not name, language, urn:SCHEME or field:KEY")
