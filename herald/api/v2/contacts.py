@@ -30,6 +30,7 @@ ANON_MASK = "********"
 MAX_URNS = 100
 MAX_FIELD_VALUES = 100
 
+NULLABLE = {"nullable": True}
 REFS = inline_serializer(
     name="ObjectRef", fields={"uuid": serializers.UUIDField(), "name": serializers.CharField()}, many=True
 )
@@ -106,7 +107,7 @@ class ContactReadSerializer(serializers.Serializer):
         values = contact.fields or {}
         return {key: values.get(key) for key in self.context["field_keys"]}
 
-    @extend_schema_field(REFS.child)
+    @extend_schema_field({**NULLABLE, "allOf": [{"$ref": "#/components/schemas/ObjectRef"}]})
     def get_flow(self, contact):
         return None
 
@@ -118,7 +119,7 @@ class ContactReadSerializer(serializers.Serializer):
     def get_modified_on(self, contact):
         return format_datetime(contact.modified_on)
 
-    @extend_schema_field(OpenApiTypes.DATETIME)
+    @extend_schema_field({**NULLABLE, "type": "string", "format": "date-time"})
     def get_last_seen_on(self, contact):
         return format_datetime(contact.last_seen_on)
 
