@@ -7,7 +7,7 @@ and wrap the call in a transaction.
 """
 
 from collections import defaultdict
-from dataclasses import dataclass, field
+from dataclasses import dataclass
 
 from django.db import connection
 from django.utils import timezone
@@ -53,7 +53,7 @@ class ContactChanges:
     fields: dict[str, str | None] | None = None
     # Normalised URNs (strings or `urns.URN`s), the preferred one first.
     urns: list[str | urn_utils.URN] | None = None
-    groups: list[ContactGroup] | None = field(default=None)
+    groups: list[ContactGroup] | None = None
 
 
 def create_contact(workspace, **changes) -> Contact:
@@ -139,11 +139,22 @@ def set_urns(workspace, urns_by_contact: dict[Contact, list], *, merge=False, to
     }
     current = defaultdict(list)
     for row in ContactURN.objects.filter(contact__in=[c for c in parsed if c.pk]).order_by("-priority", "id"):
-        current[row.contact_id].append(row)
+        # One object per row, so a URN moving between two of these contacts is written once.
+        current[row.contact_id].append(existing.get(row.identity, row))
 
-    to_create, to_update, conflicts = [], [], []
+    # URNs that contacts of this write give up are free for the others in it (e.g. two contacts swapping).
+    released = set()
+    if not merge:
+        for contact, urns in parsed.items():
+            wanted = {urn.identity for urn in urns}
+            released |= {row.identity for row in current[contact.pk] if row.identity not in wanted}
+
+    to_create, to_update, conflicts, claimed = [], {}, [], {}
     for contact, urns in parsed.items():
         for index, urn in enumerate(urns):
+            if claimed.setdefault(urn.identity, contact) is not contact:
+                conflicts.append(index)
+                continue
             priority = TOP_PRIORITY - index
             row = existing.get(urn.identity)
             if row is None:
@@ -159,14 +170,18 @@ def set_urns(workspace, urns_by_contact: dict[Contact, list], *, merge=False, to
                     )
                 )
                 continue
-            if row.contact_id not in (None, contact.pk) and row.contact.is_active:
+            owned_elsewhere = row.contact_id not in (None, contact.pk) and row.contact.is_active
+            if owned_elsewhere and row.identity not in released:
                 conflicts.append(index)
             display = urn.display or row.display
             if (row.contact_id, row.priority, row.display) != (contact.pk, priority, display):
                 row.contact, row.priority, row.display = contact, priority, display
-                to_update.append(row)
+                to_update[row.pk] = row
+
+    # Then the URNs each contact had but wasn't given (unless another contact just took them).
+    for contact, urns in parsed.items():
         wanted = {urn.identity for urn in urns}
-        others = [row for row in current[contact.pk] if row.identity not in wanted]
+        others = [row for row in current[contact.pk] if row.identity not in wanted and row.contact_id == contact.pk]
         for offset, row in enumerate(others, start=len(urns)):
             if not merge:
                 row.contact = None
@@ -174,12 +189,12 @@ def set_urns(workspace, urns_by_contact: dict[Contact, list], *, merge=False, to
                 row.priority = TOP_PRIORITY - offset
             else:
                 continue
-            to_update.append(row)
+            to_update[row.pk] = row
 
     if conflicts:
         raise URNInUse(conflicts)
     ContactURN.objects.bulk_create(to_create)
-    update_rows(ContactURN, to_update, ["contact", "priority", "display"])
+    update_rows(ContactURN, list(to_update.values()), ["contact", "priority", "display"])
     if not touched:
         _touch(parsed)
 

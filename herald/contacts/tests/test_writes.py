@@ -130,3 +130,26 @@ def test_bulk_writes_cost_the_same_queries_for_one_or_many_contacts(workspace):
     assert one_inserts == 3 and many_inserts <= 12
     assert Contact.objects.count() == 201
     assert group.contacts.count() == 201
+
+
+def test_two_contacts_can_swap_urns_in_one_write(workspace):
+    ann = writes.create_contact(workspace, urns=["tel:+250788000001"])
+    bob = writes.create_contact(workspace, urns=["tel:+250788000002"])
+    # Bob is written first: Ann's old URN must not be detached after Bob took it.
+    writes.save_contacts(
+        workspace,
+        [
+            writes.ContactChanges(contact=bob, urns=["tel:+250788000001"]),
+            writes.ContactChanges(contact=ann, urns=["tel:+250788000002"]),
+        ],
+    )
+    assert [u.identity for u in ann.urns.all()] == ["tel:+250788000002"]
+    assert [u.identity for u in bob.urns.all()] == ["tel:+250788000001"]
+
+
+def test_two_new_contacts_cant_share_a_urn(workspace):
+    with pytest.raises(writes.URNInUse):
+        writes.save_contacts(
+            workspace,
+            [writes.ContactChanges(urns=["tel:+250788000001"]), writes.ContactChanges(urns=["tel:+250788000001"])],
+        )
