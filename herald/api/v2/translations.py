@@ -220,7 +220,8 @@ class TranslatedQuickRepliesField(TranslatedField):
 def build_translations(text=None, attachments=None, quick_replies=None) -> dict:
     """Merge validated content into `{lang: {"text": .., "attachments": ["ct:url", ..], "quick_replies": [..]}}`.
 
-    Languages appear in request order: text languages first, then attachment, then quick-reply ones.
+    Languages are sorted: PostgreSQL's jsonb (and so RapidPro) keeps object keys in that order whatever order they
+    came in, and sorting here gives the same order on every database.
     """
     translations = {}
     for lang, value in (text or {}).items():
@@ -229,7 +230,7 @@ def build_translations(text=None, attachments=None, quick_replies=None) -> dict:
         translations.setdefault(lang, {})["attachments"] = [m.attachment for m in media]
     for lang, replies in (quick_replies or {}).items():
         translations.setdefault(lang, {})["quick_replies"] = replies
-    return translations
+    return dict(sorted(translations.items()))
 
 
 # Read side: the same three parts, as one object per part keyed by every language of the translations.
