@@ -9,7 +9,8 @@ from django.db import IntegrityError, transaction
 from django.db.models import Q, QuerySet
 
 from herald.contacts import urns as urn_utils
-from herald.contacts.models import Contact, ContactGroup, ContactStatus, ContactURN
+from herald.contacts.models import Contact, ContactGroup, ContactStatus
+from herald.contacts.writes import ContactChanges, URNInUse, save_contacts, urn_owners
 
 from .models import Broadcast
 
@@ -17,7 +18,7 @@ from .models import Broadcast
 def recipients(broadcast: Broadcast) -> QuerySet:
     """The recipient contacts, as a query (creates contacts for URNs nobody owns yet; safe to call again)."""
     direct = set(broadcast.contacts.filter(is_active=True).values_list("id", flat=True))
-    direct |= {contact.id for contact in contacts_for_urns(broadcast.workspace, broadcast.urns)}
+    direct |= set(contact_ids_for_urns(broadcast.workspace, broadcast.urns))
     members = ContactGroup.contacts.through.objects.filter(
         contactgroup__in=broadcast.groups.filter(is_active=True)
     ).values("contact_id")
@@ -26,35 +27,16 @@ def recipients(broadcast: Broadcast) -> QuerySet:
     )
 
 
-def contacts_for_urns(workspace, urn_strings: list[str]) -> list[Contact]:
-    """The owner of each URN, creating a contact for each URN no active contact owns."""
-    contacts = []
-    for text in urn_strings:
-        urn = urn_utils.parse(text)
-        owned = ContactURN.objects.filter(workspace=workspace, identity=urn.identity).select_related("contact").first()
-        if owned and owned.contact and owned.contact.is_active:
-            contacts.append(owned.contact)
-        else:
-            contacts.append(_create_for_urn(workspace, urn, owned))
-    return contacts
-
-
-def _create_for_urn(workspace, urn, orphan: ContactURN | None) -> Contact:
-    try:
-        with transaction.atomic():
-            contact = Contact.objects.create(workspace=workspace)
-            if orphan:
-                ContactURN.objects.filter(id=orphan.id).update(contact=contact)
-            else:
-                ContactURN.objects.create(
-                    workspace=workspace,
-                    contact=contact,
-                    scheme=urn.scheme,
-                    path=urn.path,
-                    identity=urn.identity,
-                    display=urn.display or None,
-                )
-            return contact
-    except IntegrityError:
-        # Another worker created the owner at the same moment: use theirs.
-        return ContactURN.objects.select_related("contact").get(workspace=workspace, identity=urn.identity).contact
+def contact_ids_for_urns(workspace, urn_strings: list[str]) -> list[int]:
+    """The active owner of each URN, creating a contact for each URN that no active contact owns."""
+    identities = [urn_utils.parse(text).identity for text in urn_strings]
+    owners = urn_owners(workspace, identities)
+    unowned = [text for text, identity in zip(urn_strings, identities, strict=True) if owners.get(identity) is None]
+    if unowned:
+        try:
+            with transaction.atomic():
+                save_contacts(workspace, [ContactChanges(urns=[text]) for text in unowned])
+        except (IntegrityError, URNInUse):
+            pass  # another worker created these owners at the same moment: use theirs
+        owners = urn_owners(workspace, identities)
+    return [owners[identity] for identity in identities]
