@@ -93,12 +93,12 @@ def garbage(data: bytes = Garbage.data) -> Garbage:
 
 
 class FakeGateway:
-    def __init__(self):
+    def __init__(self, port: int = 0):  # 0: any free port; a given one brings a "down" gateway back up
         self.requests: list[Recorded] = []
         self._plan: list = [Reply()]
         self._lock = threading.Lock()
         self._stopping = threading.Event()
-        self.server = ThreadingHTTPServer(("127.0.0.1", 0), self._handler_class())
+        self.server = ThreadingHTTPServer(("127.0.0.1", port), self._handler_class())
         self.server.daemon_threads = True
         self._thread = threading.Thread(
             target=self.server.serve_forever, kwargs={"poll_interval": 0.05}, name="fake-gateway", daemon=True
