@@ -45,12 +45,17 @@ class URN:
         return f"{self.scheme}:{self.path}"
 
     def __str__(self) -> str:
-        text = self.identity
+        # The reverse of `parse`: characters that would split the URN differently are escaped.
+        text = f"{self.scheme}:{_escape(self.path)}"
         if self.query:
-            text += f"?{self.query}"
+            text += f"?{_escape(self.query)}"
         if self.display:
-            text += f"#{self.display}"
+            text += f"#{_escape(self.display)}"
         return text
+
+
+def _escape(value: str) -> str:
+    return value.replace("%", "%25").replace("?", "%3F").replace("#", "%23")
 
 
 def parse(text: str) -> URN:
@@ -162,7 +167,9 @@ def parse_and_normalize(text: str, country: str = "") -> URN:
         raise
     except (ValueError, OverflowError) as exc:
         raise InvalidURN(text) from exc
-    if not is_valid(urn):
+    # A normalised tel path has a "+" only when phonenumbers found it possible: no need to parse it again.
+    valid = urn.path.startswith("+") if urn.scheme == "tel" else is_valid(urn)
+    if not valid:
         raise InvalidURN(text)
     return urn
 
