@@ -6,6 +6,8 @@ from celery import shared_task
 from django.core.cache import cache
 from django.db import transaction
 
+from herald.api import idempotency
+
 from . import delivery, fanout, recovery
 
 logger = logging.getLogger(__name__)
@@ -36,8 +38,10 @@ def deliver_channel(channel_id: int) -> None:
 
 @shared_task(name="herald.msgs.tasks.tick")
 def tick() -> None:
-    """The safety net: resume stalled broadcasts, deliver what is due (retries included)."""
+    """The safety net: resume stalled broadcasts, deliver what is due (retries included); forget expired
+    Idempotency-Keys (at most once a minute)."""
     for broadcast_id in recovery.stalled_broadcasts():
         logger.info("resuming broadcast %s", broadcast_id)
         start_broadcast.delay(broadcast_id)
     enqueue_delivery(recovery.channels_with_due_messages())
+    idempotency.purge_expired()

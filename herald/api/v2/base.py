@@ -5,6 +5,8 @@ from rest_framework import exceptions, status
 from rest_framework.generics import GenericAPIView
 from rest_framework.response import Response
 
+from herald.api import idempotency
+
 from .pagination import CreatedOnCursorPagination
 from .params import InvalidParam, parse_uuid
 
@@ -103,6 +105,13 @@ class WriteAPIMixin(LookupMixin):
     write_serializer_class = None
 
     def post(self, request, *args, **kwargs):
+        key = idempotency.key_from(request)
+        if key is None:
+            return self.write(request)
+        # With an Idempotency-Key, a retry of the same request gets the first response back instead of writing again.
+        return idempotency.run_once(self, key, lambda: self.write(request))
+
+    def write(self, request):
         instance = self.get_lookup_object()
         if not isinstance(request.data, dict):
             return Response(

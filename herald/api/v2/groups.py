@@ -177,14 +177,15 @@ class GroupsEndpoint(ListAPIMixin, WriteAPIMixin, DeleteAPIMixin, BaseEndpoint):
             groups = groups.filter(name__iexact=name)
         return groups
 
-    def post(self, request, *args, **kwargs):
-        # A new group beyond the limit is refused before anything else is looked at.
+    def write(self, request):
+        # A new group beyond the limit is refused before anything else is looked at (but after an Idempotency-Key
+        # replay: a retry of the create that reached the limit gets its 201 again).
         if not self.lookup_values():
             try:
                 group_rules.check_limit(self.workspace)
             except group_rules.GroupLimitReached:
                 raise WorkspaceLimitReached() from None
-        return super().post(request, *args, **kwargs)
+        return super().write(request)
 
     def get_serializer(self, *args, **kwargs):
         # A group just written has no member_count annotation: read it back through the list queryset.
