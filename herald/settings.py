@@ -58,6 +58,7 @@ INSTALLED_APPS = [
 MIDDLEWARE = [
     "django.middleware.security.SecurityMiddleware",
     "django.middleware.common.CommonMiddleware",
+    "herald.api.middleware.RequestTooLargeMiddleware",
 ]
 
 ROOT_URLCONF = "herald.urls"
@@ -147,7 +148,7 @@ REST_FRAMEWORK = {
         "herald.api.v2.auth.APITokenAuthentication",
         "herald.api.v2.auth.APIBasicAuthentication",
     ],
-    "DEFAULT_PERMISSION_CLASSES": ["herald.api.v2.permissions.RolePermission"],
+    "DEFAULT_PERMISSION_CLASSES": ["herald.api.v2.https.HTTPSRequired", "herald.api.v2.permissions.RolePermission"],
     "DEFAULT_THROTTLE_CLASSES": ["herald.api.v2.throttles.WorkspaceRateThrottle"],
     "DEFAULT_THROTTLE_RATES": {
         "v2": API_DEFAULT_RATE,
