@@ -92,6 +92,8 @@ LANGUAGE_CODE = "en-us"
 USE_I18N = False
 
 MEDIA_ROOT = DATA_DIR / "media"
+# Herald serves no static files; Django's live test server (integration tests) needs a prefix all the same.
+STATIC_URL = "/static/"
 MEDIA_MAX_UPLOAD_BYTES = int(os.environ.get("HERALD_MEDIA_MAX_BYTES", 25 * 1024 * 1024))
 # Uploads are streamed to disk above this size rather than held in memory.
 FILE_UPLOAD_MAX_MEMORY_SIZE = 2_621_440
