@@ -35,6 +35,16 @@ def test_an_oversized_json_body_is_a_json_413_on_every_write_endpoint(small_limi
     assert response.json() == TOO_LARGE
 
 
+def test_an_oversized_body_with_an_idempotency_key_is_a_413_too(small_limit, admin):
+    body = json_body(LIMIT + 1)
+    for _ in range(2):  # nothing was remembered: the retry is refused the same way
+        response = admin.post(
+            "/api/v2/broadcasts.json", body, content_type="application/json", HTTP_IDEMPOTENCY_KEY="k1"
+        )
+        assert (response.status_code, response.json()) == (413, TOO_LARGE)
+    assert not Broadcast.objects.exists()
+
+
 def test_an_oversized_update_is_refused_and_changes_nothing(small_limit, admin, workspace):
     ann = make_contact(workspace, "Ann", ["tel:+250788111111"])
     body = json.dumps({"name": "A" * LIMIT})
