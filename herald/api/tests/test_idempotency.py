@@ -231,6 +231,18 @@ def test_another_file_or_name_under_the_same_key_is_a_422(admin, media_root):
     assert Media.objects.count() == 1
 
 
+def test_the_header_is_in_the_docs_and_on_every_post_in_the_openapi_schema(anon):
+    assert "Idempotency-Key" in anon.get("/api/v2/").content.decode()
+
+    schema = anon.get("/api/v2/openapi.json").json()
+    posts = {path: ops["post"] for path, ops in schema["paths"].items() if "post" in ops}
+    assert set(posts) >= {f"/api/v2/{name}.json" for name in ("broadcasts", "contacts", "groups", "media")}
+    for operation in posts.values():
+        assert "Idempotency-Key" in [p["name"] for p in operation["parameters"] if p["in"] == "header"]
+        assert {"409", "422"} <= set(operation["responses"])
+        assert "Idempotent-Replayed" in operation["responses"]["201"]["headers"]
+
+
 @pytest.fixture
 def eager_tasks():
     celery_app.conf.task_always_eager = True

@@ -7,6 +7,7 @@ from rest_framework.response import Response
 
 from herald.api import idempotency
 
+from .openapi import WriteSchema
 from .pagination import CreatedOnCursorPagination
 from .params import InvalidParam, parse_uuid
 
@@ -103,6 +104,8 @@ class WriteAPIMixin(LookupMixin):
     """POST: create, or update the object named by a lookup param; 201 / 200 with the read representation."""
 
     write_serializer_class = None
+    # Documents the Idempotency-Key header this POST takes.
+    schema = WriteSchema()
 
     def post(self, request, *args, **kwargs):
         key = idempotency.key_from(request)

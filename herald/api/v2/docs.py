@@ -32,6 +32,28 @@ Lists are newest first, 250 items a page: follow the absolute `next` URL until i
 Each workspace may make 3,600 requests an hour per scope unless configured otherwise. Over the limit you get
 **429** with a `Retry-After` header giving the whole seconds to wait.
 
+## Retrying safely
+
+Any `POST` (broadcasts, contacts, groups, fields, media) may carry an `Idempotency-Key` header: a unique string of
+your choice, up to 255 printable ASCII characters (a UUID is a good one). If the connection drops before you see
+the answer, send the same request again with the same key: within 24 hours you get the first response again, with
+the header `Idempotent-Replayed: true`, and nothing is created or sent twice.
+
+    curl -X POST https://herald.example.com/api/v2/broadcasts.json \\
+        -H "Authorization: Token YOUR_API_TOKEN" -H "Content-Type: application/json" \\
+        -H "Idempotency-Key: 5f3c1b9e-2d7a-4c8e-9b1f-0a6d2e4c8b13" \\
+        -d '{"urns": ["tel:+250788123123"], "text": "Hello"}'
+
+ * The same request means the same method, URL (with its query) and body (JSON key order and spacing don't
+   matter; an upload must be the same file with the same name and type). The same key with a different request
+   is a **422**: `{"detail": "This Idempotency-Key was already used with a different request."}`.
+ * Only successful responses are remembered: after a 400 you can fix the body and retry with the same key.
+ * If the first request is still being processed when the retry arrives, the retry waits for it and then gets its
+   response: two requests with one key never create two objects.
+ * Keys belong to your workspace (another workspace may use the same string) and are forgotten after 24 hours.
+ * A key that is empty, longer than 255 characters or not printable ASCII is a **400**:
+   `{"detail": "Idempotency-Key must be 1 to 255 printable ASCII characters."}`.
+
 ## Status codes
 
 | Code | Meaning |
@@ -44,7 +66,9 @@ Each workspace may make 3,600 requests an hour per scope unless configured other
 | 404 | No such object, or an invalid paging cursor |
 | 405 | This endpoint doesn't support that method |
 | 413 | The body or upload is too large |
+| 409 | Rare: a request with the same `Idempotency-Key` is still being processed; retry it |
 | 415 | Wrong content type |
+| 422 | This `Idempotency-Key` was already used with a different request |
 | 429 | Too many requests: wait `Retry-After` seconds |
 
 The machine-readable description of every endpoint is at [openapi.json](openapi.json).

@@ -1,10 +1,13 @@
 """Reusable pieces for describing endpoints in the OpenAPI schema (responses every endpoint shares)."""
 
 from drf_spectacular.extensions import OpenApiSerializerFieldExtension
+from drf_spectacular.openapi import AutoSchema
 from drf_spectacular.plumbing import build_array_type, build_object_type
 from drf_spectacular.types import OpenApiTypes
-from drf_spectacular.utils import OpenApiResponse, inline_serializer
+from drf_spectacular.utils import OpenApiParameter, OpenApiResponse, inline_serializer
 from rest_framework import serializers
+
+from herald.api import idempotency
 
 from .fields import MAX_REFERENCES
 
@@ -32,3 +35,46 @@ class ReferenceListFieldSchema(OpenApiSerializerFieldExtension):
         if direction == "response":
             return build_array_type(build_object_type({"uuid": {"type": "string"}, "name": {"type": "string"}}))
         return {"type": "array", "items": {"type": "string"}, "maxItems": MAX_REFERENCES}
+
+
+IDEMPOTENCY_PARAMETERS = [
+    OpenApiParameter(
+        idempotency.HEADER,
+        # Printable ASCII; no white space at either end, which HTTP servers strip from header values.
+        {"type": "string", "minLength": 1, "maxLength": idempotency.MAX_KEY_LENGTH, "pattern": "^[!-~]([ -~]*[!-~])?$"},
+        OpenApiParameter.HEADER,
+        description="Any unique string you choose (a UUID is a good one). Sending the same request again with the "
+        "same key within 24 hours returns the first response and writes nothing again; the same key with a "
+        "different request is a 422. Only successful responses are remembered.",
+    ),
+    OpenApiParameter(
+        idempotency.REPLAYED_HEADER,
+        OpenApiTypes.STR,
+        OpenApiParameter.HEADER,
+        response=[200, 201],
+        description="`true` when this is the stored response to an earlier request with the same Idempotency-Key.",
+    ),
+]
+IDEMPOTENCY_ERRORS = {
+    "409": f'`{{"detail": "{idempotency.IN_PROGRESS}"}}` (rare: the request holding the key could not be awaited)',
+    "422": f'`{{"detail": "{idempotency.KEY_REUSED}"}}`',
+}
+
+
+class WriteSchema(AutoSchema):
+    """The schema of write endpoints: every POST also takes an `Idempotency-Key` header and may answer 409 / 422."""
+
+    def get_override_parameters(self):
+        parameters = super().get_override_parameters()
+        if self.method == "POST":
+            parameters = [*parameters, *IDEMPOTENCY_PARAMETERS]
+        return parameters
+
+    def get_operation(self, *args, **kwargs):
+        operation = super().get_operation(*args, **kwargs)
+        if operation and self.method == "POST":
+            # Added here, not through get_response_serializers: each endpoint's extend_schema(responses=) replaces that.
+            detail = {"application/json": {"schema": self.resolve_serializer(DETAIL, "response").ref}}
+            for code, description in IDEMPOTENCY_ERRORS.items():
+                operation["responses"].setdefault(code, {"description": description, "content": detail})
+        return operation
