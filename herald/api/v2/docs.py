@@ -62,7 +62,7 @@ the header `Idempotent-Replayed: true`, and nothing is created or sent twice.
 | 201 | An object was created |
 | 204 | An object was deleted |
 | 400 | The request is invalid: the body says what is wrong; don't retry it unchanged |
-| 403 | No valid token, or your role may not do this |
+| 403 | No valid token, your role may not do this, or plain HTTP where the server requires HTTPS |
 | 404 | No such object, or an invalid paging cursor |
 | 405 | This endpoint doesn't support that method |
 | 413 | The body or upload is too large |
