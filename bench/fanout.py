@@ -1,0 +1,194 @@
+"""Fan-out: one broadcast to a group of N contacts, on SQLite and PostgreSQL.
+
+Figure: messages created per second by `herald.msgs.fanout.fan_out` (the real code, with template rendering,
+language choice and routing), and the peak RSS of the process doing it.
+Baseline (the limit): the same number of message rows, read by the same keyset batches and written into the same
+table with the same batch size and one commit per batch, but with no Herald logic: `executemany` on SQLite,
+`COPY` on PostgreSQL. The baseline runs first on the empty table; its rows are deleted before Herald runs.
+Each step runs in its own process, so each peak RSS is that step's alone.
+"""
+
+import time
+import uuid
+
+from .harness import BenchError, Row, database, run_child
+
+SIZES = (10_000, 100_000, 1_000_000)
+QUICK_SIZES = (1_000, 10_000)
+# Broadcast text: expressions make the fan-out render per contact, as real broadcasts do.
+TRANSLATIONS = {
+    "eng": {"text": "Hi @contact.first_name, your code is @fields.code. Reply STOP to stop."},
+    "fra": {"text": "Bonjour @contact.first_name, votre code est @fields.code. Répondez STOP pour arrêter."},
+}
+RSS_TARGET_MB = 300
+RATE_TARGET = 50_000  # messages/s on SQLite
+RATIO_TARGET = 0.5
+MSG_COLUMNS = (
+    "uuid, workspace_id, contact_id, contact_urn_id, channel_id, broadcast_id, text, attachments, quick_replies, "
+    "locale, direction, msg_type, status, visibility, msg_count, error_detail, error_count, created_on, modified_on"
+)
+
+
+def run(kinds: list[str], quick: bool, log) -> list[Row]:
+    rows = []
+    for kind in kinds:
+        for size in QUICK_SIZES if quick else SIZES:
+            log(f"fan-out: {size:,} contacts on {kind}")
+            try:
+                rows += measure(kind, size)
+            except BenchError as exc:
+                log(f"  failed: {exc}")
+                rows.append(Row("fan-out", f"{size:,} contacts, {kind}", None, "msgs/s", note=f"failed: {exc}"))
+    return rows
+
+
+def measure(kind: str, size: int) -> list[Row]:
+    with database(kind) as db:
+        setup = run_child("bench.fanout:setup", db, contacts=size)
+        raw = run_child("bench.fanout:raw_insert", db, **{k: v for k, v in setup.items() if k != "peak_rss_mb"})
+        herald = run_child("bench.fanout:herald_fan_out", db, broadcast_id=setup["broadcast_id"])
+    if herald["messages"] != size or raw["messages"] != size:
+        raise BenchError(f"expected {size} messages, Herald made {herald['messages']}, raw made {raw['messages']}")
+    label = db.label
+    herald_rate = size / herald["seconds"]
+    raw_rate = size / raw["seconds"]
+    ratio_ok = herald_rate >= RATIO_TARGET * raw_rate
+    if kind == "sqlite":
+        rate_target = f"≥ {RATIO_TARGET:.0%} of raw, > {RATE_TARGET:,}/s"
+        rate_met = ratio_ok and herald_rate > RATE_TARGET
+    else:
+        rate_target, rate_met = f"≥ {RATIO_TARGET:.0%} of raw", ratio_ok
+    figure = f"{size:,} contacts, {label}"
+    rate_note = "" if rate_met else f"{herald_rate / raw_rate:.0%} of raw"
+    if not rate_met and kind == "sqlite":
+        rate_note += f", {herald_rate / RATE_TARGET:.0%} of {RATE_TARGET:,}/s"
+    rss_limited = size >= 1_000_000
+    rss_met = herald["peak_rss_mb"] < RSS_TARGET_MB if rss_limited else None
+    return [
+        Row(
+            "fan-out",
+            f"{figure}: messages/s",
+            herald_rate,
+            "/s",
+            raw_rate,
+            "raw insert",
+            rate_target,
+            rate_met,
+            rate_note,
+        ),
+        Row(
+            "fan-out",
+            f"{figure}: peak RSS",
+            herald["peak_rss_mb"],
+            "MB",
+            raw["peak_rss_mb"],
+            "raw insert",
+            f"< {RSS_TARGET_MB} MB" if rss_limited else "",
+            rss_met,
+            f"{herald['peak_rss_mb'] - RSS_TARGET_MB:+.0f} MB over" if rss_met is False else "",
+        ),
+    ]
+
+
+# Steps run in child processes (bench.child) ---------------------------------------------------------------------
+
+
+def setup(contacts: int) -> dict:
+    from django.conf import settings
+
+    from herald.msgs.models import Broadcast
+
+    from . import data
+
+    data.migrate()
+    workspace = data.make_workspace()
+    # Fan-out only creates messages; nothing is sent, so the URL is never called.
+    channel = data.make_external_channel(workspace, "Gateway", "http://127.0.0.1:9/send")
+    group = data.make_group(workspace, contacts)
+    broadcast = Broadcast.objects.create(workspace=workspace, translations=TRANSLATIONS, base_language="eng")
+    broadcast.groups.add(group)
+    return {
+        "broadcast_id": broadcast.id,
+        "group_id": group.id,
+        "workspace_id": workspace.id,
+        "channel_id": channel.id,
+        "batch_size": settings.FANOUT_BATCH_SIZE,
+    }
+
+
+def herald_fan_out(broadcast_id: int) -> dict:
+    from herald.msgs.fanout import fan_out
+    from herald.msgs.models import Msg
+
+    started = time.perf_counter()
+    fan_out(broadcast_id)
+    seconds = time.perf_counter() - started
+    return {"seconds": seconds, "messages": Msg.objects.filter(broadcast_id=broadcast_id).count()}
+
+
+def raw_insert(broadcast_id: int, group_id: int, workspace_id: int, channel_id: int, batch_size: int) -> dict:
+    """The same rows as the fan-out makes, with nothing but reading the recipients and writing the rows."""
+    from django.db import connection, transaction
+    from django.utils import timezone
+
+    from herald.msgs.models import Msg
+
+    recipients = """
+        SELECT m.contact_id, u.id FROM contacts_contactgroup_contacts m
+        JOIN contacts_contacturn u ON u.contact_id = m.contact_id
+        WHERE m.contactgroup_id = %s AND m.contact_id > %s ORDER BY m.contact_id LIMIT %s
+    """
+    postgres = connection.vendor == "postgresql"
+    connection.ensure_connection()
+    raw = connection.connection  # the driver's own connection: no Django in the loop
+    insert = f"INSERT INTO msgs_msg ({MSG_COLUMNS}) VALUES ({', '.join(['?'] * 19)})"
+    now = timezone.now()
+    now_value = now if postgres else now.replace(tzinfo=None).isoformat(" ")
+    after, created = 0, 0
+    started = time.perf_counter()
+    while True:
+        with connection.cursor() as cursor:
+            cursor.execute(recipients, [group_id, after, batch_size])
+            batch = cursor.fetchall()
+        if not batch:
+            break
+        rows = [
+            (
+                uuid.uuid4() if postgres else uuid.uuid4().hex,
+                workspace_id,
+                contact_id,
+                urn_id,
+                channel_id,
+                broadcast_id,
+                f"Hi Contact, your code is C{contact_id}. Reply STOP to stop.",
+                "[]",
+                "[]",
+                "eng",
+                "O",
+                "T",
+                "Q",
+                "V",
+                1,
+                "",
+                0,
+                now_value,
+                now_value,
+            )
+            for contact_id, urn_id in batch
+        ]
+        with transaction.atomic():
+            if postgres:
+                with raw.cursor() as cursor, cursor.copy(f"COPY msgs_msg ({MSG_COLUMNS}) FROM STDIN") as copy:
+                    for row in rows:
+                        copy.write_row(row)
+            else:
+                raw.executemany(insert, rows)
+        created += len(rows)
+        after = batch[-1][0]
+    seconds = time.perf_counter() - started
+    count = Msg.objects.filter(broadcast_id=broadcast_id).count()
+    Msg.objects.filter(broadcast_id=broadcast_id).delete()  # Herald runs next on an empty table
+    if postgres:
+        with connection.cursor() as cursor:
+            cursor.execute("VACUUM ANALYZE msgs_msg")
+    return {"seconds": seconds, "messages": count, "created": created}

@@ -1,0 +1,199 @@
+"""What every benchmark shares: result rows, throwaway databases, Django child processes, servers on 127.0.0.1.
+
+Herald's settings are read from the environment once per process, so anything that touches a database runs in a
+child process (`python -m bench.child`) whose environment names that benchmark's own data dir and database. The
+child reports its result as JSON, with its own peak RSS.
+"""
+
+import contextlib
+import json
+import math
+import os
+import shutil
+import socket
+import subprocess
+import sys
+import tempfile
+import time
+import uuid
+from dataclasses import dataclass
+from pathlib import Path
+from urllib.parse import urlsplit, urlunsplit
+
+ROOT = Path(__file__).resolve().parent.parent
+# Each child's settings: quiet logs, and an API rate no benchmark reaches (the throttle itself still runs).
+CHILD_ENV = {"HERALD_LOG_LEVEL": "WARNING", "HERALD_API_RATE": "1000000/second", "PYTHONUNBUFFERED": "1"}
+
+
+@dataclass
+class Row:
+    """One line of the results table: a figure, the baseline measured in the same run, the target and verdict."""
+
+    benchmark: str
+    figure: str
+    value: float | None
+    unit: str
+    baseline: float | None = None
+    baseline_label: str = ""
+    target: str = ""
+    met: bool | None = None
+    note: str = ""
+
+    @property
+    def ratio(self) -> float | None:
+        if self.value is None or not self.baseline:
+            return None
+        return self.value / self.baseline
+
+
+class BenchError(RuntimeError):
+    """A benchmark could not run (a child failed, a server did not start): reported, not a traceback."""
+
+
+# Databases ------------------------------------------------------------------------------------------------------
+
+
+@dataclass
+class Database:
+    kind: str  # "sqlite" or "postgresql"
+    data_dir: Path
+    url: str
+
+    @property
+    def env(self) -> dict:
+        return {"HERALD_DATA_DIR": str(self.data_dir), "HERALD_DATABASE_URL": self.url}
+
+    @property
+    def label(self) -> str:
+        return "SQLite" if self.kind == "sqlite" else "PostgreSQL"
+
+
+def postgres_admin_url() -> str | None:
+    """Where to create throwaway databases: HERALD_BENCH_POSTGRES_URL, else a PostgreSQL HERALD_DATABASE_URL."""
+    url = os.environ.get("HERALD_BENCH_POSTGRES_URL") or os.environ.get("HERALD_DATABASE_URL", "")
+    return url if url.startswith(("postgres://", "postgresql://")) else None
+
+
+def _with_database(url: str, name: str) -> str:
+    parts = urlsplit(url)
+    return urlunsplit(parts._replace(path="/" + name))
+
+
+@contextlib.contextmanager
+def database(kind: str):
+    """A fresh data dir, and a fresh database in it (SQLite) or next to the server's others (PostgreSQL); both are
+    removed afterwards."""
+    data_dir = Path(tempfile.mkdtemp(prefix="herald-bench-"))
+    name = None
+    try:
+        if kind == "sqlite":
+            yield Database(kind, data_dir, f"sqlite:///{data_dir / 'herald.sqlite3'}")
+            return
+        admin = postgres_admin_url()
+        if admin is None:
+            raise BenchError("no PostgreSQL: set HERALD_BENCH_POSTGRES_URL=postgres://user:pass@127.0.0.1/postgres")
+        name = f"herald_bench_{uuid.uuid4().hex[:10]}"
+        _postgres_admin(admin, f'CREATE DATABASE "{name}"')
+        yield Database(kind, data_dir, _with_database(admin, name))
+    finally:
+        if name:
+            _postgres_admin(postgres_admin_url(), f'DROP DATABASE IF EXISTS "{name}" WITH (FORCE)')
+        shutil.rmtree(data_dir, ignore_errors=True)
+
+
+def _postgres_admin(url: str, statement: str) -> None:
+    import psycopg
+
+    with psycopg.connect(url, autocommit=True) as connection:
+        connection.execute(statement)
+
+
+def postgres_available() -> str | None:
+    """None if throwaway PostgreSQL databases can be made, else why not."""
+    url = postgres_admin_url()
+    if url is None:
+        return "HERALD_BENCH_POSTGRES_URL is not set"
+    try:
+        import psycopg
+    except ImportError:
+        return "psycopg is not installed (pip install 'psycopg[binary]')"
+    try:
+        with psycopg.connect(url, connect_timeout=3) as connection:
+            connection.execute("SELECT 1")
+    except psycopg.Error as exc:
+        return f"cannot connect to {urlsplit(url).hostname}: {exc}".strip()
+    return None
+
+
+# Child processes ------------------------------------------------------------------------------------------------
+
+
+def child_env(db: Database, **extra) -> dict:
+    """The environment of a process working on `db`: Herald's defaults (the embedded broker and cache) except for
+    the database, whatever HERALD_* variables the shell that started the benchmark had."""
+    inherited = {key: value for key, value in os.environ.items() if not key.startswith("HERALD_")}
+    return {**inherited, **CHILD_ENV, **db.env, **{key: str(value) for key, value in extra.items()}}
+
+
+def run_child(target: str, db: Database, timeout: float = 1800, env: dict | None = None, **args) -> dict:
+    """Run `module:function(**args)` in a fresh Django process on `db`; its JSON result plus `peak_rss_mb`."""
+    result_path = db.data_dir / f"result-{uuid.uuid4().hex}.json"
+    command = [sys.executable, "-m", "bench.child", target, json.dumps(args), str(result_path)]
+    process = subprocess.run(
+        command, cwd=ROOT, env={**child_env(db), **(env or {})}, capture_output=True, text=True, timeout=timeout
+    )
+    if process.returncode != 0 or not result_path.exists():
+        tail = "\n".join((process.stderr or process.stdout).strip().splitlines()[-15:])
+        raise BenchError(f"{target} failed (exit {process.returncode}):\n{tail}")
+    result = json.loads(result_path.read_text())
+    result_path.unlink()
+    return result
+
+
+@contextlib.contextmanager
+def background(command: list[str], env: dict, log_path: Path):
+    """A server process for the duration of a block, its output in `log_path`; always stopped afterwards."""
+    with open(log_path, "wb") as log:
+        process = subprocess.Popen(command, cwd=ROOT, env=env, stdout=log, stderr=subprocess.STDOUT)
+    try:
+        yield process
+    finally:
+        process.terminate()
+        try:
+            process.wait(timeout=20)
+        except subprocess.TimeoutExpired:
+            process.kill()
+            process.wait()
+
+
+def free_port() -> int:
+    with socket.socket() as sock:
+        sock.bind(("127.0.0.1", 0))
+        return sock.getsockname()[1]
+
+
+def wait_for_port(port: int, process: subprocess.Popen, log_path: Path, timeout: float = 60) -> None:
+    deadline = time.monotonic() + timeout
+    while time.monotonic() < deadline:
+        if process.poll() is not None:
+            raise BenchError(f"server exited with {process.returncode}:\n{tail_of(log_path)}")
+        with contextlib.suppress(OSError), socket.create_connection(("127.0.0.1", port), timeout=0.5):
+            return
+        time.sleep(0.1)
+    raise BenchError(f"nothing listened on 127.0.0.1:{port} after {timeout:g} s:\n{tail_of(log_path)}")
+
+
+def tail_of(path: Path, lines: int = 15) -> str:
+    try:
+        return "\n".join(path.read_text(errors="replace").splitlines()[-lines:])
+    except OSError:
+        return ""
+
+
+def percentile(values: list[float], fraction: float) -> float:
+    """Nearest-rank percentile (no interpolation: p99 of 100 samples is the 99th smallest)."""
+    ordered = sorted(values)
+    if not ordered:
+        return float("nan")
+    rank = min(len(ordered), max(1, math.ceil(fraction * len(ordered))))
+    return ordered[rank - 1]
