@@ -6,9 +6,28 @@ run twice, and the periodic `tick` re-enqueues anything a crash or a lost messag
 import os
 
 from celery import Celery
+from celery.signals import beat_embedded_init, worker_shutting_down
+
+from herald.msgs.worker_process import die_with_parent
 
 os.environ.setdefault("DJANGO_SETTINGS_MODULE", "herald.settings")
 
 app = Celery("herald")
 app.config_from_object("django.conf:settings", namespace="CELERY")
 app.autodiscover_tasks(["herald.msgs"])
+
+
+@beat_embedded_init.connect
+def _beat_dies_with_its_worker(**kwargs):
+    # `herald worker` runs the tick's scheduler as a child process. Without this, a worker killed outright leaves
+    # it behind, ticking forever, and the restarted worker starts a second one beside it.
+    die_with_parent()
+
+
+@worker_shutting_down.connect
+def _finish_sending_soon(**kwargs):
+    # A warm shutdown waits for running tasks, and a channel's delivery runs until its queue is empty: ask it to
+    # stop after the chunk on the wire, so a restart neither waits for a whole broadcast nor cuts sends mid-way.
+    from herald.msgs import delivery
+
+    delivery.stop_soon()

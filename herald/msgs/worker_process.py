@@ -7,8 +7,11 @@ import subprocess
 import sys
 
 
-def _die_with_parent() -> None:
-    # Linux: if `herald serve` is killed outright, its worker goes too instead of lingering without a server.
+def die_with_parent() -> None:
+    """Linux: when this process's parent dies, even outright (SIGKILL), this process gets SIGTERM.
+
+    Used so that `herald serve`'s worker, and the worker's own beat (tick scheduler) child, never linger alone.
+    """
     with contextlib.suppress(OSError, AttributeError):
         PR_SET_PDEATHSIG = 1
         ctypes.CDLL("libc.so.6", use_errno=True).prctl(PR_SET_PDEATHSIG, signal.SIGTERM)
@@ -16,7 +19,7 @@ def _die_with_parent() -> None:
 
 @contextlib.contextmanager
 def embedded_worker():
-    worker = subprocess.Popen([sys.executable, "-m", "herald.cli", "worker"], preexec_fn=_die_with_parent)
+    worker = subprocess.Popen([sys.executable, "-m", "herald.cli", "worker"], preexec_fn=die_with_parent)
     try:
         yield worker
     finally:

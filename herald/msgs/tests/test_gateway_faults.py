@@ -6,6 +6,8 @@ pipeline runs in-process (eager tasks, a database that commits) against a real H
 instead of sleeping through back-offs, a test moves `next_attempt` into the past and calls the tick.
 """
 
+import threading
+import time
 from collections import Counter
 from datetime import timedelta
 
@@ -266,3 +268,27 @@ def test_rate_limit_holds_while_retrying(workspace, gateway, monkeypatch, figure
     assert busiest == 3
     assert lost(second, gateway) == 0
     figures(faults=7, lost=0, duplicates=0, busiest_second=busiest, tps=3)
+
+
+def test_a_gateway_slower_than_the_send_lease_still_gets_each_message_once(workspace, gateway, settings):  # noqa: F811
+    # Sends that take longer than the lease: the live sender must keep its channel, or the tick's next delivery
+    # would take the lease over and send the same (still queued) messages a second time.
+    settings.DELIVERY_LEASE_SECONDS = 0.3
+    settings.CHANNEL_SEND_TIMEOUT = 5.0
+    channel = add_channel(workspace, gateway.url)
+    contacts = [make_contact(workspace, f"C{n}", [f"tel:+25078{next(_numbers):07d}"]) for n in range(3)]
+    make_broadcast(workspace, "Hi", contacts=contacts)
+    celery_app.conf.task_always_eager = False  # fan out only; delivery is started by hand below
+    tasks.fanout.fan_out(Broadcast.objects.get().id)
+
+    gateway.will(hang(1.5))  # each answer (200 OK) takes 1.5 s
+    first = threading.Thread(target=delivery.deliver, args=(channel.id,))
+    first.start()
+    while len(gateway.requests) < 3:  # the first sender has every message on the wire ...
+        time.sleep(0.01)
+    time.sleep(0.6)  # ... for twice the lease's length
+    assert delivery.deliver(channel.id) == 0  # a second sender (the tick's) finds the channel taken
+    first.join()
+
+    assert statuses() == {MsgStatus.WIRED: 3}
+    assert set(seen_ids(gateway).values()) == {1}

@@ -1,0 +1,38 @@
+"""The tick's safety net finds work that a crash or a lost task left behind, once."""
+
+from datetime import timedelta
+
+import pytest
+from django.utils import timezone
+
+from herald.msgs import recovery
+from herald.msgs.models import Broadcast, BroadcastStatus
+from herald.testing import make_broadcast
+
+pytestmark = pytest.mark.django_db
+
+
+def quiet_for(broadcast, seconds: float) -> None:
+    Broadcast.objects.filter(id=broadcast.id).update(modified_on=timezone.now() - timedelta(seconds=seconds))
+
+
+@pytest.mark.parametrize("status", [BroadcastStatus.PENDING, BroadcastStatus.QUEUED, BroadcastStatus.STARTED])
+def test_a_stalled_broadcast_is_resumed_once_per_stall(settings, workspace, status):
+    settings.BROADCAST_STALL_SECONDS = 30
+    broadcast = make_broadcast(workspace, "Hi", status=status)
+    quiet_for(broadcast, 29)
+    assert recovery.stalled_broadcasts() == []  # quiet, not yet stalled
+
+    quiet_for(broadcast, 31)
+    assert recovery.stalled_broadcasts() == [broadcast.id]
+    assert recovery.stalled_broadcasts() == []  # claimed: the next ticks leave it to the resumed task
+
+    quiet_for(broadcast, 31)  # the resumed task was lost too: found again
+    assert recovery.stalled_broadcasts() == [broadcast.id]
+
+
+@pytest.mark.parametrize("status", [BroadcastStatus.COMPLETED, BroadcastStatus.FAILED, BroadcastStatus.INTERRUPTED])
+def test_finished_broadcasts_are_left_alone(settings, workspace, status):
+    settings.BROADCAST_STALL_SECONDS = 30
+    quiet_for(make_broadcast(workspace, "Hi", status=status), 3600)
+    assert recovery.stalled_broadcasts() == []
