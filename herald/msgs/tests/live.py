@@ -1,0 +1,301 @@
+"""A real Herald installation for crash tests: its own database and queue, real processes killed and restarted.
+
+    with Installation(tmp_path, HERALD_FANOUT_BATCH="20") as herald:
+        setup = herald.provision(gateway.url, contacts=2000, tps=150)   # workspace, token, channel, a big group
+        herald.start("worker"); herald.start("web")                     # `herald worker`, `herald web`
+        herald.api_post("/api/v2/broadcasts.json", {...})
+        herald.kill("worker")                                           # SIGKILL: a crash, not a stop
+        Msg.objects.using(herald.db) ...                                # its rows, read from the test
+
+Embedded by default (a temp HERALD_DATA_DIR: SQLite and the file-system queue). When the environment names
+PostgreSQL and Redis (HERALD_DATABASE_URL, HERALD_BROKER_URL=redis://...), the installation gets a throwaway
+database on that server and Redis database 15, both wiped when it closes, so the suite's own data is never touched.
+
+Run as `python -m herald.msgs.tests.live provision '{...}'` (by `Installation.provision`) it sets up the data
+inside the installation's own environment and prints what the test needs as JSON.
+"""
+
+import json
+import os
+import signal
+import socket
+import subprocess
+import sys
+import time
+import uuid
+from pathlib import Path
+from urllib.parse import urlsplit, urlunsplit
+
+import httpx
+
+# Bounds that end a hung test on a slow, busy machine; they don't judge speed.
+START_LIMIT_SECONDS = 90
+REDIS_TEST_DB = 15
+
+
+def free_port() -> int:
+    with socket.socket() as sock:
+        sock.bind(("127.0.0.1", 0))
+        return sock.getsockname()[1]
+
+
+def scale_urls() -> tuple[str, str] | None:
+    """(database URL, broker URL) when the environment runs Herald on PostgreSQL + Redis, else None."""
+    database, broker = os.environ.get("HERALD_DATABASE_URL", ""), os.environ.get("HERALD_BROKER_URL", "")
+    if database.startswith("postgres") and broker.startswith("redis"):
+        return database, broker
+    return None
+
+
+def backend_name() -> str:
+    return "postgres+redis" if scale_urls() else "embedded"
+
+
+def _with_path(url: str, path: str) -> str:
+    parts = urlsplit(url)
+    return urlunsplit((parts.scheme, parts.netloc, path, parts.query, parts.fragment))
+
+
+class Process:
+    """One Herald command in its own session (so it and its children can be cleaned up together)."""
+
+    def __init__(self, name: str, args: list[str], env: dict, log_dir: Path):
+        self.name = name
+        self.log = log_dir / f"{name}.log"
+        with open(self.log, "a") as out:
+            out.write(f"--- herald {' '.join(args)}\n")
+            out.flush()
+            self.popen = subprocess.Popen(
+                [sys.executable, "-m", "herald.cli", *args],
+                env=env,
+                stdout=out,
+                stderr=subprocess.STDOUT,
+                stdin=subprocess.DEVNULL,
+                start_new_session=True,
+            )
+
+    def alive(self) -> bool:
+        return self.popen.poll() is None
+
+    def kill(self) -> None:
+        """SIGKILL the command's own process only, as the kernel's OOM killer or a power cut would."""
+        if self.alive():
+            self.popen.send_signal(signal.SIGKILL)
+        self.popen.wait(timeout=30)
+
+    def group_alive(self) -> bool:
+        """Whether anything this command started still runs (e.g. a child that outlived it)."""
+        try:
+            os.killpg(self.popen.pid, 0)
+            return True
+        except ProcessLookupError:
+            return False
+
+    def kill_group(self) -> None:
+        """Everything this command started (clean-up)."""
+        try:
+            os.killpg(self.popen.pid, signal.SIGKILL)
+        except ProcessLookupError:
+            pass
+        self.popen.wait(timeout=30)
+
+
+class Installation:
+    def __init__(self, tmp_path: Path, **env):
+        self.dir = tmp_path
+        self.data_dir = tmp_path / "data"
+        self.data_dir.mkdir(parents=True, exist_ok=True)
+        self.backend = backend_name()
+        self.env = {k: v for k, v in os.environ.items() if not k.startswith(("HERALD_", "DJANGO_"))}
+        self.env.update(HERALD_DATA_DIR=str(self.data_dir), HERALD_LOG_LEVEL="INFO", PYTHONUNBUFFERED="1")
+        if self.backend != "embedded":
+            database, broker = scale_urls()
+            self.database_name = f"herald_live_{uuid.uuid4().hex[:12]}"
+            self._server_url = database
+            self.env["HERALD_DATABASE_URL"] = _with_path(database, "/" + self.database_name)
+            self.env["HERALD_BROKER_URL"] = _with_path(broker, f"/{REDIS_TEST_DB}")
+        self.env.update(env)
+        self.processes: dict[str, Process] = {}  # the latest of each command
+        self.started: list[Process] = []  # every one, for the clean-up
+        self.base_url = ""
+        self.token = ""
+        self.db = f"live_{uuid.uuid4().hex[:8]}"
+
+    # --- set-up and tear-down -------------------------------------------------------------------------------
+    def __enter__(self) -> "Installation":
+        if self.backend != "embedded":
+            self._admin_sql(f'CREATE DATABASE "{self.database_name}"')
+            self._flush_redis()
+        self._register_database()
+        return self
+
+    def __exit__(self, *exc):
+        for process in self.started:
+            process.kill_group()
+        from django.db import connections
+
+        connections[self.db].close()
+        del connections.settings[self.db]
+        if self.backend != "embedded":
+            self._flush_redis()
+            self._admin_sql(f'DROP DATABASE IF EXISTS "{self.database_name}" WITH (FORCE)')
+
+    def _admin_sql(self, statement: str) -> None:
+        import psycopg
+
+        with psycopg.connect(self._server_url, autocommit=True) as connection:
+            connection.execute(statement)
+
+    def _flush_redis(self) -> None:
+        import redis
+
+        redis.Redis.from_url(self.env["HERALD_BROKER_URL"]).flushdb()
+
+    def _register_database(self) -> None:
+        """A Django database alias for this installation's database, so the test can read its rows."""
+        import dj_database_url
+        from django.db import connections
+        from django.db.utils import ConnectionHandler
+
+        url = self.env.get("HERALD_DATABASE_URL") or f"sqlite:///{self.data_dir / 'herald.sqlite3'}"
+        config = dj_database_url.parse(url)
+        if config["ENGINE"].endswith("sqlite3"):
+            config["OPTIONS"] = {"timeout": 30}
+        connections.settings[self.db] = ConnectionHandler({"default": config}).settings["default"]
+
+    def provision(self, gateway_url: str, contacts: int, tps: int | None = None) -> dict:
+        """Migrate, then a workspace, an admin token, an external channel to `gateway_url` and a group of `contacts`
+        contacts (bulk inserts); returns {"token", "workspace", "channel", "group"}."""
+        args = {"gateway_url": gateway_url, "contacts": contacts, "tps": tps}
+        done = subprocess.run(
+            [sys.executable, "-m", "herald.msgs.tests.live", "provision", json.dumps(args)],
+            env=self.env,
+            capture_output=True,
+            text=True,
+            timeout=300,
+        )
+        assert done.returncode == 0, done.stderr
+        setup = json.loads(done.stdout.strip().splitlines()[-1])
+        self.token = setup["token"]
+        return setup
+
+    # --- processes --------------------------------------------------------------------------------------------
+    def start(self, name: str) -> Process:
+        """Start `herald worker`, `herald web` or `herald serve` and wait until it is ready."""
+        if name == "worker":
+            process = Process(name, ["worker", "--concurrency", "4"], self.env, self.dir)
+            self.started.append(process)
+            self._wait_for_log(process, "ready.")
+        else:
+            port = free_port()
+            process = Process(name, [name, "--port", str(port)], self.env, self.dir)
+            self.started.append(process)
+            self.base_url = f"http://127.0.0.1:{port}"
+            self._wait_until_serving(process)
+        self.processes[name] = process
+        return process
+
+    def kill(self, name: str) -> None:
+        self.processes[name].kill()
+
+    def _wait_for_log(self, process: Process, text: str) -> None:
+        """Wait for `text` in what the process printed since it started (each start appends to one log)."""
+        deadline = time.monotonic() + START_LIMIT_SECONDS
+        while time.monotonic() < deadline:
+            assert process.alive(), f"{process.name} exited:\n{self.tail(process.name)}"
+            log = process.log.read_text(errors="replace")
+            if text in log[log.rfind("--- herald ") :]:
+                return
+            time.sleep(0.1)
+        raise AssertionError(f"{process.name} not ready after {START_LIMIT_SECONDS} s:\n{self.tail(process.name)}")
+
+    def _wait_until_serving(self, process: Process) -> None:
+        deadline = time.monotonic() + START_LIMIT_SECONDS
+        while time.monotonic() < deadline:
+            assert process.alive(), f"{process.name} exited:\n{self.tail(process.name)}"
+            try:
+                httpx.get(f"{self.base_url}/api/v2/", timeout=2)
+                return
+            except httpx.TransportError:
+                time.sleep(0.1)
+        raise AssertionError(f"{process.name} not serving after {START_LIMIT_SECONDS} s:\n{self.tail(process.name)}")
+
+    def tail(self, name: str, lines: int = 40) -> str:
+        path = self.dir / f"{name}.log"
+        return "\n".join(path.read_text(errors="replace").splitlines()[-lines:]) if path.exists() else ""
+
+    def logs(self) -> str:
+        return "\n".join(path.read_text(errors="replace") for path in sorted(self.dir.glob("*.log")))
+
+    # --- talking to it ----------------------------------------------------------------------------------------
+    def api_post(self, path: str, body: dict) -> httpx.Response:
+        return httpx.post(self.base_url + path, json=body, headers={"Authorization": f"Token {self.token}"}, timeout=30)
+
+    def empty_queue(self) -> None:
+        """Lose every queued task, as a wiped broker or a lost queue folder would."""
+        if self.backend == "embedded":
+            for path in (self.data_dir / "queue").iterdir():
+                path.unlink()
+        else:
+            self._flush_redis()
+
+
+def provision(gateway_url: str, contacts: int, tps: int | None) -> dict:
+    """Runs inside the installation's environment (see the module docstring)."""
+    import django
+
+    django.setup()
+    from django.core.management import call_command
+    from django.db import transaction
+
+    from herald.channels.types import create_channel
+    from herald.contacts.models import Contact, ContactGroup, ContactURN
+    from herald.workspaces.provisioning import create_token, create_workspace
+
+    call_command("migrate", interactive=False, verbosity=0)
+    workspace = create_workspace("Crash test", country="RW", api_rates=["v2=1000000/hour"])
+    _, key = create_token(workspace, "admin@example.com", "admin")
+    channel = create_channel(
+        workspace,
+        "external",
+        "Gateway",
+        address="+250788000000",
+        schemes=["tel"],
+        tps=tps,
+        config={
+            "send_url": f"{gateway_url}/send",
+            "content_type": "json",
+            "send_body": '{"id": {{id}}, "to": {{to}}, "text": {{text}}}',
+        },
+    )
+    with transaction.atomic():
+        group = ContactGroup.objects.create(workspace=workspace, name="Everyone")
+        Contact.objects.bulk_create(
+            [Contact(workspace=workspace, name=f"Contact {n}") for n in range(contacts)], batch_size=1000
+        )
+        ids = list(Contact.objects.filter(workspace=workspace).order_by("id").values_list("id", flat=True))
+        ContactURN.objects.bulk_create(
+            [
+                ContactURN(
+                    workspace=workspace,
+                    contact_id=contact_id,
+                    scheme="tel",
+                    path=(path := f"+25078{n:07d}"),
+                    identity=f"tel:{path}",
+                )
+                for n, contact_id in enumerate(ids)
+            ],  # fmt: skip
+            batch_size=1000,
+        )
+        Membership = ContactGroup.contacts.through
+        Membership.objects.bulk_create(
+            [Membership(contactgroup_id=group.id, contact_id=contact_id) for contact_id in ids], batch_size=1000
+        )
+    return {"token": key, "workspace": str(workspace.uuid), "channel": channel.id, "group": str(group.uuid)}
+
+
+if __name__ == "__main__":
+    os.environ.setdefault("DJANGO_SETTINGS_MODULE", "herald.settings")
+    command, arguments = sys.argv[1], json.loads(sys.argv[2])
+    assert command == "provision", command
+    print(json.dumps(provision(**arguments)))
