@@ -1,4 +1,4 @@
-"""`python -m bench [--quick] [--only fanout,delivery,api,end_to_end,expressions] [--skip-postgres] [--write]`
+"""`python -m bench [--quick] [--only fanout,delivery,api,end_to_end,expressions,load] [--skip-postgres] [--write]`
 
 Runs the benchmarks and prints one table: each figure, the baseline measured in the same run, their ratio, the
 target (DESIGN.md) and whether it is met. Everything runs on 127.0.0.1 in throwaway data dirs and databases.
@@ -10,10 +10,10 @@ import argparse
 import sys
 import time
 
-from . import api, delivery, end_to_end, expressions, fanout, report
+from . import api, delivery, end_to_end, expressions, fanout, load, report
 from .harness import BenchError, Row, postgres_available
 
-BENCHMARKS = ("fanout", "delivery", "api", "end_to_end", "expressions")
+BENCHMARKS = ("fanout", "delivery", "api", "end_to_end", "expressions", "load")
 
 
 def parse_args(argv=None) -> argparse.Namespace:
@@ -26,7 +26,7 @@ def parse_args(argv=None) -> argparse.Namespace:
         metavar="NAMES",
         help=f"comma-separated benchmarks to run, among {', '.join(BENCHMARKS)} (default: all)",
     )
-    parser.add_argument("--skip-postgres", action="store_true", help="fan-out on SQLite only")
+    parser.add_argument("--skip-postgres", action="store_true", help="fan-out and load on SQLite only")
     parser.add_argument("--write", action="store_true", help="write the results to bench/RESULTS.md")
     args = parser.parse_args(argv)
     unknown = sorted(set(args.only) - set(BENCHMARKS))
@@ -55,6 +55,7 @@ def main(argv=None) -> int:
         "api": lambda: api.run(args.quick, log),
         "end_to_end": lambda: end_to_end.run(args.quick, log),
         "expressions": lambda: expressions.run(args.quick, log),
+        "load": lambda: load.run(args.quick, log, setups=("embedded",) if args.skip_postgres else load.SETUPS),
     }
     rows: list[Row] = []
     failed = False

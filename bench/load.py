@@ -1,0 +1,221 @@
+"""Load: 50 concurrent API clients mixing `GET /api/v2/broadcasts.json` and `POST /api/v2/broadcasts.json` for 60 s.
+
+Two setups, each on a fresh database:
+- embedded: `herald serve` (SQLite, the file-system queue, its worker child beside gunicorn);
+- PostgreSQL + Redis: `herald web` + `herald worker` (needs HERALD_BENCH_POSTGRES_URL or a PostgreSQL
+  HERALD_DATABASE_URL, and a redis:// HERALD_BROKER_URL, as `eval "$(bash .ci/services)"` sets; Redis database 14
+  is used and wiped).
+The data is the API benchmark's (300 broadcasts, a group of 50); every created broadcast goes to that group and a
+URN, so the worker fans out and delivers (through an external channel, to the local sink) while the API is read and
+written. Each client is a thread with its own keep-alive httpx client: one create for every three lists.
+
+Figures per setup: requests/s and p50 / p99 latency of each operation; 5xx answers and "database is locked" in the
+servers' output, which must both be 0. Not a test: `python -m bench --only load`, or alone
+`python -m bench.load [--seconds 60] [--clients 50] [--setups embedded,postgres]`.
+"""
+
+import argparse
+import contextlib
+import os
+import random
+import sys
+import threading
+import time
+from collections import Counter
+from urllib.parse import urlsplit, urlunsplit
+
+import httpx
+
+from .harness import (
+    BenchError,
+    Row,
+    background,
+    child_env,
+    database,
+    free_port,
+    percentile,
+    postgres_available,
+    run_child,
+    wait_for_port,
+)
+from .sink import RunningSink
+
+CLIENTS = 50
+SECONDS = 60
+QUICK_SECONDS = 10
+CREATE_SHARE = 0.25  # one create for every three lists
+REDIS_BENCH_DB = 14
+LOCKED = "database is locked"
+SETUPS = ("embedded", "postgres")
+LABELS = {"embedded": "embedded (serve, SQLite)", "postgres": "PostgreSQL + Redis (web + worker)"}
+
+
+def run(quick: bool, log, seconds: float | None = None, clients: int = CLIENTS, setups=SETUPS) -> list[Row]:
+    seconds = seconds or (QUICK_SECONDS if quick else SECONDS)
+    rows = []
+    for name in setups:
+        if name == "postgres":
+            reason = postgres_available() or (None if redis_url() else "HERALD_BROKER_URL is not a redis:// URL")
+            if reason:
+                log(f"load: PostgreSQL + Redis skipped: {reason}")
+                rows.append(Row("load", "PostgreSQL + Redis (did not run)", None, "", note=reason))
+                continue
+        log(f"load: {name}, {clients} clients for {seconds:g} s")
+        rows += _rows(LABELS[name], run_setup(name, seconds, clients))
+    return rows
+
+
+def redis_url() -> str | None:
+    url = os.environ.get("HERALD_BROKER_URL", "")
+    if not url.startswith("redis"):
+        return None
+    parts = urlsplit(url)
+    return urlunsplit(parts._replace(path=f"/{REDIS_BENCH_DB}"))
+
+
+def _flush_redis() -> None:
+    import redis
+
+    redis.Redis.from_url(redis_url()).flushdb()
+
+
+def run_setup(name: str, seconds: float, clients: int) -> dict:
+    kind = "sqlite" if name == "embedded" else "postgresql"
+    extra = {} if name == "embedded" else {"HERALD_BROKER_URL": redis_url()}
+    if extra:
+        _flush_redis()
+    try:
+        with RunningSink() as sink, database(kind) as db:
+            setup = run_child("bench.load:setup", db, env=extra, sink_url=sink.url)
+            env = child_env(db, **extra)
+            port = free_port()
+            web_log, worker_log = db.data_dir / "web.log", db.data_dir / "worker.log"
+            web = [sys.executable, "-m", "herald.cli", "serve" if name == "embedded" else "web", "--port", str(port)]
+            worker = [sys.executable, "-m", "herald.cli", "worker"]
+            # `herald serve` runs its own worker; the scaled setup runs one beside the web server.
+            beside = contextlib.nullcontext() if name == "embedded" else background(worker, env, worker_log)
+            with background(web, env, web_log) as server, beside:
+                wait_for_port(port, server, web_log)
+                result = hammer(f"http://127.0.0.1:{port}", setup, seconds, clients)
+            output = "\n".join(path.read_text(errors="replace") for path in (web_log, worker_log) if path.exists())
+            result["locked"] = output.count(LOCKED)
+            result["server_errors_logged"] = sum(1 for line in output.splitlines() if " ERROR " in line)
+            result["delivered"] = len(sink.times("/load"))
+            return result
+    finally:
+        if extra:
+            _flush_redis()
+
+
+def hammer(base: str, setup: dict, seconds: float, clients: int) -> dict:
+    """`clients` threads, each looping list or create (at random, seeded) until `seconds` have passed."""
+    url = f"{base}/api/v2/broadcasts.json"
+    headers = {"Authorization": f"Token {setup['token']}"}
+    lock = threading.Lock()
+    latencies: dict[str, list[float]] = {"list": [], "create": []}
+    statuses: Counter = Counter()
+    transport_errors: Counter = Counter()
+    clock = {}
+    # Everyone starts together, once every connection is open; the last to arrive sets the clock.
+    start_together = threading.Barrier(
+        clients + 1, action=lambda: clock.update(began=time.perf_counter(), deadline=time.monotonic() + seconds)
+    )
+
+    def client_loop(seed: int):
+        choose = random.Random(seed)
+        with httpx.Client(headers=headers, timeout=60) as client:
+            client.get(url, params={"after": "2100-01-01T00:00:00Z"})  # open the connection: not counted
+            start_together.wait()
+            while time.monotonic() < clock["deadline"]:
+                operation = "create" if choose.random() < CREATE_SHARE else "list"
+                started = time.perf_counter()
+                try:
+                    if operation == "create":
+                        response = client.post(url, json=setup["post_body"])
+                    else:
+                        response = client.get(url)
+                except httpx.TransportError as exc:
+                    with lock:
+                        transport_errors[type(exc).__name__] += 1
+                    continue
+                elapsed = (time.perf_counter() - started) * 1000
+                with lock:
+                    latencies[operation].append(elapsed)
+                    statuses[(operation, response.status_code)] += 1
+
+    threads = [threading.Thread(target=client_loop, args=(n,)) for n in range(clients)]
+    for thread in threads:
+        thread.start()
+    start_together.wait()
+    for thread in threads:
+        thread.join()
+    elapsed = time.perf_counter() - clock["began"]
+    if not latencies["list"] and not latencies["create"]:
+        raise BenchError(f"no request got an answer: {dict(transport_errors)}")
+    return {
+        "seconds": elapsed,
+        "latencies": latencies,
+        "statuses": statuses,
+        "transport_errors": transport_errors,
+    }
+
+
+def _rows(label: str, result: dict) -> list[Row]:
+    rows = []
+    statuses: Counter = result["statuses"]
+    for operation, expected in (("list", 200), ("create", 201)):
+        values = result["latencies"][operation]
+        unexpected = {code: n for (op, code), n in statuses.items() if op == operation and code != expected}
+        note = f"{len(values):,} requests" + (f"; other answers: {unexpected}" if unexpected else "")
+        rows += [
+            Row("load", f"{label}: {operation} requests/s", len(values) / result["seconds"], "/s", note=note),
+            Row("load", f"{label}: {operation} p50 latency", percentile(values, 0.5), "ms"),
+            Row("load", f"{label}: {operation} p99 latency", percentile(values, 0.99), "ms"),
+        ]
+    fives = sum(n for (_, code), n in statuses.items() if code >= 500)
+    errors = result["transport_errors"]
+    rows += [
+        Row("load", f"{label}: 5xx answers", fives, "", target="0", met=fives == 0,
+            note=f"no answer at all: {dict(errors)}" if errors else ""),
+        Row("load", f'{label}: "{LOCKED}" in server output', result["locked"], "", target="0",
+            met=result["locked"] == 0, note=f"{result['server_errors_logged']} ERROR lines logged"),
+        Row("load", f"{label}: messages delivered to the sink meanwhile", result["delivered"], ""),
+    ]  # fmt: skip
+    return rows
+
+
+# Steps run in child processes (bench.child) ---------------------------------------------------------------------
+
+
+def setup(sink_url: str) -> dict:
+    """The API benchmark's data (broadcasts, a group, a token) and an external channel to the sink."""
+    from herald.workspaces.models import Workspace
+
+    from . import api, data
+
+    prepared = api.setup()
+    data.make_external_channel(Workspace.objects.get(), "Sink", f"{sink_url}/load")
+    return {"token": prepared["token"], "post_body": prepared["post_body"]}
+
+
+def main(argv=None) -> int:
+    from .report import text_table
+
+    parser = argparse.ArgumentParser(prog="python -m bench.load", description=__doc__.split("\n\n")[0])
+    parser.add_argument("--seconds", type=float, default=SECONDS)
+    parser.add_argument("--clients", type=int, default=CLIENTS)
+    parser.add_argument("--setups", default=",".join(SETUPS), help="comma-separated, among: " + ", ".join(SETUPS))
+    args = parser.parse_args(argv)
+    began = time.monotonic()
+
+    def log(message: str) -> None:
+        print(f"[{time.monotonic() - began:6.1f} s] {message}", file=sys.stderr, flush=True)
+
+    setups = [name.strip() for name in args.setups.split(",") if name.strip()]
+    rows = run(False, log, seconds=args.seconds, clients=args.clients, setups=setups)
+    print(text_table(rows))
+    return 0 if all(row.met is not False and row.value is not None for row in rows) else 1
+
+
+if __name__ == "__main__":
+    sys.exit(main())
