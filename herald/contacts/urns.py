@@ -161,6 +161,9 @@ def _is_uuid(value: str) -> bool:
 
 def parse_and_normalize(text: str, country: str = "") -> URN:
     """Parse, normalise and validate; raises InvalidURN for anything that can't be a real address."""
+    if isinstance(text, str) and "\x00" in text:
+        # No address holds a NUL; normalising a tel number would quietly drop it.
+        raise InvalidURN(text)
     try:
         urn = normalize(parse(text), country)
     except InvalidURN:

@@ -7,9 +7,9 @@ from rest_framework.response import Response
 
 from herald.api import idempotency
 
-from .openapi import WriteSchema
+from .openapi import EndpointSchema
 from .pagination import CreatedOnCursorPagination
-from .params import InvalidParam, parse_uuid
+from .params import InvalidParam, parse_uuid, reject_nul_params
 
 BLOCKER_FLAGGED = (
     "Sorry, your workspace is currently flagged. To re-enable starting flows and sending messages, please contact "
@@ -33,6 +33,12 @@ class BaseEndpoint(GenericAPIView):
     endpoint_name = ""
     # One-line summary for the index and docs pages.
     title = ""
+    # Documents what every endpoint answers without saying so (see EndpointSchema).
+    schema = EndpointSchema()
+
+    def initial(self, request, *args, **kwargs):
+        super().initial(request, *args, **kwargs)
+        reject_nul_params(request)
 
     def get_authenticate_header(self, request):
         # No challenge means DRF answers failed auth with 403, never 401, as RapidPro does.
@@ -104,8 +110,6 @@ class WriteAPIMixin(LookupMixin):
     """POST: create, or update the object named by a lookup param; 201 / 200 with the read representation."""
 
     write_serializer_class = None
-    # Documents the Idempotency-Key header this POST takes.
-    schema = WriteSchema()
 
     def post(self, request, *args, **kwargs):
         key = idempotency.key_from(request)

@@ -74,7 +74,8 @@ class ReferenceListField(serializers.Field):
         for item in data:
             if isinstance(item, bool) or not isinstance(item, (str, int)):
                 self.fail("bad_type")
-        found = self.resolve(self.context["workspace"], data)
+        # No name, UUID or URN holds a NUL character: such a reference names nothing (and never reaches a query).
+        found = self.resolve(self.context["workspace"], [item for item in data if not _has_nul(item)])
         resolved = []
         for item in data:
             obj = found.get(item)
@@ -90,6 +91,10 @@ class ReferenceListField(serializers.Field):
     def resolve(self, workspace, refs: list) -> dict:
         """Map each reference to the object it names (absent when none)."""
         raise NotImplementedError
+
+
+def _has_nul(value) -> bool:
+    return isinstance(value, str) and "\x00" in value
 
 
 def _as_uuid(value):

@@ -2,11 +2,12 @@ from django.conf import settings
 from drf_spectacular.types import OpenApiTypes
 from drf_spectacular.utils import OpenApiExample, OpenApiResponse, extend_schema
 from rest_framework import serializers
-from rest_framework.parsers import FormParser, MultiPartParser
+from rest_framework.parsers import MultiPartParser
 
 from herald.media import files, storage
 
 from .base import BaseEndpoint, WriteAPIMixin
+from .parsers import StrictFormParser
 from .permissions import ALL_ROLES
 
 UNSUPPORTED = "Unsupported file type."
@@ -127,7 +128,7 @@ class MediaEndpoint(WriteAPIMixin, BaseEndpoint):
     title = "Upload attachments"
     roles = {"POST": ALL_ROLES}
     throttle_scope = "v2"
-    parser_classes = [MultiPartParser, FormParser]
+    parser_classes = [MultiPartParser, StrictFormParser]
     serializer_class = MediaReadSerializer
     write_serializer_class = MediaWriteSerializer
     # Uploads are never updated in place: POST always creates.

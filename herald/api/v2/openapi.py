@@ -59,22 +59,38 @@ IDEMPOTENCY_ERRORS = {
     "409": f'`{{"detail": "{idempotency.IN_PROGRESS}"}}` (rare: the request holding the key could not be awaited)',
     "422": f'`{{"detail": "{idempotency.KEY_REUSED}"}}`',
 }
+PAGING_ERRORS = {"404": '`{"detail": "Invalid cursor"}`'}
+# Any endpoint refuses a query parameter holding a NUL character (`BaseEndpoint.initial`).
+QUERY_ERRORS = {"400": '`{"detail": "Param \'name\' must not contain NUL characters."}`'}
 
 
-class WriteSchema(AutoSchema):
-    """The schema of write endpoints: every POST also takes an `Idempotency-Key` header and may answer 409 / 422."""
+class EndpointSchema(AutoSchema):
+    """What every endpoint's schema gets without saying so: any may answer 400 (a NUL in the query), paged lists 404
+    (a bad cursor), and writes take an `Idempotency-Key` header and may answer 409 / 422."""
+
+    def is_write(self) -> bool:
+        return self.method == "POST" and getattr(self.view, "write_serializer_class", None) is not None
+
+    def is_paged_list(self) -> bool:
+        return self.method == "GET" and getattr(self.view, "pagination_class", None) is not None
 
     def get_override_parameters(self):
         parameters = super().get_override_parameters()
-        if self.method == "POST":
+        if self.is_write():
             parameters = [*parameters, *IDEMPOTENCY_PARAMETERS]
         return parameters
 
     def get_operation(self, *args, **kwargs):
         operation = super().get_operation(*args, **kwargs)
-        if operation and self.method == "POST":
-            # Added here, not through get_response_serializers: each endpoint's extend_schema(responses=) replaces that.
-            detail = {"application/json": {"schema": self.resolve_serializer(DETAIL, "response").ref}}
-            for code, description in IDEMPOTENCY_ERRORS.items():
-                operation["responses"].setdefault(code, {"description": description, "content": detail})
+        if not operation:
+            return operation
+        # Added here, not through get_response_serializers: each endpoint's extend_schema(responses=) replaces that.
+        errors = {
+            **QUERY_ERRORS,
+            **(IDEMPOTENCY_ERRORS if self.is_write() else {}),
+            **(PAGING_ERRORS if self.is_paged_list() else {}),
+        }
+        detail = {"application/json": {"schema": self.resolve_serializer(DETAIL, "response").ref}}
+        for code, description in errors.items():
+            operation["responses"].setdefault(code, {"description": description, "content": detail})
         return operation

@@ -71,3 +71,10 @@ def exclusive_params(request, names: list[str]) -> None:
 
 def bool_param(request, name: str) -> bool:
     return str(request.query_params.get(name, "")).lower() in ("true", "1", "yes")
+
+
+def reject_nul_params(request) -> None:
+    """A NUL character is in no value a filter can match, and PostgreSQL refuses it in a query: a clear 400."""
+    for name, values in request.query_params.lists():
+        if any("\x00" in value for value in values):
+            raise InvalidParam(f"Param '{name}' must not contain NUL characters.")
