@@ -213,6 +213,13 @@ LIST_PARAMS = [
     post=extend_schema(
         summary="Send a broadcast",
         request=BroadcastWriteSerializer,
+        examples=[
+            OpenApiExample(
+                "Hello to one number",
+                value={"urns": ["tel:+250788123123"], "text": {"eng": "Hello @contact.name!", "fra": "Bonjour !"}},
+                request_only=True,
+            )
+        ],
         responses={
             201: BroadcastReadSerializer,
             400: ERROR_400,

@@ -2,6 +2,7 @@ import uuid
 
 from django.db import IntegrityError, transaction
 from django.db.models import Prefetch
+from drf_spectacular.extensions import OpenApiSerializerExtension
 from drf_spectacular.types import OpenApiTypes
 from drf_spectacular.utils import (
     OpenApiParameter,
@@ -128,6 +129,18 @@ class ContactReadSerializer(serializers.Serializer):
 
     def get_stopped(self, contact) -> bool | None:
         return contact.status == ContactStatus.STOPPED if contact.is_active else None
+
+
+class ContactReadSchema(OpenApiSerializerExtension):
+    """`ref` and `anon_display` are only there in anonymous workspaces, so the schema lists them as optional."""
+
+    target_class = ContactReadSerializer
+    anonymous_only = ("ref", "anon_display")
+
+    def map_serializer(self, auto_schema, direction):
+        schema = super().map_serializer(auto_schema, direction)
+        schema["required"] = [name for name in schema.get("required", []) if name not in self.anonymous_only]
+        return schema
 
 
 class ContactWriteSerializer(serializers.Serializer):
