@@ -114,6 +114,8 @@ QUEUE_DIR = DATA_DIR / "queue"
 CELERY_BROKER_URL = os.environ.get("HERALD_BROKER_URL") or "filesystem://"
 if CELERY_BROKER_URL == "filesystem://":
     QUEUE_DIR.mkdir(parents=True, exist_ok=True)
+    # kombu's file-system transport, with messages written atomically (see herald/filequeue.py).
+    CELERY_BROKER_TRANSPORT = "herald.filequeue:Transport"
     CELERY_BROKER_TRANSPORT_OPTIONS = {
         "data_folder_in": str(QUEUE_DIR),
         "data_folder_out": str(QUEUE_DIR),
