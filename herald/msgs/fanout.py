@@ -1,33 +1,77 @@
 """Turning a broadcast into one message per recipient.
 
-Recipients are walked in contact-id order, a batch at a time, so memory stays flat however big the groups are.
-Each batch commits atomically together with the broadcast's progress, under a lock on the broadcast row; the unique
-(broadcast, contact) key and the "already has a message" check make a batch that runs twice create nothing twice,
-and a crashed fan-out resumes after the highest contact id that already has its message.
+Recipients are walked in contact-id order, a batch at a time (keyset: `id > last`), so memory stays flat however big
+the audience is. A batch costs one query for the contacts and one for their URNs; its messages are rendered in plain
+Python (no model instances) and written with one statement (`msg_rows`).
+
+Several workers can share one broadcast: `plan()` cuts the audience into contact-id ranges, which separate tasks fan
+out at the same time (`tasks.fan_out_range`). Batches only pick recipients that have no message yet, so running a
+range again, or resuming after a crash, is simply running it again. Each batch commits together with the broadcast's
+progress under a lock on the broadcast row and re-checks inside that lock which of its contacts got a message in the
+meantime; the unique (broadcast, contact) key backs that up. So a batch that runs twice, or two tasks on one range,
+never create a message twice. The broadcast is completed by whichever task finds, under the same lock, that no
+recipient is left without a message.
 """
 
 import logging
 from dataclasses import dataclass
+from datetime import timedelta
+from typing import NamedTuple
 
 from django.conf import settings
 from django.db import transaction
-from django.db.models import F, Max, Prefetch
+from django.db.models import Exists, F, OuterRef, QuerySet
 from django.utils import timezone
 
 from herald.channels.models import Channel
 from herald.channels.routing import choose_route
-from herald.contacts.models import Contact, ContactStatus, ContactURN
+from herald.contacts.models import Contact, ContactGroup, ContactStatus, ContactURN
 from herald.expressions import parse as parse_template
 
 from .context import contact_context
 from .languages import candidate_languages, choose_content
 from .models import Broadcast, BroadcastStatus, FailedReason, Msg, MsgStatus
-from .recipients import recipients
+from .msg_rows import NewMessage, insert_messages
+from .recipients import Audience
 from .segments import count_segments
 
 logger = logging.getLogger(__name__)
 
 FINISHED = (BroadcastStatus.COMPLETED, BroadcastStatus.FAILED, BroadcastStatus.INTERRUPTED)
+UNFINISHED = (BroadcastStatus.QUEUED, BroadcastStatus.STARTED)
+STATUS_LABELS = dict(ContactStatus.choices)
+
+
+class RecipientURN(NamedTuple):
+    """The parts of a ContactURN that routing and templates read."""
+
+    id: int
+    scheme: str
+    path: str
+    identity: str
+    priority: int
+    channel_id: int | None
+
+
+@dataclass(slots=True)
+class Recipient:
+    """A contact as the fan-out needs it: read with `values_list`, far cheaper than a model instance."""
+
+    id: int
+    uuid: object
+    name: str | None
+    language: str | None
+    status: str
+    fields: dict
+    created_on: object
+    urns: list[RecipientURN]  # highest priority first
+    group_names: list[str] | None  # only read when a template mentions groups
+
+    def get_status_display(self) -> str:
+        return STATUS_LABELS[self.status]
+
+
+RECIPIENT_COLUMNS = ("id", "uuid", "name", "language", "status", "fields", "created_on")
 
 
 @dataclass
@@ -38,6 +82,7 @@ class CompiledContent:
     locale: str | None
     attachments: list
     quick_replies: list  # [(quick reply dict, parsed text template or None)]
+    personal: bool  # some template has an expression: render per contact
 
 
 class BroadcastPlan:
@@ -64,99 +109,255 @@ class BroadcastPlan:
         compiled = self._compiled.get(candidates)
         if compiled is None:
             content = choose_content(self.broadcast.translations, candidates)
-            compiled = CompiledContent(
-                text=parse_template(content.text),
-                locale=content.text_language,
-                attachments=[parse_template(a) for a in content.attachments],
-                quick_replies=[(dict(qr), parse_template(qr["text"]) if qr.get("text") else None)
-                               for qr in content.quick_replies],
-            )  # fmt: skip
+            text = parse_template(content.text)
+            attachments = [parse_template(a) for a in content.attachments]
+            quick_replies = [(dict(qr), parse_template(qr["text"]) if qr.get("text") else None)
+                             for qr in content.quick_replies]  # fmt: skip
+            templates = [text, *attachments, *(t for _, t in quick_replies if t is not None)]
+            personal = any(t.has_expressions for t in templates)
+            compiled = CompiledContent(text, content.text_language, attachments, quick_replies, personal)
             self._compiled[candidates] = compiled
         return compiled
 
-    def build_message(self, contact: Contact, now) -> Msg:
-        urns = list(contact.urns.all())
-        compiled = self.compiled_for(contact.language)
-        group_names = [g.name for g in contact.groups.all()] if self.needs_groups else None
-        context = contact_context(contact, urns, group_names, self.workspace.globals)
+    def new_message(self, recipient: Recipient) -> NewMessage:
+        compiled = self.compiled_for(recipient.language)
+        context = (
+            contact_context(recipient, recipient.urns, recipient.group_names, self.workspace.globals)
+            if compiled.personal
+            else {}
+        )
+        text = compiled.text.render(context)
+        attachments = [a.render(context) for a in compiled.attachments]
         quick_replies = []
         for reply, template in compiled.quick_replies:
             rendered = dict(reply)  # a fresh copy per contact: never write one contact's values into another's
             if template is not None:
                 rendered["text"] = template.render(context)
             quick_replies.append(rendered)
-        msg = Msg(
-            workspace_id=self.workspace.id,
-            contact=contact,
-            broadcast_id=self.broadcast.id,
-            text=compiled.text.render(context),
-            attachments=[a.render(context) for a in compiled.attachments],
+
+        route = choose_route(recipient.urns, self.channels)
+        urn, channel = route or (None, None)
+        status, failed_reason = MsgStatus.QUEUED.value, None
+        if recipient.status != ContactStatus.ACTIVE:
+            status, failed_reason = MsgStatus.FAILED.value, FailedReason.CONTACT.value
+        elif self.workspace.is_suspended:
+            status, failed_reason = MsgStatus.FAILED.value, FailedReason.SUSPENDED.value
+        elif route is None:
+            status, failed_reason = MsgStatus.FAILED.value, FailedReason.NO_DESTINATION.value
+        msg_count = count_segments(text) + len(attachments) if urn is not None and urn.scheme == "tel" else 1
+        return NewMessage(
+            contact_id=recipient.id,
+            contact_urn_id=urn.id if urn else None,
+            channel_id=channel.id if channel else None,
+            text=text,
+            attachments=attachments,
             quick_replies=quick_replies,
             locale=compiled.locale,
-            status=MsgStatus.QUEUED,
-            created_on=now,
-            modified_on=now,
+            status=status,
+            failed_reason=failed_reason,
+            msg_count=msg_count,
         )
-        route = choose_route(urns, self.channels)
-        if route:
-            msg.contact_urn, msg.channel = route
-        if contact.status != ContactStatus.ACTIVE:
-            msg.status, msg.failed_reason = MsgStatus.FAILED, FailedReason.CONTACT
-        elif self.workspace.is_suspended:
-            msg.status, msg.failed_reason = MsgStatus.FAILED, FailedReason.SUSPENDED
-        elif route is None:
-            msg.status, msg.failed_reason = MsgStatus.FAILED, FailedReason.NO_DESTINATION
-        if msg.contact_urn is not None and msg.contact_urn.scheme == "tel":
-            msg.msg_count = count_segments(msg.text) + len(msg.attachments)
-        return msg
+
+
+# Walking the audience ---------------------------------------------------------------------------------------------
 
 
 def fan_out(broadcast_id: int, on_batch=None) -> None:
-    """Create every recipient's message. `on_batch(channel_ids)` runs after each batch commits."""
+    """Create every recipient's message, here and now. `on_batch(channel_ids)` runs after each batch commits.
+
+    The tasks use `plan()` and `fan_out_range()` instead, so that several workers can share a big audience.
+    """
+    broadcast, audience, _ = _prepare(broadcast_id)
+    if broadcast is None:
+        return
+    _walk(BroadcastPlan(broadcast), audience, 0, None, on_batch)
+    # Every recipient this walk saw has its message now (made here or by a concurrent task).
+    _complete(broadcast_id)
+
+
+def plan(broadcast_id: int, range_size: int) -> list[tuple[int, int | None]]:
+    """Claim a broadcast's fan-out and cut what is left of it into contact-id ranges `(after, upto]` of about
+    `range_size` recipients each, the last one open-ended (`upto` None).
+
+    Returns [] when there is nothing to do: the broadcast is finished, another task planned it moments ago (a
+    duplicate start), or every recipient has a message (then the broadcast is completed here).
+    """
+    broadcast, audience, started_now = _prepare(broadcast_id)
+    if broadcast is None or not (started_now or _resume(broadcast)):
+        return []
+    if not _any_pending(broadcast, audience):
+        _complete(broadcast_id)
+        return []
+    # Group members make up big audiences: cut where every `range_size`-th member without a message is (the few
+    # direct recipients fall in whichever range holds their id). Keyset: one id read back per range.
+    ranges, after = [], 0
+    while True:
+        members = _pending(broadcast, audience.members(after), after).order_by("id").values_list("id", flat=True)
+        upto = next(iter(members[range_size - 1 : range_size]), None)
+        ranges.append((after, upto))
+        if upto is None:
+            return ranges
+        after = upto
+
+
+def fan_out_range(broadcast_id: int, after: int, upto: int | None, on_batch=None) -> None:
+    """Create the messages of the recipients with `after < id <= upto` (no upper bound if `upto` is None), then
+    complete the broadcast if nobody is left without a message."""
     broadcast = Broadcast.objects.select_related("workspace").get(id=broadcast_id)
     if broadcast.status in FINISHED:
         return
-    audience = recipients(broadcast)
+    audience = Audience(broadcast)
+    _walk(BroadcastPlan(broadcast), audience, after, upto, on_batch)
+    complete_if_done(broadcast, audience)
+
+
+def _prepare(broadcast_id: int) -> tuple[Broadcast | None, Audience | None, bool]:
+    """(broadcast, its audience, started_now): the recipients are resolved, and counted by the one call that
+    moves the broadcast out of pending (`started_now`). (None, None, False) if the broadcast is finished."""
+    broadcast = Broadcast.objects.select_related("workspace").get(id=broadcast_id)
+    if broadcast.status in FINISHED:
+        return None, None, False
+    audience = Audience(broadcast)
+    started_now = False
     if broadcast.status == BroadcastStatus.PENDING:
-        count = audience.count()
-        Broadcast.objects.filter(id=broadcast.id, status=BroadcastStatus.PENDING).update(
+        count = audience.contacts().count()
+        started_now = 1 == Broadcast.objects.filter(id=broadcast.id, status=BroadcastStatus.PENDING).update(
             status=BroadcastStatus.QUEUED, contact_count=count, modified_on=timezone.now()
         )
-    plan = BroadcastPlan(broadcast)
-    after = Msg.objects.filter(broadcast_id=broadcast.id).aggregate(last=Max("contact_id"))["last"] or 0
+    return broadcast, audience, started_now
+
+
+def _resume(broadcast: Broadcast) -> bool:
+    """True for the one task that may plan a started broadcast again: once it has gone quiet (its tasks were lost).
+    This touches `modified_on`, so a duplicate start right after finds it busy and leaves it alone."""
+    now = timezone.now()
+    quiet_since = now - timedelta(seconds=settings.BROADCAST_STALL_SECONDS)
+    stalled = Broadcast.objects.filter(id=broadcast.id, status__in=UNFINISHED, modified_on__lt=quiet_since)
+    return stalled.update(modified_on=now) == 1
+
+
+def _pending(broadcast: Broadcast, contacts: QuerySet, after: int = 0, upto: int | None = None) -> QuerySet:
+    """Those of `contacts` that have no message of this broadcast yet. `after` and `upto` repeat the contacts' id
+    bounds inside: PostgreSQL then starts its scan of the messages at `after` rather than at the first one."""
+    has_message = Msg.objects.filter(broadcast_id=broadcast.id, contact_id=OuterRef("id"), contact_id__gt=after)
+    if upto is not None:
+        has_message = has_message.filter(contact_id__lte=upto)
+    return contacts.filter(~Exists(has_message))
+
+
+def _any_pending(broadcast: Broadcast, audience: Audience) -> bool:
+    return any(_pending(broadcast, part).exists() for part in (audience.direct(), audience.members()))
+
+
+def _walk(plan: BroadcastPlan, audience: Audience, after: int, upto: int | None, on_batch) -> None:
+    """Create the messages of the recipients in `(after, upto]`: the direct ones, then the group members."""
     batch_size = settings.FANOUT_BATCH_SIZE
-    while True:
-        ids = list(audience.filter(id__gt=after).order_by("id").values_list("id", flat=True)[:batch_size])
-        if not ids:
-            break
-        channel_ids = create_batch(plan, ids)
-        if on_batch and channel_ids:
-            on_batch(channel_ids)
-        after = ids[-1]
-    Broadcast.objects.filter(id=broadcast.id, status__in=[BroadcastStatus.QUEUED, BroadcastStatus.STARTED]).update(
-        status=BroadcastStatus.COMPLETED, modified_on=timezone.now()
+    for part in (audience.direct, audience.members):
+        cursor = after
+        while True:
+            # The part is rebuilt from the cursor each time so that every bound in its query moves along.
+            page = _pending(plan.broadcast, part(cursor, upto), cursor, upto).order_by("id")[:batch_size]
+            rows = list(page.values_list(*RECIPIENT_COLUMNS))
+            if not rows:
+                break
+            # The page's ids go to the next queries as a subquery, not as a list of a thousand parameters.
+            channel_ids = write_batch(plan, with_urns(rows, ContactIds.of(rows, page.values("id")), plan.needs_groups))
+            if on_batch and channel_ids:
+                on_batch(channel_ids)
+            cursor = rows[-1][0]
+
+
+class ContactIds(NamedTuple):
+    """A batch's contacts, for the queries that read their URNs and groups: its `first` and `last` id, and the ids
+    themselves (a list, or a subquery; None when the range holds hardly anyone else)."""
+
+    first: int
+    last: int
+    ids: object
+
+    @classmethod
+    def of(cls, rows: list[tuple], ids) -> "ContactIds":
+        first, last = rows[0][0], rows[-1][0]
+        # A range read is one stretch of an index, cheaper than matching ids; but where the batch's contacts are
+        # spread thin (a small group in a big workspace) the range alone would read everyone in between.
+        return cls(first, last, None if last - first < 2 * len(rows) else ids)
+
+    def lookup(self, field: str = "contact_id") -> dict:
+        lookup = {f"{field}__gte": self.first, f"{field}__lte": self.last}
+        if self.ids is not None:
+            lookup[f"{field}__in"] = self.ids
+        return lookup
+
+
+def with_urns(rows: list[tuple], ids: ContactIds, with_groups: bool) -> list[Recipient]:
+    """Contacts read as RECIPIENT_COLUMNS rows (in id order), with their URNs (and group names)."""
+    urns = {row[0]: [] for row in rows}
+    urn_rows = (
+        ContactURN.objects.filter(**ids.lookup())
+        .order_by("-priority", "id")
+        .values_list("contact_id", "id", "scheme", "path", "identity", "priority", "channel_id")
     )
+    for contact_id, *urn in urn_rows:
+        if contact_id in urns:  # the range may hold a few contacts that aren't in the batch
+            urns[contact_id].append(RecipientURN(*urn))
+    groups = None
+    if with_groups:
+        groups = {row[0]: [] for row in rows}
+        memberships = ContactGroup.contacts.through.objects.filter(**ids.lookup()).order_by("contactgroup_id")
+        for contact_id, name in memberships.values_list("contact_id", "contactgroup__name"):
+            if contact_id in groups:
+                groups[contact_id].append(name)
+    return [Recipient(*row, urns[row[0]], groups[row[0]] if groups is not None else None) for row in rows]
 
 
 def create_batch(plan: BroadcastPlan, contact_ids: list[int]) -> set[int]:
-    """Create the messages of one batch of recipients; returns the channels that now have work."""
-    prefetch = [Prefetch("urns", queryset=ContactURN.objects.order_by("-priority", "id"))]
-    if plan.needs_groups:
-        prefetch.append("groups")
-    now = timezone.now()
-    contacts = Contact.objects.filter(id__in=contact_ids).prefetch_related(*prefetch)
-    messages = [plan.build_message(contact, now) for contact in contacts]
+    """Create the messages of these contacts (a batch, e.g. replayed after a crash); returns the channels that now
+    have work."""
+    rows = list(Contact.objects.filter(id__in=contact_ids).order_by("id").values_list(*RECIPIENT_COLUMNS))
+    if not rows:
+        return set()
+    return write_batch(plan, with_urns(rows, ContactIds.of(rows, contact_ids), plan.needs_groups))
+
+
+def write_batch(plan: BroadcastPlan, batch: list[Recipient]) -> set[int]:
+    """Render and store one batch's messages, with the broadcast's progress; returns the channels that now have
+    work."""
+    messages = [plan.new_message(recipient) for recipient in batch]
     broadcast_id = plan.broadcast.id
+    now = timezone.now()
     with transaction.atomic():
-        # Serialises batches of one broadcast, so the "already sent" check and the progress count stay exact.
-        list(Broadcast.objects.select_for_update().filter(id=broadcast_id).values_list("id"))
-        done = set(
-            Msg.objects.filter(broadcast_id=broadcast_id, contact_id__in=contact_ids).values_list(
-                "contact_id", flat=True
-            )
-        )
-        new = [m for m in messages if m.contact_id not in done]
-        Msg.objects.bulk_create(new, batch_size=500)
+        # Serialises the batches of one broadcast, so the "already has one" check and the progress stay exact.
+        _lock(broadcast_id)
+        # Asked by id range rather than by a list of ids: the batch is in id order.
+        made = Msg.objects.filter(broadcast_id=broadcast_id, contact_id__gte=batch[0].id, contact_id__lte=batch[-1].id)
+        done = set(made.values_list("contact_id", flat=True))
+        new = [m for m in messages if m.contact_id not in done] if done else messages
+        insert_messages(new, workspace_id=plan.workspace.id, broadcast_id=broadcast_id, created_on=now, modified_on=now)
         Broadcast.objects.filter(id=broadcast_id).update(msg_count=F("msg_count") + len(new), modified_on=now)
         Broadcast.objects.filter(id=broadcast_id, status=BroadcastStatus.QUEUED).update(status=BroadcastStatus.STARTED)
     return {m.channel_id for m in new if m.status == MsgStatus.QUEUED and m.channel_id}
+
+
+def complete_if_done(broadcast: Broadcast, audience: Audience) -> bool:
+    """Complete the broadcast if every recipient has a message; True if it is completed now."""
+    with transaction.atomic():
+        _lock(broadcast.id)
+        current = Broadcast.objects.filter(id=broadcast.id).values("status", "msg_count", "contact_count").get()
+        if current["status"] not in UNFINISHED:
+            return current["status"] == BroadcastStatus.COMPLETED
+        # The count is cheap and usually says "not yet"; the recipients themselves have the last word (the
+        # audience may have changed since it was counted).
+        if current["msg_count"] < (current["contact_count"] or 0) or _any_pending(broadcast, audience):
+            return False
+        _complete(broadcast.id)
+        return True
+
+
+def _lock(broadcast_id: int) -> None:
+    list(Broadcast.objects.select_for_update().filter(id=broadcast_id).values_list("id"))
+
+
+def _complete(broadcast_id: int) -> None:
+    Broadcast.objects.filter(id=broadcast_id, status__in=UNFINISHED).update(
+        status=BroadcastStatus.COMPLETED, modified_on=timezone.now()
+    )

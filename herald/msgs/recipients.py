@@ -6,7 +6,7 @@ group members must be active. The set is a query, walked in id order by the fan-
 """
 
 from django.db import IntegrityError, transaction
-from django.db.models import Q, QuerySet
+from django.db.models import Exists, OuterRef, QuerySet
 
 from herald.contacts import urns as urn_utils
 from herald.contacts.models import Contact, ContactGroup, ContactStatus
@@ -15,16 +15,49 @@ from herald.contacts.writes import ContactChanges, URNInUse, save_contacts, urn_
 from .models import Broadcast
 
 
+class Audience:
+    """A broadcast's recipients, resolved once (creates contacts for URNs nobody owns yet; safe to do again).
+
+    The fan-out walks the direct recipients (a short list) and the group members (maybe millions) as two queries:
+    one query joined with OR makes databases read every member each time (PostgreSQL hashes them all), while each
+    part alone reads only the id range asked for.
+    """
+
+    def __init__(self, broadcast: Broadcast):
+        self.workspace = broadcast.workspace
+        direct = set(broadcast.contacts.filter(is_active=True).values_list("id", flat=True))
+        direct |= set(contact_ids_for_urns(broadcast.workspace, broadcast.urns))
+        self.direct_ids = sorted(direct)
+        self.group_ids = list(broadcast.groups.filter(is_active=True).values_list("id", flat=True))
+
+    def contacts(self) -> QuerySet:
+        """Every recipient, as one query (to count them, or to ask whether any is left)."""
+        return self.direct() | self.members()
+
+    def direct(self, after: int = 0, upto: int | None = None) -> QuerySet:
+        """Directly addressed recipients with `after < id <= upto`."""
+        ids = [i for i in self.direct_ids if i > after and (upto is None or i <= upto)]
+        return self._active(after, upto).filter(id__in=ids)
+
+    def members(self, after: int = 0, upto: int | None = None) -> QuerySet:
+        """Active members of the addressed groups with `after < id <= upto`."""
+        memberships = ContactGroup.contacts.through.objects.filter(
+            contactgroup_id__in=self.group_ids, contact_id=OuterRef("id")
+        )
+        # The id bounds again inside: PostgreSQL then starts its scan of the memberships at `after` too.
+        memberships = memberships.filter(contact_id__gt=after)
+        if upto is not None:
+            memberships = memberships.filter(contact_id__lte=upto)
+        return self._active(after, upto).filter(Exists(memberships), status=ContactStatus.ACTIVE)
+
+    def _active(self, after: int, upto: int | None) -> QuerySet:
+        contacts = Contact.objects.filter(workspace=self.workspace, is_active=True, id__gt=after)
+        return contacts if upto is None else contacts.filter(id__lte=upto)
+
+
 def recipients(broadcast: Broadcast) -> QuerySet:
-    """The recipient contacts, as a query (creates contacts for URNs nobody owns yet; safe to call again)."""
-    direct = set(broadcast.contacts.filter(is_active=True).values_list("id", flat=True))
-    direct |= set(contact_ids_for_urns(broadcast.workspace, broadcast.urns))
-    members = ContactGroup.contacts.through.objects.filter(
-        contactgroup__in=broadcast.groups.filter(is_active=True)
-    ).values("contact_id")
-    return Contact.objects.filter(workspace=broadcast.workspace, is_active=True).filter(
-        Q(id__in=direct) | Q(status=ContactStatus.ACTIVE, id__in=members)
-    )
+    """The recipient contacts, as one query (creates contacts for URNs nobody owns yet; safe to call again)."""
+    return Audience(broadcast).contacts()
 
 
 def contact_ids_for_urns(workspace, urn_strings: list[str]) -> list[int]:
