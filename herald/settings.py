@@ -137,6 +137,8 @@ CELERY_TASK_EAGER_PROPAGATES = True
 TICK_SECONDS = float(os.environ.get("HERALD_TICK_SECONDS", "1"))
 # Recipients handled per fan-out transaction.
 FANOUT_BATCH_SIZE = int(os.environ.get("HERALD_FANOUT_BATCH", "1000"))
+# Recipients per fan-out task: a bigger audience is cut into tasks of this size, which all workers share.
+FANOUT_TASK_SIZE = int(os.environ.get("HERALD_FANOUT_TASK_SIZE", "10000"))
 # A broadcast unfinished and untouched this long is resumed by the tick.
 BROADCAST_STALL_SECONDS = float(os.environ.get("HERALD_BROADCAST_STALL_SECONDS", "30"))
 # Concurrent requests a worker makes to one channel's gateway; how long a send lease lasts without renewal.

@@ -3,6 +3,7 @@
 import logging
 
 from celery import shared_task
+from django.conf import settings
 from django.core.cache import cache
 from django.db import transaction
 
@@ -27,7 +28,18 @@ def enqueue_delivery(channel_ids) -> None:
 
 @shared_task(name="herald.msgs.tasks.start_broadcast")
 def start_broadcast(broadcast_id: int) -> None:
-    fanout.fan_out(broadcast_id, on_batch=enqueue_delivery)
+    """Fan a broadcast out: a small audience right here, a big one as ranges that every worker may take a share of."""
+    ranges = fanout.plan(broadcast_id, settings.FANOUT_TASK_SIZE)
+    if len(ranges) == 1:
+        fanout.fan_out_range(broadcast_id, *ranges[0], on_batch=enqueue_delivery)
+    elif ranges:
+        for after, upto in ranges:
+            fan_out_range.delay(broadcast_id, after, upto)
+
+
+@shared_task(name="herald.msgs.tasks.fan_out_range")
+def fan_out_range(broadcast_id: int, after: int, upto: int | None) -> None:
+    fanout.fan_out_range(broadcast_id, after, upto, on_batch=enqueue_delivery)
 
 
 @shared_task(name="herald.msgs.tasks.deliver_channel")
