@@ -10,6 +10,7 @@ from django.utils import timezone
 
 from herald.api import idempotency
 from herald.api.models import IdempotencyKey
+from herald.api.v2.broadcasts import CANT_CHANGE
 from herald.celery import app as celery_app
 from herald.channels.tests.gateway import gateway  # noqa: F401 - the fixture
 from herald.channels.types import create_channel
@@ -19,6 +20,7 @@ from herald.media.models import Media
 from herald.media.tests import samples
 from herald.msgs import tasks
 from herald.msgs.models import Broadcast, Msg
+from herald.testing import make_broadcast
 from herald.workspaces.models import Workspace
 
 BROADCASTS = "/api/v2/broadcasts.json"
@@ -112,10 +114,12 @@ def test_a_refused_request_is_not_remembered_so_it_can_be_fixed_and_retried(admi
 
 @pytest.mark.django_db
 def test_an_error_raised_during_the_write_is_not_remembered(admin, workspace):
-    # `?uuid=` on broadcasts raises its 400 from inside the write.
-    response = post(admin, BODY, "k", url=f"{BROADCASTS}?uuid={Broadcast.objects.model().uuid}")
-    assert response.status_code in (400, 404)
+    # `?uuid=` of an existing broadcast raises its 400 from inside the write.
+    existing = make_broadcast(workspace)
+    response = post(admin, BODY, "k", url=f"{BROADCASTS}?uuid={existing.uuid}")
+    assert (response.status_code, response.json()) == (400, {"detail": CANT_CHANGE})
     assert not IdempotencyKey.objects.exists()
+    assert post(admin, BODY, "k").status_code == 201
 
 
 @pytest.mark.django_db
