@@ -234,6 +234,22 @@ def test_huge_ids_in_the_query_are_a_400(admin, unchanged, value):
     unchanged(admin.get(f"/api/v2/broadcasts.json?id={value}"), 400, {"detail": "Value for id must be an integer"})
 
 
+# -- dates at the edges ------------------------------------------------------------------------------------------
+
+
+def test_an_offset_postgresql_cannot_hold_is_read_as_the_instant_it_names(admin, workspace, unchanged):
+    response = admin.get("/api/v2/contacts.json?before=2000-01-02T23:00:00%2B23:55")
+    unchanged(response, 200)
+    assert [c["name"] for c in response.json()["results"]] == []
+
+
+@pytest.mark.parametrize("value", ["0001-01-01T00:00:00%2B01:00", "9999-12-31T23:59:59-01:00"])
+def test_dates_beyond_the_calendar_in_utc_are_a_400(admin, unchanged, value):
+    response = admin.get(f"/api/v2/broadcasts.json?after={value}")
+    unchanged(response, 400)
+    assert response.json()["detail"].endswith("is not a valid ISO-8601 datetime, e.g. 2024-01-31T18:00:00.000Z.")
+
+
 # -- wrong content types -----------------------------------------------------------------------------------------
 
 

@@ -3,6 +3,8 @@ and every answer (status code, content type, body) is one the schema describes."
 
 import pytest
 import schemathesis
+from django.core.signals import request_finished, request_started
+from django.db import close_old_connections
 from hypothesis import HealthCheck, settings
 from schemathesis.checks import not_a_server_error
 from schemathesis.specs.openapi.checks import (
@@ -17,6 +19,18 @@ from herald.testing import make_broadcast, make_contact, make_group, make_media
 from herald.wsgi import application
 
 CHECKS = [not_a_server_error, status_code_conformance, content_type_conformance, response_schema_conformance]
+
+
+@pytest.fixture(autouse=True)
+def keep_the_test_connection():
+    """Requests go straight to the WSGI app, not through Django's test client, so disconnect what the test client
+    disconnects: Django would otherwise close the test's database connection (and its transaction) around each
+    request on PostgreSQL."""
+    for signal in (request_started, request_finished):
+        signal.disconnect(close_old_connections)
+    yield
+    for signal in (request_started, request_finished):
+        signal.connect(close_old_connections)
 
 
 @pytest.fixture

@@ -56,10 +56,15 @@ def datetime_param(request, name: str) -> datetime | None:
             parsed = datetime(day.year, day.month, day.day) if day else None
     except ValueError:
         parsed = None
+    if parsed is not None and parsed.tzinfo is None:
+        parsed = parsed.replace(tzinfo=UTC)
+    try:
+        # As UTC: PostgreSQL refuses offsets beyond ±15:59 that Python reads (+23:55); the instant is what counts.
+        parsed = parsed.astimezone(UTC) if parsed else None
+    except OverflowError:  # e.g. 0001-01-01T00:00+01:00 is before year 1 in UTC
+        parsed = None
     if parsed is None:
         raise InvalidParam(f"Param '{name}': {value} is not a valid ISO-8601 datetime, e.g. 2024-01-31T18:00:00.000Z.")
-    if parsed.tzinfo is None:
-        parsed = parsed.replace(tzinfo=UTC)
     return parsed
 
 
