@@ -10,23 +10,14 @@ from herald.channels.models import Channel
 
 from .models import Broadcast, BroadcastStatus, Msg, MsgStatus
 
-UNFINISHED = (BroadcastStatus.PENDING, BroadcastStatus.QUEUED, BroadcastStatus.STARTED)
-
 
 def stalled_broadcasts() -> list[int]:
-    """Broadcasts not finished and not touched for a while (their task was lost or their worker died), claimed.
-
-    Claiming touches each one, so the next ticks leave it alone while its resumed fan-out gets going (a broadcast
-    found again at every tick would pile a start task per second into a busy queue), and of two ticks racing,
-    one resumes it. If the resumed start is lost too, the broadcast stalls again and is found again.
-    """
+    """Broadcasts not finished and not touched for a while: their task was lost or their worker died."""
     quiet_since = timezone.now() - timedelta(seconds=settings.BROADCAST_STALL_SECONDS)
-    stalled = Broadcast.objects.filter(status__in=UNFINISHED, modified_on__lt=quiet_since)
-    claimed = []
-    for broadcast_id in stalled.values_list("id", flat=True):
-        if stalled.filter(id=broadcast_id).update(modified_on=timezone.now()):
-            claimed.append(broadcast_id)
-    return claimed
+    unfinished = [BroadcastStatus.PENDING, BroadcastStatus.QUEUED, BroadcastStatus.STARTED]
+    return list(
+        Broadcast.objects.filter(status__in=unfinished, modified_on__lt=quiet_since).values_list("id", flat=True)
+    )
 
 
 def channels_with_due_messages() -> list[int]:
