@@ -136,8 +136,8 @@ def raw_insert(broadcast_id: int, group_id: int, workspace_id: int, channel_id: 
     recipients = """
         SELECT m.contact_id, u.id FROM contacts_contactgroup_contacts m
         JOIN contacts_contacturn u ON u.contact_id = m.contact_id
-        WHERE m.contactgroup_id = %s AND m.contact_id > %s ORDER BY m.contact_id LIMIT %s
-    """
+        WHERE m.contactgroup_id = %s AND m.contact_id > %s AND u.contact_id > %s ORDER BY m.contact_id LIMIT %s
+    """  # the second bound keeps PostgreSQL's merge join from scanning the URN index from the start every batch
     postgres = connection.vendor == "postgresql"
     connection.ensure_connection()
     raw = connection.connection  # the driver's own connection: no Django in the loop
@@ -148,7 +148,7 @@ def raw_insert(broadcast_id: int, group_id: int, workspace_id: int, channel_id: 
     started = time.perf_counter()
     while True:
         with connection.cursor() as cursor:
-            cursor.execute(recipients, [group_id, after, batch_size])
+            cursor.execute(recipients, [group_id, after, after, batch_size])
             batch = cursor.fetchall()
         if not batch:
             break

@@ -69,9 +69,16 @@ def machine() -> dict[str, str]:
         "Python": platform.python_version(),
         "SQLite": sqlite3.sqlite_version,
         "PostgreSQL": postgres_version() or "not used",
-        "Herald commit": _command(["git", "-C", str(ROOT), "rev-parse", "--short", "HEAD"]).strip() or "unknown",
+        "Herald commit": _commit(),
     }
     return info
+
+
+def _commit() -> str:
+    commit = _command(["git", "-C", str(ROOT), "rev-parse", "--short", "HEAD"]).strip() or "unknown"
+    changed = _command(["git", "-C", str(ROOT), "status", "--porcelain", "--untracked-files=no", "herald"]).split()
+    changed = [path for path in changed if "/" in path]
+    return commit + (f" with uncommitted changes to {', '.join(changed)}" if changed else "")
 
 
 def postgres_version() -> str | None:
