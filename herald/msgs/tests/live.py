@@ -15,6 +15,7 @@ Run as `python -m herald.msgs.tests.live provision '{...}'` (by `Installation.pr
 inside the installation's own environment and prints what the test needs as JSON.
 """
 
+import contextlib
 import json
 import os
 import signal
@@ -54,6 +55,17 @@ def backend_name() -> str:
 def _with_path(url: str, path: str) -> str:
     parts = urlsplit(url)
     return urlunsplit((parts.scheme, parts.netloc, path, parts.query, parts.fragment))
+
+
+def child_pids(parent: int) -> list[int]:
+    """Processes whose parent is `parent` (Linux /proc)."""
+    found = []
+    for stat in Path("/proc").glob("[0-9]*/stat"):
+        with contextlib.suppress(OSError, IndexError, ValueError):
+            # "pid (command) state ppid ...": the command may hold spaces, so split after its closing bracket.
+            if int(stat.read_text().rsplit(")", 1)[1].split()[1]) == parent:
+                found.append(int(stat.parent.name))
+    return found
 
 
 class Process:
@@ -197,6 +209,15 @@ class Installation:
 
     def kill(self, name: str) -> None:
         self.processes[name].kill()
+
+    def embedded_worker(self) -> int | None:
+        """The pid of the `herald worker` that `herald serve` runs as its child, if one runs."""
+        serve = self.processes["serve"].popen.pid
+        for pid in child_pids(serve):
+            with contextlib.suppress(OSError):
+                if b"worker" in Path(f"/proc/{pid}/cmdline").read_bytes().split(b"\0"):
+                    return pid
+        return None
 
     def _wait_for_log(self, process: Process, text: str) -> None:
         """Wait for `text` in what the process printed since it started (each start appends to one log)."""
