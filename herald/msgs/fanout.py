@@ -200,15 +200,16 @@ def plan(broadcast_id: int, range_size: int) -> list[tuple[int, int | None]]:
         after = upto
 
 
-def fan_out_range(broadcast_id: int, after: int, upto: int | None, on_batch=None) -> None:
+def fan_out_range(broadcast_id: int, after: int, upto: int | None, on_batch=None) -> int:
     """Create the messages of the recipients with `after < id <= upto` (no upper bound if `upto` is None), then
-    complete the broadcast if nobody is left without a message."""
+    complete the broadcast if nobody is left without a message. Returns how many messages this call created."""
     broadcast = Broadcast.objects.select_related("workspace").get(id=broadcast_id)
     if broadcast.status in FINISHED:
-        return
+        return 0
     audience = Audience(broadcast)
-    _walk(BroadcastPlan(broadcast), audience, after, upto, on_batch)
+    created = _walk(BroadcastPlan(broadcast), audience, after, upto, on_batch)
     complete_if_done(broadcast, audience)
+    return created
 
 
 def _prepare(broadcast_id: int) -> tuple[Broadcast | None, Audience | None, bool]:
@@ -249,9 +250,11 @@ def _any_pending(broadcast: Broadcast, audience: Audience) -> bool:
     return any(_pending(broadcast, part).exists() for part in (audience.direct(), audience.members()))
 
 
-def _walk(plan: BroadcastPlan, audience: Audience, after: int, upto: int | None, on_batch) -> None:
-    """Create the messages of the recipients in `(after, upto]`: the direct ones, then the group members."""
+def _walk(plan: BroadcastPlan, audience: Audience, after: int, upto: int | None, on_batch) -> int:
+    """Create the messages of the recipients in `(after, upto]`: the direct ones, then the group members. Returns
+    how many it created."""
     batch_size = settings.FANOUT_BATCH_SIZE
+    created = 0
     for part in (audience.direct, audience.members):
         cursor = after
         while True:
@@ -261,10 +264,13 @@ def _walk(plan: BroadcastPlan, audience: Audience, after: int, upto: int | None,
             if not rows:
                 break
             # The page's ids go to the next queries as a subquery, not as a list of a thousand parameters.
-            channel_ids = write_batch(plan, with_urns(rows, ContactIds.of(rows, page.values("id")), plan.needs_groups))
+            new = write_batch(plan, with_urns(rows, ContactIds.of(rows, page.values("id")), plan.needs_groups))
+            created += len(new)
+            channel_ids = channels_with_work(new)
             if on_batch and channel_ids:
                 on_batch(channel_ids)
             cursor = rows[-1][0]
+    return created
 
 
 class ContactIds(NamedTuple):
@@ -316,12 +322,12 @@ def create_batch(plan: BroadcastPlan, contact_ids: list[int]) -> set[int]:
     rows = list(Contact.objects.filter(id__in=contact_ids).order_by("id").values_list(*RECIPIENT_COLUMNS))
     if not rows:
         return set()
-    return write_batch(plan, with_urns(rows, ContactIds.of(rows, contact_ids), plan.needs_groups))
+    return channels_with_work(write_batch(plan, with_urns(rows, ContactIds.of(rows, contact_ids), plan.needs_groups)))
 
 
-def write_batch(plan: BroadcastPlan, batch: list[Recipient]) -> set[int]:
-    """Render and store one batch's messages, with the broadcast's progress; returns the channels that now have
-    work."""
+def write_batch(plan: BroadcastPlan, batch: list[Recipient]) -> list[NewMessage]:
+    """Render and store one batch's messages, with the broadcast's progress; returns the messages it created (none
+    for recipients that had theirs already)."""
     messages = [plan.new_message(recipient) for recipient in batch]
     broadcast_id = plan.broadcast.id
     now = timezone.now()
@@ -335,7 +341,11 @@ def write_batch(plan: BroadcastPlan, batch: list[Recipient]) -> set[int]:
         insert_messages(new, workspace_id=plan.workspace.id, broadcast_id=broadcast_id, created_on=now, modified_on=now)
         Broadcast.objects.filter(id=broadcast_id).update(msg_count=F("msg_count") + len(new), modified_on=now)
         Broadcast.objects.filter(id=broadcast_id, status=BroadcastStatus.QUEUED).update(status=BroadcastStatus.STARTED)
-    return {m.channel_id for m in new if m.status == MsgStatus.QUEUED and m.channel_id}
+    return new
+
+
+def channels_with_work(messages: list[NewMessage]) -> set[int]:
+    return {m.channel_id for m in messages if m.status == MsgStatus.QUEUED and m.channel_id}
 
 
 def complete_if_done(broadcast: Broadcast, audience: Audience) -> bool:

@@ -31,7 +31,7 @@ def start_broadcast(broadcast_id: int) -> None:
     """Fan a broadcast out: a small audience right here, a big one as ranges that every worker may take a share of."""
     ranges = fanout.plan(broadcast_id, settings.FANOUT_TASK_SIZE)
     if len(ranges) == 1:
-        fanout.fan_out_range(broadcast_id, *ranges[0], on_batch=enqueue_delivery)
+        fan_out_range(broadcast_id, *ranges[0])  # a call, not a message: runs here and now
     elif ranges:
         for after, upto in ranges:
             fan_out_range.delay(broadcast_id, after, upto)
@@ -39,7 +39,8 @@ def start_broadcast(broadcast_id: int) -> None:
 
 @shared_task(name="herald.msgs.tasks.fan_out_range")
 def fan_out_range(broadcast_id: int, after: int, upto: int | None) -> None:
-    fanout.fan_out_range(broadcast_id, after, upto, on_batch=enqueue_delivery)
+    created = fanout.fan_out_range(broadcast_id, after, upto, on_batch=enqueue_delivery)
+    logger.info("broadcast %s, contacts (%s, %s]: %s messages created", broadcast_id, after, upto or "", created)
 
 
 @shared_task(name="herald.msgs.tasks.deliver_channel")
