@@ -119,6 +119,8 @@ if CELERY_BROKER_URL == "filesystem://":
     CELERY_BROKER_TRANSPORT_OPTIONS = {
         "data_folder_in": str(QUEUE_DIR),
         "data_folder_out": str(QUEUE_DIR),
+        # kombu's default is ./control, wherever the command happens to run.
+        "control_folder": str(QUEUE_DIR / "control"),
         "polling_interval": 0.05,
     }
 else:
