@@ -121,10 +121,7 @@ def write_results(rows: list[Row], command: str, seconds: float) -> Path:
         "",
         "## Targets missed",
         "",
-        *(
-            [f"- {row.benchmark}, {row.figure}: {number(row.value, row.unit)}, target {row.target}" for row in missed]
-            or ["- none"]
-        ),  # fmt: skip
+        *([missed_line(row) for row in missed] or ["- none"]),
         "",
         READING_START,
         reading or "## Reading\n\n(to be written: which targets are met, which missed and why)",
@@ -133,6 +130,11 @@ def write_results(rows: list[Row], command: str, seconds: float) -> Path:
     ]
     RESULTS.write_text("\n".join(parts))
     return RESULTS
+
+
+def missed_line(row: Row) -> str:
+    line = f"- {row.benchmark}, {row.figure}: {number(row.value, row.unit)} against {row.target}"
+    return f"{line} ({row.note})" if row.note else line
 
 
 def _existing_reading() -> str | None:
