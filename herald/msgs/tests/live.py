@@ -252,13 +252,18 @@ class Installation:
     def api_post(self, path: str, body: dict) -> httpx.Response:
         return httpx.post(self.base_url + path, json=body, headers={"Authorization": f"Token {self.token}"}, timeout=30)
 
-    def empty_queue(self) -> None:
-        """Lose every queued task, as a wiped broker or a lost queue folder would."""
+    def empty_queue(self) -> int:
+        """Lose every queued task, as a wiped broker or a lost queue folder would; returns how many there were."""
         if self.backend == "embedded":
-            for path in (self.data_dir / "queue").iterdir():
+            tasks = list((self.data_dir / "queue").glob("*.msg"))  # (not the transport's control folder)
+            for path in tasks:
                 path.unlink()
-        else:
-            self._flush_redis()
+            return len(tasks)
+        import redis
+
+        lost = redis.Redis.from_url(self.env["HERALD_BROKER_URL"]).llen("celery")  # Celery's default queue
+        self._flush_redis()
+        return lost
 
 
 def provision(gateway_url: str, contacts: int, tps: int | None) -> dict:

@@ -227,7 +227,7 @@ def test_broadcast_whose_start_task_was_lost_is_picked_up(herald, gateway, figur
     setup = herald.provision(gateway.url, contacts=200)
     herald.start("web")  # no worker: the start task waits in the queue ...
     watch = Watch(herald, post_broadcast(herald, setup["group"]))
-    herald.empty_queue()  # ... and is lost
+    assert herald.empty_queue() == 1  # ... and is lost
     assert watch.broadcast.status == BroadcastStatus.PENDING
 
     herald.start("worker")
