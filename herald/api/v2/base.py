@@ -72,8 +72,12 @@ class ListAPIMixin:
     def get(self, request, *args, **kwargs):
         queryset = self.filter_queryset(self.get_queryset())
         page = self.paginate_queryset(queryset)
+        self.prepare_page(page)
         data = self.get_serializer(page, many=True).data
         return self.get_paginated_response(data)
+
+    def prepare_page(self, page: list) -> None:
+        """Hook: load what the page's items show, in a fixed number of queries for the whole page."""
 
 
 class LookupMixin:

@@ -1,6 +1,5 @@
 """`/api/v2/broadcasts.json`: list broadcasts (GET) and send a new one (POST)."""
 
-from django.db.models import Prefetch
 from drf_spectacular.types import OpenApiTypes
 from drf_spectacular.utils import (
     OpenApiExample,
@@ -13,14 +12,14 @@ from drf_spectacular.utils import (
 from rest_framework import serializers
 
 from herald.contacts import urns as urn_parser
-from herald.contacts.models import Contact, ContactGroup
 from herald.msgs.models import Broadcast, BroadcastStatus
 from herald.msgs.tasks import enqueue_broadcast
 
-from . import openapi, translations
+from . import openapi
+from . import translations as translations_module
 from .base import BaseEndpoint, ListAPIMixin, WriteAPIMixin
 from .fields import ContactRefsField, GroupRefsField, LanguageField, URNField
-from .formats import format_datetime, ref
+from .formats import format_datetime
 from .params import InvalidParam, datetime_param, int_param, uuid_param
 from .permissions import ADMIN_EDITOR
 from .translations import TranslatedAttachmentsField, TranslatedQuickRepliesField, TranslatedTextField
@@ -73,6 +72,28 @@ class BroadcastReadSerializer(serializers.ModelSerializer):
             "id",
         )
 
+    def to_representation(self, broadcast):
+        # Built directly rather than field by field: a 250-item page is the API's hottest path.
+        if not hasattr(broadcast, "contact_refs"):
+            attach_recipient_refs([broadcast])
+        translations = broadcast.translations
+        return {
+            "uuid": str(broadcast.uuid),
+            "status": STATUS_NAMES[broadcast.status],
+            "progress": self.get_progress(broadcast),
+            "urns": self.get_urns(broadcast),
+            "contacts": broadcast.contact_refs,
+            "groups": broadcast.group_refs,
+            "text": translations_module.text_by_language(translations),
+            "attachments": translations_module.attachments_by_language(translations),
+            "quick_replies": translations_module.quick_replies_by_language(translations),
+            "base_language": broadcast.base_language,
+            "created_on": format_datetime(broadcast.created_on),
+            "id": broadcast.id,
+        }
+
+    # The methods below describe each field for the OpenAPI schema; to_representation produces the values.
+
     @extend_schema_field(PROGRESS_OUT)
     def get_progress(self, broadcast) -> dict:
         total = broadcast.contact_count if broadcast.contact_count is not None else -1
@@ -85,28 +106,51 @@ class BroadcastReadSerializer(serializers.ModelSerializer):
 
     @extend_schema_field(REF_LIST_OUT)
     def get_contacts(self, broadcast) -> list:
-        # Sorted here rather than in SQL so the prefetched rows are used as they are.
-        return [ref(c) for c in sorted(broadcast.contacts.all(), key=lambda c: c.id)]
+        return broadcast.contact_refs
 
     @extend_schema_field(REF_LIST_OUT)
     def get_groups(self, broadcast) -> list:
-        return [ref(g) for g in sorted(broadcast.groups.all(), key=lambda g: g.id)]
+        return broadcast.group_refs
 
-    @extend_schema_field(translations.TRANSLATED_TEXT_OUT)
+    @extend_schema_field(translations_module.TRANSLATED_TEXT_OUT)
     def get_text(self, broadcast) -> dict:
-        return translations.text_by_language(broadcast.translations)
+        return translations_module.text_by_language(broadcast.translations)
 
-    @extend_schema_field(translations.TRANSLATED_ATTACHMENTS_OUT)
+    @extend_schema_field(translations_module.TRANSLATED_ATTACHMENTS_OUT)
     def get_attachments(self, broadcast) -> dict:
-        return translations.attachments_by_language(broadcast.translations)
+        return translations_module.attachments_by_language(broadcast.translations)
 
-    @extend_schema_field(translations.TRANSLATED_QUICK_REPLIES_OUT)
+    @extend_schema_field(translations_module.TRANSLATED_QUICK_REPLIES_OUT)
     def get_quick_replies(self, broadcast) -> dict:
-        return translations.quick_replies_by_language(broadcast.translations)
+        return translations_module.quick_replies_by_language(broadcast.translations)
 
     @extend_schema_field(OpenApiTypes.DATETIME)
     def get_created_on(self, broadcast) -> str:
         return format_datetime(broadcast.created_on)
+
+
+STATUS_NAMES = dict(BroadcastStatus.choices)
+
+
+def attach_recipient_refs(broadcasts: list[Broadcast]) -> None:
+    """Set `contact_refs` and `group_refs` (`{uuid, name}` lists, by id) on each broadcast: two queries in all."""
+    by_id = {b.id: b for b in broadcasts}
+    for b in broadcasts:
+        b.contact_refs, b.group_refs = [], []
+    contact_rows = (
+        Broadcast.contacts.through.objects.filter(broadcast_id__in=by_id)
+        .order_by("contact_id")
+        .values_list("broadcast_id", "contact__uuid", "contact__name")
+    )
+    for broadcast_id, uuid, name in contact_rows:
+        by_id[broadcast_id].contact_refs.append({"uuid": str(uuid), "name": name})
+    group_rows = (
+        Broadcast.groups.through.objects.filter(broadcast_id__in=by_id)
+        .order_by("contactgroup_id")
+        .values_list("broadcast_id", "contactgroup__uuid", "contactgroup__name")
+    )
+    for broadcast_id, uuid, name in group_rows:
+        by_id[broadcast_id].group_refs.append({"uuid": str(uuid), "name": name})
 
 
 class BroadcastWriteSerializer(serializers.Serializer):
@@ -150,7 +194,9 @@ class BroadcastWriteSerializer(serializers.Serializer):
         return data
 
     def create(self, data):
-        content = translations.build_translations(data.get("text"), data.get("attachments"), data.get("quick_replies"))
+        content = translations_module.build_translations(
+            data.get("text"), data.get("attachments"), data.get("quick_replies")
+        )
         broadcast = Broadcast.objects.create(
             workspace=self.context["workspace"],
             status=BroadcastStatus.PENDING,
@@ -346,10 +392,10 @@ class BroadcastsEndpoint(ListAPIMixin, WriteAPIMixin, BaseEndpoint):
             queryset = queryset.filter(created_on__lte=before)
         if after := datetime_param(request, "after"):
             queryset = queryset.filter(created_on__gte=after)
-        return queryset.prefetch_related(
-            Prefetch("contacts", queryset=Contact.objects.only("id", "uuid", "name")),
-            Prefetch("groups", queryset=ContactGroup.objects.only("id", "uuid", "name")),
-        )
+        return queryset
+
+    def prepare_page(self, page):
+        attach_recipient_refs(page)
 
     def get_lookup_object(self):
         # RapidPro silently creates a copy when POSTed `?uuid=<existing>`; broadcasts are immutable, so say so.
