@@ -20,7 +20,7 @@ from typing import NamedTuple
 
 from django.conf import settings
 from django.db import transaction
-from django.db.models import Exists, F, OuterRef, QuerySet
+from django.db.models import Case, Exists, F, OuterRef, QuerySet, Value, When
 from django.utils import timezone
 
 from herald.channels.models import Channel
@@ -339,8 +339,11 @@ def write_batch(plan: BroadcastPlan, batch: list[Recipient]) -> list[NewMessage]
         done = set(made.values_list("contact_id", flat=True))
         new = [m for m in messages if m.contact_id not in done] if done else messages
         insert_messages(new, workspace_id=plan.workspace.id, broadcast_id=broadcast_id, created_on=now, modified_on=now)
-        Broadcast.objects.filter(id=broadcast_id).update(msg_count=F("msg_count") + len(new), modified_on=now)
-        Broadcast.objects.filter(id=broadcast_id, status=BroadcastStatus.QUEUED).update(status=BroadcastStatus.STARTED)
+        Broadcast.objects.filter(id=broadcast_id).update(
+            msg_count=F("msg_count") + len(new),
+            modified_on=now,
+            status=Case(When(status=BroadcastStatus.QUEUED, then=Value(BroadcastStatus.STARTED)), default=F("status")),
+        )
     return new
 
 
