@@ -119,7 +119,7 @@ def _send_due(channel: Channel, lease_lost: threading.Event) -> int:
             started = time.monotonic()
             for msg in chunk:
                 msg.channel = channel
-            _send_chunk(pool, sender, channel, chunk)
+            _send_chunk(pool, sender, channel, chunk, started)
             attempted += len(chunk)
             if _stopping.is_set():
                 logger.info("worker stopping: leaving channel %s to the next one", channel.uuid)
@@ -132,10 +132,14 @@ def _send_due(channel: Channel, lease_lost: threading.Event) -> int:
                 time.sleep(max(0.0, 1.0 - (time.monotonic() - started)))
 
 
-def _send_chunk(pool: ThreadPoolExecutor, sender, channel: Channel, chunk: list[Msg]) -> None:
+def _send_chunk(pool: ThreadPoolExecutor, sender, channel: Channel, chunk: list[Msg], started: float) -> None:
     """Send a chunk concurrently and record the outcomes as they arrive, a pool's worth per transaction: few
-    writes, and a crash can only repeat the sends it had on the wire or had just heard back about."""
-    futures = {pool.submit(_attempt, sender, channel, msg): msg for msg in chunk}
+    writes, and a crash can only repeat the sends it had on the wire or had just heard back about.
+
+    On a rate-limited channel the sends are spread evenly over the chunk's second (the i-th not before
+    `started + i / tps`), so no one-second window ever sees more than `tps`, not only each chunk's second."""
+    spacing = 1.0 / channel.tps if channel.tps else 0.0
+    futures = {pool.submit(_attempt, sender, channel, msg, started + i * spacing): msg for i, msg in enumerate(chunk)}
     answered = []
     waiting = len(futures)
     for future in as_completed(futures):
@@ -147,8 +151,11 @@ def _send_chunk(pool: ThreadPoolExecutor, sender, channel: Channel, chunk: list[
             answered = []
 
 
-def _attempt(sender, channel, msg):
+def _attempt(sender, channel, msg, not_before: float):
     """The sender's result, or the exception it raised (recorded, never propagated: one bad message stops nothing)."""
+    delay = not_before - time.monotonic()
+    if delay > 0:
+        time.sleep(delay)
     try:
         return sender.send(channel, msg)
     except Exception as exc:  # noqa: BLE001 - every failure is recorded on the message
