@@ -3,18 +3,37 @@
 from django.conf import settings
 from django.db import connections
 from gunicorn.app.base import BaseApplication
+from gunicorn.arbiter import Arbiter
 
 # One process with threads by default: the default cache (rate limits) and SQLite are per machine, so requests
 # share them through threads rather than separate processes. With Redis configured, `herald web --processes N`.
 THREADS = 8
 
 
+class HeraldArbiter(Arbiter):
+    """gunicorn's master, telling `on_stop` the moment it starts shutting down (before it waits for its workers),
+    so that what runs beside it (the sending worker of `herald serve`) stops at the same time, not after."""
+
+    on_stop = None
+
+    def stop(self, graceful=True):
+        if self.on_stop is not None:
+            self.on_stop()
+        super().stop(graceful)
+
+
 class HeraldServer(BaseApplication):
     """gunicorn without a config file or a second command."""
 
-    def __init__(self, options: dict):
+    def __init__(self, options: dict, on_stop=None):
         self.options = options
+        self.on_stop = on_stop
         super().__init__()
+
+    def run(self):
+        arbiter = HeraldArbiter(self)
+        arbiter.on_stop = self.on_stop
+        arbiter.run()
 
     def load_config(self):
         for key, value in self.options.items():
@@ -41,7 +60,7 @@ def public_url(host: str, port: int) -> str:
     return f"http://{bind_address(host, port)}/"
 
 
-def run_web(host: str, port: int, processes: int = 1) -> None:
+def run_web(host: str, port: int, processes: int = 1, on_stop=None) -> None:
     # The server forks its worker processes: no database connection may cross the fork.
     connections.close_all()
     HeraldServer(
@@ -57,5 +76,6 @@ def run_web(host: str, port: int, processes: int = 1) -> None:
             # Herald needs no runtime control, and gunicorn's default socket is one per user: two servers on
             # one machine would fight over it.
             "control_socket_disable": True,
-        }
+        },
+        on_stop=on_stop,
     ).run()

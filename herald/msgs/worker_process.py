@@ -2,6 +2,7 @@
 
 import contextlib
 import ctypes
+import os
 import signal
 import subprocess
 import sys
@@ -31,6 +32,7 @@ class WorkerSupervisor(threading.Thread):
         self.stopping = threading.Event()
         self.lock = threading.Lock()
         self.process: subprocess.Popen | None = None
+        self.owner_pid = os.getpid()
 
     def run(self) -> None:
         # This thread starts the worker and lives as long as it: the parent-death signal is tied to it.
@@ -39,8 +41,10 @@ class WorkerSupervisor(threading.Thread):
             with self.lock:
                 if self.stopping.is_set():
                     return
+                # Its own session: signals meant for the server's process group are not the worker's; it is stopped
+                # by `stop`, exactly once.
                 self.process = subprocess.Popen(
-                    [sys.executable, "-m", "herald.cli", "worker"], preexec_fn=die_with_parent
+                    [sys.executable, "-m", "herald.cli", "worker"], preexec_fn=die_with_parent, start_new_session=True
                 )
             started = time.monotonic()
             code = self.process.wait()
@@ -52,7 +56,24 @@ class WorkerSupervisor(threading.Thread):
                 return
             delay = min(delay * 2, self.MAX_DELAY)
 
+    def in_forked_child(self) -> bool:
+        # gunicorn forks its web workers from the process running this supervisor; when one of them exits, its
+        # copy of the stack unwinds through `embedded_worker` too. Only the process that started the worker may
+        # stop it.
+        return os.getpid() != self.owner_pid
+
+    def stop_soon(self) -> None:
+        """Begin stopping without waiting (called from the web server's shutdown); `stop` finishes it."""
+        if self.in_forked_child():
+            return
+        with self.lock:
+            self.stopping.set()
+            if self.process is not None and self.process.poll() is None:
+                self.process.terminate()
+
     def stop(self) -> None:
+        if self.in_forked_child():
+            return
         with self.lock:
             self.stopping.set()
             worker = self.process

@@ -32,8 +32,8 @@ class Command(BaseCommand):
         else:
             self.stdout.write(self.welcome(demo, url))
         self.stdout.flush()
-        with embedded_worker():
-            run_web(host, port)
+        with embedded_worker() as worker:
+            run_web(host, port, on_stop=worker.stop_soon)
 
     def welcome(self, demo: Demo | None, url: str) -> str:
         info = demo_info(demo, url)
