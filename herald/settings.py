@@ -142,6 +142,8 @@ FANOUT_BATCH_SIZE = int(os.environ.get("HERALD_FANOUT_BATCH", "1000"))
 # Recipients per fan-out task: a bigger audience is cut into tasks of this size, which all workers share.
 FANOUT_TASK_SIZE = int(os.environ.get("HERALD_FANOUT_TASK_SIZE", "10000"))
 # A broadcast unfinished and untouched this long is resumed by the tick.
+# Fan-out attempts of one broadcast that may end in an error before it is marked failed.
+BROADCAST_MAX_FAILURES = int(os.environ.get("HERALD_BROADCAST_MAX_FAILURES", "3"))
 BROADCAST_STALL_SECONDS = float(os.environ.get("HERALD_BROADCAST_STALL_SECONDS", "30"))
 # Concurrent requests a worker makes to one channel's gateway; how long a send lease lasts without renewal.
 DELIVERY_CONCURRENCY = int(os.environ.get("HERALD_DELIVERY_CONCURRENCY", "16"))

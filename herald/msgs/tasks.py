@@ -1,15 +1,19 @@
 """Celery tasks of the sending pipeline. Each is safe to run twice: the database decides what is left to do."""
 
+import contextlib
 import logging
 
 from celery import shared_task
 from django.conf import settings
 from django.core.cache import cache
-from django.db import transaction
+from django.db import InterfaceError, OperationalError, transaction
+from django.db.models import F
+from django.utils import timezone
 
 from herald.api import idempotency
 
 from . import delivery, fanout, recovery
+from .models import Broadcast, BroadcastStatus
 
 logger = logging.getLogger(__name__)
 
@@ -26,10 +30,31 @@ def enqueue_delivery(channel_ids) -> None:
             transaction.on_commit(lambda c=channel_id: deliver_channel.delay(c))
 
 
+@contextlib.contextmanager
+def failing_counts(broadcast_id: int):
+    """An error while fanning a broadcast out is retried by the tick; one that keeps coming back (a bug, bad data)
+    fails the broadcast after settings.BROADCAST_MAX_FAILURES attempts instead of retrying forever. A database
+    that is down or busy doesn't count: that is what retrying is for."""
+    try:
+        yield
+    except (OperationalError, InterfaceError):
+        raise
+    except Exception:
+        logger.exception("fan-out of broadcast %s failed", broadcast_id)
+        Broadcast.objects.filter(id=broadcast_id).update(failures=F("failures") + 1)
+        unfinished = [BroadcastStatus.PENDING, BroadcastStatus.QUEUED, BroadcastStatus.STARTED]
+        if Broadcast.objects.filter(
+            id=broadcast_id, status__in=unfinished, failures__gte=settings.BROADCAST_MAX_FAILURES
+        ).update(status=BroadcastStatus.FAILED, modified_on=timezone.now()):
+            logger.error("broadcast %s failed: its fan-out kept failing", broadcast_id)
+        raise
+
+
 @shared_task(name="herald.msgs.tasks.start_broadcast")
 def start_broadcast(broadcast_id: int) -> None:
     """Fan a broadcast out: a small audience right here, a big one as ranges that every worker may take a share of."""
-    ranges = fanout.plan(broadcast_id, settings.FANOUT_TASK_SIZE)
+    with failing_counts(broadcast_id):
+        ranges = fanout.plan(broadcast_id, settings.FANOUT_TASK_SIZE)
     if len(ranges) == 1:
         fan_out_range(broadcast_id, *ranges[0])  # a call, not a message: runs here and now
     elif ranges:
@@ -39,7 +64,8 @@ def start_broadcast(broadcast_id: int) -> None:
 
 @shared_task(name="herald.msgs.tasks.fan_out_range")
 def fan_out_range(broadcast_id: int, after: int, upto: int | None) -> None:
-    created = fanout.fan_out_range(broadcast_id, after, upto, on_batch=enqueue_delivery)
+    with failing_counts(broadcast_id):
+        created = fanout.fan_out_range(broadcast_id, after, upto, on_batch=enqueue_delivery)
     logger.info("broadcast %s, contacts (%s, %s]: %s messages created", broadcast_id, after, upto or "", created)
 
 

@@ -238,3 +238,22 @@ def test_rate_limit_caps_each_second(workspace, gateway, monkeypatch):  # noqa: 
     assert delivery.deliver(channel.id) == 10
     assert chunks == [4, 4, 2, 0]  # never more than tps messages in one second's chunk
     assert Msg.objects.filter(status=MsgStatus.WIRED).count() == 10
+
+
+def test_a_fan_out_that_keeps_failing_fails_the_broadcast(settings, workspace, sms, monkeypatch):
+    settings.BROADCAST_MAX_FAILURES = 2
+    broadcast = make_broadcast(workspace, "Hi", urns=["tel:+250788111111"])
+
+    def broken(*args, **kwargs):
+        raise ValueError("a bug")
+
+    monkeypatch.setattr(fanout, "plan", broken)
+    with pytest.raises(ValueError):
+        tasks.start_broadcast(broadcast.id)
+    broadcast.refresh_from_db()
+    assert (broadcast.status, broadcast.failures) == ("P", 1)  # retried by the tick ...
+
+    with pytest.raises(ValueError):
+        tasks.start_broadcast(broadcast.id)
+    broadcast.refresh_from_db()
+    assert (broadcast.status, broadcast.failures) == ("F", 2)  # ... but not forever
