@@ -9,7 +9,8 @@ Each step runs in its own process, so each peak RSS is that step's alone.
 """
 
 import time
-import uuid
+
+from uuid6 import uuid7
 
 from .harness import BenchError, Row, database, run_child
 
@@ -154,7 +155,7 @@ def raw_insert(broadcast_id: int, group_id: int, workspace_id: int, channel_id: 
             break
         rows = [
             (
-                uuid.uuid4() if postgres else uuid.uuid4().hex,
+                uuid7() if postgres else uuid7().hex,  # the same kind of ids Herald writes
                 workspace_id,
                 contact_id,
                 urn_id,

@@ -1,8 +1,7 @@
-import uuid
-
 from django.conf import settings
 from django.db import models
 from django.utils import timezone
+from uuid6 import uuid7
 
 from herald.channels.models import Channel
 from herald.contacts.models import Contact, ContactGroup, ContactURN
@@ -29,7 +28,7 @@ class Broadcast(models.Model):
     MAX_ATTACHMENTS = 10
     MAX_QUICK_REPLIES = 10
 
-    uuid = models.UUIDField(default=uuid.uuid4, unique=True)
+    uuid = models.UUIDField(default=uuid7, unique=True)
     workspace = models.ForeignKey(Workspace, on_delete=models.CASCADE, related_name="broadcasts")
     status = models.CharField(max_length=1, choices=BroadcastStatus.choices, default=BroadcastStatus.PENDING)
     translations = models.JSONField(default=dict)
@@ -78,12 +77,16 @@ class FailedReason(models.TextChoices):
 
 
 class Msg(models.Model):
-    uuid = models.UUIDField(default=uuid.uuid4, unique=True)
-    workspace = models.ForeignKey(Workspace, on_delete=models.CASCADE, related_name="msgs")
+    # Time-ordered (version 7) like RapidPro's: inserts append to the uuid index rather than scatter in it.
+    uuid = models.UUIDField(default=uuid7, unique=True)
+    # No index of its own on these three: each leads one of the composite indexes below.
+    workspace = models.ForeignKey(Workspace, on_delete=models.CASCADE, related_name="msgs", db_index=False)
     contact = models.ForeignKey(Contact, on_delete=models.CASCADE, related_name="msgs")
     contact_urn = models.ForeignKey(ContactURN, on_delete=models.SET_NULL, null=True, blank=True)
-    channel = models.ForeignKey(Channel, on_delete=models.SET_NULL, null=True, blank=True)
-    broadcast = models.ForeignKey(Broadcast, on_delete=models.CASCADE, null=True, blank=True, related_name="msgs")
+    channel = models.ForeignKey(Channel, on_delete=models.SET_NULL, null=True, blank=True, db_index=False)
+    broadcast = models.ForeignKey(
+        Broadcast, on_delete=models.CASCADE, null=True, blank=True, related_name="msgs", db_index=False
+    )
     text = models.TextField(blank=True, default="")
     attachments = models.JSONField(default=list)
     quick_replies = models.JSONField(default=list)

@@ -7,11 +7,10 @@ databases with one `executemany`.
 """
 
 import json
-import os
-import uuid
 from typing import NamedTuple
 
 from django.db import connection
+from uuid6 import uuid7
 
 from .models import Msg
 
@@ -46,7 +45,7 @@ def insert_messages(messages: list[NewMessage], **constants) -> None:
     table = connection.ops.quote_name(Msg._meta.db_table)
     rows = (
         (uid, *message[:4], _json(message.attachments), _json(message.quick_replies), *message[6:], *fixed)
-        for uid, message in zip(random_uuid_hexes(len(messages)), messages, strict=True)
+        for uid, message in zip(new_uuid_hexes(len(messages)), messages, strict=True)
     )
     with connection.cursor() as cursor:
         if connection.vendor == "postgresql":
@@ -59,14 +58,14 @@ def insert_messages(messages: list[NewMessage], **constants) -> None:
             cursor.executemany(f"INSERT INTO {table} ({columns}) VALUES ({placeholders})", list(rows))
 
 
-def random_uuid_hexes(count: int):
-    """`count` random (version 4) UUIDs as 32 hex digits, how Django stores a UUIDField where it has no uuid type.
+def new_uuid_hexes(count: int):
+    """`count` new message UUIDs as 32 hex digits, how Django stores a UUIDField where it has no uuid type.
 
-    One call for all the random bytes: `uuid4()` asks the OS for 16 bytes each time.
+    Version 7 (time-ordered), like RapidPro's: new rows land at the end of the uuid index instead of at random
+    places in it, which keeps inserts fast however many messages the table holds.
     """
-    randomness = os.urandom(16 * count)
-    for start in range(0, 16 * count, 16):
-        yield uuid.UUID(bytes=randomness[start : start + 16], version=4).hex
+    for _ in range(count):
+        yield uuid7().hex
 
 
 def _json(value: list) -> str:

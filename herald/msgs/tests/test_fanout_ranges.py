@@ -164,7 +164,7 @@ def test_rows_written_in_bulk_read_back_like_orm_rows(workspace, channel):
 
     msg = Msg.objects.get(broadcast=broadcast)
     assert Msg.objects.get(uuid=msg.uuid) == msg  # stored as Django stores UUIDs on this database
-    assert isinstance(msg.uuid, uuid.UUID) and msg.uuid.version == 4
+    assert isinstance(msg.uuid, uuid.UUID) and msg.uuid.version == 7
     assert msg.text == "Salut Ann ✓" and msg.locale == "fra"
     assert msg.attachments == ["image/jpeg:https://example.com/a.jpg"]  # the base language's, as a list
     assert msg.quick_replies == [{"type": "text", "text": "Oui 👍"}]
