@@ -41,7 +41,7 @@ def broadcast_curl(base_url: str, token: str) -> str:
     """A ready-to-paste command that sends a broadcast with `token`."""
     body = json.dumps({"urns": [DEMO_URN], "text": {"eng": "Hello from Herald!", "fra": "Bonjour de Herald !"}})
     return (
-        f"curl -X POST {shlex.quote(base_url.rstrip('/') + '/api/v2/broadcasts.json')} "
+        f"curl -sS -X POST {shlex.quote(base_url.rstrip('/') + '/api/v2/broadcasts.json')} "
         f"-H {shlex.quote('Authorization: Token ' + token)} "
         f"-H 'Content-Type: application/json' "
         f"-d {shlex.quote(body)}"

@@ -13,8 +13,8 @@ LINE_LIMIT_SECONDS = 20
 
 
 def curl_request(curl: str) -> urllib.request.Request:
-    """The request the printed `curl -X POST URL -H ... -d BODY` command makes, for urllib."""
-    args = shlex.split(curl)
+    """The request the printed `curl -sS -X POST URL -H ... -d BODY` command makes, for urllib."""
+    args = [arg for arg in shlex.split(curl) if arg != "-sS"]  # -sS only quiets curl's progress meter
     assert args[:3] == ["curl", "-X", "POST"], curl
     headers, body = {}, None
     rest = iter(args[4:])

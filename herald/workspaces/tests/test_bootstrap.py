@@ -32,7 +32,7 @@ def test_nothing_is_created_once_a_workspace_exists(workspace):
 
 def test_curl_sends_a_broadcast_with_the_token():
     words = shlex.split(broadcast_curl("http://127.0.0.1:8000/", "abc123"))
-    assert words[:4] == ["curl", "-X", "POST", "http://127.0.0.1:8000/api/v2/broadcasts.json"]
+    assert words[:5] == ["curl", "-sS", "-X", "POST", "http://127.0.0.1:8000/api/v2/broadcasts.json"]
     assert words[words.index("-H") + 1] == "Authorization: Token abc123"
     assert "Content-Type: application/json" in words
     body = json.loads(words[words.index("-d") + 1])
