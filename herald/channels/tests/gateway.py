@@ -200,3 +200,23 @@ def gateway(settings):
     settings.CHANNEL_CONNECT_TIMEOUT = TEST_SEND_TIMEOUT
     with FakeGateway() as running:
         yield running
+
+
+def gateway_channel(workspace, url: str, tps: int | None = None, name: str = "Gateway"):
+    """An `external` tel channel that POSTs `{"id", "to", "text"}` as JSON to `<url>/send`: the shape the pipeline
+    tests read back from `Recorded.json`."""
+    from herald.channels.types import create_channel
+
+    return create_channel(
+        workspace,
+        "external",
+        name,
+        address="+250788000000",
+        schemes=["tel"],
+        tps=tps,
+        config={
+            "send_url": f"{url}/send",
+            "content_type": "json",
+            "send_body": '{"id": {{id}}, "to": {{to}}, "text": {{text}}}',
+        },
+    )

@@ -274,26 +274,14 @@ def provision(gateway_url: str, contacts: int, tps: int | None) -> dict:
     from django.core.management import call_command
     from django.db import transaction
 
-    from herald.channels.types import create_channel
+    from herald.channels.tests.gateway import gateway_channel
     from herald.contacts.models import Contact, ContactGroup, ContactURN
     from herald.workspaces.provisioning import create_token, create_workspace
 
     call_command("migrate", interactive=False, verbosity=0)
     workspace = create_workspace("Crash test", country="RW", api_rates=["v2=1000000/hour"])
     _, key = create_token(workspace, "admin@example.com", "admin")
-    channel = create_channel(
-        workspace,
-        "external",
-        "Gateway",
-        address="+250788000000",
-        schemes=["tel"],
-        tps=tps,
-        config={
-            "send_url": f"{gateway_url}/send",
-            "content_type": "json",
-            "send_body": '{"id": {{id}}, "to": {{to}}, "text": {{text}}}',
-        },
-    )
+    channel = gateway_channel(workspace, gateway_url, tps=tps)
     with transaction.atomic():
         group = ContactGroup.objects.create(workspace=workspace, name="Everyone")
         Contact.objects.bulk_create(

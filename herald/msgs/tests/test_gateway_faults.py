@@ -15,8 +15,16 @@ import pytest
 from django.utils import timezone
 
 from herald.celery import app as celery_app
-from herald.channels.tests.gateway import FakeGateway, drop, garbage, gateway, hang, reply, unreachable_url  # noqa: F401
-from herald.channels.types import create_channel
+from herald.channels.tests.gateway import (  # noqa: F401 - gateway is a fixture
+    FakeGateway,
+    drop,
+    garbage,
+    gateway,
+    gateway_channel,
+    hang,
+    reply,
+    unreachable_url,
+)
 from herald.msgs import delivery, tasks
 from herald.msgs.models import Broadcast, BroadcastStatus, FailedReason, Msg, MsgStatus
 from herald.msgs.status import retry_delay
@@ -39,22 +47,6 @@ def short_timeouts(settings):
     settings.CHANNEL_SEND_TIMEOUT = settings.CHANNEL_CONNECT_TIMEOUT = 1.0
     settings.SEND_RETRY_DELAYS = [10.0, 60.0, 300.0]
     settings.SEND_MAX_RETRIES = 3
-
-
-def add_channel(workspace, url: str, tps: int | None = None):
-    return create_channel(
-        workspace,
-        "external",
-        "Gateway",
-        address="+250788000000",
-        schemes=["tel"],
-        tps=tps,
-        config={
-            "send_url": f"{url}/send",
-            "content_type": "json",
-            "send_body": '{"id": {{id}}, "to": {{to}}, "text": {{text}}}',
-        },
-    )
 
 
 _numbers = iter(range(1_000_000))
@@ -102,7 +94,7 @@ def lost(broadcast: Broadcast, gateway=None) -> int:  # noqa: F811
 
 
 def test_5xx_for_a_while_then_ok(workspace, gateway, figures):  # noqa: F811
-    add_channel(workspace, gateway.url)
+    gateway_channel(workspace, gateway.url)
     gateway.will(reply(503, "busy"))
     broadcast = send_broadcast(workspace, 6)
 
@@ -131,7 +123,7 @@ def test_5xx_for_a_while_then_ok(workspace, gateway, figures):  # noqa: F811
 
 
 def test_timeouts_are_retried(workspace, gateway, figures):  # noqa: F811
-    add_channel(workspace, gateway.url)
+    gateway_channel(workspace, gateway.url)
     gateway.will(hang(1.5))  # longer than the 1 s send timeout
     broadcast = send_broadcast(workspace, 3)
 
@@ -151,7 +143,7 @@ def test_timeouts_are_retried(workspace, gateway, figures):  # noqa: F811
 
 
 def test_dropped_connections_and_garbage_are_retried(workspace, gateway, figures):  # noqa: F811
-    add_channel(workspace, gateway.url)
+    gateway_channel(workspace, gateway.url)
     gateway.will(drop(), garbage(), drop(), reply(200))  # the first three requests fail, the rest succeed
     broadcast = send_broadcast(workspace, 5)
 
@@ -168,7 +160,7 @@ def test_dropped_connections_and_garbage_are_retried(workspace, gateway, figures
 
 def test_gateway_down_for_a_minute_then_up(workspace, figures):
     url = unreachable_url()
-    add_channel(workspace, url)
+    gateway_channel(workspace, url)
     broadcast = send_broadcast(workspace, 4)
     assert statuses() == {MsgStatus.ERRORED: 4}
     assert "could not reach gateway" in Msg.objects.first().error_detail
@@ -186,7 +178,7 @@ def test_gateway_down_for_a_minute_then_up(workspace, figures):
 
 
 def test_gateway_down_past_the_retry_limit_fails_with_reason(workspace, figures):
-    add_channel(workspace, unreachable_url())
+    gateway_channel(workspace, unreachable_url())
     broadcast = send_broadcast(workspace, 2)
     retry(times=3)  # the first attempt and three retries all refused
 
@@ -203,7 +195,7 @@ def test_gateway_down_past_the_retry_limit_fails_with_reason(workspace, figures)
 
 @pytest.mark.parametrize("code", [400, 401, 403, 404, 422])
 def test_4xx_fails_at_once_with_its_reason(workspace, gateway, code, figures):  # noqa: F811
-    add_channel(workspace, gateway.url)
+    gateway_channel(workspace, gateway.url)
     gateway.will(reply(code, "unknown number"))
     broadcast = send_broadcast(workspace, 2)
 
@@ -217,7 +209,7 @@ def test_4xx_fails_at_once_with_its_reason(workspace, gateway, code, figures):  
 
 
 def test_429_is_retried_not_failed(workspace, gateway):  # noqa: F811
-    add_channel(workspace, gateway.url)
+    gateway_channel(workspace, gateway.url)
     gateway.will(reply(429, "slow down"), reply(200))
     send_broadcast(workspace, 1)
     assert statuses() == {MsgStatus.ERRORED: 1}
@@ -252,7 +244,7 @@ def test_rate_limit_holds_while_retrying(workspace, gateway, monkeypatch, figure
 
     monkeypatch.setattr(delivery, "due_messages", due_messages)
 
-    add_channel(workspace, gateway.url, tps=3)
+    gateway_channel(workspace, gateway.url, tps=3)
     gateway.will(reply(503))
     send_broadcast(workspace, 7)  # every attempt refused: 7 errored messages
     assert statuses() == {MsgStatus.ERRORED: 7}
@@ -275,7 +267,7 @@ def test_a_gateway_slower_than_the_send_lease_still_gets_each_message_once(works
     # would take the lease over and send the same (still queued) messages a second time.
     settings.DELIVERY_LEASE_SECONDS = 0.3
     settings.CHANNEL_SEND_TIMEOUT = 5.0
-    channel = add_channel(workspace, gateway.url)
+    channel = gateway_channel(workspace, gateway.url)
     contacts = [make_contact(workspace, f"C{n}", [f"tel:+25078{next(_numbers):07d}"]) for n in range(3)]
     make_broadcast(workspace, "Hi", contacts=contacts)
     celery_app.conf.task_always_eager = False  # fan out only; delivery is started by hand below

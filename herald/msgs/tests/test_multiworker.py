@@ -26,8 +26,7 @@ from django.conf import settings
 from django.db import connection
 
 from herald.celery import app as celery_app
-from herald.channels.tests.gateway import gateway  # noqa: F401 - the fixture
-from herald.channels.types import create_channel
+from herald.channels.tests.gateway import gateway, gateway_channel  # noqa: F401 - the fixture
 from herald.contacts.models import Contact, ContactGroup, ContactURN
 from herald.msgs.models import Broadcast, BroadcastStatus, Msg, MsgStatus
 from herald.testing import make_broadcast
@@ -163,9 +162,7 @@ def workers(tmp_path, broker_url):
 
 
 def test_two_workers_share_broadcasts_and_send_each_message_once(workspace, gateway, broker_url, workers):  # noqa: F811
-    create_channel(workspace, "external", "Gateway", schemes=["tel"],
-                   config={"send_url": f"{gateway.url}/send", "content_type": "json",
-                           "send_body": '{"id": {{id}}, "to": {{to}}, "text": {{text}}}'})  # fmt: skip
+    gateway_channel(workspace, gateway.url)
     group = make_audience(workspace, CONTACTS)
 
     # 1. Shared: the start task, delivered three times (only one of them plans), cuts the audience into a dozen range

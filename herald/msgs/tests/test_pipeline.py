@@ -10,7 +10,7 @@ import pytest
 from django.utils import timezone
 
 from herald.celery import app as celery_app
-from herald.channels.tests.gateway import gateway, reply  # noqa: F401 - the fixture
+from herald.channels.tests.gateway import gateway, gateway_channel, reply  # noqa: F401 - the fixture
 from herald.channels.types import create_channel
 from herald.contacts.models import Contact, ContactStatus
 from herald.msgs import delivery, fanout, tasks
@@ -29,18 +29,7 @@ def eager_tasks():
 
 @pytest.fixture
 def sms(workspace, gateway):  # noqa: F811
-    return create_channel(
-        workspace,
-        "external",
-        "Gateway",
-        address="+250788000000",
-        schemes=["tel"],
-        config={
-            "send_url": f"{gateway.url}/send",
-            "content_type": "json",
-            "send_body": '{"id": {{id}}, "to": {{to}}, "text": {{text}}}',
-        },
-    )
+    return gateway_channel(workspace, gateway.url)
 
 
 def sent_texts(gateway) -> dict:  # noqa: F811
