@@ -205,9 +205,9 @@ def test_fatal_errors(workspace, csv_file, tmp_path):
         run(str(tmp_path), workspace)
 
     path = csv_file("urn:tel\n+250788000001\n")
-    with pytest.raises(CommandError, match="No workspace with UUID 2b8e3e7e-8f4b-4a8e-9c3e-1d2f3a4b5c6d"):
+    with pytest.raises(CommandError, match="No workspace with UUID '2b8e3e7e-8f4b-4a8e-9c3e-1d2f3a4b5c6d'"):
         call_command("contacts", "import", path, "--workspace", "2b8e3e7e-8f4b-4a8e-9c3e-1d2f3a4b5c6d")
-    with pytest.raises(CommandError, match="No workspace with UUID nope"):
+    with pytest.raises(CommandError, match="No workspace with UUID 'nope'"):
         call_command("contacts", "import", path, "--workspace", "nope")
     with pytest.raises(CommandError, match="Invalid group name"):
         run(path, workspace, "--group", ' "quoted" ')

@@ -1,12 +1,11 @@
 """`herald contacts import FILE.csv --workspace UUID [--group NAME] [--json]`."""
 
 import json
-import uuid
 
 from django.core.management.base import BaseCommand, CommandError
 
 from herald.contacts.importer import BATCH_SIZE, ImportAborted, ImportResult, import_contacts, utf8_lines
-from herald.workspaces.models import Workspace
+from herald.workspaces.provisioning import ProvisioningError, find_workspace
 
 IMPORT_HELP = """import contacts from a CSV file. Its header names the columns: name, language, urn:SCHEME (at least
 one, e.g. urn:tel) and field:KEY (created if missing). A row whose URN is known updates that contact; others
@@ -39,7 +38,10 @@ class Command(BaseCommand):
         return getattr(self, f"handle_{action}")(**options)
 
     def handle_import(self, *, file, workspace, group, as_json, batch_size, progress_every, **_):
-        target = find_workspace(workspace)
+        try:
+            target = find_workspace(workspace)
+        except ProvisioningError as exc:
+            raise CommandError(str(exc)) from None
         try:
             with open(file, "rb") as raw:
                 result = import_contacts(
@@ -71,16 +73,6 @@ class Command(BaseCommand):
 
     def report_progress(self, result: ImportResult) -> None:
         self.stderr.write(f"{result.rows} rows read: {summary(result)}")
-
-
-def find_workspace(value: str) -> Workspace:
-    try:
-        workspace = Workspace.objects.filter(uuid=uuid.UUID(value)).first()
-    except ValueError:
-        workspace = None
-    if workspace is None:
-        raise CommandError(f"No workspace with UUID {value}")
-    return workspace
 
 
 def summary(result: ImportResult) -> str:
