@@ -5,7 +5,7 @@
 
 from django.db import IntegrityError, transaction
 from drf_spectacular.types import OpenApiTypes
-from drf_spectacular.utils import OpenApiParameter, OpenApiResponse, extend_schema, extend_schema_view
+from drf_spectacular.utils import OpenApiParameter, extend_schema, extend_schema_view
 from rest_framework import exceptions, serializers
 
 from herald.contacts.contact_fields import MAX_NAME_LENGTH, key_error, make_key
@@ -99,13 +99,7 @@ KEY_PARAM = OpenApiParameter("key", OpenApiTypes.STR, description="The field wit
         summary="Create or rename a contact field",
         parameters=[KEY_PARAM],
         request=FieldWriteSerializer,
-        responses={
-            200: OpenApiResponse(FieldReadSerializer, description="Renamed"),
-            201: OpenApiResponse(FieldReadSerializer, description="Created"),
-            400: openapi.BAD_REQUEST,
-            404: openapi.NOT_FOUND,
-            **openapi.COMMON_ERRORS,
-        },
+        responses=openapi.create_or_rename_responses(FieldReadSerializer),
     ),
 )
 class FieldsEndpoint(ListAPIMixin, WriteAPIMixin, BaseEndpoint):

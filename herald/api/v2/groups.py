@@ -1,7 +1,7 @@
 from django.db import IntegrityError, transaction
 from django.db.models import Count, Q
 from drf_spectacular.types import OpenApiTypes
-from drf_spectacular.utils import OpenApiParameter, OpenApiResponse, extend_schema, extend_schema_view
+from drf_spectacular.utils import OpenApiParameter, extend_schema, extend_schema_view
 from rest_framework import serializers, status
 from rest_framework.exceptions import APIException
 
@@ -84,14 +84,7 @@ UUID_PARAM = OpenApiParameter("uuid", OpenApiTypes.UUID, description="The group 
         summary="Create or rename a group",
         parameters=[UUID_PARAM],
         request=GroupWriteSerializer,
-        responses={
-            200: OpenApiResponse(GroupReadSerializer, description="Renamed"),
-            201: OpenApiResponse(GroupReadSerializer, description="Created"),
-            400: openapi.BAD_REQUEST,
-            404: openapi.NOT_FOUND,
-            409: openapi.LIMIT_REACHED,
-            **openapi.COMMON_ERRORS,
-        },
+        responses=openapi.create_or_rename_responses(GroupReadSerializer, {409: openapi.LIMIT_REACHED}),
     ),
     delete=extend_schema(
         summary="Delete a group",

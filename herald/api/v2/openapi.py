@@ -25,6 +25,18 @@ LIMIT_REACHED = OpenApiResponse(DETAIL, description="Your workspace has reached 
 COMMON_ERRORS = {403: FORBIDDEN, 429: THROTTLED}
 
 
+def create_or_rename_responses(read_serializer, more: dict | None = None) -> dict:
+    """The answers of a POST that creates an object, or renames the one its query string names."""
+    return {
+        200: OpenApiResponse(read_serializer, description="Renamed"),
+        201: OpenApiResponse(read_serializer, description="Created"),
+        400: BAD_REQUEST,
+        404: NOT_FOUND,
+        **(more or {}),
+        **COMMON_ERRORS,
+    }
+
+
 class ReferenceListFieldSchema(OpenApiSerializerFieldExtension):
     """Reference lists (`groups`, `contacts` ...) are arrays of UUIDs or other identifying strings."""
 
