@@ -122,6 +122,11 @@ def test_anonymous_workspace_renders_no_urn_on_any_template_path(workspace, edit
 
     every_answer = str(answers)
     assert not [s for s in hidden if s in every_answer]
+    # Templates show URNs exactly as the API does.
+    listed = {item["uuid"]: item["urns"] for item in answers[-1]["results"]}  # contacts.json
+    for contact, urns in contacts.items():
+        assert listed[str(contact.uuid)] == [urn.split(":")[0] + ":" + MASK for urn in urns]
+        assert sent[(str(contact.uuid), "@contact.urns")] == ", ".join(listed[str(contact.uuid)])
 
 
 def test_other_workspaces_render_urns_in_full(workspace, editor, gateway):  # noqa: F811
