@@ -23,6 +23,9 @@ SCHEMES = frozenset(
 
 MAX_LENGTH = 255
 
+# What anonymous workspaces show instead of a URN's path (RapidPro's mask), in the API and in message text alike.
+REDACTED_PATH = "********"
+
 _TWITTER_HANDLE = re.compile(r"^[a-zA-Z0-9_]{1,15}$")
 _COUNTRY_SCOPED_ID = re.compile(r"^[A-Z]{2}\.[a-zA-Z0-9]{1,128}$")
 _VIBER = re.compile(r"^[a-zA-Z0-9_=+/]{1,24}$")
@@ -52,6 +55,11 @@ class URN:
         if self.display:
             text += f"#{_escape(self.display)}"
         return text
+
+
+def redacted(scheme: str) -> str:
+    """A URN as an anonymous workspace shows it: `tel:********`, the scheme only, never the path or display."""
+    return f"{scheme}:{REDACTED_PATH}"
 
 
 def _escape(value: str) -> str:

@@ -1,13 +1,19 @@
 """The values a message template sees for one contact: @contact, @fields, @urns and @globals."""
 
+from herald.contacts.urns import redacted
 
-def contact_context(contact, urns: list, group_names: list[str] | None, workspace_globals: dict) -> dict:
-    """`urns` are the contact's ContactURNs, highest priority first."""
-    preferred = str(urns[0].identity) if urns else ""
+
+def contact_context(
+    contact, urns: list, group_names: list[str] | None, workspace_globals: dict, *, anonymous: bool
+) -> dict:
+    """`urns` are the contact's ContactURNs, highest priority first. In an `anonymous` workspace every URN is
+    redacted here, at the root, so that no path, index or function in a template can reach a number."""
+    shown = [(urn.scheme, shown_urn(urn, anonymous)) for urn in urns]
+    preferred = shown[0][1] if shown else ""
     name = contact.name or ""
     by_scheme = {}
-    for urn in urns:
-        by_scheme.setdefault(urn.scheme, urn.identity)
+    for scheme, text in shown:
+        by_scheme.setdefault(scheme, text)
     return {
         "contact": {
             "__default__": name or preferred,
@@ -17,7 +23,7 @@ def contact_context(contact, urns: list, group_names: list[str] | None, workspac
             "language": contact.language or "",
             "status": contact.get_status_display(),
             "urn": preferred,
-            "urns": [u.identity for u in urns],
+            "urns": [text for _, text in shown],
             "created_on": contact.created_on,
             "groups": group_names or [],
             "fields": contact.fields or {},
@@ -26,3 +32,8 @@ def contact_context(contact, urns: list, group_names: list[str] | None, workspac
         "urns": by_scheme,
         "globals": workspace_globals or {},
     }
+
+
+def shown_urn(urn, anonymous: bool) -> str:
+    """The text a template gets for a URN: its identity, or in an anonymous workspace the API's mask."""
+    return redacted(urn.scheme) if anonymous else str(urn.identity)

@@ -122,7 +122,13 @@ class BroadcastPlan:
     def new_message(self, recipient: Recipient) -> NewMessage:
         compiled = self.compiled_for(recipient.language)
         context = (
-            contact_context(recipient, recipient.urns, recipient.group_names, self.workspace.globals)
+            contact_context(
+                recipient,
+                recipient.urns,
+                recipient.group_names,
+                self.workspace.globals,
+                anonymous=self.workspace.is_anonymous,
+            )
             if compiled.personal
             else {}
         )

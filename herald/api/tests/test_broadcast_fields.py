@@ -299,12 +299,25 @@ def test_contacts_by_uuid_and_by_urn(admin, workspace):
     assert set(broadcast.contacts.all()) == {joe, ann}
 
 
-def test_contacts_by_urn_in_anonymous_workspace(admin, workspace):
+@pytest.mark.parametrize(
+    "reference",
+    [
+        "tel:+250788123123",  # Joe's
+        "tel:0788123123",  # Joe's, spelled locally
+        "tel:+250788999999",  # nobody's
+        "twitter:joe",  # nobody's, another scheme
+        "tel:not-a-number",  # not even a URN
+    ],
+)
+def test_contacts_by_urn_refused_in_anonymous_workspace_known_or_not(admin, workspace, reference):
+    # Resolving it would tell a known number from an unknown one without sending anything: one answer for all.
     workspace.is_anonymous = True
     workspace.save()
     joe = make_contact(workspace, "Joe", ["tel:+250788123123"])
-    broadcast = send(admin, urns=[], contacts=["tel:+250788123123"])
-    assert list(broadcast.contacts.all()) == [joe]
+    answer = send(admin, urns=[], contacts=[str(joe.uuid), reference])
+    assert answer == {"contacts": ["URN lookups not allowed for anonymous organizations"]}
+    # Only the URN reference is refused: by UUID the same contact is still found.
+    assert list(send(admin, urns=[], contacts=[str(joe.uuid)]).contacts.all()) == [joe]
 
 
 def test_contacts_any_status(admin, workspace):

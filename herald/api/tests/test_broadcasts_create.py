@@ -287,6 +287,24 @@ def test_anonymous_workspace_accepts_urns_but_hides_them(admin, workspace):
     assert response.json()["urns"] is None
 
 
+@pytest.mark.parametrize("spelling", ["tel:+250788{}", "tel:0788{}", "tel:0788 {}"])
+def test_anonymous_workspace_answers_urns_the_same_known_or_not(admin, workspace, joe, spelling):
+    # Sending to a number is allowed, but nothing in the answer may tell whether a contact has that number.
+    workspace.is_anonymous = True
+    workspace.save()
+
+    def answers(number: str) -> list[dict]:
+        body = {"text": "Hi @contact.urn", "urns": [spelling.format(number)]}
+        response = post(admin, body)
+        broadcast = created(response)
+        listed = admin.get(f"{URL}?uuid={broadcast.uuid}").json()["results"][0]
+        volatile = ("uuid", "id", "created_on")
+        return [{k: v for k, v in answer.items() if k not in volatile} for answer in (response.json(), listed)]
+
+    assert answers("123123") == answers("999999")  # Joe's number, then nobody's
+    assert answers("123123")[0]["urns"] is None
+
+
 # POST with ?uuid=
 
 

@@ -334,7 +334,8 @@ class BroadcastsEndpoint(ListAPIMixin, WriteAPIMixin, BaseEndpoint):
     `POST /api/v2/broadcasts.json` with a JSON object:
 
      * **urns** - up to 100 URNs, e.g. `tel:+250788123123` (array of strings, optional)
-     * **contacts** - up to 100 contact UUIDs (or URNs of existing contacts) (array of strings, optional)
+     * **contacts** - up to 100 contact UUIDs (or URNs of existing contacts, except in anonymous workspaces)
+       (array of strings, optional)
      * **groups** - up to 100 group UUIDs or names (array of strings, optional)
      * **text** - the text per language, up to 4096 characters each; a bare string goes to the workspace's
        primary language. `@contact.name`-style expressions are filled in for each contact (object, optional)
@@ -348,6 +349,10 @@ class BroadcastsEndpoint(ListAPIMixin, WriteAPIMixin, BaseEndpoint):
     You must give `text` or `attachments`, and at least one of `urns`, `contacts` or `groups`. A recipient named
     twice (the same contact, or two spellings of one phone number) gets one message. The answer is **201** with
     the new broadcast as listed above, `status` `pending`; messages are then created and sent in the background.
+
+    In an anonymous workspace, URNs in message text render masked (`@contact.urn` gives `tel:********`; only the
+    channel gets the real address), `urns` are accepted and answered the same whether or not a contact has them,
+    and URNs in `contacts` are refused: `{"contacts": ["URN lookups not allowed for anonymous organizations"]}`.
 
     Example:
 

@@ -21,13 +21,12 @@ from herald.languages import is_contact_language
 
 from . import openapi
 from .base import BaseEndpoint, DeleteAPIMixin, ListAPIMixin, WriteAPIMixin
-from .fields import GroupRefsField, URNField
+from .fields import URN_LOOKUPS_REFUSED, GroupRefsField, URNField
 from .formats import format_datetime, ref
 from .pagination import ModifiedOnCursorPagination
 from .params import InvalidParam, bool_param, datetime_param, uuid_param
 from .permissions import ADMIN_EDITOR, ALL_ROLES
 
-ANON_MASK = "********"
 MAX_URNS = 100
 MAX_FIELD_VALUES = 100
 
@@ -85,7 +84,7 @@ class ContactReadSerializer(serializers.Serializer):
         if not contact.is_active:
             return []
         if self.context["workspace"].is_anonymous:
-            return [f"{urn.scheme}:{ANON_MASK}" for urn in contact.urns.all()]
+            return [urns.redacted(urn.scheme) for urn in contact.urns.all()]
         return [urn.identity + (f"#{urn.display}" if urn.display else "") for urn in contact.urns.all()]
 
     @extend_schema_field(REFS)
@@ -411,7 +410,7 @@ class ContactsEndpoint(ListAPIMixin, WriteAPIMixin, DeleteAPIMixin, BaseEndpoint
 
     def lookup_urn_value(self, value: str) -> urns.URN:
         if self.workspace.is_anonymous:
-            raise InvalidParam("URN lookups not allowed for anonymous organizations")
+            raise InvalidParam(URN_LOOKUPS_REFUSED)
         try:
             return urns.parse_and_normalize(value, self.workspace.country)
         except urns.InvalidURN:

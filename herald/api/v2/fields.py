@@ -15,6 +15,10 @@ from herald.languages import is_translation_language
 
 MAX_REFERENCES = 100
 
+# Finding a contact by URN tells a known number from an unknown one: anonymous workspaces refuse it, before any
+# lookup, with this one answer (RapidPro's for `?urn=`) whether or not the number is known.
+URN_LOOKUPS_REFUSED = "URN lookups not allowed for anonymous organizations"
+
 
 class LanguageField(serializers.CharField):
     """An ISO-639-3 code allowed as a translation language (`base_language`)."""
@@ -105,17 +109,20 @@ def _as_uuid(value):
 
 
 class ContactRefsField(ReferenceListField):
-    """Contacts by UUID or by URN (`tel:+250788123123`); deleted contacts are not found."""
+    """Contacts by UUID or by URN (`tel:+250788123123`, not in anonymous workspaces); deleted contacts are not
+    found."""
 
     def resolve(self, workspace, refs):
         by_uuid = {ref: u for ref in refs if (u := _as_uuid(ref))}
+        urn_refs = [ref for ref in refs if isinstance(ref, str) and ref not in by_uuid and ":" in ref]
+        if urn_refs and workspace.is_anonymous:
+            raise serializers.ValidationError(URN_LOOKUPS_REFUSED)
         by_identity = {}
-        for ref in refs:
-            if isinstance(ref, str) and ref not in by_uuid and ":" in ref:
-                try:
-                    by_identity[ref] = urns.parse_and_normalize(ref, workspace.country).identity
-                except urns.InvalidURN:
-                    pass
+        for ref in urn_refs:
+            try:
+                by_identity[ref] = urns.parse_and_normalize(ref, workspace.country).identity
+            except urns.InvalidURN:
+                pass
         contacts = Contact.objects.filter(workspace=workspace, is_active=True)
         found = {}
         if by_uuid:

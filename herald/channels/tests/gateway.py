@@ -202,9 +202,12 @@ def gateway(settings):
         yield running
 
 
-def gateway_channel(workspace, url: str, tps: int | None = None, name: str = "Gateway"):
-    """An `external` tel channel that POSTs `{"id", "to", "text"}` as JSON to `<url>/send`: the shape the pipeline
-    tests read back from `Recorded.json`."""
+GATEWAY_BODY = '{"id": {{id}}, "to": {{to}}, "text": {{text}}}'
+
+
+def gateway_channel(workspace, url: str, tps: int | None = None, name: str = "Gateway", body: str = GATEWAY_BODY):
+    """An `external` tel channel that POSTs `body` (`{"id", "to", "text"}`) as JSON to `<url>/send`: the shape the
+    pipeline tests read back from `Recorded.json`."""
     from herald.channels.types import create_channel
 
     return create_channel(
@@ -217,6 +220,6 @@ def gateway_channel(workspace, url: str, tps: int | None = None, name: str = "Ga
         config={
             "send_url": f"{url}/send",
             "content_type": "json",
-            "send_body": '{"id": {{id}}, "to": {{to}}, "text": {{text}}}',
+            "send_body": body,
         },
     )
