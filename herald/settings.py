@@ -194,11 +194,15 @@ LOGGING = {
     "version": 1,
     "disable_existing_loggers": False,
     "formatters": {"plain": {"format": "%(asctime)s %(levelname)s %(name)s: %(message)s"}},
-    "handlers": {"console": {"class": "logging.StreamHandler", "formatter": "plain"}},
+    # Channel callback URLs carry a secret: no log line may quote it (see herald/channels/logfilters.py).
+    "filters": {"callback_secrets": {"()": "herald.channels.logfilters.RedactCallbackSecrets"}},
+    "handlers": {"console": {"class": "logging.StreamHandler", "formatter": "plain", "filters": ["callback_secrets"]}},
     "root": {"handlers": ["console"], "level": os.environ.get("HERALD_LOG_LEVEL", "INFO")},
     # httpx logs every gateway request at INFO: too much at thousands of messages a second.
     "loggers": {
         "django.db.backends": {"level": "WARNING"},
+        # The web server's access log has its own handler: the filter goes on the logger.
+        "gunicorn.access": {"filters": ["callback_secrets"]},
         "httpx": {"level": "WARNING"},
         # Task bookkeeping (every tick, every task received) is noise at INFO; errors still show.
         "celery.app.trace": {"level": "WARNING"},
