@@ -201,8 +201,6 @@ LOGGING = {
     # httpx logs every gateway request at INFO: too much at thousands of messages a second.
     "loggers": {
         "django.db.backends": {"level": "WARNING"},
-        # The web server's access log has its own handler: the filter goes on the logger.
-        "gunicorn.access": {"filters": ["callback_secrets"]},
         "httpx": {"level": "WARNING"},
         # Task bookkeeping (every tick, every task received) is noise at INFO; errors still show.
         "celery.app.trace": {"level": "WARNING"},
