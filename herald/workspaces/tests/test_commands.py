@@ -7,6 +7,8 @@ from io import StringIO
 import pytest
 from django.contrib.auth import get_user_model
 from django.core.management import CommandError, call_command
+from django.db import connection
+from django.test.utils import CaptureQueriesContext
 
 from herald.conftest import token_client
 from herald.workspaces.models import APIToken, Membership, Role, Workspace
@@ -328,3 +330,20 @@ def test_member_and_token_commands_need_an_existing_workspace(db):
     ):
         with pytest.raises(CommandError, match="No workspace with UUID 'nope'"):
             run(*args, "--workspace", "nope")
+
+
+def test_last_use_is_written_once_a_minute_at_most(workspace_uuid):
+    key = new_key(workspace_uuid, "ana@example.com")
+    client = token_client(key)
+
+    def token_writes() -> int:
+        with CaptureQueriesContext(connection) as queries:
+            assert client.get("/api/v2/workspace.json").status_code == 200
+        return sum(q["sql"].startswith("UPDATE") and "apitoken" in q["sql"] for q in queries)
+
+    assert token_writes() == 1
+    first_use = APIToken.objects.get().last_used_on
+    assert token_writes() == 0  # a busy token costs no write per request
+    APIToken.objects.update(last_used_on=first_use - APIToken.LAST_USED_PRECISION)
+    assert token_writes() == 1
+    assert APIToken.objects.get().last_used_on > first_use
