@@ -301,7 +301,8 @@ def test_member_remove_ends_the_membership_and_its_tokens_there(workspace_uuid):
 
     assert output == "Removed ana@example.com (editor) from Acme; revoked 2 of their tokens there."
     assert [api_status(key) for key in (*ana, ed, elsewhere)] == [403, 403, 200, 200]
-    assert run("member", "list", "--workspace", workspace_uuid).splitlines() == ["ed@example.com  admin  1 tokens"]
+    remaining = run("member", "list", "--workspace", workspace_uuid).splitlines()
+    assert remaining == ["ed@example.com  admin  working tokens: 1"]
     assert not Membership.objects.filter(workspace__uuid=workspace_uuid, user__email="ana@example.com").exists()
     assert Membership.objects.filter(workspace__uuid=other_workspace, user__email="ana@example.com").exists()
 

@@ -74,7 +74,7 @@ class Command(BaseCommand):
         actions = parser.add_subparsers(dest="action", required=True, metavar="ACTION")
         add = actions.add_parser(
             "add",
-            help="add a channel to a workspace and print its UUID",
+            help="add a channel to a workspace and print its UUID (and its callback URLs, if its type has any)",
             description="Types: "
             + "; ".join(
                 f"{code} ({kind.name}, config: {', '.join(kind.config_keys) or 'none'})" for code, kind in TYPES.items()

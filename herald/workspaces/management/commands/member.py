@@ -42,7 +42,7 @@ class Command(BaseCommand):
             if as_json:
                 self.stdout.write(json.dumps(row))
             else:
-                self.stdout.write(f"{row['email']}  {row['role']}  {row['tokens']} tokens")
+                self.stdout.write(f"{row['email']}  {row['role']}  working tokens: {row['tokens']}")
 
     def handle_remove(self, *, workspace, email, **_):
         workspace = find_workspace(workspace)
