@@ -194,7 +194,9 @@ LOGGING = {
     "version": 1,
     "disable_existing_loggers": False,
     "formatters": {"plain": {"format": "%(asctime)s %(levelname)s %(name)s: %(message)s"}},
-    "handlers": {"console": {"class": "logging.StreamHandler", "formatter": "plain"}},
+    # Channel callback URLs carry a secret: no log line may quote it (see herald/channels/logfilters.py).
+    "filters": {"callback_secrets": {"()": "herald.channels.logfilters.RedactCallbackSecrets"}},
+    "handlers": {"console": {"class": "logging.StreamHandler", "formatter": "plain", "filters": ["callback_secrets"]}},
     "root": {"handlers": ["console"], "level": os.environ.get("HERALD_LOG_LEVEL", "INFO")},
     # httpx logs every gateway request at INFO: too much at thousands of messages a second.
     "loggers": {

@@ -1,9 +1,13 @@
 """The production web server (gunicorn, embedded) that `herald serve` and `herald web` run."""
 
+import logging
+
 from django.conf import settings
 from django.db import connections
 from gunicorn.app.base import BaseApplication
 from gunicorn.arbiter import Arbiter
+
+from herald.channels.logfilters import RedactCallbackSecrets
 
 # One process with threads by default: the default cache (rate limits) and SQLite are per machine, so requests
 # share them through threads rather than separate processes. With Redis configured, `herald web --processes N`.
@@ -63,6 +67,9 @@ def public_url(host: str, port: int) -> str:
 def run_web(host: str, port: int, processes: int = 1, on_stop=None) -> None:
     # The server forks its worker processes: no database connection may cross the fork.
     connections.close_all()
+    # Its access log has its own handler, outside settings.LOGGING: the filter goes on the logger (which its worker
+    # processes inherit), since access lines quote the path and callback URLs carry a secret.
+    logging.getLogger("gunicorn.access").addFilter(RedactCallbackSecrets())
     HeraldServer(
         {
             "bind": bind_address(host, port),

@@ -53,6 +53,10 @@ class ChannelType:
     schemes: tuple[str, ...] = ("tel",)
     # Config keys this type understands, with a one-line description each (shown in errors and help).
     config_keys: dict[str, str] = {}
+    # Where its gateways call back (see herald/channels/callbacks.py): the URL pattern's name, taking `channel_uuid`,
+    # `secret` and `action`, and the actions a channel's URLs are printed for. A type without callbacks has none.
+    callback_url_name: str = ""
+    callback_actions: tuple[str, ...] = ()
 
     def validate_config(self, config: dict) -> dict:
         """Check a channel's config and return it normalised (defaults filled in).

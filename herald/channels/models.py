@@ -1,9 +1,15 @@
+import secrets
 import uuid
 
 from django.db import models
 from django.utils import timezone
 
 from herald.workspaces.models import Workspace
+
+
+def new_callback_secret() -> str:
+    """A channel's callback secret: 192 random bits, URL-safe so it can sit in a URL's path as it is."""
+    return secrets.token_urlsafe(24)
 
 
 class Channel(models.Model):
@@ -19,7 +25,13 @@ class Channel(models.Model):
     # Messages per second this channel may send; null means unlimited.
     tps = models.PositiveIntegerField(null=True, blank=True)
     config = models.JSONField(default=dict)
+    # False: disabled (`herald channel disable`). It sends nothing, new messages are routed past it, and its callback
+    # URLs are refused; messages already queued on it wait until it is enabled again.
     is_active = models.BooleanField(default=True)
+    # Part of every callback URL (`/c/ex/<uuid>/<secret>/...`): a report without it changes nothing. Kept as it is,
+    # not hashed, because the URLs must be printable again whenever a gateway is (re)configured; the row already
+    # holds the gateway's own credentials in clear, so a hash would protect nothing those don't give away.
+    callback_secret = models.CharField(max_length=64, default=new_callback_secret)
     created_on = models.DateTimeField(default=timezone.now)
     # Delivery lease: one worker at a time sends for a channel, which keeps its rate limit exact across machines.
     # A worker that dies simply lets the lease expire.

@@ -58,7 +58,8 @@ def release_lease(channel_id: int, owner: str) -> None:
 def due_messages(channel_id: int, limit: int, now) -> list[Msg]:
     due = Q(status=MsgStatus.QUEUED) | Q(status=MsgStatus.ERRORED, next_attempt__lte=now)
     return list(
-        Msg.objects.filter(channel_id=channel_id, direction="O")
+        # A channel disabled while its sender holds the lease has nothing due from the next chunk on.
+        Msg.objects.filter(channel_id=channel_id, channel__is_active=True, direction="O")
         .filter(due)
         .select_related("contact", "contact_urn")
         .order_by("id")[:limit]

@@ -2,6 +2,7 @@ import hashlib
 import hmac
 import secrets
 import uuid
+from datetime import timedelta
 
 from django.conf import settings
 from django.db import models
@@ -63,15 +64,25 @@ def hash_token_key(key: str) -> str:
 
 
 class APIToken(models.Model):
-    """An API key for one (workspace, user). Only the SHA-256 of the key is stored; the key is shown once."""
+    """An API key for one (workspace, user). Only the SHA-256 of the key is stored; the key is shown once.
+
+    `prefix` (the key's first characters) tells keys apart in `herald token list` without giving them away; tokens
+    made before it was kept have none. Revoking sets `is_active` to false: the row stays, the key no longer works.
+    """
 
     KEY_LENGTH = 40
+    PREFIX_LENGTH = 8
+    # `last_used_on` is written at most this often per token: a write on every request would queue every API call
+    # behind SQLite's one writer.
+    LAST_USED_PRECISION = timedelta(minutes=1)
 
     workspace = models.ForeignKey(Workspace, on_delete=models.CASCADE, related_name="api_tokens")
     user = models.ForeignKey(settings.AUTH_USER_MODEL, on_delete=models.CASCADE, related_name="api_tokens")
     key_hash = models.CharField(max_length=64, unique=True)
+    prefix = models.CharField(max_length=PREFIX_LENGTH, blank=True, default="")
     is_active = models.BooleanField(default=True)
     created_on = models.DateTimeField(default=timezone.now)
+    last_used_on = models.DateTimeField(null=True, blank=True)
 
     def __str__(self):
         return f"token of {self.user} in {self.workspace}"
@@ -79,7 +90,10 @@ class APIToken(models.Model):
     @classmethod
     def create_for(cls, workspace: Workspace, user) -> tuple["APIToken", str]:
         key = secrets.token_hex(cls.KEY_LENGTH // 2)
-        return cls.objects.create(workspace=workspace, user=user, key_hash=hash_token_key(key)), key
+        token = cls.objects.create(
+            workspace=workspace, user=user, key_hash=hash_token_key(key), prefix=key[: cls.PREFIX_LENGTH]
+        )
+        return token, key
 
     @classmethod
     def lookup(cls, key: str) -> "APIToken | None":
@@ -87,8 +101,15 @@ class APIToken(models.Model):
         token = cls.objects.select_related("workspace", "user").filter(key_hash=digest, is_active=True).first()
         # The index lookup finds the row; compare_digest keeps the final check constant-time.
         if token and hmac.compare_digest(token.key_hash, digest):
+            token.mark_used()
             return token
         return None
+
+    def mark_used(self) -> None:
+        now = timezone.now()
+        if self.last_used_on is None or now - self.last_used_on >= self.LAST_USED_PRECISION:
+            APIToken.objects.filter(pk=self.pk).update(last_used_on=now)
+            self.last_used_on = now
 
     @property
     def role(self) -> str | None:

@@ -10,11 +10,12 @@ from django.contrib.auth import get_user_model
 from django.core.exceptions import ValidationError
 from django.core.validators import validate_email
 from django.db import transaction
+from django.db.models import Count, Q
 from rest_framework.throttling import ScopedRateThrottle
 
 from herald.languages import is_translation_language
 
-from .models import APIToken, Membership, Role, Workspace
+from .models import APIToken, Membership, Role, Workspace, hash_token_key
 
 DEFAULT_LANGUAGES = ("eng",)
 
@@ -107,11 +108,7 @@ def find_workspace(uuid: str) -> Workspace:
 def create_token(workspace: Workspace, email: str, role: str | None = None) -> tuple[APIToken, str]:
     """A new API key for `email` in `workspace`: (token, key). The user and membership are made if missing
     (as admin unless `role` says otherwise); an existing member's role changes only when `role` is given."""
-    email = (email or "").strip()
-    try:
-        validate_email(email)
-    except ValidationError:
-        raise ProvisioningError(f"Not an e-mail address: {email!r}.") from None
+    email = parse_email(email)
     try:
         role_value = Role.from_name(role) if role else None
     except ValueError as e:
@@ -126,3 +123,98 @@ def create_token(workspace: Workspace, email: str, role: str | None = None) -> t
             membership.role = role_value
             membership.save(update_fields=["role"])
         return APIToken.create_for(workspace, user)
+
+
+def parse_email(email: str) -> str:
+    email = (email or "").strip()
+    try:
+        validate_email(email)
+    except ValidationError:
+        raise ProvisioningError(f"Not an e-mail address: {email!r}.") from None
+    return email
+
+
+def active_tokens(workspace: Workspace):
+    """The workspace's working tokens, oldest first, with their user and role at hand."""
+    roles = dict(Membership.objects.filter(workspace=workspace).values_list("user_id", "role"))
+    tokens = list(workspace.api_tokens.filter(is_active=True).select_related("user").order_by("created_on", "id"))
+    for token in tokens:
+        token.role_name = Role(roles[token.user_id]).label if token.user_id in roles else None
+    return tokens
+
+
+def find_tokens(workspace: Workspace, reference: str) -> list[APIToken]:
+    """The workspace's tokens `reference` names: its id or key prefix as `herald token list` shows them, or the
+    whole key. Refused unless it names exactly one."""
+    reference = (reference or "").strip()
+    tokens = workspace.api_tokens.select_related("user")
+    if len(reference) == APIToken.KEY_LENGTH:
+        found = list(tokens.filter(key_hash=hash_token_key(reference)))
+    else:
+        by_id = Q(id=int(reference)) if reference.isdigit() else Q(pk__in=[])
+        by_prefix = Q(prefix=reference) if len(reference) == APIToken.PREFIX_LENGTH else Q(pk__in=[])
+        found = list(tokens.filter(by_id | by_prefix))
+    if not found:
+        raise ProvisioningError(
+            f"No token {reference!r} in workspace {workspace.uuid}: give its id or key prefix as "
+            f"`herald token list --workspace {workspace.uuid}` shows them."
+        )
+    if len(found) > 1:
+        raise ProvisioningError(f"{reference!r} names {len(found)} tokens: give the id of the one you mean.")
+    return found
+
+
+def revoke_tokens(workspace: Workspace, references: list[str] = (), email: str | None = None) -> list[APIToken]:
+    """Revoke the tokens named by `references` and every token of `email` in `workspace`; all or nothing: any name
+    that matches nothing refuses the lot. Returns the tokens that were still active (now revoked)."""
+    if not references and not email:
+        raise ProvisioningError("Name the tokens to revoke (their ids or key prefixes) or give --email.")
+    tokens = {token.id: token for reference in references for token in find_tokens(workspace, reference)}
+    if email:
+        user = _member_or_token_holder(workspace, parse_email(email))
+        tokens.update((token.id, token) for token in workspace.api_tokens.filter(user=user).select_related("user"))
+    revoked = [token for token in tokens.values() if token.is_active]
+    APIToken.objects.filter(id__in=[token.id for token in revoked]).update(is_active=False)
+    return sorted(revoked, key=lambda token: token.id)
+
+
+def _member_or_token_holder(workspace: Workspace, email: str):
+    user = (
+        get_user_model()
+        .objects.filter(Q(memberships__workspace=workspace) | Q(api_tokens__workspace=workspace), username=email)
+        .distinct()
+        .first()
+    )
+    if user is None:
+        raise ProvisioningError(f"{email} is not a member of workspace {workspace.uuid} and has no token there.")
+    return user
+
+
+def members(workspace: Workspace):
+    """The workspace's memberships, oldest first, each with `active_tokens`: how many working tokens it has."""
+    return (
+        Membership.objects.filter(workspace=workspace)
+        .select_related("user")
+        .annotate(
+            active_tokens=Count(
+                "user__api_tokens", filter=Q(user__api_tokens__workspace=workspace, user__api_tokens__is_active=True)
+            )
+        )
+        .order_by("id")
+    )
+
+
+def remove_member(workspace: Workspace, email: str) -> tuple[Membership, list[APIToken]]:
+    """End `email`'s membership of `workspace` and revoke their tokens there (their other workspaces are untouched).
+    Returns the membership that was removed and the tokens that were revoked."""
+    email = parse_email(email)
+    with transaction.atomic():
+        membership = Membership.objects.select_related("user").filter(workspace=workspace, user__username=email).first()
+        if membership is None:
+            raise ProvisioningError(
+                f"{email} is not a member of workspace {workspace.uuid}: `herald member list --workspace "
+                f"{workspace.uuid}` shows who is."
+            )
+        revoked = revoke_tokens(workspace, email=email)
+        membership.delete()
+    return membership, revoked

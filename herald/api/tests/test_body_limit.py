@@ -5,6 +5,7 @@ import json
 
 import pytest
 
+from herald.channels.callbacks import callback_urls
 from herald.channels.types import create_channel
 from herald.contacts.models import Contact
 from herald.media.models import Media
@@ -95,6 +96,6 @@ def test_without_a_token_the_body_is_never_read(small_limit, anon):
 def test_channel_delivery_reports_answer_json_too(small_limit, workspace, anon):
     channel = create_channel(workspace, "external", "Gateway", config={"send_url": "http://127.0.0.1:9/send"})
     response = anon.post(
-        f"/c/ex/{channel.uuid}/delivered", json.dumps({"id": "x" * LIMIT}), content_type="application/json"
+        callback_urls(channel)["delivered"], json.dumps({"id": "x" * LIMIT}), content_type="application/json"
     )
     assert (response.status_code, response.json()) == (413, TOO_LARGE)

@@ -7,6 +7,7 @@ import logging
 import pytest
 
 from herald.celery import app as celery_app
+from herald.channels.callbacks import callback_urls
 from herald.channels.tests.gateway import gateway, reply  # noqa: F401 - the fixture
 from herald.channels.types import create_channel
 from herald.conftest import create_user_token, token_client
@@ -53,11 +54,14 @@ def test_tokens_and_gateway_credentials_are_never_logged(workspace, gateway, cap
     assert token_client(wrong_key).get("/api/v2/broadcasts.json").status_code == 403
     basic = base64.b64encode(f"eve@example.com:{key}".encode()).decode()
     assert client.get("/api/v2/broadcasts.json", HTTP_AUTHORIZATION=f"Basic {basic}").status_code == 403
-    assert client.post(f"/c/ex/{channel.uuid}/delivered", {"id": "not-a-message"}).status_code == 400
+    assert client.post(callback_urls(channel)["delivered"], {"id": "not-a-message"}).status_code == 400
+    channel.is_active = False
+    channel.save(update_fields=["is_active"])
+    assert client.post(callback_urls(channel)["delivered"], {"id": "not-a-message"}).status_code == 403
 
     assert len(gateway.requests) == 2  # both sends reached the gateway, with the credentials ...
     assert gateway.requests[0].headers["authorization"] == GATEWAY_SECRET
     logged = caplog.text
     assert logged  # ... and the failures were logged, without any secret
-    for secret in (key, wrong_key, basic, GATEWAY_SECRET, "gw-key-0b8e2d"):
+    for secret in (key, wrong_key, basic, GATEWAY_SECRET, "gw-key-0b8e2d", channel.callback_secret):
         assert secret not in logged

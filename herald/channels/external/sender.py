@@ -137,6 +137,8 @@ class ExternalType(ChannelType):
         "headers": "extra request headers, {name: value}",
         "mt_response_check": "text the gateway's answer must contain",
     }
+    callback_url_name = "channels.external.callback"
+    callback_actions = ("sent", "delivered", "failed")
 
     def validate_config(self, config: dict) -> dict:
         config = dict(config or {})

@@ -1,4 +1,4 @@
-"""`herald channel add` / `herald channel list`."""
+"""`herald channel add / list / show / disable / enable / rotate-secret`."""
 
 import io
 import json
@@ -6,15 +6,25 @@ import uuid
 
 import pytest
 from django.core.management import CommandError, call_command
+from django.test import Client
 
+from herald.channels.callbacks import callback_urls
 from herald.channels.models import Channel
 from herald.channels.types import get_type
+from herald.msgs.models import MsgStatus
+from herald.testing import make_msg
 
 
 def run(*args) -> str:
     out = io.StringIO()
-    call_command("channel", *args, stdout=out)
+    call_command("channel", *args, stdout=out, stderr=io.StringIO())
     return out.getvalue()
+
+
+def run_with_stderr(*args) -> tuple[str, str]:
+    out, err = io.StringIO(), io.StringIO()
+    call_command("channel", *args, stdout=out, stderr=err)
+    return out.getvalue(), err.getvalue()
 
 
 def test_add_console_prints_the_uuid_and_serves_every_scheme(workspace):
@@ -27,7 +37,8 @@ def test_add_console_prints_the_uuid_and_serves_every_scheme(workspace):
     assert (channel.tps, channel.country, channel.config) == (None, "", {})
 
 
-def test_add_external_with_json_output(workspace):
+def test_add_external_with_json_output(workspace, settings):
+    settings.BASE_URL = ""
     output = run(
         "add",
         f"--workspace={workspace.uuid}",
@@ -55,6 +66,10 @@ def test_add_external_with_json_output(workspace):
         "country": "RW",
         "tps": 20,
         "is_active": True,
+        "callback_urls": {
+            report: f"/c/ex/{channel.uuid}/{channel.callback_secret}/{report}"
+            for report in ("sent", "delivered", "failed")
+        },
         "config": {
             "send_url": "http://127.0.0.1:9/send?to={{to}}",
             "send_method": "GET",
@@ -107,7 +122,121 @@ def test_list(workspace, other_workspace):
     lines = run("list", "--workspace", str(workspace.uuid)).splitlines()
     assert lines == [
         f"{first.strip()}  console   One  -  tel  -  unlimited",
-        f"{second.strip()}  console   Two  -  mailto  -  5/s  (inactive)",
+        f"{second.strip()}  console   Two  -  mailto  -  5/s  (disabled)",
     ]
     listed = [json.loads(line) for line in run("list", "--workspace", str(workspace.uuid), "--json").splitlines()]
     assert [(c["name"], c["is_active"]) for c in listed] == [("One", True), ("Two", False)]
+
+
+def add_gateway(workspace, *extra) -> Channel:
+    run("add", "--workspace", str(workspace.uuid), "--type", "external", "--name", "Gateway",
+        "--config", "send_url=http://127.0.0.1:9/send", *extra)  # fmt: skip
+    return Channel.objects.get(name="Gateway")
+
+
+def test_add_prints_the_callback_urls_ready_to_use(workspace, settings):
+    settings.BASE_URL = "https://herald.example.com"
+    output, errors = run_with_stderr(
+        "add", "--workspace", str(workspace.uuid), "--type", "external", "--name", "Gateway",
+        "--config", "send_url=http://127.0.0.1:9/send",
+    )  # fmt: skip
+
+    channel = Channel.objects.get()
+    base = f"https://herald.example.com/c/ex/{channel.uuid}/{channel.callback_secret}"
+    assert output.splitlines() == [
+        str(channel.uuid),
+        "Callback URLs for the gateway (GET or POST, the message's {{id}} as `id`):",
+        f"  sent       {base}/sent",
+        f"  delivered  {base}/delivered",
+        f"  failed     {base}/failed",
+    ]
+    assert errors == ""
+
+
+def test_without_a_base_url_the_urls_are_paths_and_it_says_so(workspace, settings):
+    settings.BASE_URL = ""
+    output, errors = run_with_stderr(
+        "add", "--workspace", str(workspace.uuid), "--type", "external", "--name", "Gateway",
+        "--config", "send_url=http://127.0.0.1:9/send", "--json",
+    )  # fmt: skip
+
+    channel = Channel.objects.get()
+    assert (
+        json.loads(output)["callback_urls"]["delivered"] == f"/c/ex/{channel.uuid}/{channel.callback_secret}/delivered"
+    )
+    assert "HERALD_BASE_URL is not set" in errors
+
+
+def test_a_console_channel_has_no_callback_urls(workspace):
+    output, errors = run_with_stderr("add", "--workspace", str(workspace.uuid), "--type", "console", "--name", "C")
+    channel = Channel.objects.get()
+    assert (output, errors) == (f"{channel.uuid}\n", "")
+    assert json.loads(run("show", str(channel.uuid), "--json"))["callback_urls"] == {}
+    with pytest.raises(CommandError, match="A console channel takes no callbacks"):
+        run("rotate-secret", str(channel.uuid))
+
+
+def test_show_and_list_print_the_working_urls(workspace, bob, settings):
+    settings.BASE_URL = "http://127.0.0.1:8000"
+    channel = add_gateway(workspace, "--tps", "5")
+    msg = make_msg(bob, channel=channel, status=MsgStatus.WIRED)
+
+    shown = run("show", str(channel.uuid)).splitlines()
+    assert shown[:3] == [f"uuid       {channel.uuid}", "name       Gateway", "type       external"]
+    assert f"workspace  {workspace.uuid} ({workspace.name})" in shown
+    assert "status     enabled" in shown
+    delivered = next(line.split()[-1] for line in shown if line.strip().startswith("delivered"))
+    listed = json.loads(run("list", "--workspace", str(workspace.uuid), "--json"))
+    assert json.loads(run("show", str(channel.uuid), "--json"))["callback_urls"] == listed["callback_urls"]
+    assert listed["callback_urls"]["delivered"] == delivered
+
+    response = Client().post(delivered.removeprefix(settings.BASE_URL), {"id": str(msg.uuid)})
+    assert response.status_code == 200
+    msg.refresh_from_db()
+    assert msg.status == MsgStatus.DELIVERED
+
+
+def test_rotate_secret_prints_new_urls_and_the_old_ones_stop_working(workspace, bob):
+    channel = add_gateway(workspace)
+    msg = make_msg(bob, channel=channel, status=MsgStatus.WIRED)
+    old = callback_urls(channel)
+
+    output = json.loads(run("rotate-secret", str(channel.uuid), "--json"))
+
+    channel.refresh_from_db()
+    new = callback_urls(channel)
+    assert output["callback_urls"] == new and new != old
+    response = Client().post(old["sent"], {"id": str(msg.uuid)})
+    assert response.status_code == 403
+    msg.refresh_from_db()
+    assert msg.status == MsgStatus.WIRED
+    assert Client().post(new["sent"], {"id": str(msg.uuid)}).status_code == 200
+
+    text = run("rotate-secret", str(channel.uuid)).splitlines()
+    channel.refresh_from_db()
+    assert text[0] == f"New callback secret for channel {channel.uuid}: the old URLs are refused from now on."
+    assert text[-1].endswith(f"/c/ex/{channel.uuid}/{channel.callback_secret}/failed")
+
+
+def test_disable_and_enable(workspace, bob):
+    channel = add_gateway(workspace)
+    make_msg(bob, channel=channel, status=MsgStatus.QUEUED)
+    wired = make_msg(bob, channel=channel, status=MsgStatus.WIRED)
+
+    assert run("disable", str(channel.uuid)).startswith(f"Channel {channel.uuid} (Gateway) is disabled")
+    channel.refresh_from_db()
+    assert not channel.is_active
+    assert "status     disabled (1 messages wait)" in run("show", str(channel.uuid)).splitlines()
+    assert Client().post(callback_urls(channel)["delivered"], {"id": str(wired.uuid)}).status_code == 403
+
+    assert "its 1 waiting messages go out" in run("enable", str(channel.uuid))
+    channel.refresh_from_db()
+    assert channel.is_active
+    assert Client().post(callback_urls(channel)["delivered"], {"id": str(wired.uuid)}).status_code == 200
+
+
+@pytest.mark.parametrize("action", ["show", "disable", "enable", "rotate-secret"])
+@pytest.mark.parametrize("given", ["not-a-uuid", "00000000-0000-4000-8000-000000000000"])
+def test_an_unknown_channel_is_a_clear_error(db, action, given):
+    with pytest.raises(CommandError, match=f"No channel with UUID '{given}'"):
+        run(action, given)

@@ -10,6 +10,7 @@ import pytest
 from django.utils import timezone
 
 from herald.celery import app as celery_app
+from herald.channels.callbacks import callback_urls
 from herald.channels.tests.gateway import gateway, gateway_channel, reply  # noqa: F401 - the fixture
 from herald.channels.types import create_channel
 from herald.contacts.models import Contact, ContactStatus
@@ -169,8 +170,8 @@ def test_permanent_errors_fail_with_a_reason(admin, workspace, sms, gateway):  #
 def test_delivery_reports_move_messages_forward(admin, workspace, sms, gateway, client):  # noqa: F811
     post_broadcast(admin, {"text": "Hi", "urns": ["tel:+250788111111"]})
     msg = Msg.objects.get()
-    assert client.post(f"/c/ex/{sms.uuid}/delivered", {"id": str(msg.uuid)}).status_code == 200
-    assert client.post(f"/c/ex/{sms.uuid}/sent", {"id": str(msg.uuid)}).status_code == 200
+    assert client.post(callback_urls(sms)["delivered"], {"id": str(msg.uuid)}).status_code == 200
+    assert client.post(callback_urls(sms)["sent"], {"id": str(msg.uuid)}).status_code == 200
     msg.refresh_from_db()
     assert msg.status == MsgStatus.DELIVERED
 

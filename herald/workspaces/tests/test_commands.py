@@ -7,6 +7,8 @@ from io import StringIO
 import pytest
 from django.contrib.auth import get_user_model
 from django.core.management import CommandError, call_command
+from django.db import connection
+from django.test.utils import CaptureQueriesContext
 
 from herald.conftest import token_client
 from herald.workspaces.models import APIToken, Membership, Role, Workspace
@@ -165,3 +167,184 @@ def test_token_create_refuses_bad_input_clearly(workspace_uuid, extra, message):
     with pytest.raises(CommandError, match=re.escape(message)):
         run("token", "create", "--workspace", workspace_uuid, *extra)
     assert not APIToken.objects.exists() and not get_user_model().objects.exists()
+
+
+def api_status(key: str) -> int:
+    return token_client(key).get("/api/v2/workspace.json").status_code
+
+
+def new_key(workspace_uuid: str, email: str, *extra) -> str:
+    return run("token", "create", "--workspace", workspace_uuid, "--email", email, *extra)
+
+
+def listed_tokens(workspace_uuid: str) -> list[dict]:
+    return [json.loads(line) for line in run("token", "list", "--workspace", workspace_uuid, "--json").splitlines()]
+
+
+def test_token_list_shows_who_and_when_but_never_the_key(workspace_uuid):
+    ana = new_key(workspace_uuid, "ana@example.com")
+    ed = new_key(workspace_uuid, "ed@example.com", "--role", "editor")
+    other_workspace = run("workspace", "create", "--name", "Other")
+    new_key(other_workspace, "ana@example.com")
+    assert api_status(ana) == 200
+
+    text = run("token", "list", "--workspace", workspace_uuid)
+    listed = listed_tokens(workspace_uuid)
+
+    for key in (ana, ed):
+        assert key not in text and key not in json.dumps(listed)
+    assert [(t["email"], t["role"], t["prefix"]) for t in listed] == [
+        ("ana@example.com", "admin", ana[:8]),
+        ("ed@example.com", "editor", ed[:8]),
+    ]
+    assert listed[0]["last_used_on"] is not None and listed[1]["last_used_on"] is None
+    assert {t["id"] for t in listed} == set(
+        APIToken.objects.filter(workspace__uuid=workspace_uuid).values_list("id", flat=True)
+    )
+    header, first, second = text.splitlines()
+    assert header.split() == ["ID", "KEY", "EMAIL", "ROLE", "CREATED", "LAST", "USED"]
+    assert first.split()[:4] == [str(listed[0]["id"]), f"{ana[:8]}…", "ana@example.com", "admin"]
+    assert second.split()[1:4] == [f"{ed[:8]}…", "ed@example.com", "editor"] and second.endswith("never")
+
+
+def test_a_token_made_before_prefixes_were_kept_is_listed_by_id(workspace_uuid):
+    key = new_key(workspace_uuid, "ana@example.com")
+    APIToken.objects.update(prefix="")
+
+    (listed,) = listed_tokens(workspace_uuid)
+    assert listed["prefix"] is None
+    assert run("token", "list", "--workspace", workspace_uuid).splitlines()[1].split()[:2] == [str(listed["id"]), "-"]
+
+    run("token", "revoke", "--workspace", workspace_uuid, str(listed["id"]))
+    assert api_status(key) == 403
+
+
+@pytest.mark.parametrize("by", ["id", "prefix", "key"])
+def test_token_revoke_ends_one_token_at_once(workspace_uuid, by):
+    doomed = new_key(workspace_uuid, "ana@example.com")
+    kept = new_key(workspace_uuid, "ana@example.com")
+    assert api_status(doomed) == 200
+    token = APIToken.objects.get(prefix=doomed[:8])
+    reference = {"id": str(token.id), "prefix": doomed[:8], "key": doomed}[by]
+
+    output = run("token", "revoke", "--workspace", workspace_uuid, reference)
+
+    assert output == f"Revoked token {token.id} ({doomed[:8]}…) of ana@example.com."
+    response = token_client(doomed).get("/api/v2/workspace.json")
+    assert (response.status_code, response.json()) == (403, {"detail": "Invalid token"})
+    assert api_status(kept) == 200
+    assert [t["prefix"] for t in listed_tokens(workspace_uuid)] == [kept[:8]]
+    assert run("token", "revoke", "--workspace", workspace_uuid, str(token.id)) == (
+        "Nothing to revoke: those tokens were revoked already."
+    )
+
+
+def test_token_revoke_by_email_ends_all_of_theirs_in_that_workspace_only(workspace_uuid):
+    first, second = new_key(workspace_uuid, "ana@example.com"), new_key(workspace_uuid, "ana@example.com")
+    colleague = new_key(workspace_uuid, "ed@example.com")
+    elsewhere = new_key(run("workspace", "create", "--name", "Other"), "ana@example.com")
+
+    output = run("token", "revoke", "--workspace", workspace_uuid, "--email", "ana@example.com")
+
+    assert len(output.splitlines()) == 2
+    assert [api_status(key) for key in (first, second, colleague, elsewhere)] == [403, 403, 200, 200]
+    # Still a member: a new token works again.
+    assert api_status(new_key(workspace_uuid, "ana@example.com")) == 200
+
+
+@pytest.mark.parametrize(
+    "args, message",
+    [
+        ([], "Name the tokens to revoke (their ids or key prefixes) or give --email."),
+        (["999999"], "No token '999999' in workspace"),
+        (["deadbeef"], "No token 'deadbeef' in workspace"),
+        (["0" * 40], f"No token '{'0' * 40}' in workspace"),
+        (["--email", "zoe@example.com"], "zoe@example.com is not a member of workspace"),
+        (["--email", "not an email"], "Not an e-mail address: 'not an email'."),
+    ],
+)
+def test_token_revoke_refuses_what_names_nothing_and_revokes_nothing(workspace_uuid, args, message):
+    key = new_key(workspace_uuid, "ana@example.com")
+    token_id = str(APIToken.objects.get().id)
+
+    with pytest.raises(CommandError, match=re.escape(message)):
+        # A good id beside the bad one: all or nothing.
+        run("token", "revoke", "--workspace", workspace_uuid, *([token_id] if args else []), *args)
+    assert api_status(key) == 200
+
+
+def test_token_revoke_never_reaches_another_workspace(workspace_uuid):
+    theirs = new_key(run("workspace", "create", "--name", "Other"), "eve@example.com")
+    their_id = str(APIToken.objects.get(prefix=theirs[:8]).id)
+
+    for reference in (their_id, theirs[:8], theirs):
+        with pytest.raises(CommandError, match="No token"):
+            run("token", "revoke", "--workspace", workspace_uuid, reference)
+    with pytest.raises(CommandError, match="eve@example.com is not a member"):
+        run("token", "revoke", "--workspace", workspace_uuid, "--email", "eve@example.com")
+    assert api_status(theirs) == 200
+
+
+def test_member_remove_ends_the_membership_and_its_tokens_there(workspace_uuid):
+    ana = [new_key(workspace_uuid, "ana@example.com", "--role", "editor") for _ in range(2)]
+    ed = new_key(workspace_uuid, "ed@example.com")
+    other_workspace = run("workspace", "create", "--name", "Other")
+    elsewhere = new_key(other_workspace, "ana@example.com")
+
+    members = [json.loads(line) for line in run("member", "list", "--workspace", workspace_uuid, "--json").splitlines()]
+    assert members == [
+        {"email": "ana@example.com", "role": "editor", "tokens": 2},
+        {"email": "ed@example.com", "role": "admin", "tokens": 1},
+    ]
+
+    output = run("member", "remove", "--workspace", workspace_uuid, "--email", "ana@example.com")
+
+    assert output == "Removed ana@example.com (editor) from Acme; revoked 2 of their tokens there."
+    assert [api_status(key) for key in (*ana, ed, elsewhere)] == [403, 403, 200, 200]
+    remaining = run("member", "list", "--workspace", workspace_uuid).splitlines()
+    assert remaining == ["ed@example.com  admin  working tokens: 1"]
+    assert not Membership.objects.filter(workspace__uuid=workspace_uuid, user__email="ana@example.com").exists()
+    assert Membership.objects.filter(workspace__uuid=other_workspace, user__email="ana@example.com").exists()
+
+
+@pytest.mark.parametrize(
+    "args, message",
+    [
+        (["--email", "zoe@example.com"], "zoe@example.com is not a member of workspace"),
+        (["--email", "nope"], "Not an e-mail address: 'nope'."),
+        ([], "the following arguments are required: --email"),
+    ],
+)
+def test_member_remove_refuses_clearly(workspace_uuid, args, message):
+    key = new_key(workspace_uuid, "ana@example.com")
+    with pytest.raises(CommandError, match=re.escape(message)):
+        run("member", "remove", "--workspace", workspace_uuid, *args)
+    assert api_status(key) == 200
+
+
+def test_member_and_token_commands_need_an_existing_workspace(db):
+    for args in (
+        ["member", "list"],
+        ["member", "remove", "--email", "a@example.com"],
+        ["token", "list"],
+        ["token", "revoke", "1"],
+    ):
+        with pytest.raises(CommandError, match="No workspace with UUID 'nope'"):
+            run(*args, "--workspace", "nope")
+
+
+def test_last_use_is_written_once_a_minute_at_most(workspace_uuid):
+    key = new_key(workspace_uuid, "ana@example.com")
+    client = token_client(key)
+
+    def token_writes() -> int:
+        with CaptureQueriesContext(connection) as queries:
+            assert client.get("/api/v2/workspace.json").status_code == 200
+        return sum(q["sql"].startswith("UPDATE") and "apitoken" in q["sql"] for q in queries)
+
+    assert token_writes() == 1
+    first_use = APIToken.objects.get().last_used_on
+    assert token_writes() == 0  # a busy token costs no write per request
+    APIToken.objects.update(last_used_on=first_use - APIToken.LAST_USED_PRECISION)
+    assert token_writes() == 1
+    assert APIToken.objects.get().last_used_on > first_use

@@ -1,12 +1,17 @@
 """`herald channel add --workspace UUID --type T --name N [--address A] [--schemes tel,…] [--country RW] [--tps N]
-[--config KEY=VALUE …] [--json]` and `herald channel list --workspace UUID [--json]`."""
+[--config KEY=VALUE …] [--json]`, `herald channel list --workspace UUID [--json]`, `herald channel show UUID
+[--json]`, `herald channel disable|enable UUID` and `herald channel rotate-secret UUID [--json]`."""
 
 import json
 
+from django.conf import settings
+from django.core.exceptions import ValidationError
 from django.core.management.base import BaseCommand, CommandError
 
-from herald.channels.models import Channel
-from herald.channels.types import TYPES, ChannelConfigError, create_channel
+from herald.channels.callbacks import callback_urls
+from herald.channels.models import Channel, new_callback_secret
+from herald.channels.types import TYPES, ChannelConfigError, create_channel, get_type
+from herald.msgs.models import Msg, MsgStatus
 from herald.workspaces.provisioning import ProvisioningError, find_workspace
 
 
@@ -43,7 +48,23 @@ def describe(channel: Channel) -> dict:
         "country": channel.country or None,
         "tps": channel.tps,
         "is_active": channel.is_active,
+        "callback_urls": callback_urls(channel),
     }
+
+
+def find_channel(channel_uuid: str) -> Channel:
+    try:
+        channel = Channel.objects.select_related("workspace").filter(uuid=channel_uuid).first()
+    except ValidationError:
+        channel = None
+    if channel is None:
+        raise CommandError(f"No channel with UUID {channel_uuid!r}: `herald channel list --workspace UUID` shows them.")
+    return channel
+
+
+def waiting_messages(channel: Channel) -> int:
+    """Messages queued on the channel, or waiting for a retry: what a disabled channel holds back."""
+    return Msg.objects.filter(channel=channel, direction="O", status__in=[MsgStatus.QUEUED, MsgStatus.ERRORED]).count()
 
 
 class Command(BaseCommand):
@@ -53,7 +74,7 @@ class Command(BaseCommand):
         actions = parser.add_subparsers(dest="action", required=True, metavar="ACTION")
         add = actions.add_parser(
             "add",
-            help="add a channel to a workspace and print its UUID",
+            help="add a channel to a workspace and print its UUID (and its callback URLs, if its type has any)",
             description="Types: "
             + "; ".join(
                 f"{code} ({kind.name}, config: {', '.join(kind.config_keys) or 'none'})" for code, kind in TYPES.items()
@@ -82,8 +103,28 @@ class Command(BaseCommand):
         listing.add_argument("--workspace", required=True, metavar="UUID", help="the workspace's UUID")
         listing.add_argument("--json", action="store_true", dest="as_json", help="print one JSON object a line")
 
+        show = actions.add_parser("show", help="show a channel, with its callback URLs")
+        show.add_argument("channel", metavar="UUID", help="the channel's UUID")
+        show.add_argument("--json", action="store_true", dest="as_json", help="print the channel as JSON")
+
+        disable = actions.add_parser(
+            "disable",
+            help="stop a channel: it sends nothing and refuses its callbacks; its queued messages wait",
+            description="New messages are routed past it; messages already queued on it wait until it is enabled.",
+        )
+        disable.add_argument("channel", metavar="UUID", help="the channel's UUID")
+        enable = actions.add_parser("enable", help="start a disabled channel again: its waiting messages go out")
+        enable.add_argument("channel", metavar="UUID", help="the channel's UUID")
+
+        rotate = actions.add_parser(
+            "rotate-secret",
+            help="give a channel a new callback secret and print its new URLs (the old ones stop working at once)",
+        )
+        rotate.add_argument("channel", metavar="UUID", help="the channel's UUID")
+        rotate.add_argument("--json", action="store_true", dest="as_json", help="print the channel as JSON")
+
     def handle(self, *args, action, **options):
-        return getattr(self, f"handle_{action}")(**options)
+        return getattr(self, f"handle_{action.replace('-', '_')}")(**options)
 
     def handle_add(self, *, workspace, channel_type, name, address, schemes, country, tps, config, as_json, **_):
         try:
@@ -103,6 +144,8 @@ class Command(BaseCommand):
             self.stdout.write(json.dumps({**describe(channel), "config": channel.config}))
         else:
             self.stdout.write(str(channel.uuid))
+            self.write_callback_urls(channel)
+        self.warn_without_base_url(channel)
 
     def handle_list(self, *, workspace, as_json, **_):
         try:
@@ -113,9 +156,75 @@ class Command(BaseCommand):
             if as_json:
                 self.stdout.write(json.dumps(describe(channel)))
             else:
-                active = "" if channel.is_active else "  (inactive)"
+                active = "" if channel.is_active else "  (disabled)"
                 tps = f"{channel.tps}/s" if channel.tps else "unlimited"
                 self.stdout.write(
                     f"{channel.uuid}  {channel.channel_type:<8}  {channel.name}  {channel.address or '-'}  "
                     f"{','.join(channel.schemes)}  {channel.country or '-'}  {tps}{active}"
                 )
+
+    def handle_show(self, *, channel, as_json, **_):
+        channel = find_channel(channel)
+        if as_json:
+            self.stdout.write(json.dumps({**describe(channel), "workspace": str(channel.workspace.uuid)}))
+        else:
+            rows = {
+                "uuid": channel.uuid,
+                "name": channel.name,
+                "type": channel.channel_type,
+                "workspace": f"{channel.workspace.uuid} ({channel.workspace.name})",
+                "address": channel.address or "-",
+                "schemes": ",".join(channel.schemes),
+                "country": channel.country or "-",
+                "tps": f"{channel.tps}/s" if channel.tps else "unlimited",
+                "status": "enabled" if channel.is_active else f"disabled ({waiting_messages(channel)} messages wait)",
+            }
+            for label, value in rows.items():
+                self.stdout.write(f"{label:<10} {value}")
+            self.write_callback_urls(channel)
+        self.warn_without_base_url(channel)
+
+    def handle_disable(self, *, channel, **_):
+        channel = find_channel(channel)
+        Channel.objects.filter(id=channel.id).update(is_active=False)
+        self.stdout.write(
+            f"Channel {channel.uuid} ({channel.name}) is disabled: it sends nothing, new messages are routed past it "
+            f"and its callback URLs are refused. {waiting_messages(channel)} messages queued on it wait for "
+            "`herald channel enable`."
+        )
+
+    def handle_enable(self, *, channel, **_):
+        channel = find_channel(channel)
+        Channel.objects.filter(id=channel.id).update(is_active=True)
+        self.stdout.write(
+            f"Channel {channel.uuid} ({channel.name}) is enabled: its {waiting_messages(channel)} waiting messages "
+            "go out at the next tick of a running worker."
+        )
+
+    def handle_rotate_secret(self, *, channel, as_json, **_):
+        channel = find_channel(channel)
+        if not get_type(channel.channel_type).callback_actions:
+            raise CommandError(f"A {channel.channel_type} channel takes no callbacks: it has no secret to rotate.")
+        channel.callback_secret = new_callback_secret()
+        channel.save(update_fields=["callback_secret"])
+        if as_json:
+            self.stdout.write(json.dumps(describe(channel)))
+        else:
+            self.stdout.write(f"New callback secret for channel {channel.uuid}: the old URLs are refused from now on.")
+            self.write_callback_urls(channel)
+        self.warn_without_base_url(channel)
+
+    def write_callback_urls(self, channel: Channel) -> None:
+        urls = callback_urls(channel)
+        if not urls:
+            return
+        self.stdout.write("Callback URLs for the gateway (GET or POST, the message's {{id}} as `id`):")
+        for action, url in urls.items():
+            self.stdout.write(f"  {action:<10} {url}")
+
+    def warn_without_base_url(self, channel: Channel) -> None:
+        if callback_urls(channel) and not settings.BASE_URL:
+            self.stderr.write(
+                "HERALD_BASE_URL is not set, so the callback URLs are paths: put the address your gateway reaches "
+                "Herald at in front of them (e.g. https://herald.example.com), or set HERALD_BASE_URL."
+            )

@@ -1,11 +1,43 @@
-"""`herald token create --workspace UUID --email E [--role admin|editor|agent] [--json]`."""
+"""`herald token create --workspace UUID --email E [--role admin|editor|agent] [--json]`,
+`herald token list --workspace UUID [--json]` and `herald token revoke --workspace UUID [TOKEN ...] [--email E]`."""
 
 import json
 
 from django.core.management.base import BaseCommand, CommandError
 
-from herald.workspaces.models import Membership, Role
-from herald.workspaces.provisioning import ProvisioningError, create_token, find_workspace
+from herald.workspaces.models import APIToken, Membership, Role
+from herald.workspaces.provisioning import (
+    ProvisioningError,
+    active_tokens,
+    create_token,
+    find_workspace,
+    revoke_tokens,
+)
+
+
+def key_hint(token: APIToken) -> str | None:
+    """What `list` shows of a key: its first characters, never the key (older tokens have none on record)."""
+    return f"{token.prefix}…" if token.prefix else None
+
+
+def when(moment) -> str:
+    return moment.strftime("%Y-%m-%d %H:%M UTC") if moment else "never"
+
+
+def describe(token: APIToken, role: str | None) -> dict:
+    return {
+        "id": token.id,
+        "prefix": token.prefix or None,
+        "email": token.user.email,
+        "role": role,
+        "created_on": token.created_on.isoformat(),
+        "last_used_on": token.last_used_on.isoformat() if token.last_used_on else None,
+    }
+
+
+def table(rows: list[list[str]]) -> list[str]:
+    widths = [max(len(row[i]) for row in rows) for i in range(len(rows[0]))]
+    return ["  ".join(cell.ljust(width) for cell, width in zip(row, widths, strict=True)).rstrip() for row in rows]
 
 
 class Command(BaseCommand):
@@ -27,6 +59,22 @@ class Command(BaseCommand):
         )
         create.add_argument("--json", action="store_true", dest="as_json", help="print the token as JSON")
 
+        listing = actions.add_parser(
+            "list",
+            help="list a workspace's working tokens: id, key prefix, owner, role, created, last used (never the key)",
+        )
+        listing.add_argument("--workspace", required=True, metavar="UUID", help="the workspace's UUID")
+        listing.add_argument("--json", action="store_true", dest="as_json", help="print one JSON object a line")
+
+        revoke = actions.add_parser(
+            "revoke",
+            help="revoke tokens at once: by id or key prefix (as `list` shows them), or all of a user's",
+            description="All or nothing: if one of the tokens named is not found, none is revoked.",
+        )
+        revoke.add_argument("--workspace", required=True, metavar="UUID", help="the workspace's UUID")
+        revoke.add_argument("tokens", nargs="*", metavar="TOKEN", help="a token's id or key prefix (or whole key)")
+        revoke.add_argument("--email", help="revoke every token of this user in the workspace")
+
     def handle(self, *args, action, **options):
         return getattr(self, f"handle_{action}")(**options)
 
@@ -46,3 +94,38 @@ class Command(BaseCommand):
             self.stdout.write(json.dumps(output))
         else:
             self.stdout.write(key)
+
+    def handle_list(self, *, workspace, as_json, **_):
+        try:
+            tokens = active_tokens(find_workspace(workspace))
+        except ProvisioningError as e:
+            raise CommandError(str(e)) from None
+        if as_json:
+            for token in tokens:
+                self.stdout.write(json.dumps(describe(token, token.role_name)))
+            return
+        rows = [["ID", "KEY", "EMAIL", "ROLE", "CREATED", "LAST USED"]]
+        rows += [
+            [
+                str(t.id),
+                key_hint(t) or "-",
+                t.user.email,
+                t.role_name or "(not a member)",
+                when(t.created_on),
+                when(t.last_used_on),
+            ]
+            for t in tokens
+        ]
+        for line in table(rows):
+            self.stdout.write(line)
+
+    def handle_revoke(self, *, workspace, tokens, email, **_):
+        try:
+            revoked = revoke_tokens(find_workspace(workspace), tokens, email)
+        except ProvisioningError as e:
+            raise CommandError(str(e)) from None
+        if not revoked:
+            self.stdout.write("Nothing to revoke: those tokens were revoked already.")
+        for token in revoked:
+            hint = f" ({key_hint(token)})" if token.prefix else ""
+            self.stdout.write(f"Revoked token {token.id}{hint} of {token.user.email}.")

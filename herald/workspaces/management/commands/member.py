@@ -1,0 +1,53 @@
+"""`herald member list --workspace UUID [--json]` and `herald member remove --workspace UUID --email E`.
+
+Members are added by `herald token create`, which makes the user and their membership when needed."""
+
+import json
+
+from django.core.management.base import BaseCommand, CommandError
+
+from herald.workspaces.provisioning import ProvisioningError, find_workspace, members, remove_member
+
+
+class Command(BaseCommand):
+    help = "Manage the members of a workspace (`herald token create` adds them)."
+
+    def add_arguments(self, parser):
+        actions = parser.add_subparsers(dest="action", required=True, metavar="ACTION")
+        listing = actions.add_parser("list", help="list a workspace's members, their roles and working tokens")
+        listing.add_argument("--workspace", required=True, metavar="UUID", help="the workspace's UUID")
+        listing.add_argument("--json", action="store_true", dest="as_json", help="print one JSON object a line")
+
+        remove = actions.add_parser(
+            "remove",
+            help="remove a member from a workspace and revoke their tokens there",
+            description="Their user and their memberships of other workspaces stay as they are.",
+        )
+        remove.add_argument("--workspace", required=True, metavar="UUID", help="the workspace's UUID")
+        remove.add_argument("--email", required=True, help="the member's e-mail address")
+
+    def handle(self, *args, action, **options):
+        try:
+            return getattr(self, f"handle_{action}")(**options)
+        except ProvisioningError as e:
+            raise CommandError(str(e)) from None
+
+    def handle_list(self, *, workspace, as_json, **_):
+        for membership in members(find_workspace(workspace)):
+            row = {
+                "email": membership.user.email,
+                "role": membership.get_role_display(),
+                "tokens": membership.active_tokens,
+            }
+            if as_json:
+                self.stdout.write(json.dumps(row))
+            else:
+                self.stdout.write(f"{row['email']}  {row['role']}  working tokens: {row['tokens']}")
+
+    def handle_remove(self, *, workspace, email, **_):
+        workspace = find_workspace(workspace)
+        membership, revoked = remove_member(workspace, email)
+        self.stdout.write(
+            f"Removed {membership.user.email} ({membership.get_role_display()}) from {workspace.name}; "
+            f"revoked {len(revoked)} of their tokens there."
+        )
