@@ -55,8 +55,8 @@ for _type, _extension in [
 
 
 # RFC 6838 section 4.2 restricted names, lowercased: a letter or digit, then up to 126 of these characters. Nothing
-# else may reach a stored type: attachments are `type:url`, so a `:` or `/` more would change the URL recipients get,
-# and a `,` would let a browser read a second type.
+# else may reach a stored type: attachments are `type:url`, so a `:` or `/` more would change the URL recipients get;
+# a `,` would let a browser read a second type; an `@` would start an expression when a message is rendered.
 _RESTRICTED_NAME = r"[a-z0-9][a-z0-9!#$&^_.+-]{0,126}"
 _MEDIA_TYPE = re.compile(rf"{_RESTRICTED_NAME}/{_RESTRICTED_NAME}")
 

@@ -351,6 +351,7 @@ def test_openapi_describes_the_upload_and_the_delete(anon):
         pytest.param("audio/mpég", id="not ascii"),
         pytest.param("audio/" + "a" * 128, id="subtype longer than 127"),
         pytest.param('audio/"mpeg"', id="quotes"),
+        pytest.param("audio/@contact.urn", id="an expression when the attachment is rendered"),
     ],
 )
 def test_content_types_that_are_not_a_bare_type_and_subtype_are_refused(admin, media_root, content_type):
