@@ -50,8 +50,9 @@ def check(workspace: Workspace, size: int) -> None:
 def reserve(workspace: Workspace, size: int) -> None:
     """`check`, made exact against parallel uploads: call it inside the transaction that saves the Media row.
 
-    The lock lasts until that transaction ends, so uploads to one workspace take turns for the few milliseconds of
-    the check and the insert; other workspaces never wait. FOR NO KEY UPDATE doesn't block rows that merely point
+    The lock lasts until the outermost transaction commits (right after the insert: the file is already written),
+    so uploads to one workspace take turns for the few milliseconds of the check and the insert; other workspaces
+    never wait. FOR NO KEY UPDATE doesn't block rows that merely point
     at the workspace (messages, contacts) from being written meanwhile.
     """
     list(Workspace.objects.select_for_update(no_key=True).filter(pk=workspace.pk).values_list("pk"))
