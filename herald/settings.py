@@ -96,6 +96,8 @@ MEDIA_ROOT = DATA_DIR / "media"
 # Herald serves no static files; Django's live test server (integration tests) needs a prefix all the same.
 STATIC_URL = "/static/"
 MEDIA_MAX_UPLOAD_BYTES = int(os.environ.get("HERALD_MEDIA_MAX_BYTES", 25 * 1024 * 1024))
+# What one workspace may keep in uploads, in bytes (0: no limit); `herald workspace create --media-quota` overrides it.
+MEDIA_QUOTA_BYTES = int(os.environ.get("HERALD_MEDIA_QUOTA_BYTES", 1024 * 1024 * 1024))
 # Uploads are streamed to disk above this size rather than held in memory.
 FILE_UPLOAD_MAX_MEMORY_SIZE = 2_621_440
 DATA_UPLOAD_MAX_MEMORY_SIZE = int(os.environ.get("HERALD_MAX_BODY_BYTES", 2 * 1024 * 1024))

@@ -8,7 +8,7 @@ from fnmatch import fnmatchcase
 
 import filetype
 
-# Matched against the type the client declares for the part, case-sensitively, as RapidPro does.
+# Matched against the declared type once it is a bare, lowercase `type/subtype` (see `declared_content_type`).
 ALLOWED_CONTENT_TYPES = (
     "image/apng",
     "image/avif",
@@ -52,6 +52,25 @@ for _type, _extension in [
     ("video/3gpp", ".3gp"),
 ]:
     _types.add_type(_type, _extension)
+
+
+# RFC 6838 section 4.2 restricted names, lowercased: a letter or digit, then up to 126 of these characters. Nothing
+# else may reach a stored type: attachments are `type:url`, so a `:` or `/` more would change the URL recipients get;
+# a `,` would let a browser read a second type; an `@` would start an expression when a message is rendered.
+_RESTRICTED_NAME = r"[a-z0-9][a-z0-9!#$&^_.+-]{0,126}"
+_MEDIA_TYPE = re.compile(rf"{_RESTRICTED_NAME}/{_RESTRICTED_NAME}")
+
+
+def declared_content_type(declared: str | None) -> str | None:
+    """The bare `type/subtype` a part's Content-Type names, lowercased (names are case-insensitive), or None when it
+    is anything else. Parameters (`; codecs=opus`, `; charset=...`) have already been split off by the multipart
+    parser and are dropped: they are legitimate, the bytes are checked anyway, and a stored type never carries them.
+    """
+    content_type = (declared or "").strip()
+    if not content_type.isascii():  # lower() would turn some non-ASCII letters (the Kelvin sign) into ASCII ones
+        return None
+    content_type = content_type.lower()
+    return content_type if _MEDIA_TYPE.fullmatch(content_type) else None
 
 
 def is_allowed_type(content_type: str) -> bool:

@@ -12,6 +12,7 @@ from django.conf import settings
 from django.db import transaction
 from django.urls import reverse
 
+from . import quota
 from .models import Media
 
 
@@ -24,7 +25,8 @@ def media_url(request, media_uuid: uuid.UUID, filename: str) -> str:
 
 
 def store_upload(*, workspace, user, upload, filename: str, content_type: str, request) -> Media:
-    """Save the row and write the file in one transaction: if writing fails, the row is rolled back.
+    """Write the file, then save its row if the workspace's quota has room (else `quota.QuotaExceeded`); if anything
+    fails, the file goes. Writing first keeps the quota lock (see `quota.reserve`) as short as an insert.
 
     If a transaction around this one fails to commit, call `discard_if_uncommitted` so no file outlives its row.
     """
@@ -40,16 +42,29 @@ def store_upload(*, workspace, user, upload, filename: str, content_type: str, r
         size=upload.size,
         created_by=user if user and user.is_authenticated else None,
     )
-    with transaction.atomic():
-        media.save()
-        _write(upload, media)
+    _write(upload, media)
+    try:
+        with transaction.atomic():
+            quota.reserve(workspace, media.size)
+            media.save()
+    except BaseException:
+        _remove_files(media)
+        raise
     return media
+
+
+def delete_upload(media: Media) -> None:
+    """Delete the row, then (once that is committed) its file: the quota is freed at once, and a file is never gone
+    while its row still says it exists. Messages keep their text; the attachment URL they carry answers 404."""
+    with transaction.atomic():
+        media.delete()
+        transaction.on_commit(lambda: _remove_files(media))
 
 
 def discard_if_uncommitted(media: Media) -> None:
     """Remove the upload's directory unless its row made it into the database."""
     if not Media.objects.filter(uuid=media.uuid).exists():
-        shutil.rmtree(_directory(media), ignore_errors=True)
+        _remove_files(media)
 
 
 def _root() -> Path:
@@ -72,5 +87,9 @@ def _write(upload, media: Media) -> None:
             for chunk in upload.chunks():
                 out.write(chunk)
     except BaseException:
-        shutil.rmtree(directory, ignore_errors=True)
+        _remove_files(media)
         raise
+
+
+def _remove_files(media: Media) -> None:
+    shutil.rmtree(_directory(media), ignore_errors=True)

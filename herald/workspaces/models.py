@@ -24,6 +24,8 @@ class Workspace(models.Model):
     api_rates = models.JSONField(default=dict)
     # Values for @globals.KEY in message templates.
     globals = models.JSONField(default=dict)
+    # Bytes of uploads it may keep; null: HERALD_MEDIA_QUOTA_BYTES, 0: no limit.
+    media_quota_bytes = models.PositiveBigIntegerField(null=True, blank=True)
     created_on = models.DateTimeField(default=timezone.now)
 
     def __str__(self):

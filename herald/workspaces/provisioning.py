@@ -73,12 +73,23 @@ def parse_api_rates(specs: list[str] | None) -> dict[str, str]:
     return rates
 
 
+def parse_media_quota(value: str | None) -> int | None:
+    """`--media-quota`: a number of bytes (0 for no limit), or None for HERALD_MEDIA_QUOTA_BYTES."""
+    if value is None:
+        return None
+    text = value.strip()
+    if not (text.isascii() and text.isdigit()) or int(text) >= 2**63:
+        raise ProvisioningError(f"The media quota is a number of bytes (0 for no limit), not {value!r}.")
+    return int(text)
+
+
 def create_workspace(
     name: str,
     country: str | None = None,
     languages: list[str] | None = None,
     anonymous: bool = False,
     api_rates: list[str] | None = None,
+    media_quota: str | None = None,
 ) -> Workspace:
     name = (name or "").strip()
     if not name:
@@ -92,6 +103,7 @@ def create_workspace(
         languages=parse_languages(languages),
         is_anonymous=anonymous,
         api_rates=parse_api_rates(api_rates),
+        media_quota_bytes=parse_media_quota(media_quota),
     )
 
 

@@ -29,6 +29,13 @@ STARTUP_LIMIT_SECONDS = 120
 STOP_LIMIT_SECONDS = 30
 
 
+def herald_env(data_dir: Path) -> dict:
+    """This process's environment without its HERALD_* / DJANGO_* settings, with HERALD_DATA_DIR=data_dir."""
+    env = {k: v for k, v in os.environ.items() if not k.startswith(("HERALD_", "DJANGO_"))}
+    env["HERALD_DATA_DIR"] = str(data_dir)
+    return env
+
+
 def free_port() -> int:
     with socket.socket() as sock:
         sock.bind(("127.0.0.1", 0))
@@ -41,9 +48,9 @@ class Server:
     The worker child inherits the server's stdout, so console-channel lines arrive here too.
     """
 
-    def __init__(self, data_dir: Path, port: int):
-        env = {k: v for k, v in os.environ.items() if not k.startswith(("HERALD_", "DJANGO_"))}
-        env["HERALD_DATA_DIR"] = str(data_dir)
+    def __init__(self, data_dir: Path, port: int, env: dict | None = None):
+        """`env`: HERALD_* settings for the server (and its worker); none of the test run's own are passed on."""
+        env = {**herald_env(data_dir), **(env or {})}
         data_dir.mkdir(exist_ok=True)
         # A file, not a pipe: nobody reads stderr while the server runs, and a full pipe would block it.
         self.stderr_path = data_dir / "serve.stderr"

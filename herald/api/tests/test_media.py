@@ -1,17 +1,22 @@
 """POST /api/v2/media.json: uploads, their checks, where they are kept and the URL they are served at."""
 
+import importlib
 import uuid
 from pathlib import Path
 from urllib.parse import urlsplit
 
 import pytest
+from django.apps import apps as django_apps
 from django.core.files.uploadedfile import SimpleUploadedFile
 
 from herald.api.v2 import media as media_endpoint
 from herald.api.v2.base import BLOCKER_FLAGGED, BLOCKER_SUSPENDED
+from herald.channels.base import attachment_urls
 from herald.media import storage
 from herald.media.models import Media
 from herald.media.tests import samples
+from herald.testing import make_contact, make_media, make_msg
+from herald.workspaces.models import Workspace
 
 URL = "/api/v2/media.json"
 UNSUPPORTED = {"file": ["Unsupported file type."]}
@@ -78,8 +83,8 @@ def test_anonymous_upload_is_403(anon):
     assert response.json() == {"detail": "Authentication credentials were not provided."}
 
 
-@pytest.mark.parametrize("method", ["get", "put", "delete"])
-def test_only_post_is_allowed(admin, method):
+@pytest.mark.parametrize("method", ["get", "put", "patch"])
+def test_only_post_and_delete_are_allowed(admin, method):
     response = getattr(admin, method)(URL)
     assert response.status_code == 405
     assert response.json() == {"detail": f'Method "{method.upper()}" not allowed.'}
@@ -315,12 +320,229 @@ def test_each_upload_gets_its_own_uuid_and_directory(admin, media_root):
     assert len(files_under(media_root)) == 2
 
 
-def test_openapi_describes_the_upload(anon):
+def test_openapi_describes_the_upload_and_the_delete(anon):
     operations = anon.get("/api/v2/openapi.json").json()["paths"]["/api/v2/media.json"]
-    assert set(operations) == {"post"}
+    assert set(operations) == {"post", "delete"}
     post = operations["post"]
     form = post["requestBody"]["content"]["multipart/form-data"]["schema"]
     assert "application/json" not in post["requestBody"]["content"]
-    assert {"201", "400", "415"} <= set(post["responses"])
+    assert {"201", "400", "413", "415"} <= set(post["responses"])
     created = post["responses"]["201"]["content"]["application/json"]["schema"]
     assert form and created
+    delete = operations["delete"]
+    assert [p["name"] for p in delete["parameters"]] == ["uuid"]
+    assert {"204", "400", "403", "404"} <= set(delete["responses"])
+
+
+# F6: only a bare, well-formed `type/subtype` is ever stored, served or put into an attachment string.
+
+
+@pytest.mark.parametrize(
+    "content_type",
+    [
+        pytest.param("audio/mpeg,text/html", id="a second type a browser would take"),
+        pytest.param("audio/x:https://evil.example/a.mp3#", id="a colon that rewrites the attachment url"),
+        pytest.param("audio/mpeg text/html", id="a space"),
+        pytest.param("audio/mpeg/x", id="a second slash"),
+        pytest.param("audio/", id="no subtype"),
+        pytest.param("/mpeg", id="no type"),
+        pytest.param("audio/*", id="a wildcard"),
+        pytest.param("audio/.mpeg", id="subtype not starting with a letter or digit"),
+        pytest.param("audio/mpég", id="not ascii"),
+        pytest.param("audio/" + "a" * 128, id="subtype longer than 127"),
+        pytest.param('audio/"mpeg"', id="quotes"),
+        pytest.param("audio/@contact.urn", id="an expression when the attachment is rendered"),
+    ],
+)
+def test_content_types_that_are_not_a_bare_type_and_subtype_are_refused(admin, media_root, content_type):
+    response = upload(admin, "x.mp3", samples.MP3, content_type)
+    assert response.status_code == 400
+    assert response.json() == UNSUPPORTED
+    assert not Media.objects.exists() and not files_under(media_root)
+
+
+def test_parameters_are_dropped_and_the_type_is_lowercase_everywhere_it_is_used(admin, workspace):
+    body = upload(admin, "song.mp3", samples.MP3, 'Audio/MPEG; charset=binary; x="a:b,c"').json()
+    assert body["content_type"] == "audio/mpeg"
+    assert Media.objects.get(uuid=body["uuid"]).content_type == "audio/mpeg"
+    # Served with it ...
+    assert admin.get(urlsplit(body["url"]).path)["Content-Type"] == "audio/mpeg"
+    # ... and attached as `type:url` with it, in the broadcast and in what a gateway is handed.
+    contact = make_contact(workspace, "Ann", ["tel:+250788111111"])
+    sent = admin.post(
+        "/api/v2/broadcasts.json", {"contacts": [str(contact.uuid)], "attachments": [body["uuid"]]}, format="json"
+    )
+    assert sent.status_code == 201, sent.content
+    assert sent.json()["attachments"] == {"eng": [f"audio/mpeg:{body['url']}"]}
+    msg = make_msg(contact, "", attachments=sent.json()["attachments"]["eng"])
+    assert attachment_urls(msg) == [body["url"]]
+
+
+def test_stored_types_from_before_the_check_are_repaired(workspace):
+    kept = make_media(workspace, content_type="audio/mpeg")
+    forged = make_media(workspace, content_type="audio/x:https://evil.example/a.mp3#")
+    listed = make_media(workspace, content_type="audio/mpeg,text/html")
+    shouting = make_media(workspace, content_type="Image/JPEG")
+
+    repair = importlib.import_module("herald.media.migrations.0002_bare_content_types").repair_content_types
+    repair(django_apps, None)
+
+    def stored(media):
+        return Media.objects.get(pk=media.pk).content_type
+
+    assert stored(kept) == "audio/mpeg"
+    assert stored(forged) == stored(listed) == "application/octet-stream"
+    assert stored(shouting) == "image/jpeg"
+
+
+# F18: a per-workspace storage quota, and DELETE to make room.
+
+
+def test_upload_beyond_the_quota_is_413_naming_the_limit_and_the_usage(admin, settings, media_root):
+    settings.MEDIA_QUOTA_BYTES = 2 * len(samples.MP3) + 10
+    for _ in range(2):
+        assert upload(admin, "a.mp3", samples.MP3, "audio/mpeg").status_code == 201
+
+    response = upload(admin, "a.mp3", samples.MP3, "audio/mpeg")
+    assert response.status_code == 413
+    used, limit, size = 2 * len(samples.MP3), settings.MEDIA_QUOTA_BYTES, len(samples.MP3)
+    detail = response.json()["detail"]
+    assert detail.startswith(
+        f"Media storage quota exceeded: this workspace stores {used:,} bytes of uploads, its limit is {limit:,} "
+        f"bytes (0.0 MB) and this file has {size:,} bytes."
+    )
+    assert "DELETE /api/v2/media.json?uuid=" in detail
+    assert Media.objects.count() == 2 and len(files_under(media_root)) == 2
+
+
+def test_the_quota_is_inclusive(admin, settings):
+    settings.MEDIA_QUOTA_BYTES = len(samples.GIF)
+    assert upload(admin, "a.gif", samples.GIF, "image/gif").status_code == 201
+    assert upload(admin, "a.gif", samples.GIF, "image/gif").status_code == 413
+
+
+def test_a_full_workspace_does_not_stop_another(admin, settings, other_workspace, make_client):
+    settings.MEDIA_QUOTA_BYTES = len(samples.GIF)
+    assert upload(admin, "a.gif", samples.GIF, "image/gif").status_code == 201
+    assert upload(admin, "a.gif", samples.GIF, "image/gif").status_code == 413
+    assert upload(make_client(other_workspace), "a.gif", samples.GIF, "image/gif").status_code == 201
+
+
+@pytest.mark.parametrize(
+    "override, setting, fits",
+    [
+        pytest.param(None, 50, False, id="no override: the setting"),
+        pytest.param(10_000, 50, True, id="a larger override"),
+        pytest.param(50, 10_000, False, id="a smaller override"),
+        pytest.param(0, 50, True, id="0 is no limit"),
+        pytest.param(None, 0, True, id="setting 0 is no limit"),
+    ],
+)
+def test_a_workspace_override_wins_over_the_setting(admin, workspace, settings, override, setting, fits):
+    settings.MEDIA_QUOTA_BYTES = setting
+    Workspace.objects.filter(pk=workspace.pk).update(media_quota_bytes=override)
+    response = upload(admin, "a.mp3", samples.MP3, "audio/mpeg")  # more than 50 bytes
+    assert response.status_code == (201 if fits else 413)
+
+
+def test_the_quota_is_checked_again_when_the_row_is_saved(admin, workspace, settings, media_root, monkeypatch):
+    """Another upload commits between this one's early check and its save: the check under the lock refuses it,
+    and leaves neither its row nor its file."""
+    settings.MEDIA_QUOTA_BYTES = len(samples.GIF)
+    store = storage.store_upload
+
+    def another_upload_commits_first(**kwargs):
+        make_media(workspace)
+        return store(**kwargs)
+
+    monkeypatch.setattr(storage, "store_upload", another_upload_commits_first)
+    response = upload(admin, "a.gif", samples.GIF, "image/gif")
+    assert response.status_code == 413
+    assert not Media.objects.filter(filename="a.gif").exists() and not files_under(media_root)
+
+
+@pytest.mark.parametrize("role", ["admin", "editor"])
+def test_delete_removes_the_upload_and_its_file_and_frees_the_quota(
+    workspace, make_client, settings, media_root, role, django_capture_on_commit_callbacks
+):
+    client = make_client(workspace, role)
+    settings.MEDIA_QUOTA_BYTES = len(samples.GIF)
+    body = upload(client, "a.gif", samples.GIF, "image/gif").json()
+    file = media_root / Media.objects.get(uuid=body["uuid"]).path
+    assert file.is_file()
+    assert upload(client, "b.gif", samples.GIF, "image/gif").status_code == 413
+
+    # The file goes once the row's deletion commits (the test's own transaction never does).
+    with django_capture_on_commit_callbacks(execute=True):
+        response = client.delete(f"{URL}?uuid={body['uuid']}")
+
+    assert response.status_code == 204
+    assert not Media.objects.filter(uuid=body["uuid"]).exists()
+    assert not file.parent.exists()
+    assert client.get(urlsplit(body["url"]).path).status_code == 404
+    assert upload(client, "b.gif", samples.GIF, "image/gif").status_code == 201
+    assert client.delete(f"{URL}?uuid={body['uuid']}").status_code == 404
+
+
+def test_messages_and_broadcasts_keep_their_text_and_attachment_after_a_delete(admin, workspace):
+    body = upload(admin, "a.gif", samples.GIF, "image/gif").json()
+    contact = make_contact(workspace, "Ann", ["tel:+250788111111"])
+    sent = admin.post(
+        "/api/v2/broadcasts.json",
+        {"contacts": [str(contact.uuid)], "text": "Our poster", "attachments": [body["uuid"]]},
+        format="json",
+    ).json()
+    msg = make_msg(contact, "Our poster", broadcast_id=sent["id"], attachments=sent["attachments"]["eng"])
+
+    assert admin.delete(f"{URL}?uuid={body['uuid']}").status_code == 204
+
+    broadcast = admin.get("/api/v2/broadcasts.json", {"id": sent["id"]}).json()["results"][0]
+    assert (broadcast["text"], broadcast["attachments"]) == (sent["text"], sent["attachments"])
+    message = admin.get("/api/v2/messages.json", {"id": msg.id}).json()["results"][0]
+    assert message["text"] == "Our poster"
+    assert message["attachments"] == [{"content_type": "image/gif", "url": body["url"]}]
+
+
+def test_agents_may_upload_but_not_delete(workspace, make_client, media_root):
+    agent = make_client(workspace, "agent")
+    body = upload(agent, "a.gif", samples.GIF, "image/gif").json()
+    response = agent.delete(f"{URL}?uuid={body['uuid']}")
+    assert response.status_code == 403
+    assert response.json() == {"detail": "You do not have permission to perform this action."}
+    assert Media.objects.filter(uuid=body["uuid"]).exists() and len(files_under(media_root)) == 1
+
+
+def test_anonymous_delete_is_403(anon, workspace):
+    media = make_media(workspace)
+    assert anon.delete(f"{URL}?uuid={media.uuid}").status_code == 403
+    assert Media.objects.filter(pk=media.pk).exists()
+
+
+def test_another_workspaces_upload_cannot_be_deleted(admin, other_workspace, make_client, media_root):
+    body = upload(make_client(other_workspace), "a.gif", samples.GIF, "image/gif").json()
+    response = admin.delete(f"{URL}?uuid={body['uuid']}")
+    assert response.status_code == 404
+    assert response.json() == {"detail": "Not found."}
+    assert Media.objects.filter(uuid=body["uuid"]).exists() and len(files_under(media_root)) == 1
+
+
+@pytest.mark.parametrize(
+    "query, status, detail",
+    [
+        ("", 400, "URL must contain one of the following parameters: uuid"),
+        ("?uuid=xyz", 400, "Param 'uuid': xyz is not a valid UUID."),
+        ("?uuid=ad6acad9-959b-4d70-b144-5de2891e4d00", 404, "Not found."),
+    ],
+)
+def test_delete_errors(admin, query, status, detail):
+    response = admin.delete(URL + query)
+    assert (response.status_code, response.json()) == (status, {"detail": detail})
+
+
+def test_a_post_with_a_uuid_still_creates(admin, workspace):
+    first = make_media(workspace)
+    body, header = samples.multipart("a.gif", samples.GIF, "image/gif")
+    response = admin.post(f"{URL}?uuid={first.uuid}", data=body, content_type=header)
+    assert response.status_code == 201
+    assert response.json()["uuid"] != str(first.uuid)
+    assert Media.objects.get(pk=first.pk).content_type == "image/jpeg"

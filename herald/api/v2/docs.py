@@ -65,7 +65,7 @@ the header `Idempotent-Replayed: true`, and nothing is created or sent twice.
 | 403 | No valid token, your role may not do this, or plain HTTP where the server requires HTTPS |
 | 404 | No such object, or an invalid paging cursor |
 | 405 | This endpoint doesn't support that method |
-| 413 | The body or upload is too large |
+| 413 | The body or upload is too large, or the workspace's media quota has no room for it |
 | 409 | Rare: a request with the same `Idempotency-Key` is still being processed; retry it |
 | 415 | Wrong content type |
 | 422 | This `Idempotency-Key` was already used with a different request |

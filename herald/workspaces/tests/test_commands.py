@@ -48,6 +48,7 @@ def test_workspace_create_json():
         "languages": ["eng"],
         "anon": False,
         "api_rates": {"v2": "20/minute"},
+        "media_quota_bytes": None,
     }
 
 
@@ -80,6 +81,9 @@ def test_api_rate_is_what_the_throttle_enforces():
         (["--name", "A", "--api-rate", "v2=0/minute"], "Bad API rate '0/minute' for v2"),
         (["--name", "A", "--api-rate", "v2=-5/minute"], "Bad API rate '-5/minute' for v2"),
         (["--name", "A", "--api-rate", "v2=1/2/m"], "Bad API rate '1/2/m' for v2"),
+        (["--name", "A", "--media-quota", "-1"], "The media quota is a number of bytes (0 for no limit), not '-1'."),
+        (["--name", "A", "--media-quota", "1GB"], "The media quota is a number of bytes (0 for no limit), not '1GB'."),
+        (["--name", "A", "--media-quota", str(2**63)], "The media quota is a number of bytes"),
         ([], "the following arguments are required: --name"),
     ],
 )
@@ -87,6 +91,13 @@ def test_workspace_create_refuses_bad_input_clearly(args, message):
     with pytest.raises(CommandError, match=re.escape(message)):
         run("workspace", "create", *args)
     assert not Workspace.objects.exists()
+
+
+@pytest.mark.parametrize("quota", ["5000", "0"])
+def test_media_quota_override_is_kept_and_printed(quota):
+    printed = run("workspace", "create", "--name", "Acme", "--media-quota", quota, "--json")
+    assert json.loads(printed)["media_quota_bytes"] == int(quota)
+    assert Workspace.objects.get().media_quota_bytes == int(quota)
 
 
 def test_workspace_needs_an_action():

@@ -1,4 +1,5 @@
-"""`herald workspace create --name N [--country RW] [--languages eng,spa] [--anonymous] [--api-rate v2=20/minute]`."""
+"""`herald workspace create --name N [--country RW] [--languages eng,spa] [--anonymous] [--api-rate v2=20/minute]
+[--media-quota BYTES]`."""
 
 import json
 
@@ -33,14 +34,19 @@ class Command(BaseCommand):
             metavar="SCOPE=RATE",
             help="API rate limit overrides, e.g. v2=20/minute v2.contacts=5000/hour",
         )
+        create.add_argument(
+            "--media-quota",
+            metavar="BYTES",
+            help="bytes of uploads it may keep, 0 for no limit (default: HERALD_MEDIA_QUOTA_BYTES)",
+        )
         create.add_argument("--json", action="store_true", dest="as_json", help="print the workspace as JSON")
 
     def handle(self, *args, action, **options):
         return getattr(self, f"handle_{action}")(**options)
 
-    def handle_create(self, *, name, country, languages, anonymous, api_rates, as_json, **_):
+    def handle_create(self, *, name, country, languages, anonymous, api_rates, media_quota, as_json, **_):
         try:
-            workspace = create_workspace(name, country, languages, anonymous, api_rates)
+            workspace = create_workspace(name, country, languages, anonymous, api_rates, media_quota)
         except ProvisioningError as e:
             raise CommandError(str(e)) from None
         if as_json:
@@ -51,6 +57,7 @@ class Command(BaseCommand):
                 "languages": workspace.languages,
                 "anon": workspace.is_anonymous,
                 "api_rates": workspace.api_rates,
+                "media_quota_bytes": workspace.media_quota_bytes,
             }
             self.stdout.write(json.dumps(output))
         else:
