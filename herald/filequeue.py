@@ -8,6 +8,7 @@ reader skips (it takes only `<name>.<queue>.msg`), then renamed into place, whic
 Used when HERALD_BROKER_URL is unset (settings `CELERY_BROKER_TRANSPORT`).
 """
 
+import contextlib
 import os
 import uuid
 from time import monotonic
@@ -29,8 +30,32 @@ class Channel(filesystem.Channel):
                 file.write(str_to_bytes(dumps(payload)))
             os.replace(partial, final)
         except OSError as exc:
-            raise ChannelError(f"Cannot add file {final!r} to directory") from exc
+            # A full disk lets the file be created and then refuses its bytes: leave no empty file behind.
+            _remove(partial)
+            raise ChannelError(f"Cannot add a message to the queue folder: {exc.strerror}") from exc
+
+    def _queue_bind(self, exchange, routing_key, pattern, queue):
+        # kombu writes the exchange's table in place. Cut short (a full disk), it leaves an empty table that no
+        # later bind can read, even once there is room again: remove it so the next bind writes it afresh.
+        try:
+            super()._queue_bind(exchange, routing_key, pattern, queue)
+        except ChannelError:
+            table = self._exchange_file(exchange)
+            with contextlib.suppress(OSError):
+                if table.stat().st_size == 0:
+                    table.unlink()
+            raise
+
+
+def _remove(path: str) -> None:
+    with contextlib.suppress(FileNotFoundError):
+        os.unlink(path)
 
 
 class Transport(filesystem.Transport):
     Channel = Channel
+    # kombu's default counts every channel error as recoverable by reconnecting, and its retry then runs on the
+    # closed channel: a full disk came out as "'NoneType' object has no attribute 'client'". Nothing a folder
+    # refuses gets better by reconnecting to it, so the error (and the OSError under it) goes to the caller.
+    recoverable_connection_errors = ()
+    recoverable_channel_errors = ()

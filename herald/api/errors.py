@@ -1,0 +1,71 @@
+"""What a request that fails on something unexpected answers: `{"detail": ...}` like every other API error, with
+the status that says what went wrong when it is the server's storage or a service Herald needs, not the request.
+
+- 507 Insufficient Storage: a disk is full (ENOSPC, EDQUOT), whether the database (SQLite's "database or disk is
+  full", PostgreSQL's `disk_full`), the queue folder or the media folder said so. The request did nothing that
+  lasts: writes run in transactions, and an upload that can't be written whole is removed.
+- 503 Service Unavailable with Retry-After: the task queue (broker) or Redis can't be reached; retrying later
+  may work without anyone changing anything.
+- 500 for anything else: a bug. The answer says no more than that; the log has the traceback.
+"""
+
+import errno
+import sqlite3
+from dataclasses import dataclass
+
+import kombu.exceptions
+import redis.exceptions
+
+DISK_FULL_ERRNOS = frozenset({errno.ENOSPC, errno.EDQUOT})
+POSTGRES_DISK_FULL = "53100"  # SQLSTATE of PostgreSQL's disk_full
+RETRY_AFTER_SECONDS = 30
+
+
+@dataclass(frozen=True)
+class ServerError:
+    status: int
+    detail: str
+    retry_after: int | None = None
+
+
+INTERNAL_ERROR = ServerError(500, "Internal server error: Herald logged it. Please report it if it persists.")
+
+
+def describe(exc: BaseException) -> ServerError:
+    """The answer for an exception no view handled: the first cause in its chain that Herald can name, else 500."""
+    for cause in _chain(exc):
+        if reason := disk_full_reason(cause):
+            return ServerError(507, f"Herald's disk is full: {reason}. Nothing was stored; retry once space is freed.")
+        if service := unreachable_service(cause):
+            return ServerError(503, f"Herald's {service} is unreachable; retry later.", RETRY_AFTER_SECONDS)
+    return INTERNAL_ERROR
+
+
+def disk_full_reason(exc: BaseException) -> str | None:
+    """What the storage said, if `exc` is a full disk or an exceeded quota."""
+    if isinstance(exc, OSError) and exc.errno in DISK_FULL_ERRNOS:
+        return exc.strerror
+    if isinstance(exc, sqlite3.Error) and getattr(exc, "sqlite_errorcode", None) == sqlite3.SQLITE_FULL:
+        return str(exc)  # "database or disk is full"
+    if getattr(exc, "sqlstate", None) == POSTGRES_DISK_FULL:  # psycopg's DiskFull, without importing psycopg
+        return "the database has no space left"
+    return None
+
+
+def unreachable_service(exc: BaseException) -> str | None:
+    """Which service a connection failure is about, if `exc` is one."""
+    # Celery raises kombu's OperationalError once its retries of a publish ran out (connection refused, timeout).
+    if isinstance(exc, kombu.exceptions.OperationalError):
+        return "task queue"
+    if isinstance(exc, (redis.exceptions.ConnectionError, redis.exceptions.TimeoutError)):
+        return "Redis"
+    return None
+
+
+def _chain(exc: BaseException):
+    """`exc`, then what it was raised from or during (Django wraps database errors, kombu wraps OSErrors)."""
+    seen = set()
+    while exc is not None and id(exc) not in seen:
+        seen.add(id(exc))
+        yield exc
+        exc = exc.__cause__ or exc.__context__
