@@ -34,12 +34,15 @@ class Channel(filesystem.Channel):
             _remove(partial)
             raise ChannelError(f"Cannot add a message to the queue folder: {exc.strerror}") from exc
 
-    def _queue_bind(self, exchange, routing_key, pattern, queue):
-        # kombu writes the exchange's table in place. Cut short (a full disk), it leaves an empty table that no
-        # later bind can read, even once there is room again: remove it so the next bind writes it afresh.
+    def queue_bind(self, queue, exchange=None, routing_key="", arguments=None, **kwargs):
+        exchange = exchange or "amq.direct"  # as kombu's
         try:
-            super()._queue_bind(exchange, routing_key, pattern, queue)
+            super().queue_bind(queue, exchange, routing_key, arguments, **kwargs)
         except ChannelError:
+            # kombu notes the binding in memory, then writes the exchange's table in place. Cut short (a full disk),
+            # that left this process sure of a binding no file holds (its messages then went to no queue) and an
+            # empty table no later bind could read. Undo both, so that the next declaration writes it afresh.
+            self.state.binding_delete(queue, exchange, routing_key)
             table = self._exchange_file(exchange)
             with contextlib.suppress(OSError):
                 if table.stat().st_size == 0:
