@@ -2,7 +2,8 @@
 the status that says what went wrong when it is the server's storage or a service Herald needs, not the request.
 
 - 507 Insufficient Storage: a disk is full (ENOSPC, EDQUOT), whether the database (SQLite's "database or disk is
-  full", PostgreSQL's `disk_full`), the queue folder or the media folder said so. The request did nothing that
+  full", or its "disk I/O error" on a disk with no space left; PostgreSQL's `disk_full`), the queue folder or the
+  media folder said so. The request did nothing that
   lasts: writes run in transactions, and an upload that can't be written whole is removed.
 - 503 Service Unavailable with Retry-After: the task queue (broker) or Redis can't be reached; retrying later
   may work without anyone changing anything.
@@ -10,11 +11,14 @@ the status that says what went wrong when it is the server's storage or a servic
 """
 
 import errno
+import os
 import sqlite3
 from dataclasses import dataclass
+from pathlib import Path
 
 import kombu.exceptions
 import redis.exceptions
+from django.conf import settings
 
 DISK_FULL_ERRNOS = frozenset({errno.ENOSPC, errno.EDQUOT})
 POSTGRES_DISK_FULL = "53100"  # SQLSTATE of PostgreSQL's disk_full
@@ -45,11 +49,33 @@ def disk_full_reason(exc: BaseException) -> str | None:
     """What the storage said, if `exc` is a full disk or an exceeded quota."""
     if isinstance(exc, OSError) and exc.errno in DISK_FULL_ERRNOS:
         return exc.strerror
-    if isinstance(exc, sqlite3.Error) and getattr(exc, "sqlite_errorcode", None) == sqlite3.SQLITE_FULL:
-        return str(exc)  # "database or disk is full"
+    if isinstance(exc, sqlite3.Error):
+        return _sqlite_disk_full_reason(exc)
     if getattr(exc, "sqlstate", None) == POSTGRES_DISK_FULL:  # psycopg's DiskFull, without importing psycopg
         return "the database has no space left"
     return None
+
+
+def _sqlite_disk_full_reason(exc: sqlite3.Error) -> str | None:
+    code = getattr(exc, "sqlite_errorcode", None)
+    if code == sqlite3.SQLITE_FULL:
+        return str(exc)  # "database or disk is full": a write that found no room
+    # On a full disk SQLite can't even open the database in WAL mode: its shared-memory file can't grow, and it
+    # says "disk I/O error" (SQLITE_IOERR_SHMSIZE), as it does for any failed read or write. Only the disk can
+    # tell the two apart.
+    if code is not None and code & 0xFF == sqlite3.SQLITE_IOERR and _no_space_for_sqlite():
+        return f"no space left for the database ({exc})"
+    return None
+
+
+def _no_space_for_sqlite() -> bool:
+    database = settings.DATABASES["default"]
+    if not database["ENGINE"].endswith("sqlite3"):
+        return False
+    try:
+        return os.statvfs(Path(database["NAME"]).parent).f_bavail == 0
+    except OSError:
+        return False
 
 
 def unreachable_service(exc: BaseException) -> str | None:
