@@ -13,8 +13,11 @@ from collections import Counter
 import pytest
 
 from herald.api.tests.full_disk import small_filesystem
-from herald.channels.tests.gateway import FakeGateway, unreachable_url
-from herald.msgs.models import Broadcast, BroadcastStatus, Msg
+from herald.celery import app as celery_app
+from herald.channels.tests.gateway import FakeGateway, gateway_channel, unreachable_url
+from herald.msgs import tasks
+from herald.msgs.models import Broadcast, BroadcastStatus, Msg, MsgStatus
+from herald.testing import make_broadcast, make_contact
 
 from .live import Installation
 
@@ -105,3 +108,39 @@ def test_a_stored_broadcast_whose_start_was_refused_is_a_201_and_sent_once_by_th
     seen = Counter(request.json["id"] for request in gateway.requests)
     assert sorted(seen) == sorted(str(u) for u in msgs.values_list("uuid", flat=True))
     assert set(seen.values()) == {1}, seen
+
+
+# Deliveries too: a fan-out whose delivery tasks are refused still counts as done, and the tick delivers.
+
+
+@pytest.mark.django_db(transaction=True)  # the batches really commit, so their on_commit hand-offs run
+def test_a_fan_out_whose_delivery_task_is_refused_is_not_a_failure_and_the_tick_delivers(
+    settings, workspace, caplog, tmp_path
+):
+    if settings.CELERY_BROKER_URL != "filesystem://":
+        pytest.skip("the broker is Redis here: the live test above refuses it")
+    with FakeGateway() as gateway:
+        channel = gateway_channel(workspace, gateway.url)
+        contacts = [make_contact(workspace, f"C{n}", [f"tel:+25078800000{n}"]) for n in range(RECIPIENTS)]
+        broadcast = make_broadcast(workspace, "Hi", contacts=contacts)
+
+        # This process's own queue folder, on a full file system while the fan-out runs.
+        with small_filesystem(settings.QUEUE_DIR, size="1m") as disk:
+            disk.fill()
+            tasks.start_broadcast(broadcast.id)  # here and now, as a worker runs it
+            assert disk.files() == []  # (no partial file either)
+
+        broadcast.refresh_from_db()
+        assert (broadcast.status, broadcast.failures) == (BroadcastStatus.COMPLETED, 0)
+        assert Msg.objects.filter(broadcast=broadcast, status=MsgStatus.QUEUED).count() == RECIPIENTS
+        refused = [r for r in caplog.records if "could not queue herald.msgs.tasks.deliver_channel" in r.getMessage()]
+        assert refused and refused[0].exc_info is not None
+        assert gateway.requests == []
+
+        celery_app.conf.task_always_eager = True  # the tick's own tasks, run in this process
+        try:
+            tasks.tick()  # at once: the refused task doesn't hold back the next tick's
+        finally:
+            celery_app.conf.task_always_eager = False
+        assert sorted(r.json["to"] for r in gateway.requests) == sorted(f"+25078800000{n}" for n in range(RECIPIENTS))
+        assert Msg.objects.filter(channel=channel, status=MsgStatus.WIRED).count() == RECIPIENTS
