@@ -69,7 +69,9 @@ def disk_full_cause(exc: BaseException) -> OSError:
 
 def test_a_full_disk_is_reported_as_such_and_leaves_no_partial_file(full_queue_folder):
     with connect(full_queue_folder.path) as connection:
-        queue = SimpleQueue(connection, "celery")  # declared and bound while there is room, as in a running Herald
+        # Declared and bound while there is room, as in a running Herald. A queue name of its own: kombu remembers
+        # bindings per process (and other tests bound "celery" in other folders).
+        queue = SimpleQueue(connection, "bound-before-full")
         full_queue_folder.fill()
         with pytest.raises(ChannelError) as refused:
             queue.put({"body": "start broadcast 1"})
@@ -77,7 +79,7 @@ def test_a_full_disk_is_reported_as_such_and_leaves_no_partial_file(full_queue_f
         # Said at once (no reconnect-and-retry that hid it), with the OSError underneath; nothing left behind.
         assert "No space left on device" in str(refused.value)
         disk_full_cause(refused.value)
-        assert [p.name for p in full_queue_folder.files()] == ["celery.exchange"]
+        assert [p.name for p in full_queue_folder.files()] == ["bound-before-full.exchange"]
 
         full_queue_folder.free()
         queue.put({"body": "start broadcast 2"})
