@@ -3,10 +3,10 @@ the status that says what went wrong when it is the server's storage or a servic
 
 - 507 Insufficient Storage: a disk is full (ENOSPC, EDQUOT), whether the database (SQLite's "database or disk is
   full", or its "disk I/O error" on a disk with no space left; PostgreSQL's `disk_full`), the queue folder or the
-  media folder said so. The request did nothing that
-  lasts: writes run in transactions, and an upload that can't be written whole is removed.
-- 503 Service Unavailable with Retry-After: the task queue (broker) or Redis can't be reached; retrying later
-  may work without anyone changing anything.
+  media folder said so. The request did nothing that lasts: writes run in transactions, and an upload that can't
+  be written whole is removed.
+- 503 Service Unavailable with Retry-After: the database (PostgreSQL), the task queue (broker) or Redis can't be
+  reached; retrying later may work without anyone changing anything.
 - 500 for anything else: a bug. The answer says no more than that; the log has the traceback.
 """
 
@@ -17,11 +17,11 @@ from dataclasses import dataclass
 from pathlib import Path
 
 import kombu.exceptions
+import psycopg
 import redis.exceptions
 from django.conf import settings
 
 DISK_FULL_ERRNOS = frozenset({errno.ENOSPC, errno.EDQUOT})
-POSTGRES_DISK_FULL = "53100"  # SQLSTATE of PostgreSQL's disk_full
 RETRY_AFTER_SECONDS = 30
 
 
@@ -51,7 +51,7 @@ def disk_full_reason(exc: BaseException) -> str | None:
         return exc.strerror
     if isinstance(exc, sqlite3.Error):
         return _sqlite_disk_full_reason(exc)
-    if getattr(exc, "sqlstate", None) == POSTGRES_DISK_FULL:  # psycopg's DiskFull, without importing psycopg
+    if isinstance(exc, psycopg.errors.DiskFull):
         return "the database has no space left"
     return None
 
@@ -85,6 +85,10 @@ def unreachable_service(exc: BaseException) -> str | None:
         return "task queue"
     if isinstance(exc, (redis.exceptions.ConnectionError, redis.exceptions.TimeoutError)):
         return "Redis"
+    # psycopg's OperationalError without an SQLSTATE is a connection that failed or broke; class 08 is a connection
+    # exception, 57P a server shutting down or starting up. (Its other OperationalErrors are the server's answers.)
+    if isinstance(exc, psycopg.OperationalError) and (exc.sqlstate is None or exc.sqlstate.startswith(("08", "57P"))):
+        return "database"
     return None
 
 

@@ -35,7 +35,7 @@ class RequestTooLargeMiddleware:
 
 class ServerErrorsAsJSONMiddleware:
     """An exception no view handled gets a JSON answer (`herald.api.errors`: 507 for a full disk, 503 for an
-    unreachable broker or Redis, else 500) instead of Django's HTML page, on every URL, and is logged with its
+    unreachable database, broker or Redis, else 500) instead of Django's HTML page, on every URL, and is logged with its
     traceback like Django's own 500s (logger `django.request`).
 
     DRF hands on every exception that is not one of its own (validation, auth, throttling ...), so one place

@@ -3,12 +3,14 @@ Retry-After for an unreachable Redis, 500 for a bug (logged with its traceback).
 Idempotency-Key is not used up by a request that failed.
 
 The faults are real where a test can make them: a database that can't grow (SQLite's `max_page_count`, a PostgreSQL
-trigger raising its `disk_full` error), a media folder on a full file system, a Redis port where nothing listens.
+trigger raising its `disk_full` error), a media folder on a full file system, Redis and PostgreSQL ports where
+nothing listens.
 """
 
 import logging
 import uuid
 
+import httpx
 import pytest
 from django.db import connection
 
@@ -19,6 +21,7 @@ from herald.contacts.models import Contact
 from herald.media.models import Media
 from herald.media.tests import samples
 from herald.msgs.models import Broadcast
+from herald.msgs.tests.live import Installation
 
 from .full_disk import small_filesystem
 
@@ -170,3 +173,18 @@ def test_an_unreachable_redis_is_a_json_503_with_retry_after(admin, settings):
 
     assert assert_json(response, 503) == {"detail": "Herald's Redis is unreachable; retry later."}
     assert response["Retry-After"] == "30"
+
+
+# PostgreSQL out of reach: 503 with Retry-After (a real `herald web` whose database URL is a closed loopback port)
+
+
+def test_an_unreachable_database_is_a_json_503_with_retry_after(tmp_path, django_db_blocker):
+    closed_port = unreachable_url().rsplit(":", 1)[1]
+    with django_db_blocker.unblock(), Installation(tmp_path) as herald:
+        herald.start("web", HERALD_DATABASE_URL=f"postgres://herald:secret@127.0.0.1:{closed_port}/herald")
+        response = httpx.get(f"{herald.base_url}/api/v2/workspace.json", headers={"Authorization": "Token x"})
+
+    assert response.status_code == 503, response.text
+    assert response.headers["Content-Type"] == "application/json"
+    assert response.json() == {"detail": "Herald's database is unreachable; retry later."}
+    assert response.headers["Retry-After"] == "30"
