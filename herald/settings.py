@@ -59,6 +59,7 @@ MIDDLEWARE = [
     "django.middleware.security.SecurityMiddleware",
     "django.middleware.common.CommonMiddleware",
     "herald.api.middleware.RequestTooLargeMiddleware",
+    "herald.api.middleware.ServerErrorsAsJSONMiddleware",
 ]
 
 ROOT_URLCONF = "herald.urls"

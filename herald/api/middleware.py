@@ -1,8 +1,15 @@
 """Request-level answers that must be JSON like the rest of the API, whichever view was running."""
 
 from django.conf import settings
-from django.core.exceptions import RequestDataTooBig
-from django.http import JsonResponse
+from django.core.exceptions import BadRequest, PermissionDenied, RequestDataTooBig, SuspiciousOperation
+from django.http import Http404, JsonResponse
+from django.http.multipartparser import MultiPartParserError
+from django.utils.log import log_response
+
+from herald.api import errors
+
+# Exceptions Django itself answers with a 4xx: they are the client's, not the server's.
+CLIENT_ERRORS = (Http404, PermissionDenied, BadRequest, SuspiciousOperation, MultiPartParserError)
 
 
 class RequestTooLargeMiddleware:
@@ -24,3 +31,31 @@ class RequestTooLargeMiddleware:
             limit = settings.DATA_UPLOAD_MAX_MEMORY_SIZE
             return JsonResponse({"detail": f"Request body is larger than the limit of {limit} bytes."}, status=413)
         return None
+
+
+class ServerErrorsAsJSONMiddleware:
+    """An exception no view handled gets a JSON answer (`herald.api.errors`: 507 for a full disk, 503 for an
+    unreachable database, broker or Redis, else 500) instead of Django's HTML page, on every URL, and is logged with its
+    traceback like Django's own 500s (logger `django.request`).
+
+    DRF hands on every exception that is not one of its own (validation, auth, throttling ...), so one place
+    serves the API, the delivery-report URLs and media alike. Django's own 4xx exceptions are left to Django.
+    """
+
+    def __init__(self, get_response):
+        self.get_response = get_response
+
+    def __call__(self, request):
+        return self.get_response(request)
+
+    def process_exception(self, request, exception):
+        if isinstance(exception, CLIENT_ERRORS):
+            return None
+        error = errors.describe(exception)
+        response = JsonResponse({"detail": error.detail}, status=error.status)
+        if error.retry_after is not None:
+            response["Retry-After"] = str(error.retry_after)
+        log_response(
+            "%s: %s", response.reason_phrase, request.path, response=response, request=request, exception=exception
+        )
+        return response

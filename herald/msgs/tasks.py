@@ -20,14 +20,35 @@ logger = logging.getLogger(__name__)
 
 def enqueue_broadcast(broadcast_id: int) -> None:
     """Start a broadcast once the transaction that stored it has committed."""
-    transaction.on_commit(lambda: start_broadcast.delay(broadcast_id))
+    send_after_commit(start_broadcast, broadcast_id)
 
 
 def enqueue_delivery(channel_ids) -> None:
     for channel_id in channel_ids:
         # Coalesce: one queued delivery per channel is enough, the holder drains everything due.
-        if cache.add(f"delivery-queued:{channel_id}", 1, timeout=5):
-            transaction.on_commit(lambda c=channel_id: deliver_channel.delay(c))
+        queued = f"delivery-queued:{channel_id}"
+        if cache.add(queued, 1, timeout=5):
+            send_after_commit(deliver_channel, channel_id, on_failure=lambda key=queued: cache.delete(key))
+
+
+def send_after_commit(task, *args, on_failure=None) -> None:
+    """Queue `task` once the current transaction commits (at once outside one).
+
+    The work is committed by then, and the tick finds work whose task never came (a pending broadcast, a queued
+    message: `recovery`), so a task that can't be queued (broker unreachable, disk full) is logged and left to the
+    tick; `on_failure()` undoes what assumed it was queued. Raising would tell the client (or the fan-out) that
+    nothing happened when it did: a client retrying a "failed" POST sent the broadcast twice.
+    """
+
+    def send():
+        try:
+            task.delay(*args)
+        except Exception:
+            logger.exception("could not queue %s%r: the tick will do it", task.name, args)
+            if on_failure is not None:
+                on_failure()
+
+    transaction.on_commit(send)
 
 
 @contextlib.contextmanager

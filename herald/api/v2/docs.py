@@ -70,6 +70,13 @@ the header `Idempotent-Replayed: true`, and nothing is created or sent twice.
 | 415 | Wrong content type |
 | 422 | This `Idempotency-Key` was already used with a different request |
 | 429 | Too many requests: wait `Retry-After` seconds |
+| 500 | A fault in Herald (it is logged): `{"detail": "Internal server error: ..."}` |
+| 503 | Herald's task queue or Redis is unreachable: retry after `Retry-After` seconds |
+| 507 | Herald's disk is full: nothing was stored; retry once its operator has freed space |
+
+Every answer, errors included, is JSON. A request answered with an error stored nothing, and a 201 means the
+object is stored: a broadcast is then sent even if its task could not be queued at once (the periodic tick starts
+it). So retrying a request after any error is safe, with or without an `Idempotency-Key`.
 
 The machine-readable description of every endpoint is at [openapi.json](openapi.json).
 """

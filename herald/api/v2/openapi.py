@@ -22,7 +22,11 @@ NOT_FOUND = OpenApiResponse(DETAIL, description="No such object in your workspac
 THROTTLED = OpenApiResponse(DETAIL, description="Too many requests: wait `Retry-After` seconds")
 LIMIT_REACHED = OpenApiResponse(DETAIL, description="Your workspace has reached its limit of these objects")
 
-COMMON_ERRORS = {403: FORBIDDEN, 429: THROTTLED}
+SERVER_ERROR = OpenApiResponse(DETAIL, description="A fault in Herald (logged)")
+UNAVAILABLE = OpenApiResponse(DETAIL, description="Herald's task queue or Redis is unreachable: see `Retry-After`")
+DISK_FULL = OpenApiResponse(DETAIL, description="Herald's disk is full: nothing was stored")
+
+COMMON_ERRORS = {403: FORBIDDEN, 429: THROTTLED, 500: SERVER_ERROR, 503: UNAVAILABLE, 507: DISK_FULL}
 
 
 def create_or_rename_responses(read_serializer, more: dict | None = None) -> dict:

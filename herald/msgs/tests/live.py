@@ -192,15 +192,17 @@ class Installation:
         return setup
 
     # --- processes --------------------------------------------------------------------------------------------
-    def start(self, name: str) -> Process:
-        """Start `herald worker`, `herald web` or `herald serve` and wait until it is ready."""
+    def start(self, name: str, **env) -> Process:
+        """Start `herald worker`, `herald web` or `herald serve` and wait until it is ready; `env` adds to or
+        overrides the installation's environment for this process only."""
+        env = {**self.env, **env}
         if name == "worker":
-            process = Process(name, ["worker", "--concurrency", "4"], self.env, self.dir)
+            process = Process(name, ["worker", "--concurrency", "4"], env, self.dir)
             self.started.append(process)
             self._wait_for_log(process, "ready.")
         else:
             port = free_port()
-            process = Process(name, [name, "--port", str(port)], self.env, self.dir)
+            process = Process(name, [name, "--port", str(port)], env, self.dir)
             self.started.append(process)
             self.base_url = f"http://127.0.0.1:{port}"
             self._wait_until_serving(process)
@@ -249,8 +251,9 @@ class Installation:
         return "\n".join(path.read_text(errors="replace") for path in sorted(self.dir.glob("*.log")))
 
     # --- talking to it ----------------------------------------------------------------------------------------
-    def api_post(self, path: str, body: dict) -> httpx.Response:
-        return httpx.post(self.base_url + path, json=body, headers={"Authorization": f"Token {self.token}"}, timeout=30)
+    def api_post(self, path: str, body: dict, headers: dict | None = None) -> httpx.Response:
+        headers = {**(headers or {}), "Authorization": f"Token {self.token}"}
+        return httpx.post(self.base_url + path, json=body, headers=headers, timeout=30)
 
     def empty_queue(self) -> int:
         """Lose every queued task, as a wiped broker or a lost queue folder would; returns how many there were."""

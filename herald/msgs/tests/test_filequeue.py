@@ -1,12 +1,17 @@
-"""The embedded queue never shows a worker a message that is still being written."""
+"""The embedded queue never shows a worker a message that is still being written, and a full disk leaves nothing
+half-written in its folder."""
 
+import errno
 import os
 from queue import Empty
 
 import pytest
 from kombu import Connection
+from kombu.exceptions import ChannelError
+from kombu.simple import SimpleQueue
 
 from herald import filequeue
+from herald.api.tests.full_disk import small_filesystem
 
 
 @pytest.fixture
@@ -43,3 +48,54 @@ def test_the_embedded_broker_uses_it(settings):
     if settings.CELERY_BROKER_URL != "filesystem://":
         pytest.skip("the suite runs with an external broker")
     assert app.connection_for_write().transport_cls == "herald.filequeue:Transport"
+
+
+@pytest.fixture
+def full_queue_folder(tmp_path):
+    with small_filesystem(tmp_path / "queue", size="1m") as disk:
+        yield disk
+
+
+def connect(folder):
+    options = {"data_folder_in": str(folder), "data_folder_out": str(folder), "control_folder": str(folder / "control")}
+    return Connection("filesystem://", transport="herald.filequeue:Transport", transport_options=options)
+
+
+def disk_full_cause(exc: BaseException) -> OSError:
+    cause = exc.__cause__
+    assert isinstance(cause, OSError) and cause.errno == errno.ENOSPC, repr(cause)
+    return cause
+
+
+def test_a_full_disk_is_reported_as_such_and_leaves_no_partial_file(full_queue_folder):
+    with connect(full_queue_folder.path) as connection:
+        # Declared and bound while there is room, as in a running Herald. A queue name of its own: kombu remembers
+        # bindings per process (and other tests bound "celery" in other folders).
+        queue = SimpleQueue(connection, "bound-before-full")
+        full_queue_folder.fill()
+        with pytest.raises(ChannelError) as refused:
+            queue.put({"body": "start broadcast 1"})
+
+        # Said at once (no reconnect-and-retry that hid it), with the OSError underneath; nothing left behind.
+        assert "No space left on device" in str(refused.value)
+        disk_full_cause(refused.value)
+        assert [p.name for p in full_queue_folder.files()] == ["bound-before-full.exchange"]
+
+        full_queue_folder.free()
+        queue.put({"body": "start broadcast 2"})
+        assert queue.get(timeout=1).payload == {"body": "start broadcast 2"}
+
+
+def test_a_queue_first_bound_on_a_full_disk_works_once_there_is_room(full_queue_folder):
+    # A queue name of its own: kombu remembers bindings per process, and this one must be new.
+    full_queue_folder.fill()
+    with connect(full_queue_folder.path) as connection, pytest.raises(ChannelError) as refused:
+        SimpleQueue(connection, "first-bound-when-full")  # declaring it writes the exchange's table
+    disk_full_cause(refused.value)
+    assert full_queue_folder.files() == []  # not even the empty exchange table that no later bind could read
+
+    full_queue_folder.free()
+    with connect(full_queue_folder.path) as connection:
+        queue = SimpleQueue(connection, "first-bound-when-full")
+        queue.put({"body": "start broadcast 1"})
+        assert queue.get(timeout=1).payload == {"body": "start broadcast 1"}
