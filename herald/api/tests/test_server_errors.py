@@ -15,6 +15,7 @@ import pytest
 from django.db import connection
 
 from herald.api.errors import INTERNAL_ERROR
+from herald.channels.callbacks import callback_urls
 from herald.channels.external import views as external_views
 from herald.channels.tests.gateway import gateway_channel, unreachable_url
 from herald.contacts.models import Contact
@@ -79,7 +80,7 @@ def test_an_unhandled_exception_in_a_delivery_report_is_a_json_500(workspace, an
     channel = gateway_channel(workspace, unreachable_url())
     monkeypatch.setattr(external_views, "apply_report", explode)
 
-    response = anon.post(f"/c/ex/{channel.uuid}/delivered?id={uuid.uuid4()}")
+    response = anon.post(f"{callback_urls(channel)['delivered']}?id={uuid.uuid4()}")
 
     assert assert_json(response, 500) == {"detail": INTERNAL_ERROR.detail}
     assert isinstance(logged_errors(caplog)[0].exc_info[1], Bug)
