@@ -206,6 +206,8 @@ LOGGING = {
         "celery.beat": {"level": "WARNING"},
         # The file-system queue has no host name; kombu warns about that on every connection.
         "kombu.connection": {"level": "ERROR"},
+        # The web server warns whenever requests wait for a free thread: normal under load, not an error.
+        "waitress.queue": {"level": "ERROR"},
     },
 }
 

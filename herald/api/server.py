@@ -1,13 +1,45 @@
-"""The production web server (gunicorn, embedded) that `herald serve` and `herald web` run."""
+"""The production web server that `herald serve` and `herald web` run: gunicorn's master, waitress in each worker.
+
+gunicorn's master (the arbiter) runs the worker processes (`herald web --processes N`), starts a dead one again,
+and stops them on SIGTERM / Ctrl-C; a worker notices when its master is gone. Each worker serves HTTP with waitress:
+one event loop reads every request whole, headers then body (spooled to disk when big), before it hands the request
+to one of THREADS threads. A slow client therefore holds a socket, never a thread, and the event loop closes it when
+its request is not in after the deadlines below (slowloris).
+"""
+
+import datetime
+import os
+import socket
+import time
+from types import SimpleNamespace
 
 from django.conf import settings
 from django.db import connections
 from gunicorn.app.base import BaseApplication
 from gunicorn.arbiter import Arbiter
+from gunicorn.workers.base import Worker
+from waitress import wasyncore
+from waitress.adjustments import Adjustments
+from waitress.channel import HTTPChannel
+from waitress.parser import HTTPRequestParser, ParsingError
+from waitress.server import TcpWSGIServer
+from waitress.task import ThreadedTaskDispatcher, WSGITask
 
 # One process with threads by default: the default cache (rate limits) and SQLite are per machine, so requests
 # share them through threads rather than separate processes. With Redis configured, `herald web --processes N`.
 THREADS = 8
+# A request's headers must be in this many seconds after its first byte (nginx and Apache allow 20-60 s) ...
+REQUEST_HEADER_SECONDS = 20
+# ... and its body must keep coming at this average rate at least (bytes/s, headers included) after that.
+REQUEST_MIN_BYTES_PER_SECOND = 16 * 1024
+# Open connections per process: each costs a socket and a small buffer, not a thread.
+CONNECTION_LIMIT = 1000
+# A connection that sends nothing this long (kept alive after a response, or opened and left silent) is closed.
+IDLE_SECONDS = 5
+MAX_HEADER_BYTES = 64 * 1024
+MAX_HEADER_FIELDS = 100  # gunicorn's and Apache's default
+# How often the event loop wakes up to check the master, a stop request and the deadlines (seconds).
+LOOP_SECONDS = 0.2
 
 
 class HeraldArbiter(Arbiter):
@@ -45,6 +77,137 @@ class HeraldServer(BaseApplication):
         return application
 
 
+# waitress, with Herald's deadlines and limits and gunicorn's access log ------------------------------------------
+
+
+class BoundedHeaderParser(HTTPRequestParser):
+    """waitress bounds the header block's size; this also bounds how many fields it holds."""
+
+    def parse_header(self, header_plus):
+        if header_plus.count(b"\n") > MAX_HEADER_FIELDS:
+            raise ParsingError(f"more than {MAX_HEADER_FIELDS} header fields")
+        super().parse_header(header_plus)
+
+
+class AccessLoggedTask(WSGITask):
+    def finish(self):
+        super().finish()
+        self.channel.server.log_access(self)
+
+
+class DeadlineChannel(HTTPChannel):
+    """A connection whose request must arrive in time: waitress alone only closes a connection that goes silent,
+    and a client dripping a byte a second never does."""
+
+    task_class = AccessLoggedTask
+    parser_class = BoundedHeaderParser
+    reading_since = None  # when the first byte of the request still being read arrived
+    bytes_read = 0  # of that request
+
+    def received(self, data):
+        if self.reading_since is None:
+            self.reading_since, self.bytes_read = time.monotonic(), 0
+        handed_over = len(self.requests)
+        result = super().received(data)
+        if self.request is None:  # the request (or every request in `data`) was read whole
+            self.reading_since = None
+        elif len(self.requests) > handed_over:  # one was read whole and the next one began in the same bytes
+            self.reading_since, self.bytes_read = time.monotonic(), 0
+        else:
+            self.bytes_read += len(data)
+        return result
+
+    def read_is_overdue(self, now: float) -> bool:
+        if self.reading_since is None or self.requests:
+            return False
+        allowed = REQUEST_HEADER_SECONDS + self.bytes_read / REQUEST_MIN_BYTES_PER_SECOND
+        return now - self.reading_since > allowed
+
+
+class HeraldWSGIServer(TcpWSGIServer):
+    """waitress on a socket gunicorn's master opened."""
+
+    channel_class = DeadlineChannel
+
+    def __init__(self, application, listener: socket.socket, socket_map: dict, dispatcher, adj, log):
+        sockinfo = (listener.family, listener.type, listener.proto, listener.getsockname())
+        super().__init__(
+            application, socket_map, _sock=listener, dispatcher=dispatcher, adj=adj, bind_socket=False, sockinfo=sockinfo
+        )
+        self.log = log
+
+    def maintenance(self, now):
+        super().maintenance(now)  # closes the connections idle for longer than IDLE_SECONDS
+        monotonic_now = time.monotonic()
+        for channel in self.active_channels.values():
+            if channel.read_is_overdue(monotonic_now):
+                channel.will_close = True
+
+    def log_access(self, task: WSGITask) -> None:
+        environ = task.get_environment()
+        environ.setdefault("RAW_URI", environ.get("REQUEST_URI", ""))
+        response = SimpleNamespace(status=task.status, sent=task.content_bytes_written, headers=task.response_headers)
+        took = datetime.timedelta(seconds=time.time() - task.start_time)
+        self.log.access(response, [], environ, took)
+
+
+def waitress_adjustments() -> Adjustments:
+    largest_body = max(settings.MEDIA_MAX_UPLOAD_BYTES, settings.DATA_UPLOAD_MAX_MEMORY_SIZE)
+    return Adjustments(
+        threads=THREADS,
+        connection_limit=CONNECTION_LIMIT,
+        channel_timeout=IDLE_SECONDS,
+        cleanup_interval=1,
+        max_request_header_size=MAX_HEADER_BYTES,
+        # Django answers a body over its own limits (JSON 413); this only stops one far beyond them (a multipart
+        # upload's framing is a few hundred bytes over its file).
+        max_request_body_size=largest_body + 64 * 1024,
+        asyncore_use_poll=True,  # select() stops at 1024 file descriptors
+        # Pass X-Forwarded-Proto on to Django, which trusts it only with HERALD_REQUIRE_HTTPS (as gunicorn did).
+        clear_untrusted_proxy_headers=False,
+        ident="herald",
+    )
+
+
+class WaitressWorker(Worker):
+    """A gunicorn worker process serving with waitress instead of gunicorn's own HTTP code."""
+
+    def run(self):
+        socket_map: dict = {}
+        dispatcher = ThreadedTaskDispatcher()
+        dispatcher.set_thread_count(THREADS)
+        adj = waitress_adjustments()
+        servers = [
+            HeraldWSGIServer(self.wsgi, listener.sock, socket_map, dispatcher, adj, self.log)
+            for listener in self.sockets
+        ]
+        while self.alive and self.ppid == os.getppid():
+            self.notify()
+            wasyncore.loop(timeout=LOOP_SECONDS, map=socket_map, use_poll=True, count=1)
+        self.finish(servers, socket_map, dispatcher)
+
+    def finish(self, servers: list, socket_map: dict, dispatcher: ThreadedTaskDispatcher) -> None:
+        """Stop taking connections, answer the requests under way (for the graceful timeout at most), close."""
+        for server in servers:
+            # Not server.close(): that also closes the trigger through which the threads still answering wake
+            # the loop.
+            server.accepting = False
+            server.del_channel()
+            server.socket.close()
+        deadline = time.monotonic() + self.cfg.graceful_timeout
+        while time.monotonic() < deadline:
+            busy = [c for c in socket_map.values() if isinstance(c, HTTPChannel) and (c.requests or c.total_outbufs_len)]
+            if not busy:
+                break
+            self.notify()
+            wasyncore.loop(timeout=LOOP_SECONDS, map=socket_map, use_poll=True, count=1)
+        dispatcher.shutdown(timeout=1)
+        wasyncore.close_all(socket_map)
+
+
+# ------------------------------------------------------------------------------------------------------------------
+
+
 def bind_address(host: str, port: int) -> str:
     return f"[{host}]:{port}" if ":" in host else f"{host}:{port}"
 
@@ -67,8 +230,7 @@ def run_web(host: str, port: int, processes: int = 1, on_stop=None) -> None:
         {
             "bind": bind_address(host, port),
             "workers": processes,
-            "worker_class": "gthread",
-            "threads": THREADS,
+            "worker_class": "herald.api.server.WaitressWorker",
             "accesslog": "-",
             "errorlog": "-",
             "loglevel": settings.LOGGING["root"]["level"].lower(),
