@@ -3,8 +3,11 @@
 See the configuration table in README.md for every variable.
 """
 
+import contextlib
+import logging
 import os
 import secrets
+import stat
 from pathlib import Path
 
 import dj_database_url
@@ -17,8 +20,25 @@ def env_bool(name: str, default: bool = False) -> bool:
     return value.strip().lower() in ("1", "true", "yes", "on")
 
 
-DATA_DIR = Path(os.environ.get("HERALD_DATA_DIR", "./var")).resolve()
-DATA_DIR.mkdir(parents=True, exist_ok=True)
+# Everything Herald writes holds contacts or credentials (the database and its WAL, queue files, media, the secret
+# key, the tick's schedule): readable by this user only, from the moment it is created. Every Herald process (the
+# CLI, the web and sending workers it starts, a WSGI server loading herald.wsgi) loads these settings first.
+os.umask(0o077)
+
+
+def _private_data_dir(path: Path) -> Path:
+    """The data dir, made 0700; one that others could read (made by hand, or by an older Herald) is tightened."""
+    path.mkdir(mode=0o700, parents=True, exist_ok=True)
+    mode = stat.S_IMODE(path.stat().st_mode)
+    if mode & 0o077:
+        path.chmod(0o700)
+        logging.getLogger("herald").warning(
+            "herald: the data dir %s was open to other users (mode %04o); it is now 0700", path, mode
+        )
+    return path
+
+
+DATA_DIR = _private_data_dir(Path(os.environ.get("HERALD_DATA_DIR", "./var")).resolve())
 
 
 def _secret_key() -> str:
@@ -27,8 +47,13 @@ def _secret_key() -> str:
         return os.environ["HERALD_SECRET_KEY"]
     path = DATA_DIR / "secret_key"
     if not path.exists():
-        path.write_text(secrets.token_urlsafe(50))
-        path.chmod(0o600)
+        # Written whole under a name of its own, then linked into place: processes starting together (the web
+        # server and the worker) never read a half-written key, and all end up with the first one written.
+        draft = path.with_name(f".secret_key.{os.getpid()}")
+        draft.write_text(secrets.token_urlsafe(50))
+        with contextlib.suppress(FileExistsError):
+            os.link(draft, path)
+        draft.unlink()
     return path.read_text().strip()
 
 
