@@ -9,6 +9,7 @@ import os
 import secrets
 import stat
 from pathlib import Path
+from urllib.parse import urlsplit
 
 import dj_database_url
 
@@ -59,10 +60,24 @@ def _secret_key() -> str:
 
 SECRET_KEY = _secret_key()
 DEBUG = env_bool("HERALD_DEBUG")
-ALLOWED_HOSTS = [h.strip() for h in os.environ.get("HERALD_ALLOWED_HOSTS", "*").split(",") if h.strip()]
+# Debug pages show settings and local variables: URL passwords (database, broker, Redis) are masked there.
+DEFAULT_EXCEPTION_REPORTER_FILTER = "herald.api.debug.CredentialRedactingFilter"
 
 # Absolute base URL used for links that outlive a request (media URLs); empty means "from the request".
 BASE_URL = os.environ.get("HERALD_BASE_URL", "").rstrip("/")
+
+
+def _url_host(url: str) -> str:
+    host = urlsplit(url).hostname or ""
+    return f"[{host}]" if ":" in host else host
+
+
+# The Host names requests may carry (others get a 400), since links outlive the request that made them (media URLs,
+# `next` pages): HERALD_ALLOWED_HOSTS, else loopback and HERALD_BASE_URL's host. `herald serve` and `herald web`
+# add the address they are bound to (see herald.api.server.prepare_bind).
+LOOPBACK_HOSTS = ["localhost", "127.0.0.1", "[::1]"]
+ALLOWED_HOSTS_FROM_ENV = [h.strip() for h in os.environ.get("HERALD_ALLOWED_HOSTS", "").split(",") if h.strip()]
+ALLOWED_HOSTS = ALLOWED_HOSTS_FROM_ENV or [*LOOPBACK_HOSTS, *([_url_host(BASE_URL)] if BASE_URL else [])]
 REQUIRE_HTTPS = env_bool("HERALD_REQUIRE_HTTPS")
 if REQUIRE_HTTPS:
     SECURE_PROXY_SSL_HEADER = ("HTTP_X_FORWARDED_PROTO", "https")

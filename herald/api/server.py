@@ -8,12 +8,15 @@ its request is not in after the deadlines below (slowloris).
 """
 
 import datetime
+import ipaddress
 import os
 import socket
+import sys
 import time
 from types import SimpleNamespace
 
 from django.conf import settings
+from django.core.management.base import CommandError
 from django.db import connections
 from gunicorn.app.base import BaseApplication
 from gunicorn.arbiter import Arbiter
@@ -130,9 +133,9 @@ class HeraldWSGIServer(TcpWSGIServer):
     channel_class = DeadlineChannel
 
     def __init__(self, application, listener: socket.socket, socket_map: dict, dispatcher, adj, log):
-        sockinfo = (listener.family, listener.type, listener.proto, listener.getsockname())
+        info = (listener.family, listener.type, listener.proto, listener.getsockname())
         super().__init__(
-            application, socket_map, _sock=listener, dispatcher=dispatcher, adj=adj, bind_socket=False, sockinfo=sockinfo
+            application, socket_map, _sock=listener, dispatcher=dispatcher, adj=adj, sockinfo=info, bind_socket=False
         )
         self.log = log
 
@@ -196,16 +199,61 @@ class WaitressWorker(Worker):
             server.socket.close()
         deadline = time.monotonic() + self.cfg.graceful_timeout
         while time.monotonic() < deadline:
-            busy = [c for c in socket_map.values() if isinstance(c, HTTPChannel) and (c.requests or c.total_outbufs_len)]
-            if not busy:
+            if not any(self.answering(channel) for channel in socket_map.values()):
                 break
             self.notify()
             wasyncore.loop(timeout=LOOP_SECONDS, map=socket_map, use_poll=True, count=1)
         dispatcher.shutdown(timeout=1)
         wasyncore.close_all(socket_map)
 
+    @staticmethod
+    def answering(channel) -> bool:
+        return isinstance(channel, HTTPChannel) and bool(channel.requests or channel.total_outbufs_len)
+
 
 # ------------------------------------------------------------------------------------------------------------------
+
+
+WILDCARD_HOSTS = ("0.0.0.0", "::", "")
+
+
+def is_loopback(host: str) -> bool:
+    if host == "localhost":
+        return True
+    try:
+        return ipaddress.ip_address(host).is_loopback
+    except ValueError:
+        return False
+
+
+def prepare_bind(host: str) -> None:
+    """Before `herald serve` / `herald web` does anything: refuse what the bind address makes unsafe, and let the
+    server answer requests addressed to it.
+
+    Debug pages show tracebacks and settings to whoever triggers an error, so they are for loopback only. Without
+    HERALD_ALLOWED_HOSTS, the Host names allowed (settings.ALLOWED_HOSTS: loopback, HERALD_BASE_URL's host) gain the
+    bind address; a wildcard bind is no name, so clients on other machines need HERALD_BASE_URL (or
+    HERALD_ALLOWED_HOSTS) set to the name they use.
+    """
+    if settings.DEBUG and not is_loopback(host):
+        raise CommandError(
+            f"HERALD_DEBUG=1 shows tracebacks and settings to anyone who reaches the server: bind it to 127.0.0.1 "
+            f"or ::1, not {host or 'every address'}."
+        )
+    if settings.ALLOWED_HOSTS_FROM_ENV:
+        return
+    if host in WILDCARD_HOSTS:
+        if not settings.BASE_URL:
+            names = ", ".join(settings.ALLOWED_HOSTS)
+            print(
+                f"herald: listening on every address, but answering only requests for {names}: set HERALD_BASE_URL "
+                "(or HERALD_ALLOWED_HOSTS) to the name clients use.",
+                file=sys.stderr,
+            )
+        return
+    name = f"[{host}]" if ":" in host else host
+    if name not in settings.ALLOWED_HOSTS:
+        settings.ALLOWED_HOSTS = [*settings.ALLOWED_HOSTS, name]
 
 
 def bind_address(host: str, port: int) -> str:

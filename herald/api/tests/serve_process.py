@@ -41,9 +41,10 @@ class Server:
     The worker child inherits the server's stdout, so console-channel lines arrive here too.
     """
 
-    def __init__(self, data_dir: Path, port: int):
+    def __init__(self, data_dir: Path, port: int, **settings: str):
+        """`settings`: HERALD_* variables for the server (its environment holds no other)."""
         env = {k: v for k, v in os.environ.items() if not k.startswith(("HERALD_", "DJANGO_"))}
-        env["HERALD_DATA_DIR"] = str(data_dir)
+        env.update(settings, HERALD_DATA_DIR=str(data_dir))
         data_dir.mkdir(exist_ok=True)
         # A file, not a pipe: nobody reads stderr while the server runs, and a full pipe would block it.
         self.stderr_path = data_dir / "serve.stderr"
