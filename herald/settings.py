@@ -73,11 +73,11 @@ def _url_host(url: str) -> str:
 
 
 # The Host names requests may carry (others get a 400), since links outlive the request that made them (media URLs,
-# `next` pages): HERALD_ALLOWED_HOSTS, else loopback and HERALD_BASE_URL's host. `herald serve` and `herald web`
-# add the address they are bound to (see herald.api.server.prepare_bind).
+# `next` pages): HERALD_ALLOWED_HOSTS, else loopback; HERALD_BASE_URL's host in both cases. Without
+# HERALD_ALLOWED_HOSTS, `herald serve` and `herald web` add the address they are bound to (herald.api.server).
 LOOPBACK_HOSTS = ["localhost", "127.0.0.1", "[::1]"]
 ALLOWED_HOSTS_FROM_ENV = [h.strip() for h in os.environ.get("HERALD_ALLOWED_HOSTS", "").split(",") if h.strip()]
-ALLOWED_HOSTS = ALLOWED_HOSTS_FROM_ENV or [*LOOPBACK_HOSTS, *([_url_host(BASE_URL)] if BASE_URL else [])]
+ALLOWED_HOSTS = [*(ALLOWED_HOSTS_FROM_ENV or LOOPBACK_HOSTS), *([_url_host(BASE_URL)] if BASE_URL else [])]
 REQUIRE_HTTPS = env_bool("HERALD_REQUIRE_HTTPS")
 if REQUIRE_HTTPS:
     SECURE_PROXY_SSL_HEADER = ("HTTP_X_FORWARDED_PROTO", "https")
