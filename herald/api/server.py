@@ -9,6 +9,7 @@ its request is not in after the deadlines below (slowloris).
 
 import datetime
 import ipaddress
+import json
 import os
 import socket
 import sys
@@ -26,7 +27,7 @@ from waitress.adjustments import Adjustments
 from waitress.channel import HTTPChannel
 from waitress.parser import HTTPRequestParser, ParsingError
 from waitress.server import TcpWSGIServer
-from waitress.task import ThreadedTaskDispatcher, WSGITask
+from waitress.task import ErrorTask, ThreadedTaskDispatcher, WSGITask
 
 # One process with threads by default: the default cache (rate limits) and SQLite are per machine, so requests
 # share them through threads rather than separate processes. With Redis configured, `herald web --processes N`.
@@ -98,11 +99,25 @@ class AccessLoggedTask(WSGITask):
         self.channel.server.log_access(self)
 
 
+class JSONErrorTask(ErrorTask):
+    """The server's own refusals (headers or a body over the limits, a malformed request) in JSON, like the API's."""
+
+    def execute(self):
+        error = self.request.error
+        body = json.dumps({"detail": f"{error.reason}: {error.body}."}).encode()
+        self.status = f"{error.code} {error.reason}"
+        self.response_headers.append(("Content-Type", "application/json"))
+        self.set_close_on_finish()
+        self.content_length = len(body)
+        self.write(body)
+
+
 class DeadlineChannel(HTTPChannel):
     """A connection whose request must arrive in time: waitress alone only closes a connection that goes silent,
     and a client dripping a byte a second never does."""
 
     task_class = AccessLoggedTask
+    error_task_class = JSONErrorTask
     parser_class = BoundedHeaderParser
     reading_since = None  # when the first byte of the request still being read arrived
     bytes_read = 0  # of that request

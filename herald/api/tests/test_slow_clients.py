@@ -1,7 +1,9 @@
-"""Slow clients against the real server (`herald serve`): hundreds of connections dripping their headers a line a
-second (slowloris) neither block an ordinary request nor stay open for ever. Loopback only, bounded in time."""
+"""Slow and oversized clients against the real server (`herald serve`): hundreds of connections dripping their
+headers a line a second (slowloris) neither block an ordinary request nor stay open for ever, and requests beyond
+the server's limits are refused before anything reads them. Loopback only, bounded in time."""
 
 import errno
+import json
 import selectors
 import socket
 import time
@@ -106,4 +108,43 @@ def test_hundreds_of_dripping_connections_neither_block_requests_nor_stay_open(t
     finally:
         if drippers is not None:
             drippers.close()
+        assert server.stop() == 0
+
+
+def raw_answer(port: int, request: bytes) -> tuple[str, dict]:
+    with socket.create_connection(("127.0.0.1", port), timeout=30) as sock:
+        sock.sendall(request)
+        answer = b""
+        while chunk := sock.recv(65536):
+            answer += chunk
+    head, _, body = answer.partition(b"\r\n\r\n")
+    return head.split(b"\r\n")[0].decode(), json.loads(body)
+
+
+def test_requests_beyond_the_server_limits_are_refused_in_json(tmp_path):
+    port = free_port()
+    server = Server(tmp_path / "data", port)
+    try:
+        info = server.first_json_line()
+        get_when_up(f"http://127.0.0.1:{port}/api/v2/workspace.json", info["token"]).close()
+        start = b"POST /api/v2/broadcasts.json HTTP/1.1\r\nHost: 127.0.0.1\r\n"
+
+        many_fields = b"".join(b"X-Field-%d: 1\r\n" % n for n in range(web_server.MAX_HEADER_FIELDS + 1))
+        status, body = raw_answer(port, start + many_fields + b"\r\n")
+        assert status == "HTTP/1.0 400 Bad Request"
+        assert body == {"detail": f"Bad Request: more than {web_server.MAX_HEADER_FIELDS} header fields."}
+
+        # Exactly the limit, so that the server has read every byte sent when it answers and closes.
+        huge_header = start + b"X-Big: " + b"a" * (web_server.MAX_HEADER_BYTES - len(start) - len(b"X-Big: "))
+        status, body = raw_answer(port, huge_header)
+        assert status.endswith("431 Request Header Fields Too Large")
+        assert body["detail"].startswith("Request Header Fields Too Large")
+
+        # Refused on its Content-Length alone: the body is never sent, let alone read.
+        status, body = raw_answer(port, start + b"Content-Length: 100000000000\r\n\r\n")
+        assert status.endswith("413 Request Entity Too Large")
+        assert body["detail"].startswith("Request Entity Too Large")
+
+        assert timed_get(f"http://127.0.0.1:{port}/api/v2/workspace.json", info["token"])[0] == 200
+    finally:
         assert server.stop() == 0
