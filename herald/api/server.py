@@ -279,10 +279,8 @@ def public_url(host: str, port: int) -> str:
     """Where a person on this machine reaches the server (a wildcard bind is reached through loopback)."""
     if settings.BASE_URL:
         return settings.BASE_URL + "/"
-    if host in ("0.0.0.0", ""):
-        host = "127.0.0.1"
-    elif host == "::":
-        host = "::1"
+    if host in WILDCARD_HOSTS:
+        host = "::1" if host == "::" else "127.0.0.1"
     return f"http://{bind_address(host, port)}/"
 
 
