@@ -145,3 +145,19 @@ def get_when_up(url: str, token: str):
             if not isinstance(e.reason, ConnectionRefusedError) or time.monotonic() > deadline:
                 raise
             time.sleep(0.1)
+
+
+def upload_media(base_url: str, token: str, name: str = "photo.jpg") -> dict:
+    """POST a small JPEG to media.json; its JSON answer."""
+    from herald.media.tests import samples
+
+    body, content_type = samples.multipart(name, samples.JPEG, "image/jpeg")
+    request = urllib.request.Request(
+        base_url + "api/v2/media.json",
+        data=body,
+        headers={"Authorization": f"Token {token}", "Content-Type": content_type},
+        method="POST",
+    )
+    with urllib.request.urlopen(request, timeout=30) as response:
+        assert response.status == 201
+        return json.load(response)

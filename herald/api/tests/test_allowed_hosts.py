@@ -9,8 +9,7 @@ import pytest
 from django.core.management.base import CommandError
 
 from herald.api.server import prepare_bind
-from herald.api.tests.serve_process import Server, free_port, get_when_up
-from herald.api.tests.test_data_dir_modes import upload_media
+from herald.api.tests.serve_process import Server, free_port, get_when_up, upload_media
 from herald.media.models import Media
 from herald.media.tests import samples
 
@@ -51,7 +50,8 @@ def test_herald_serve_answers_its_base_url_host_and_refuses_others(tmp_path):
         assert status == 400
         status, body = get_with_host(port, "herald.example.org", "/api/v2/workspace.json", info["token"])
         assert status == 200 and json.loads(body)["uuid"] == info["workspace"]
-        upload_media(f"http://127.0.0.1:{port}/", info["token"])  # its URL comes from HERALD_BASE_URL, not Host
+        media = upload_media(f"http://127.0.0.1:{port}/", info["token"])
+        assert media["url"].startswith("https://herald.example.org/media/")  # HERALD_BASE_URL's, not the Host's
     finally:
         assert server.stop() == 0
 

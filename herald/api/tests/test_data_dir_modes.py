@@ -11,9 +11,8 @@ import time
 import urllib.request
 from pathlib import Path
 
-from herald.api.tests.serve_process import Server, free_port, get_when_up
+from herald.api.tests.serve_process import Server, free_port, get_when_up, upload_media
 from herald.api.tests.test_serve_sends import LINE_LIMIT_SECONDS, curl_request, is_console_line_for
-from herald.media.tests import samples
 
 # The harness's own file in the data dir (the test process writes it), not Herald's.
 HARNESS_FILES = {"serve.stderr"}
@@ -43,18 +42,6 @@ def too_open(root: Path) -> dict[str, str]:
         for name, mode in modes_under(root).items()
         if mode != (0o700 if (root / name).is_dir() else 0o600)
     }
-
-
-def upload_media(base_url: str, token: str) -> None:
-    body, content_type = samples.multipart("photo.jpg", samples.JPEG, "image/jpeg")
-    request = urllib.request.Request(
-        base_url + "api/v2/media.json",
-        data=body,
-        headers={"Authorization": f"Token {token}", "Content-Type": content_type},
-        method="POST",
-    )
-    with urllib.request.urlopen(request, timeout=30) as response:
-        assert response.status == 201, response.read()
 
 
 def test_a_fresh_data_dir_is_private_from_the_first_command(tmp_path):
