@@ -75,8 +75,11 @@ def test_everything_herald_serve_writes_is_private(tmp_path):
         deadline = time.monotonic() + LINE_LIMIT_SECONDS  # the worker's tick scheduler writes its schedule file
         while not list(data_dir.glob("celerybeat-schedule*")) and time.monotonic() < deadline:
             time.sleep(0.1)
+        while_running = too_open(data_dir)  # the SQLite WAL and shared-memory files exist only now
     finally:
         assert server.stop() == 0
+
+    assert while_running == {}
 
     written = set(modes_under(data_dir))
     assert {"herald.sqlite3", "secret_key", "media", "queue"} <= written
