@@ -181,6 +181,7 @@ def waitress_adjustments() -> Adjustments:
         # upload's framing is a few hundred bytes over its file).
         max_request_body_size=largest_body + 64 * 1024,
         asyncore_use_poll=True,  # select() stops at 1024 file descriptors
+        log_socket_errors=False,  # a client that hangs up or resets is routine, not a traceback in the log
         # Pass X-Forwarded-Proto on to Django, which trusts it only with HERALD_REQUIRE_HTTPS (as gunicorn did).
         clear_untrusted_proxy_headers=False,
         ident="herald",
