@@ -3,9 +3,13 @@
 See the configuration table in README.md for every variable.
 """
 
+import contextlib
+import logging
 import os
 import secrets
+import stat
 from pathlib import Path
+from urllib.parse import urlsplit
 
 import dj_database_url
 
@@ -17,8 +21,25 @@ def env_bool(name: str, default: bool = False) -> bool:
     return value.strip().lower() in ("1", "true", "yes", "on")
 
 
-DATA_DIR = Path(os.environ.get("HERALD_DATA_DIR", "./var")).resolve()
-DATA_DIR.mkdir(parents=True, exist_ok=True)
+# Everything Herald writes holds contacts or credentials (the database and its WAL, queue files, media, the secret
+# key, the tick's schedule): readable by this user only, from the moment it is created. Every Herald process (the
+# CLI, the web and sending workers it starts, a WSGI server loading herald.wsgi) loads these settings first.
+os.umask(0o077)
+
+
+def _private_data_dir(path: Path) -> Path:
+    """The data dir, made 0700; one that others could read (made by hand, or by an older Herald) is tightened."""
+    path.mkdir(mode=0o700, parents=True, exist_ok=True)
+    mode = stat.S_IMODE(path.stat().st_mode)
+    if mode & 0o077:
+        path.chmod(0o700)
+        logging.getLogger("herald").warning(
+            "herald: the data dir %s was open to other users (mode %04o); it is now 0700", path, mode
+        )
+    return path
+
+
+DATA_DIR = _private_data_dir(Path(os.environ.get("HERALD_DATA_DIR", "./var")).resolve())
 
 
 def _secret_key() -> str:
@@ -27,17 +48,36 @@ def _secret_key() -> str:
         return os.environ["HERALD_SECRET_KEY"]
     path = DATA_DIR / "secret_key"
     if not path.exists():
-        path.write_text(secrets.token_urlsafe(50))
-        path.chmod(0o600)
+        # Written whole under a name of its own, then linked into place: processes starting together (the web
+        # server and the worker) never read a half-written key, and all end up with the first one written.
+        draft = path.with_name(f".secret_key.{os.getpid()}")
+        draft.write_text(secrets.token_urlsafe(50))
+        with contextlib.suppress(FileExistsError):
+            os.link(draft, path)
+        draft.unlink()
     return path.read_text().strip()
 
 
 SECRET_KEY = _secret_key()
 DEBUG = env_bool("HERALD_DEBUG")
-ALLOWED_HOSTS = [h.strip() for h in os.environ.get("HERALD_ALLOWED_HOSTS", "*").split(",") if h.strip()]
+# Debug pages show settings and local variables: URL passwords (database, broker, Redis) are masked there.
+DEFAULT_EXCEPTION_REPORTER_FILTER = "herald.api.debug.CredentialRedactingFilter"
 
 # Absolute base URL used for links that outlive a request (media URLs); empty means "from the request".
 BASE_URL = os.environ.get("HERALD_BASE_URL", "").rstrip("/")
+
+
+def _url_host(url: str) -> str:
+    host = urlsplit(url).hostname or ""
+    return f"[{host}]" if ":" in host else host
+
+
+# The Host names requests may carry (others get a 400), since links outlive the request that made them (media URLs,
+# `next` pages): HERALD_ALLOWED_HOSTS, else loopback; HERALD_BASE_URL's host in both cases. Without
+# HERALD_ALLOWED_HOSTS, `herald serve` and `herald web` add the address they are bound to (herald.api.server).
+LOOPBACK_HOSTS = ["localhost", "127.0.0.1", "[::1]"]
+ALLOWED_HOSTS_FROM_ENV = [h.strip() for h in os.environ.get("HERALD_ALLOWED_HOSTS", "").split(",") if h.strip()]
+ALLOWED_HOSTS = [*(ALLOWED_HOSTS_FROM_ENV or LOOPBACK_HOSTS), *([_url_host(BASE_URL)] if BASE_URL else [])]
 REQUIRE_HTTPS = env_bool("HERALD_REQUIRE_HTTPS")
 if REQUIRE_HTTPS:
     SECURE_PROXY_SSL_HEADER = ("HTTP_X_FORWARDED_PROTO", "https")
@@ -211,6 +251,8 @@ LOGGING = {
         "celery.beat": {"level": "WARNING"},
         # The file-system queue has no host name; kombu warns about that on every connection.
         "kombu.connection": {"level": "ERROR"},
+        # The web server warns whenever requests wait for a free thread: normal under load, not an error.
+        "waitress.queue": {"level": "ERROR"},
     },
 }
 

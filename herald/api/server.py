@@ -1,17 +1,53 @@
-"""The production web server (gunicorn, embedded) that `herald serve` and `herald web` run."""
+"""The production web server that `herald serve` and `herald web` run: gunicorn's master, waitress in each worker.
+
+gunicorn's master (the arbiter) runs the worker processes (`herald web --processes N`), starts a dead one again,
+and stops them on SIGTERM / Ctrl-C; a worker notices when its master is gone. Each worker serves HTTP with waitress:
+one event loop reads every request whole, headers then body (spooled to disk when big), before it hands the request
+to one of THREADS threads. A slow client therefore holds a socket, never a thread, and the event loop closes it when
+its request is not in after the deadlines below (slowloris).
+"""
+
+import datetime
+import ipaddress
+import json
+import os
+import socket
+import sys
+import time
+from types import SimpleNamespace
 
 import logging
 
 from django.conf import settings
+from django.core.management.base import CommandError
 from django.db import connections
 from gunicorn.app.base import BaseApplication
 from gunicorn.arbiter import Arbiter
+from gunicorn.workers.base import Worker
+from waitress import wasyncore
+from waitress.adjustments import Adjustments
+from waitress.channel import HTTPChannel
+from waitress.parser import HTTPRequestParser, ParsingError
+from waitress.server import TcpWSGIServer
+from waitress.task import ErrorTask, ThreadedTaskDispatcher, WSGITask
 
 from herald.channels.logfilters import RedactCallbackSecrets
 
 # One process with threads by default: the default cache (rate limits) and SQLite are per machine, so requests
 # share them through threads rather than separate processes. With Redis configured, `herald web --processes N`.
 THREADS = 8
+# A request's headers must be in this many seconds after its first byte (nginx and Apache allow 20-60 s) ...
+REQUEST_HEADER_SECONDS = 20
+# ... and its body must keep coming at this average rate at least (bytes/s, headers included) after that.
+REQUEST_MIN_BYTES_PER_SECOND = 16 * 1024
+# Open connections per process: each costs a socket and a small buffer, not a thread.
+CONNECTION_LIMIT = 1000
+# A connection that sends nothing this long (kept alive after a response, or opened and left silent) is closed.
+IDLE_SECONDS = 5
+MAX_HEADER_BYTES = 64 * 1024
+MAX_HEADER_FIELDS = 100  # gunicorn's and Apache's default
+# How often the event loop wakes up to check the master, a stop request and the deadlines (seconds).
+LOOP_SECONDS = 0.2
 
 
 class HeraldArbiter(Arbiter):
@@ -49,6 +85,197 @@ class HeraldServer(BaseApplication):
         return application
 
 
+# waitress, with Herald's deadlines and limits and gunicorn's access log ------------------------------------------
+
+
+class BoundedHeaderParser(HTTPRequestParser):
+    """waitress bounds the header block's size; this also bounds how many fields it holds."""
+
+    def parse_header(self, header_plus):
+        if header_plus.count(b"\n") > MAX_HEADER_FIELDS:
+            raise ParsingError(f"more than {MAX_HEADER_FIELDS} header fields")
+        super().parse_header(header_plus)
+
+
+class AccessLoggedTask(WSGITask):
+    def finish(self):
+        super().finish()
+        self.channel.server.log_access(self)
+
+
+class JSONErrorTask(ErrorTask):
+    """The server's own refusals (headers or a body over the limits, a malformed request) in JSON, like the API's."""
+
+    def execute(self):
+        error = self.request.error
+        body = json.dumps({"detail": f"{error.reason}: {error.body}."}).encode()
+        self.status = f"{error.code} {error.reason}"
+        self.response_headers.append(("Content-Type", "application/json"))
+        self.set_close_on_finish()
+        self.content_length = len(body)
+        self.write(body)
+
+
+class DeadlineChannel(HTTPChannel):
+    """A connection whose request must arrive in time: waitress alone only closes a connection that goes silent,
+    and a client dripping a byte a second never does."""
+
+    task_class = AccessLoggedTask
+    error_task_class = JSONErrorTask
+    parser_class = BoundedHeaderParser
+    reading_since = None  # when the first byte of the request still being read arrived
+    bytes_read = 0  # of that request
+
+    def received(self, data):
+        if self.reading_since is None:
+            self.reading_since, self.bytes_read = time.monotonic(), 0
+        handed_over = len(self.requests)
+        result = super().received(data)
+        if self.request is None:  # the request (or every request in `data`) was read whole
+            self.reading_since = None
+        elif len(self.requests) > handed_over:  # one was read whole and the next one began in the same bytes
+            self.reading_since, self.bytes_read = time.monotonic(), 0
+        else:
+            self.bytes_read += len(data)
+        return result
+
+    def read_is_overdue(self, now: float) -> bool:
+        if self.reading_since is None or self.requests:
+            return False
+        allowed = REQUEST_HEADER_SECONDS + self.bytes_read / REQUEST_MIN_BYTES_PER_SECOND
+        return now - self.reading_since > allowed
+
+
+class HeraldWSGIServer(TcpWSGIServer):
+    """waitress on a socket gunicorn's master opened."""
+
+    channel_class = DeadlineChannel
+
+    def __init__(self, application, listener: socket.socket, socket_map: dict, dispatcher, adj, log):
+        info = (listener.family, listener.type, listener.proto, listener.getsockname())
+        super().__init__(
+            application, socket_map, _sock=listener, dispatcher=dispatcher, adj=adj, sockinfo=info, bind_socket=False
+        )
+        self.log = log
+
+    def maintenance(self, now):
+        super().maintenance(now)  # closes the connections idle for longer than IDLE_SECONDS
+        monotonic_now = time.monotonic()
+        for channel in self.active_channels.values():
+            if channel.read_is_overdue(monotonic_now):
+                channel.will_close = True
+
+    def log_access(self, task: WSGITask) -> None:
+        environ = task.get_environment()
+        environ.setdefault("RAW_URI", environ.get("REQUEST_URI", ""))
+        response = SimpleNamespace(status=task.status, sent=task.content_bytes_written, headers=task.response_headers)
+        took = datetime.timedelta(seconds=time.time() - task.start_time)
+        self.log.access(response, [], environ, took)
+
+
+def waitress_adjustments() -> Adjustments:
+    largest_body = max(settings.MEDIA_MAX_UPLOAD_BYTES, settings.DATA_UPLOAD_MAX_MEMORY_SIZE)
+    return Adjustments(
+        threads=THREADS,
+        connection_limit=CONNECTION_LIMIT,
+        channel_timeout=IDLE_SECONDS,
+        cleanup_interval=1,
+        max_request_header_size=MAX_HEADER_BYTES,
+        # Django answers a body over its own limits (JSON 413); this only stops one far beyond them (a multipart
+        # upload's framing is a few hundred bytes over its file).
+        max_request_body_size=largest_body + 64 * 1024,
+        asyncore_use_poll=True,  # select() stops at 1024 file descriptors
+        log_socket_errors=False,  # a client that hangs up or resets is routine, not a traceback in the log
+        # Pass X-Forwarded-Proto on to Django, which trusts it only with HERALD_REQUIRE_HTTPS (as gunicorn did).
+        clear_untrusted_proxy_headers=False,
+        ident="herald",
+    )
+
+
+class WaitressWorker(Worker):
+    """A gunicorn worker process serving with waitress instead of gunicorn's own HTTP code."""
+
+    def run(self):
+        socket_map: dict = {}
+        dispatcher = ThreadedTaskDispatcher()
+        dispatcher.set_thread_count(THREADS)
+        adj = waitress_adjustments()
+        servers = [
+            HeraldWSGIServer(self.wsgi, listener.sock, socket_map, dispatcher, adj, self.log)
+            for listener in self.sockets
+        ]
+        while self.alive and self.ppid == os.getppid():
+            self.notify()
+            wasyncore.loop(timeout=LOOP_SECONDS, map=socket_map, use_poll=True, count=1)
+        self.finish(servers, socket_map, dispatcher)
+
+    def finish(self, servers: list, socket_map: dict, dispatcher: ThreadedTaskDispatcher) -> None:
+        """Stop taking connections, answer the requests under way (for the graceful timeout at most), close."""
+        for server in servers:
+            # Not server.close(): that also closes the trigger through which the threads still answering wake
+            # the loop.
+            server.accepting = False
+            server.del_channel()
+            server.socket.close()
+        deadline = time.monotonic() + self.cfg.graceful_timeout
+        while time.monotonic() < deadline:
+            if not any(self.answering(channel) for channel in socket_map.values()):
+                break
+            self.notify()
+            wasyncore.loop(timeout=LOOP_SECONDS, map=socket_map, use_poll=True, count=1)
+        dispatcher.shutdown(timeout=1)
+        wasyncore.close_all(socket_map)
+
+    @staticmethod
+    def answering(channel) -> bool:
+        return isinstance(channel, HTTPChannel) and bool(channel.requests or channel.total_outbufs_len)
+
+
+# ------------------------------------------------------------------------------------------------------------------
+
+
+WILDCARD_HOSTS = ("0.0.0.0", "::", "")
+
+
+def is_loopback(host: str) -> bool:
+    if host == "localhost":
+        return True
+    try:
+        return ipaddress.ip_address(host).is_loopback
+    except ValueError:
+        return False
+
+
+def prepare_bind(host: str) -> None:
+    """Before `herald serve` / `herald web` does anything: refuse what the bind address makes unsafe, and let the
+    server answer requests addressed to it.
+
+    Debug pages show tracebacks and settings to whoever triggers an error, so they are for loopback only. Without
+    HERALD_ALLOWED_HOSTS, the Host names allowed (settings.ALLOWED_HOSTS: loopback, HERALD_BASE_URL's host) gain the
+    bind address; a wildcard bind is no name, so clients on other machines need HERALD_BASE_URL (or
+    HERALD_ALLOWED_HOSTS) set to the name they use.
+    """
+    if settings.DEBUG and not is_loopback(host):
+        raise CommandError(
+            f"HERALD_DEBUG=1 shows tracebacks and settings to anyone who reaches the server: bind it to 127.0.0.1 "
+            f"or ::1, not {host or 'every address'}."
+        )
+    if settings.ALLOWED_HOSTS_FROM_ENV:
+        return
+    if host in WILDCARD_HOSTS:
+        if not settings.BASE_URL:
+            names = ", ".join(settings.ALLOWED_HOSTS)
+            print(
+                f"herald: listening on every address, but answering only requests for {names}: set HERALD_BASE_URL "
+                "(or HERALD_ALLOWED_HOSTS) to the name clients use.",
+                file=sys.stderr,
+            )
+        return
+    name = f"[{host}]" if ":" in host else host
+    if name not in settings.ALLOWED_HOSTS:
+        settings.ALLOWED_HOSTS = [*settings.ALLOWED_HOSTS, name]
+
+
 def bind_address(host: str, port: int) -> str:
     return f"[{host}]:{port}" if ":" in host else f"{host}:{port}"
 
@@ -57,10 +284,8 @@ def public_url(host: str, port: int) -> str:
     """Where a person on this machine reaches the server (a wildcard bind is reached through loopback)."""
     if settings.BASE_URL:
         return settings.BASE_URL + "/"
-    if host in ("0.0.0.0", ""):
-        host = "127.0.0.1"
-    elif host == "::":
-        host = "::1"
+    if host in WILDCARD_HOSTS:
+        host = "::1" if host == "::" else "127.0.0.1"
     return f"http://{bind_address(host, port)}/"
 
 
@@ -74,8 +299,7 @@ def run_web(host: str, port: int, processes: int = 1, on_stop=None) -> None:
         {
             "bind": bind_address(host, port),
             "workers": processes,
-            "worker_class": "gthread",
-            "threads": THREADS,
+            "worker_class": "herald.api.server.WaitressWorker",
             "accesslog": "-",
             "errorlog": "-",
             "loglevel": settings.LOGGING["root"]["level"].lower(),

@@ -48,9 +48,9 @@ class Server:
     The worker child inherits the server's stdout, so console-channel lines arrive here too.
     """
 
-    def __init__(self, data_dir: Path, port: int, env: dict | None = None):
-        """`env`: HERALD_* settings for the server (and its worker); none of the test run's own are passed on."""
-        env = {**herald_env(data_dir), **(env or {})}
+    def __init__(self, data_dir: Path, port: int, **settings: str):
+        """`settings`: HERALD_* variables for the server and its worker (none of the test run's own are passed on)."""
+        env = {**herald_env(data_dir), **settings}
         data_dir.mkdir(exist_ok=True)
         # A file, not a pipe: nobody reads stderr while the server runs, and a full pipe would block it.
         self.stderr_path = data_dir / "serve.stderr"
@@ -151,3 +151,19 @@ def get_when_up(url: str, token: str):
             if not isinstance(e.reason, ConnectionRefusedError) or time.monotonic() > deadline:
                 raise
             time.sleep(0.1)
+
+
+def upload_media(base_url: str, token: str, name: str = "photo.jpg") -> dict:
+    """POST a small JPEG to media.json; its JSON answer."""
+    from herald.media.tests import samples
+
+    body, content_type = samples.multipart(name, samples.JPEG, "image/jpeg")
+    request = urllib.request.Request(
+        base_url + "api/v2/media.json",
+        data=body,
+        headers={"Authorization": f"Token {token}", "Content-Type": content_type},
+        method="POST",
+    )
+    with urllib.request.urlopen(request, timeout=30) as response:
+        assert response.status == 201
+        return json.load(response)

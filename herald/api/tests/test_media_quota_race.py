@@ -60,7 +60,7 @@ def request(method: str, url: str, token: str, body: bytes | None = None, conten
 @pytest.fixture
 def server(tmp_path, transactional_db):
     env = configuration_under_test()
-    server = Server(tmp_path / "data", free_port(), env=env)
+    server = Server(tmp_path / "data", free_port(), **env)
     info = server.first_json_line()
     server.env, server.data_dir, server.url = env, tmp_path / "data", info["url"]
     yield server

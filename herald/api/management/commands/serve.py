@@ -5,7 +5,7 @@ import json
 from django.core.management import call_command
 from django.core.management.base import BaseCommand
 
-from herald.api.server import public_url, run_web
+from herald.api.server import prepare_bind, public_url, run_web
 from herald.msgs.worker_process import embedded_worker
 from herald.workspaces.bootstrap import Demo, create_demo_if_empty, demo_info
 
@@ -24,6 +24,7 @@ class Command(BaseCommand):
         )
 
     def handle(self, *args, host, port, as_json, **options):
+        prepare_bind(host)
         call_command("migrate", interactive=False, verbosity=0)
         demo = create_demo_if_empty()
         url = public_url(host, port)

@@ -1,6 +1,6 @@
 from django.core.management.base import BaseCommand
 
-from herald.api.server import run_web
+from herald.api.server import prepare_bind, run_web
 
 
 class Command(BaseCommand):
@@ -14,4 +14,5 @@ class Command(BaseCommand):
         )
 
     def handle(self, *args, host, port, processes, **options):
+        prepare_bind(host)
         run_web(host, port, processes)
