@@ -39,7 +39,8 @@ class ServerErrorsAsJSONMiddleware:
     traceback like Django's own 500s (logger `django.request`).
 
     DRF hands on every exception that is not one of its own (validation, auth, throttling ...), so one place
-    serves the API, the delivery-report URLs and media alike. Django's own 4xx exceptions are left to Django.
+    serves the API, the delivery-report URLs and media alike. Django's own 4xx exceptions are left to Django, and so
+    is everything in debug mode.
     """
 
     def __init__(self, get_response):
@@ -49,7 +50,8 @@ class ServerErrorsAsJSONMiddleware:
         return self.get_response(request)
 
     def process_exception(self, request, exception):
-        if isinstance(exception, CLIENT_ERRORS):
+        # HERALD_DEBUG (loopback only) keeps Django's debug page, whose credentials herald.api.debug masks.
+        if isinstance(exception, CLIENT_ERRORS) or settings.DEBUG:
             return None
         error = errors.describe(exception)
         response = JsonResponse({"detail": error.detail}, status=error.status)

@@ -10,13 +10,12 @@ its request is not in after the deadlines below (slowloris).
 import datetime
 import ipaddress
 import json
+import logging
 import os
 import socket
 import sys
 import time
 from types import SimpleNamespace
-
-import logging
 
 from django.conf import settings
 from django.core.management.base import CommandError
