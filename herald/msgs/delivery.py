@@ -140,19 +140,36 @@ class LeaseKeeper:
 
 
 class Breaker:
-    """Counts a channel's sends in a row that got no answer; any answer, even an error, starts the count again."""
+    """Counts a channel's sends in a row that got no answer; any answer, even an error, starts the count again.
+
+    Once a send got no answer, the next one starts only when those already on the wire have answered or failed
+    too (each may be the failure that opens the breaker): a hanging gateway gets the sends that were on the wire
+    together, then nothing more. A half-open channel (one failure short of opening) so sends one message first."""
 
     def __init__(self, failures: int):
         self.failures = failures
-        self._lock = threading.Lock()
+        self.on_the_wire = 0
+        self._changed = threading.Condition()
 
     @property
     def open(self) -> bool:
         return 0 < settings.CHANNEL_BREAKER_FAILURES <= self.failures
 
+    def admit(self) -> bool:
+        """Wait until a send may start; False once the breaker is open (the send is skipped)."""
+        enabled = settings.CHANNEL_BREAKER_FAILURES > 0
+        with self._changed:
+            self._changed.wait_for(lambda: self.open or not (enabled and self.failures and self.on_the_wire))
+            if self.open:
+                return False
+            self.on_the_wire += 1
+            return True
+
     def note(self, outcome) -> None:
-        with self._lock:
+        with self._changed:
+            self.on_the_wire -= 1
             self.failures = self.failures + 1 if isinstance(outcome, GatewayUnreachable) else 0
+            self._changed.notify_all()
 
 
 def deliver(channel_id: int, handoff: Handoff | None = None, hand_on: Callable[[Handoff], None] | None = None) -> int:
@@ -164,25 +181,26 @@ def deliver(channel_id: int, handoff: Handoff | None = None, hand_on: Callable[[
     channel = Channel.objects.filter(id=channel_id).first()
     if channel is None:
         return 0
-    # The breaker's pause is over if we get the lease it held: try one message before sending the rest.
-    probing = channel.send_lease_owner == CIRCUIT_OPEN
+    # The breaker's pause is over if we get the lease it held: half-open, one more failure opens it again.
+    half_open = channel.send_lease_owner == CIRCUIT_OPEN
     owner = handoff.owner if handoff else uuid.uuid4().hex
     if not acquire_lease(channel_id, owner):
         return 0
-    failures = settings.CHANNEL_BREAKER_FAILURES - 1 if probing else (handoff.failures if handoff else 0)
-    return Run(channel, owner, failures, probing, hand_on).send()
+    failures = settings.CHANNEL_BREAKER_FAILURES - 1 if half_open else (handoff.failures if handoff else 0)
+    return Run(channel, owner, failures, hand_on).send()
 
 
 class Run:
     """One task's turn at a channel, from taking its lease to passing it on (to the next task, to the breaker, or
     back to anyone)."""
 
-    def __init__(self, channel: Channel, owner: str, failures: int, probing: bool, hand_on):
-        self.channel, self.owner, self.probing, self.hand_on = channel, owner, probing, hand_on
+    def __init__(self, channel: Channel, owner: str, failures: int, hand_on):
+        self.channel, self.owner, self.hand_on = channel, owner, hand_on
         self.sender = get_type(channel.channel_type)
         self.breaker = Breaker(failures)
         self.deadline = time.monotonic() + settings.DELIVERY_TASK_SECONDS if hand_on else None
         self.pace_until = 0.0  # a rate-limited channel's next chunk starts no earlier (time.monotonic)
+        self.last_send_due = 0.0  # when the last send of the latest chunk was due to start
         self.attempted = 0
         self._count_lock = threading.Lock()
         self.pool = ThreadPoolExecutor(max_workers=settings.DELIVERY_CONCURRENCY, thread_name_prefix="send")
@@ -207,14 +225,12 @@ class Run:
             if self._out_of_time():
                 return {}, True
             self._wait_for_pace()
-            size = 1 if self.probing else (self.channel.tps or UNLIMITED_CHUNK)
-            chunk = due_messages(self.channel.id, size, timezone.now())
+            chunk = due_messages(self.channel.id, self.channel.tps or UNLIMITED_CHUNK, timezone.now())
             if not chunk:
                 return {}, False
-            on_the_wire = self._collect(self._submit(chunk), self.deadline)
+            on_the_wire = self._collect(self._submit(chunk), self._answers_deadline())
             if on_the_wire:
                 return on_the_wire, True
-            self.probing = False
             if self._must_stop():
                 return {}, False
 
@@ -230,6 +246,13 @@ class Run:
             return True
         return self.breaker.open
 
+    def _answers_deadline(self) -> float | None:
+        """How long the task waits for a chunk's answers before parking it: until the end of its turn, and in any
+        case a turn's length after the chunk's last send was due (a rate-limited chunk spreads over its second)."""
+        if self.deadline is None:
+            return None
+        return max(self.deadline, self.last_send_due + settings.DELIVERY_TASK_SECONDS)
+
     def _wait_for_pace(self) -> None:
         time.sleep(max(0.0, self.pace_until - time.monotonic()))
 
@@ -243,6 +266,7 @@ class Run:
         if tps:
             self.pace_until = started + 1.0
         spacing = 1.0 / tps if tps else 0.0
+        self.last_send_due = started + (len(chunk) - 1) * spacing
         for msg in chunk:
             msg.channel = self.channel
         return {self.pool.submit(self._attempt, msg, started + i * spacing): msg for i, msg in enumerate(chunk)}
@@ -253,7 +277,7 @@ class Run:
         delay = not_before - time.monotonic()
         if delay > 0:
             time.sleep(delay)
-        if self.breaker.open:
+        if not self.breaker.admit():
             return SKIPPED
         with self._count_lock:
             self.attempted += 1

@@ -175,10 +175,11 @@ class Installation:
             config["OPTIONS"] = {"timeout": 30}
         connections.settings[self.db] = ConnectionHandler({"default": config}).settings["default"]
 
-    def provision(self, gateway_url: str, contacts: int, tps: int | None = None) -> dict:
+    def provision(self, gateway_url: str, contacts: int, tps: int | None = None, name: str = "Crash test") -> dict:
         """Migrate, then a workspace, an admin token, an external channel to `gateway_url` and a group of `contacts`
-        contacts (bulk inserts); returns {"token", "workspace", "channel", "group"}."""
-        args = {"gateway_url": gateway_url, "contacts": contacts, "tps": tps}
+        contacts (bulk inserts); returns {"token", "workspace", "channel", "group"}. Called again, another
+        workspace; `api_post` then uses the latest one's token unless told."""
+        args = {"gateway_url": gateway_url, "contacts": contacts, "tps": tps, "name": name}
         done = subprocess.run(
             [sys.executable, "-m", "herald.msgs.tests.live", "provision", json.dumps(args)],
             env=self.env,
@@ -249,8 +250,17 @@ class Installation:
         return "\n".join(path.read_text(errors="replace") for path in sorted(self.dir.glob("*.log")))
 
     # --- talking to it ----------------------------------------------------------------------------------------
-    def api_post(self, path: str, body: dict) -> httpx.Response:
-        return httpx.post(self.base_url + path, json=body, headers={"Authorization": f"Token {self.token}"}, timeout=30)
+    def api_post(self, path: str, body: dict, token: str | None = None) -> httpx.Response:
+        headers = {"Authorization": f"Token {token or self.token}"}
+        return httpx.post(self.base_url + path, json=body, headers=headers, timeout=30)
+
+    def queued(self, queue: str) -> int:
+        """Tasks waiting in `queue` ("celery": fan-out, "deliveries", "ticks")."""
+        if self.backend == "embedded":
+            return len(list((self.data_dir / "queue").glob(f"*.{queue}.msg")))
+        import redis
+
+        return redis.Redis.from_url(self.env["HERALD_BROKER_URL"]).llen(queue)
 
     def empty_queue(self) -> int:
         """Lose every queued task, as a wiped broker or a lost queue folder would; returns how many there were."""
@@ -261,12 +271,12 @@ class Installation:
             return len(tasks)
         import redis
 
-        lost = redis.Redis.from_url(self.env["HERALD_BROKER_URL"]).llen("celery")  # Celery's default queue
+        lost = redis.Redis.from_url(self.env["HERALD_BROKER_URL"]).llen("celery")  # the fan-out queue
         self._flush_redis()
         return lost
 
 
-def provision(gateway_url: str, contacts: int, tps: int | None) -> dict:
+def provision(gateway_url: str, contacts: int, tps: int | None, name: str) -> dict:
     """Runs inside the installation's environment (see the module docstring)."""
     import django
 
@@ -279,7 +289,7 @@ def provision(gateway_url: str, contacts: int, tps: int | None) -> dict:
     from herald.workspaces.provisioning import create_token, create_workspace
 
     call_command("migrate", interactive=False, verbosity=0)
-    workspace = create_workspace("Crash test", country="RW", api_rates=["v2=1000000/hour"])
+    workspace = create_workspace(name, country="RW", api_rates=["v2=1000000/hour"])
     _, key = create_token(workspace, "admin@example.com", "admin")
     channel = gateway_channel(workspace, gateway_url, tps=tps)
     with transaction.atomic():
