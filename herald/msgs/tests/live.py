@@ -68,6 +68,14 @@ def child_pids(parent: int) -> list[int]:
     return found
 
 
+def _child_with_argument(parent: int, argument: bytes) -> int | None:
+    for pid in child_pids(parent):
+        with contextlib.suppress(OSError):
+            if argument in Path(f"/proc/{pid}/cmdline").read_bytes().split(b"\0"):
+                return pid
+    return None
+
+
 class Process:
     """One Herald command in its own session (so it and its children can be cleaned up together)."""
 
@@ -213,12 +221,11 @@ class Installation:
 
     def embedded_worker(self) -> int | None:
         """The pid of the `herald worker` that `herald serve` runs as its child, if one runs."""
-        serve = self.processes["serve"].popen.pid
-        for pid in child_pids(serve):
-            with contextlib.suppress(OSError):
-                if b"worker" in Path(f"/proc/{pid}/cmdline").read_bytes().split(b"\0"):
-                    return pid
-        return None
+        return _child_with_argument(self.processes["serve"].popen.pid, b"worker")
+
+    def delivery_pool(self) -> int | None:
+        """The pid of the delivery pool that `herald worker` runs as its child, if one runs."""
+        return _child_with_argument(self.processes["worker"].popen.pid, b"--deliveries-only")
 
     def _wait_for_log(self, process: Process, text: str) -> None:
         """Wait for `text` in what the process printed since it started (each start appends to one log)."""
