@@ -175,8 +175,8 @@ class Breaker:
 def deliver(channel_id: int, handoff: Handoff | None = None, hand_on: Callable[[Handoff], None] | None = None) -> int:
     """Send what is due on a channel; returns how many messages this call tried to send.
 
-    With `hand_on`, stop after `DELIVERY_TASK_SECONDS` and pass the channel (its lease, `Handoff`) to it if more
-    may be due; a task gives the next task for the channel. Without, send everything due before returning.
+    With `hand_on` (the delivery task's: it enqueues the channel's next task), stop after `DELIVERY_TASK_SECONDS`
+    and pass it the channel, lease and all (`Handoff`), if more may be due. Without, send everything due.
     """
     channel = Channel.objects.filter(id=channel_id).first()
     if channel is None:
