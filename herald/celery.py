@@ -6,7 +6,7 @@ run twice, and the periodic `tick` re-enqueues anything a crash or a lost messag
 import os
 
 from celery import Celery
-from celery.signals import beat_embedded_init, worker_shutting_down
+from celery.signals import beat_embedded_init, worker_shutdown, worker_shutting_down
 
 from herald.msgs.worker_process import die_with_parent
 
@@ -26,8 +26,17 @@ def _beat_dies_with_its_worker(**kwargs):
 
 @worker_shutting_down.connect
 def _finish_sending_soon(**kwargs):
-    # A warm shutdown waits for running tasks, and a channel's delivery runs until its queue is empty: ask it to
-    # stop after the chunk on the wire, so a restart neither waits for a whole broadcast nor cuts sends mid-way.
+    # A warm shutdown waits for running tasks: ask deliveries to stop after the chunk on the wire, so a restart
+    # neither waits for a task's whole turn nor cuts sends mid-way.
     from herald.msgs import delivery
 
     delivery.stop_soon()
+
+
+@worker_shutdown.connect
+def _record_parked_sends(**kwargs):
+    # Chunks parked by delivery tasks (a slow gateway's, see herald/msgs/delivery.py) still wait for answers: record
+    # them before the process exits, or those messages would be sent again by the next worker.
+    from herald.msgs import delivery
+
+    delivery.wait_for_parked()

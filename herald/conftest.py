@@ -15,10 +15,11 @@ def media_root(settings, tmp_path):
 
 @pytest.fixture(autouse=True)
 def fresh_cache():
-    # Throttle histories live in the cache; each test starts with a full budget.
-    from django.core.cache import cache
+    # Throttle histories live in the cache; each test starts with a full budget (and no delivery marked queued).
+    from django.core.cache import caches
 
-    cache.clear()
+    caches["default"].clear()
+    caches["shared"].clear()
 
 
 @pytest.fixture

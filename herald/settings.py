@@ -148,9 +148,15 @@ REDIS_URL = os.environ.get("HERALD_REDIS_URL") or (
 )
 if REDIS_URL:
     CACHES = {"default": {"BACKEND": "django.core.cache.backends.redis.RedisCache", "LOCATION": REDIS_URL}}
+    CACHES["shared"] = CACHES["default"]
 else:
     # The embedded server is one process, so an in-process cache is shared by every request it serves.
     CACHES = {"default": {"BACKEND": "django.core.cache.backends.locmem.LocMemCache", "LOCATION": "herald"}}
+    # What the worker's processes (fan-out, delivery) tell each other: files in the data dir.
+    CACHES["shared"] = {
+        "BACKEND": "django.core.cache.backends.filebased.FileBasedCache",
+        "LOCATION": str(DATA_DIR / "cache"),
+    }
 
 # The work engine (Celery). Without HERALD_BROKER_URL, queues are files in the data dir: no server needed, and
 # queued work survives a restart.
@@ -192,7 +198,24 @@ BROADCAST_STALL_SECONDS = float(os.environ.get("HERALD_BROADCAST_STALL_SECONDS",
 # Concurrent requests a worker makes to one channel's gateway; how long a send lease lasts without renewal.
 DELIVERY_CONCURRENCY = int(os.environ.get("HERALD_DELIVERY_CONCURRENCY", "16"))
 DELIVERY_LEASE_SECONDS = float(os.environ.get("HERALD_DELIVERY_LEASE_SECONDS", "30"))
-CELERY_BEAT_SCHEDULE = {"tick": {"task": "herald.msgs.tasks.tick", "schedule": TICK_SECONDS}}
+# Longest a delivery task sends for one channel before the channel goes to the back of the queue (seconds).
+DELIVERY_TASK_SECONDS = float(os.environ.get("HERALD_DELIVERY_TASK_SECONDS", "2"))
+# Sends in a row without an answer (timeouts, refused or dropped connections) that pause a channel, and for how long
+# (seconds); 0 sends never pause it.
+CHANNEL_BREAKER_FAILURES = int(os.environ.get("HERALD_CHANNEL_BREAKER_FAILURES", "10"))
+CHANNEL_BREAKER_SECONDS = float(os.environ.get("HERALD_CHANNEL_BREAKER_SECONDS", "60"))
+# Three queues, so that no kind of work waits behind another: fan-out on Celery's default queue, deliveries on their
+# own (served by their own pool, see `herald worker`), ticks on theirs (a tick waits for one free thread, not for
+# the fan-out backlog). A tick not started within one period is dropped: the next one does the same work.
+CELERY_TASK_DEFAULT_QUEUE = "celery"
+DELIVERY_QUEUE, TICK_QUEUE = "deliveries", "ticks"
+CELERY_TASK_ROUTES = {
+    "herald.msgs.tasks.deliver_channel": {"queue": DELIVERY_QUEUE},
+    "herald.msgs.tasks.tick": {"queue": TICK_QUEUE},
+}
+CELERY_BEAT_SCHEDULE = {
+    "tick": {"task": "herald.msgs.tasks.tick", "schedule": TICK_SECONDS, "options": {"expires": TICK_SECONDS}}
+}
 CELERY_BEAT_SCHEDULE_FILENAME = str(DATA_DIR / "celerybeat-schedule")
 
 API_DEFAULT_RATE = os.environ.get("HERALD_API_RATE", "3600/hour")
@@ -249,6 +272,8 @@ LOGGING = {
         "celery.app.trace": {"level": "WARNING"},
         "celery.worker.strategy": {"level": "WARNING"},
         "celery.beat": {"level": "WARNING"},
+        # "Discarding revoked task" for every expired tick.
+        "celery.worker.request": {"level": "WARNING"},
         # The file-system queue has no host name; kombu warns about that on every connection.
         "kombu.connection": {"level": "ERROR"},
         # The web server warns whenever requests wait for a free thread: normal under load, not an error.

@@ -6,7 +6,8 @@ request to a gateway ...). It answers in one of three ways, and the delivery loo
 
 - returns a `SendResult`            -> the message is `wired` (handed over);
 - raises `TransientSendError`       -> `errored`, tried again later with back-off (timeouts, 5xx, connection
-                                       refused: retrying could help);
+                                       refused: retrying could help; `GatewayUnreachable` when there was
+                                       no answer at all);
 - raises `PermanentSendError`       -> `failed` at once (4xx, an unexpected answer, a broken configuration:
                                        retrying the same request would get the same answer).
 """
@@ -31,6 +32,11 @@ class SendError(Exception):
 
 class TransientSendError(SendError):
     pass
+
+
+class GatewayUnreachable(TransientSendError):
+    """No answer at all: a timeout, a refused or dropped connection. Unlike an error answer (a 5xx), a run of these
+    means the gateway is down or hanging, which pauses the channel (the circuit breaker in `herald.msgs.delivery`)."""
 
 
 class PermanentSendError(SendError):

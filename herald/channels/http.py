@@ -14,7 +14,7 @@ from dataclasses import dataclass
 import httpx
 from django.conf import settings
 
-from herald.channels.base import PermanentSendError, TransientSendError
+from herald.channels.base import GatewayUnreachable, PermanentSendError, TransientSendError
 
 # Only the start of an answer matters (for `mt_response_check` and error details); the rest is not read.
 MAX_ANSWER_BYTES = 64 * 1024
@@ -81,16 +81,16 @@ def request(method: str, url: str, *, content: str | bytes | None = None, header
                 if len(body) >= MAX_ANSWER_BYTES:
                     break
                 if time.monotonic() > deadline:
-                    raise TransientSendError(f"gateway took longer than {total:g} s to answer")
+                    raise GatewayUnreachable(f"gateway took longer than {total:g} s to answer")
         finally:
             response.close()
     except httpx.TimeoutException as exc:
-        raise TransientSendError(f"gateway timed out ({_describe(exc)})") from exc
+        raise GatewayUnreachable(f"gateway timed out ({_describe(exc)})") from exc
     except (httpx.UnsupportedProtocol, httpx.LocalProtocolError) as exc:
         raise PermanentSendError(f"invalid request: {_describe(exc)}") from exc
     except httpx.TransportError as exc:
         # Connection refused or reset, a closed connection, an answer that isn't HTTP ...
-        raise TransientSendError(f"could not reach gateway: {_describe(exc)}") from exc
+        raise GatewayUnreachable(f"could not reach gateway: {_describe(exc)}") from exc
 
     answer = Answer(response.status_code, _decode(bytes(body), response.charset_encoding))
     _check_status(answer)

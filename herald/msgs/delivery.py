@@ -1,4 +1,4 @@
-"""Handing queued messages to their channel, at the channel's pace.
+"""Handing queued messages to their channel, at the channel's pace, without one channel holding up another.
 
 One worker at a time holds a channel's send lease (a row update, so it works the same on SQLite and PostgreSQL and
 across machines; renewed in the background while it sends, however slow the gateway). The holder sends the
@@ -7,14 +7,26 @@ outcomes as they come in, a few at a time. A worker that dies lets the lease exp
 messages it had on the wire at that instant (at most about twice `DELIVERY_CONCURRENCY`: those in flight and those
 whose answer was not yet recorded) may go out again, everything else is sent once. A worker asked to stop finishes
 the chunk on the wire, then lets go of the channel.
+
+Taking turns: a delivery task sends for at most `DELIVERY_TASK_SECONDS`, then hands the channel, lease and all, to a
+new task at the back of the delivery queue, so every channel with work gets the delivery pool in turn. A chunk
+whose gateway has not answered by then is parked: a thread of this process waits for the answers, records them and
+hands the channel on, so a gateway that never answers holds a few sending threads, not the pool's.
+
+Circuit breaker: `CHANNEL_BREAKER_FAILURES` sends in a row that got no answer at all (timed out, refused, dropped)
+pause the channel for `CHANNEL_BREAKER_SECONDS`. The lease then belongs to `CIRCUIT_OPEN`: no worker sends for the
+channel and the tick doesn't enqueue it; its messages stay due and untouched (a send the breaker skipped is not an
+attempt). When the pause is over one message is tried first (half-open): an answer resumes sending, none pauses
+the channel again.
 """
 
-import contextlib
 import logging
 import threading
 import time
 import uuid
-from concurrent.futures import ThreadPoolExecutor, as_completed
+from collections.abc import Callable
+from concurrent.futures import FIRST_COMPLETED, Future, ThreadPoolExecutor, wait
+from dataclasses import dataclass
 from datetime import timedelta
 
 from django.conf import settings
@@ -22,6 +34,7 @@ from django.db import connection, transaction
 from django.db.models import Q
 from django.utils import timezone
 
+from herald.channels.base import GatewayUnreachable
 from herald.channels.models import Channel
 from herald.channels.types import get_type
 
@@ -31,13 +44,40 @@ from .status import record_send_results
 logger = logging.getLogger(__name__)
 
 UNLIMITED_CHUNK = 100
+# The lease owner of a channel paused by its circuit breaker.
+CIRCUIT_OPEN = "circuit-open"
+# What `_attempt` returns for a send the breaker skipped: not sent, nothing recorded, the message stays due.
+SKIPPED = object()
 
 # Set when the worker is shutting down (see herald/celery.py): delivery loops stop after their current chunk.
 _stopping = threading.Event()
+# Parked chunks still waiting for their gateway's answers; a stopping worker waits for them.
+_parked: set[threading.Thread] = set()
+_parked_lock = threading.Lock()
 
 
 def stop_soon() -> None:
     _stopping.set()
+
+
+def wait_for_parked() -> None:
+    """Block until every parked chunk has its answers recorded (each is bounded by the channel send timeout)."""
+    while True:
+        with _parked_lock:
+            threads = list(_parked)
+        if not threads:
+            return
+        for thread in threads:
+            thread.join()
+
+
+@dataclass(frozen=True)
+class Handoff:
+    """What a delivery task passes to the next one for the same channel: the lease it holds, and the breaker's count
+    of sends in a row without an answer."""
+
+    owner: str
+    failures: int = 0
 
 
 def acquire_lease(channel_id: int, owner: str) -> bool:
@@ -55,6 +95,13 @@ def release_lease(channel_id: int, owner: str) -> None:
     Channel.objects.filter(id=channel_id, send_lease_owner=owner).update(send_lease_owner="", send_lease_until=None)
 
 
+def open_circuit(channel_id: int, owner: str) -> bool:
+    """Pass the lease from `owner` to the breaker for the cool-off."""
+    until = timezone.now() + timedelta(seconds=settings.CHANNEL_BREAKER_SECONDS)
+    paused = Channel.objects.filter(id=channel_id, send_lease_owner=owner)
+    return paused.update(send_lease_owner=CIRCUIT_OPEN, send_lease_until=until) == 1
+
+
 def due_messages(channel_id: int, limit: int, now) -> list[Msg]:
     due = Q(status=MsgStatus.QUEUED) | Q(status=MsgStatus.ERRORED, next_attempt__lte=now)
     return list(
@@ -66,98 +113,233 @@ def due_messages(channel_id: int, limit: int, now) -> list[Msg]:
     )
 
 
-@contextlib.contextmanager
-def kept_lease(channel_id: int, owner: str):
-    """Renew the lease in the background (three times per lease length) while the body sends: however slow the
-    gateway, a live sender's lease never runs out, only a dead one's does. Yields an event set if it was lost."""
-    lost, done = threading.Event(), threading.Event()
+class LeaseKeeper:
+    """Renews the lease in the background (three times per lease length) until stopped: however slow the gateway, a
+    live sender's lease never runs out, only a dead one's does. `lost` is set if it was taken over."""
 
-    def renew():
+    def __init__(self, channel_id: int, owner: str):
+        self.channel_id, self.owner = channel_id, owner
+        self.lost, self._done = threading.Event(), threading.Event()
+        self._thread = threading.Thread(target=self._renew, name=f"send-lease-{channel_id}", daemon=True)
+        self._thread.start()
+
+    def _renew(self) -> None:
         try:
-            while not done.wait(settings.DELIVERY_LEASE_SECONDS / 3):
-                if not acquire_lease(channel_id, owner):
-                    lost.set()
+            while not self._done.wait(settings.DELIVERY_LEASE_SECONDS / 3):
+                if not acquire_lease(self.channel_id, self.owner):
+                    self.lost.set()
                     return
         except Exception:
-            logger.exception("could not renew the send lease of channel %s", channel_id)
-            lost.set()
+            logger.exception("could not renew the send lease of channel %s", self.channel_id)
+            self.lost.set()
         finally:
             connection.close()  # this thread's own
 
-    keeper = threading.Thread(target=renew, name=f"send-lease-{channel_id}", daemon=True)
-    keeper.start()
-    try:
-        yield lost
-    finally:
-        done.set()
-        keeper.join()
+    def stop(self) -> None:
+        self._done.set()
+        self._thread.join()
 
 
-def deliver(channel_id: int) -> int:
-    """Send everything due on a channel; returns how many messages were attempted."""
-    owner = uuid.uuid4().hex
+class Breaker:
+    """Counts a channel's sends in a row that got no answer; any answer, even an error, starts the count again.
+
+    Once a send got no answer, the next one starts only when those already on the wire have answered or failed
+    too (each may be the failure that opens the breaker): a hanging gateway gets the sends that were on the wire
+    together, then nothing more. A half-open channel (one failure short of opening) so sends one message first."""
+
+    def __init__(self, failures: int):
+        self.failures = failures
+        self.on_the_wire = 0
+        self._changed = threading.Condition()
+
+    @property
+    def open(self) -> bool:
+        return 0 < settings.CHANNEL_BREAKER_FAILURES <= self.failures
+
+    def admit(self) -> bool:
+        """Wait until a send may start; False once the breaker is open (the send is skipped)."""
+        enabled = settings.CHANNEL_BREAKER_FAILURES > 0
+        with self._changed:
+            self._changed.wait_for(lambda: self.open or not (enabled and self.failures and self.on_the_wire))
+            if self.open:
+                return False
+            self.on_the_wire += 1
+            return True
+
+    def note(self, outcome) -> None:
+        with self._changed:
+            self.on_the_wire -= 1
+            self.failures = self.failures + 1 if isinstance(outcome, GatewayUnreachable) else 0
+            self._changed.notify_all()
+
+
+def deliver(channel_id: int, handoff: Handoff | None = None, hand_on: Callable[[Handoff], None] | None = None) -> int:
+    """Send what is due on a channel; returns how many messages this call tried to send.
+
+    With `hand_on` (the delivery task's: it enqueues the channel's next task), stop after `DELIVERY_TASK_SECONDS`
+    and pass it the channel, lease and all (`Handoff`), if more may be due. Without, send everything due.
+    """
+    channel = Channel.objects.filter(id=channel_id).first()
+    if channel is None:
+        return 0
+    # The breaker's pause is over if we get the lease it held: half-open, one more failure opens it again.
+    half_open = channel.send_lease_owner == CIRCUIT_OPEN
+    owner = handoff.owner if handoff else uuid.uuid4().hex
     if not acquire_lease(channel_id, owner):
         return 0
-    try:
-        channel = Channel.objects.get(id=channel_id)
-        with kept_lease(channel_id, owner) as lost:
-            return _send_due(channel, lost)
-    finally:
-        release_lease(channel_id, owner)
+    failures = settings.CHANNEL_BREAKER_FAILURES - 1 if half_open else (handoff.failures if handoff else 0)
+    return Run(channel, owner, failures, hand_on).send()
 
 
-def _send_due(channel: Channel, lease_lost: threading.Event) -> int:
-    sender = get_type(channel.channel_type)
-    chunk_size = channel.tps or UNLIMITED_CHUNK
-    attempted = 0
-    with ThreadPoolExecutor(max_workers=settings.DELIVERY_CONCURRENCY) as pool:
+class Run:
+    """One task's turn at a channel, from taking its lease to passing it on (to the next task, to the breaker, or
+    back to anyone)."""
+
+    def __init__(self, channel: Channel, owner: str, failures: int, hand_on):
+        self.channel, self.owner, self.hand_on = channel, owner, hand_on
+        self.sender = get_type(channel.channel_type)
+        self.breaker = Breaker(failures)
+        self.deadline = time.monotonic() + settings.DELIVERY_TASK_SECONDS if hand_on else None
+        self.pace_until = 0.0  # a rate-limited channel's next chunk starts no earlier (time.monotonic)
+        self.last_send_due = 0.0  # when the last send of the latest chunk was due to start
+        self.attempted = 0
+        self._count_lock = threading.Lock()
+        self.pool = ThreadPoolExecutor(max_workers=settings.DELIVERY_CONCURRENCY, thread_name_prefix="send")
+        self.lease = LeaseKeeper(channel.id, owner)
+
+    def send(self) -> int:
+        try:
+            on_the_wire, more = self._send_chunks()
+        except BaseException:
+            self._close(more=False)
+            raise
+        if on_the_wire:
+            self._park(on_the_wire)
+        else:
+            self._close(more)
+        return self.attempted
+
+    def _send_chunks(self) -> tuple[dict[Future, Msg], bool]:
+        """Send chunk after chunk until nothing is due or this run must stop. Returns the sends still on the wire
+        when the task's time ran out (to be parked), and whether more may be due."""
         while True:
-            chunk = due_messages(channel.id, chunk_size, timezone.now())
+            if self._out_of_time():
+                return {}, True
+            self._wait_for_pace()
+            chunk = due_messages(self.channel.id, self.channel.tps or UNLIMITED_CHUNK, timezone.now())
             if not chunk:
-                return attempted
-            # Timed from the first send, not from the query before it: a slow query followed by a fast one would
-            # otherwise let two chunks' sends fall within one second.
-            started = time.monotonic()
-            for msg in chunk:
-                msg.channel = channel
-            _send_chunk(pool, sender, channel, chunk, started)
-            attempted += len(chunk)
-            if _stopping.is_set():
-                logger.info("worker stopping: leaving channel %s to the next one", channel.uuid)
-                return attempted
-            if lease_lost.is_set():
-                logger.warning("lost the send lease of channel %s; stopping", channel.uuid)
-                return attempted
-            if channel.tps:
-                # A chunk is one second's allowance: wait out the rest of the second before the next.
-                time.sleep(max(0.0, 1.0 - (time.monotonic() - started)))
+                return {}, False
+            on_the_wire = self._collect(self._submit(chunk), self._answers_deadline())
+            if on_the_wire:
+                return on_the_wire, True
+            if self._must_stop():
+                return {}, False
 
+    def _out_of_time(self) -> bool:
+        return self.deadline is not None and time.monotonic() >= self.deadline
 
-def _send_chunk(pool: ThreadPoolExecutor, sender, channel: Channel, chunk: list[Msg], started: float) -> None:
-    """Send a chunk concurrently and record the outcomes as they arrive, a pool's worth per transaction: few
-    writes, and a crash can only repeat the sends it had on the wire or had just heard back about.
+    def _must_stop(self) -> bool:
+        if _stopping.is_set():
+            logger.info("worker stopping: leaving channel %s to the next one", self.channel.uuid)
+            return True
+        if self.lease.lost.is_set():
+            logger.warning("lost the send lease of channel %s; stopping", self.channel.uuid)
+            return True
+        return self.breaker.open
 
-    On a rate-limited channel the sends are spread evenly over the chunk's second (the i-th not before
-    `started + i / tps`), so no one-second window ever sees more than `tps`, not only each chunk's second."""
-    spacing = 1.0 / channel.tps if channel.tps else 0.0
-    futures = {pool.submit(_attempt, sender, channel, msg, started + i * spacing): msg for i, msg in enumerate(chunk)}
-    answered = []
-    waiting = len(futures)
-    for future in as_completed(futures):
-        answered.append((futures[future], future.result()))
-        waiting -= 1
-        if len(answered) >= settings.DELIVERY_CONCURRENCY or not waiting:
-            with transaction.atomic():
-                record_send_results(answered, timezone.now())
-            answered = []
+    def _answers_deadline(self) -> float | None:
+        """How long the task waits for a chunk's answers before parking it: until the end of its turn, and in any
+        case a turn's length after the chunk's last send was due (a rate-limited chunk spreads over its second)."""
+        if self.deadline is None:
+            return None
+        return max(self.deadline, self.last_send_due + settings.DELIVERY_TASK_SECONDS)
 
+    def _wait_for_pace(self) -> None:
+        time.sleep(max(0.0, self.pace_until - time.monotonic()))
 
-def _attempt(sender, channel, msg, not_before: float):
-    """The sender's result, or the exception it raised (recorded, never propagated: one bad message stops nothing)."""
-    delay = not_before - time.monotonic()
-    if delay > 0:
-        time.sleep(delay)
-    try:
-        return sender.send(channel, msg)
-    except Exception as exc:  # noqa: BLE001 - every failure is recorded on the message
-        return exc
+    def _submit(self, chunk: list[Msg]) -> dict[Future, Msg]:
+        """Put a chunk on the wire. On a rate-limited channel its sends are spread evenly over the chunk's second
+        (the i-th not before `started + i / tps`) and the next chunk waits for the second to end: no one-second
+        window, within a task or across tasks, ever sees more than `tps`. Timed from the first send, not from the
+        query before it: a slow query followed by a fast one would otherwise let two chunks fall within one second."""
+        started = time.monotonic()
+        tps = self.channel.tps
+        if tps:
+            self.pace_until = started + 1.0
+        spacing = 1.0 / tps if tps else 0.0
+        self.last_send_due = started + (len(chunk) - 1) * spacing
+        for msg in chunk:
+            msg.channel = self.channel
+        return {self.pool.submit(self._attempt, msg, started + i * spacing): msg for i, msg in enumerate(chunk)}
+
+    def _attempt(self, msg: Msg, not_before: float):
+        """The sender's result, or the exception it raised (recorded, never propagated: one bad message stops
+        nothing); `SKIPPED` once the breaker is open."""
+        delay = not_before - time.monotonic()
+        if delay > 0:
+            time.sleep(delay)
+        if not self.breaker.admit():
+            return SKIPPED
+        with self._count_lock:
+            self.attempted += 1
+        try:
+            outcome = self.sender.send(self.channel, msg)
+        except Exception as exc:  # noqa: BLE001 - every failure is recorded on the message
+            outcome = exc
+        self.breaker.note(outcome)
+        return outcome
+
+    def _collect(self, futures: dict[Future, Msg], deadline: float | None) -> dict[Future, Msg]:
+        """Record outcomes as they arrive, a pool's worth per transaction: few writes, and a crash can only repeat
+        the sends it had on the wire or had just heard back about. Returns the sends still unanswered at
+        `deadline` (none if it is None)."""
+        pending, answered = set(futures), []
+        while pending:
+            timeout = None if deadline is None else max(0.0, deadline - time.monotonic())
+            done, pending = wait(pending, timeout=timeout, return_when=FIRST_COMPLETED)
+            answered += [(futures[f], f.result()) for f in done if f.result() is not SKIPPED]
+            if answered and (len(answered) >= settings.DELIVERY_CONCURRENCY or not pending or not done):
+                with transaction.atomic():
+                    record_send_results(answered, timezone.now())
+                answered = []
+            if not done:  # out of time
+                return {f: futures[f] for f in pending}
+        return {}
+
+    def _park(self, on_the_wire: dict[Future, Msg]) -> None:
+        logger.info("channel %s: %s sends unanswered at the end of the task's turn; parked", self.channel.uuid,
+                    len(on_the_wire))  # fmt: skip
+        thread = threading.Thread(target=self._finish_parked, args=(on_the_wire,), name=f"parked-{self.channel.id}")
+        with _parked_lock:
+            _parked.add(thread)
+        thread.start()
+
+    def _finish_parked(self, on_the_wire: dict[Future, Msg]) -> None:
+        try:
+            self._collect(on_the_wire, None)
+            self._close(more=True)
+        except Exception:
+            logger.exception("recording the parked sends of channel %s failed", self.channel.uuid)
+            self._close(more=False)
+        finally:
+            connection.close()  # this thread's own
+            with _parked_lock:
+                _parked.discard(threading.current_thread())
+
+    def _close(self, more: bool) -> None:
+        """Pass the lease on: to the breaker if it opened, to the next task if more may be due, else to anyone."""
+        self.lease.stop()
+        self.pool.shutdown(wait=True)
+        if self.breaker.open:
+            if open_circuit(self.channel.id, self.owner):
+                logger.warning("channel %s: %s sends in a row got no answer; pausing it for %g s",
+                               self.channel.uuid, self.breaker.failures, settings.CHANNEL_BREAKER_SECONDS)  # fmt: skip
+            return
+        if more and self.hand_on and not _stopping.is_set() and not self.lease.lost.is_set():
+            self._wait_for_pace()
+            try:
+                self.hand_on(Handoff(self.owner, self.breaker.failures))
+                return
+            except Exception:
+                logger.exception("could not hand channel %s on; the tick will pick it up", self.channel.uuid)
+        release_lease(self.channel.id, self.owner)

@@ -5,7 +5,7 @@ import logging
 
 from celery import shared_task
 from django.conf import settings
-from django.core.cache import cache
+from django.core.cache import caches
 from django.db import InterfaceError, OperationalError, transaction
 from django.db.models import F
 from django.utils import timezone
@@ -18,6 +18,12 @@ from .models import Broadcast, BroadcastStatus
 logger = logging.getLogger(__name__)
 
 
+def shared_cache():
+    """The cache every process of the installation sees: delivery tasks run in another process than the fan-out
+    that queues them (see settings.CACHES)."""
+    return caches["shared"]
+
+
 def enqueue_broadcast(broadcast_id: int) -> None:
     """Start a broadcast once the transaction that stored it has committed."""
     send_after_commit(start_broadcast, broadcast_id)
@@ -27,8 +33,8 @@ def enqueue_delivery(channel_ids) -> None:
     for channel_id in channel_ids:
         # Coalesce: one queued delivery per channel is enough, the holder drains everything due.
         queued = f"delivery-queued:{channel_id}"
-        if cache.add(queued, 1, timeout=5):
-            send_after_commit(deliver_channel, channel_id, on_failure=lambda key=queued: cache.delete(key))
+        if shared_cache().add(queued, 1, timeout=5):
+            send_after_commit(deliver_channel, channel_id, on_failure=lambda key=queued: shared_cache().delete(key))
 
 
 def send_after_commit(task, *args, on_failure=None) -> None:
@@ -91,9 +97,12 @@ def fan_out_range(broadcast_id: int, after: int, upto: int | None) -> None:
 
 
 @shared_task(name="herald.msgs.tasks.deliver_channel")
-def deliver_channel(channel_id: int) -> None:
-    cache.delete(f"delivery-queued:{channel_id}")
-    delivery.deliver(channel_id)
+def deliver_channel(channel_id: int, owner: str | None = None, failures: int = 0) -> None:
+    """A channel's turn on the delivery pool (bounded: see `herald.msgs.delivery`); the next turn, if it needs one,
+    is a new task with the lease it holds (`owner`) at the back of the queue."""
+    shared_cache().delete(f"delivery-queued:{channel_id}")
+    handoff = delivery.Handoff(owner, failures) if owner else None
+    delivery.deliver(channel_id, handoff, hand_on=lambda h: deliver_channel.delay(channel_id, h.owner, h.failures))
 
 
 @shared_task(name="herald.msgs.tasks.tick")

@@ -21,14 +21,20 @@ def die_with_parent() -> None:
 
 
 class WorkerSupervisor(threading.Thread):
-    """Runs `herald worker` and starts it again whenever it exits (a crash, the kernel's OOM killer ...) until
-    stopped: without it, `herald serve` would go on taking broadcasts that nothing sends."""
+    """Runs `herald worker` (or, given `args`, another `herald` command) and starts it again whenever it exits (a
+    crash, the kernel's OOM killer ...) until stopped: without it, `herald serve` would go on taking broadcasts that
+    nothing sends, and `herald worker` would fan them out with nothing to deliver them (its delivery pool).
+
+    `stop` asks it to stop (SIGTERM) and kills it after `stop_timeout` seconds."""
 
     FIRST_DELAY, MAX_DELAY = 1.0, 60.0  # seconds before a restart; doubled while the worker keeps dying at once
     HEALTHY_AFTER = 60.0  # a worker that ran this long resets the delay
 
-    def __init__(self):
-        super().__init__(name="herald-worker-supervisor", daemon=True)
+    def __init__(self, args: list[str] | None = None, name: str = "sending worker", stop_timeout: float = 15.0):
+        super().__init__(name=f"herald-supervisor-{name}", daemon=True)
+        self.args = args or ["worker"]
+        self.what = name
+        self.stop_timeout = stop_timeout
         self.stopping = threading.Event()
         self.lock = threading.Lock()
         self.process: subprocess.Popen | None = None
@@ -44,14 +50,14 @@ class WorkerSupervisor(threading.Thread):
                 # Its own session: signals meant for the server's process group are not the worker's; it is stopped
                 # by `stop`, exactly once.
                 self.process = subprocess.Popen(
-                    [sys.executable, "-m", "herald.cli", "worker"], preexec_fn=die_with_parent, start_new_session=True
+                    [sys.executable, "-m", "herald.cli", *self.args], preexec_fn=die_with_parent, start_new_session=True
                 )
             started = time.monotonic()
             code = self.process.wait()
             if self.stopping.is_set():
                 return
             delay = self.FIRST_DELAY if time.monotonic() - started > self.HEALTHY_AFTER else delay
-            print(f"herald: the sending worker exited ({code}); starting it again in {delay:g} s", file=sys.stderr)
+            print(f"herald: the {self.what} exited ({code}); starting it again in {delay:g} s", file=sys.stderr)
             if self.stopping.wait(delay):
                 return
             delay = min(delay * 2, self.MAX_DELAY)
@@ -80,7 +86,7 @@ class WorkerSupervisor(threading.Thread):
         if worker is not None:
             worker.terminate()
             try:
-                worker.wait(timeout=15)
+                worker.wait(timeout=self.stop_timeout)
             except subprocess.TimeoutExpired:
                 worker.kill()
         self.join(timeout=5)

@@ -68,6 +68,14 @@ def child_pids(parent: int) -> list[int]:
     return found
 
 
+def _child_with_argument(parent: int, argument: bytes) -> int | None:
+    for pid in child_pids(parent):
+        with contextlib.suppress(OSError):
+            if argument in Path(f"/proc/{pid}/cmdline").read_bytes().split(b"\0"):
+                return pid
+    return None
+
+
 class Process:
     """One Herald command in its own session (so it and its children can be cleaned up together)."""
 
@@ -175,10 +183,11 @@ class Installation:
             config["OPTIONS"] = {"timeout": 30}
         connections.settings[self.db] = ConnectionHandler({"default": config}).settings["default"]
 
-    def provision(self, gateway_url: str, contacts: int, tps: int | None = None) -> dict:
+    def provision(self, gateway_url: str, contacts: int, tps: int | None = None, name: str = "Crash test") -> dict:
         """Migrate, then a workspace, an admin token, an external channel to `gateway_url` and a group of `contacts`
-        contacts (bulk inserts); returns {"token", "workspace", "channel", "group"}."""
-        args = {"gateway_url": gateway_url, "contacts": contacts, "tps": tps}
+        contacts (bulk inserts); returns {"token", "workspace", "channel", "group"}. Called again, another
+        workspace; `api_post` then uses the latest one's token unless told."""
+        args = {"gateway_url": gateway_url, "contacts": contacts, "tps": tps, "name": name}
         done = subprocess.run(
             [sys.executable, "-m", "herald.msgs.tests.live", "provision", json.dumps(args)],
             env=self.env,
@@ -214,12 +223,11 @@ class Installation:
 
     def embedded_worker(self) -> int | None:
         """The pid of the `herald worker` that `herald serve` runs as its child, if one runs."""
-        serve = self.processes["serve"].popen.pid
-        for pid in child_pids(serve):
-            with contextlib.suppress(OSError):
-                if b"worker" in Path(f"/proc/{pid}/cmdline").read_bytes().split(b"\0"):
-                    return pid
-        return None
+        return _child_with_argument(self.processes["serve"].popen.pid, b"worker")
+
+    def delivery_pool(self) -> int | None:
+        """The pid of the delivery pool that `herald worker` runs as its child, if one runs."""
+        return _child_with_argument(self.processes["worker"].popen.pid, b"--deliveries-only")
 
     def _wait_for_log(self, process: Process, text: str) -> None:
         """Wait for `text` in what the process printed since it started (each start appends to one log)."""
@@ -251,9 +259,17 @@ class Installation:
         return "\n".join(path.read_text(errors="replace") for path in sorted(self.dir.glob("*.log")))
 
     # --- talking to it ----------------------------------------------------------------------------------------
-    def api_post(self, path: str, body: dict, headers: dict | None = None) -> httpx.Response:
-        headers = {**(headers or {}), "Authorization": f"Token {self.token}"}
+    def api_post(self, path: str, body: dict, token: str | None = None, headers: dict | None = None) -> httpx.Response:
+        headers = {**(headers or {}), "Authorization": f"Token {token or self.token}"}
         return httpx.post(self.base_url + path, json=body, headers=headers, timeout=30)
+
+    def queued(self, queue: str) -> int:
+        """Tasks waiting in `queue` ("celery": fan-out, "deliveries", "ticks")."""
+        if self.backend == "embedded":
+            return len(list((self.data_dir / "queue").glob(f"*.{queue}.msg")))
+        import redis
+
+        return redis.Redis.from_url(self.env["HERALD_BROKER_URL"]).llen(queue)
 
     def empty_queue(self) -> int:
         """Lose every queued task, as a wiped broker or a lost queue folder would; returns how many there were."""
@@ -264,12 +280,12 @@ class Installation:
             return len(tasks)
         import redis
 
-        lost = redis.Redis.from_url(self.env["HERALD_BROKER_URL"]).llen("celery")  # Celery's default queue
+        lost = redis.Redis.from_url(self.env["HERALD_BROKER_URL"]).llen("celery")  # the fan-out queue
         self._flush_redis()
         return lost
 
 
-def provision(gateway_url: str, contacts: int, tps: int | None) -> dict:
+def provision(gateway_url: str, contacts: int, tps: int | None, name: str) -> dict:
     """Runs inside the installation's environment (see the module docstring)."""
     import django
 
@@ -282,7 +298,7 @@ def provision(gateway_url: str, contacts: int, tps: int | None) -> dict:
     from herald.workspaces.provisioning import create_token, create_workspace
 
     call_command("migrate", interactive=False, verbosity=0)
-    workspace = create_workspace("Crash test", country="RW", api_rates=["v2=1000000/hour"])
+    workspace = create_workspace(name, country="RW", api_rates=["v2=1000000/hour"])
     _, key = create_token(workspace, "admin@example.com", "admin")
     channel = gateway_channel(workspace, gateway_url, tps=tps)
     with transaction.atomic():

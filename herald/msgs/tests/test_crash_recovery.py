@@ -1,5 +1,5 @@
-"""Crash recovery: real `herald worker`, `herald web` and `herald serve` processes killed with SIGKILL in the middle
-of a broadcast's fan-out and again in the middle of its delivery, then restarted.
+"""Crash recovery: real `herald worker` (and its delivery pool), `herald web` and `herald serve` processes killed
+with SIGKILL in the middle of a broadcast's fan-out and again in the middle of its delivery, then restarted.
 
 Afterwards every recipient has exactly one message, every message is `wired`, and the gateway (a real HTTP server
 in this process, recording message ids) saw each id once, except messages that were on the wire at the instant of a
@@ -34,8 +34,11 @@ SETTINGS = {
     "HERALD_SEND_RETRY_DELAYS": "1",
 }
 SETTLE_LIMIT_SECONDS = 180
-# Whose death leaves sends unrecorded: a worker's (on its own, or the one `herald serve` runs as its child).
-DEAD_WORKER = ("worker", "serve-worker")
+# Whose death leaves sends unrecorded: a worker's (on its own, or the one `herald serve` runs as its child), or its
+# delivery pool's (a process of its own, which the worker starts again). A killed worker's pool stops gracefully.
+DEAD_WORKER = ("worker", "serve-worker", "delivery-pool")
+# Processes that their parent starts again, not the test; how to find one.
+CHILDREN = {"serve-worker": Installation.embedded_worker, "delivery-pool": Installation.delivery_pool}
 UNFINISHED = (MsgStatus.QUEUED, MsgStatus.ERRORED, MsgStatus.INITIALIZING, MsgStatus.PENDING)
 
 
@@ -112,9 +115,10 @@ def seen_ids(gateway) -> Counter:
 
 def crash(herald: Installation, watch: Watch, gateway, target: str, phase: str) -> Crash:
     """SIGKILL `target`, note what was done and what was on the wire at that instant, then have it start again."""
-    if target == "serve-worker":
-        victim = herald.embedded_worker()
-        assert victim, "herald serve runs no worker"
+    if target in CHILDREN:
+        find = CHILDREN[target]
+        victim = find(herald)
+        assert victim, f"no {target} runs"
         os.kill(victim, signal.SIGKILL)
     else:
         killed = herald.processes[target]
@@ -123,9 +127,9 @@ def crash(herald: Installation, watch: Watch, gateway, target: str, phase: str) 
     wired = {str(u) for u in watch.msgs.filter(status=MsgStatus.WIRED).values_list("uuid", flat=True)}
     fanned_out = watch.broadcast.msg_count
     found = Crash(target, phase, fanned_out, len(wired), set(seen_ids(gateway)) - wired)
-    if target == "serve-worker":
-        # Nobody restarts it but `herald serve` itself.
-        watch.wait_until(lambda: herald.embedded_worker() not in (None, victim), "herald serve restarting its worker")
+    if target in CHILDREN:
+        # Nobody restarts it but its parent.
+        watch.wait_until(lambda: find(herald) not in (None, victim), f"{target} started again by its parent")
         return found
     if target != "serve":  # (`herald serve`'s worker stops gracefully: it may finish a chunk first)
         # Nothing outlives it: the worker's tick scheduler child, the web server's request handler process.
@@ -158,7 +162,7 @@ def check_invariants(herald: Installation, watch: Watch, gateway, recipients: in
     return {"lost": lost, "duplicates": {id_ for id_, times in seen.items() if times > 1}}
 
 
-@pytest.mark.parametrize("target", ["worker", "web", "serve", "serve-worker"])
+@pytest.mark.parametrize("target", ["worker", "delivery-pool", "web", "serve", "serve-worker"])
 def test_kill_mid_fan_out_then_mid_delivery(herald, gateway, target, figures):
     gateway.will(hang(0.02))  # every answer (200 OK) takes 20 ms
     setup = herald.provision(gateway.url, contacts=RECIPIENTS, tps=TPS)

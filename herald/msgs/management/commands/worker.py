@@ -1,30 +1,70 @@
+import argparse
+
+from celery.signals import worker_shutting_down
 from django.conf import settings
 from django.core.management.base import BaseCommand
 
 from herald.celery import app
+from herald.msgs.worker_process import WorkerSupervisor
+
+DELIVERIES_ONLY = "--deliveries-only"
 
 
 class Command(BaseCommand):
-    help = "Run a sending worker: fans broadcasts out into messages and delivers them through channels."
+    help = (
+        "Run a sending worker: fans broadcasts out into messages and delivers them through channels, in two pools of "
+        "threads so that neither waits for the other."
+    )
 
     def add_arguments(self, parser):
-        parser.add_argument("--concurrency", type=int, default=4, help="tasks run at once (threads); default 4")
+        parser.add_argument(
+            "--concurrency", type=int, default=4, help="fan-out tasks and ticks run at once (threads); default 4"
+        )
+        parser.add_argument(
+            "--delivery-concurrency",
+            type=int,
+            help="channels delivered at once (threads of the delivery pool); default: the same as --concurrency",
+        )
         parser.add_argument(
             "--no-tick",
             action="store_true",
             help="don't run the periodic tick here (run it on at least one worker; extra ticks are harmless)",
         )
         parser.add_argument("--loglevel", default="INFO")
+        # The delivery pool: a process of its own, which the worker starts (and restarts) itself.
+        parser.add_argument(DELIVERIES_ONLY, action="store_true", help=argparse.SUPPRESS)
 
     def handle(self, *args, **options):
+        deliveries = options["delivery_concurrency"] or options["concurrency"]
+        if options["deliveries_only"]:
+            self.run_pool("deliveries", [settings.DELIVERY_QUEUE], deliveries, options["loglevel"], beat=False)
+            return
+        # Its own process: a Celery worker runs one pool. It stops when this worker stops, dies with it, and is
+        # started again if it dies on its own.
+        pool = WorkerSupervisor(
+            ["worker", DELIVERIES_ONLY, f"--delivery-concurrency={deliveries}", f"--loglevel={options['loglevel']}"],
+            name="delivery pool",
+            stop_timeout=settings.CHANNEL_SEND_TIMEOUT + 15,  # its sends on the wire get their answers
+        )
+        worker_shutting_down.connect(lambda **kwargs: pool.stop_soon(), weak=False)
+        pool.start()
+        try:
+            queues = [settings.CELERY_TASK_DEFAULT_QUEUE, settings.TICK_QUEUE]
+            self.run_pool("celery", queues, options["concurrency"], options["loglevel"], beat=not options["no_tick"])
+        finally:
+            pool.stop()
+
+    def run_pool(self, name: str, queues: list[str], concurrency: int, loglevel: str, beat: bool) -> None:
         argv = [
             "worker",
             "--pool=threads",
-            f"--concurrency={options['concurrency']}",
-            f"--loglevel={options['loglevel']}",
+            f"--concurrency={concurrency}",
+            f"--queues={','.join(queues)}",
+            f"--hostname={name}@%h",
+            f"--loglevel={loglevel}",
             "--without-gossip",
             "--without-mingle",
         ]
-        if not options["no_tick"]:
+        if beat:
             argv += ["--beat", f"--schedule={settings.CELERY_BEAT_SCHEDULE_FILENAME}"]
         app.worker_main(argv=argv)

@@ -1,0 +1,244 @@
+"""One tenant's slow gateway must not hold up anyone else's sending.
+
+Live (real `herald worker` and `herald web`, marked slow): four workspaces' channels point at gateways that accept
+requests and never answer, as many as the worker has delivery threads, each with a broadcast on the wire; another
+workspace's one-message broadcast is still handed to its gateway within seconds. The hanging channels' circuit
+breakers then pause them with every untried message still due and counted honestly, and once the gateways answer
+again everything goes out. Runs on the embedded default, or on PostgreSQL + Redis when the environment names them.
+
+In-process (eager tasks against real HTTP gateways on 127.0.0.1): the breaker's open / half-open / closed turns,
+a task's bounded turn handing the channel on at the exact rate limit, and a parked chunk.
+"""
+
+import threading
+import time
+from collections import Counter
+from datetime import timedelta
+
+import pytest
+from django.utils import timezone
+
+from herald.celery import app as celery_app
+from herald.channels.models import Channel
+from herald.channels.tests.gateway import FakeGateway, gateway, gateway_channel, hang, reply  # noqa: F401
+from herald.msgs import delivery, fanout, tasks
+from herald.msgs.models import Broadcast, Msg, MsgStatus
+from herald.testing import make_broadcast, make_contact
+
+from .live import Installation, backend_name
+
+HANGING_WORKSPACES = 4  # as many as `Installation.start("worker")` gives its delivery pool threads
+HANGING_RECIPIENTS = 40
+DELIVERY_CONCURRENCY = 16  # the default: sends one worker makes to one channel at once
+HANDED_OVER_WITHIN = 10.0  # seconds: "promptly", far from the ten minutes of the bug, generous on a busy machine
+SETTLE_LIMIT_SECONDS = 180  # ends a hung test; judges no speed
+LIVE_SETTINGS = {
+    "HERALD_TICK_SECONDS": "0.5",
+    "HERALD_CHANNEL_SEND_TIMEOUT": "15",  # a hanging send holds its thread longer than the bound above
+    "HERALD_CHANNEL_BREAKER_SECONDS": "10",  # long enough for the test to look before a pause ends
+    "HERALD_SEND_RETRY_DELAYS": "1",
+}
+
+
+def wait_until(condition, what: str, timeout: float = SETTLE_LIMIT_SECONDS) -> float:
+    """Seconds it took `condition` to hold."""
+    started = time.monotonic()
+    while not condition():
+        assert time.monotonic() - started < timeout, f"timed out waiting for: {what}"
+        time.sleep(0.05)
+    return time.monotonic() - started
+
+
+@pytest.mark.slow
+def test_hanging_gateways_elsewhere_dont_hold_up_a_broadcast(tmp_path, django_db_blocker, figures):
+    hanging = [FakeGateway().start() for _ in range(HANGING_WORKSPACES)]
+    healthy = FakeGateway().start()
+    try:
+        with django_db_blocker.unblock(), Installation(tmp_path, **LIVE_SETTINGS) as herald:
+            run_fairness_scenario(herald, hanging, healthy, figures)
+    finally:
+        for server in [*hanging, healthy]:
+            server.stop()
+
+
+def run_fairness_scenario(herald: Installation, hanging: list[FakeGateway], healthy: FakeGateway, figures) -> None:
+    for server in hanging:
+        server.will(hang(3600))  # accepts, reads the request, never answers (until the test ends)
+    slow = [herald.provision(s.url, HANGING_RECIPIENTS, name=f"Slow {n}") for n, s in enumerate(hanging)]
+    fast = herald.provision(healthy.url, 1, name="Fast")
+    herald.start("worker")
+    herald.start("web")
+    msgs = Msg.objects.using(herald.db)
+
+    # 1. Every hanging channel has sends on the wire, its broadcast's other messages queued behind them.
+    for setup in slow:
+        broadcast(herald, setup)
+    wait_until(lambda: all(s.requests for s in hanging), "every hanging gateway holding requests")
+
+    # 2. Another workspace's one message is handed over promptly all the same.
+    fast_broadcast = broadcast(herald, fast)
+    took = wait_until(lambda: healthy.requests, "the healthy gateway's message", timeout=SETTLE_LIMIT_SECONDS)
+    assert took < HANDED_OVER_WITHIN, f"handed over after {took:.1f} s"
+    wait_until(lambda: msgs.filter(broadcast_id=fast_broadcast, status=MsgStatus.WIRED).exists(), "recorded")
+    assert all(herald.queued(queue) <= 5 for queue in ("ticks", "deliveries")), "tasks piling up"
+
+    # 3. The hanging channels' breakers open: nothing more is sent to them, their untried messages wait untouched.
+    channels = Channel.objects.using(herald.db).filter(id__in=[s["channel"] for s in slow])
+    wait_until(
+        lambda: channels.filter(send_lease_owner=delivery.CIRCUIT_OPEN).count() == HANGING_WORKSPACES,
+        "every hanging channel paused by its breaker",
+    )
+    hung = {}  # channel: messages tried without an answer
+    for setup, server in zip(slow, hanging, strict=True):
+        mine = msgs.filter(channel_id=setup["channel"])
+        tried = {str(u) for u in mine.filter(status=MsgStatus.ERRORED, error_count=1).values_list("uuid", flat=True)}
+        # What reached the gateway was counted as tried (a connection it never accepted may count too) ...
+        assert {request.json["id"] for request in server.requests} <= tried
+        # ... one wave of sends at most (those on the wire together); every other message untried, untouched.
+        assert len(tried) <= DELIVERY_CONCURRENCY
+        assert mine.filter(status=MsgStatus.QUEUED, error_count=0).count() == HANGING_RECIPIENTS - len(tried)
+        hung[setup["channel"]] = len(tried)
+
+    # 4. The gateways answer again: after the pause, a first message each, then all the rest.
+    for server in hanging:
+        server.will(reply(200))
+    slow_msgs = msgs.filter(channel_id__in=hung)
+    wait_until(lambda: slow_msgs.filter(status=MsgStatus.WIRED).count() == len(slow) * HANGING_RECIPIENTS, "sent")
+    assert not slow_msgs.filter(error_count__gt=1).exists()  # each was tried once without an answer, at most
+    seen = Counter(request.json["id"] for server in hanging for request in list(server.requests))
+    assert set(seen) == {str(u) for u in slow_msgs.values_list("uuid", flat=True)}
+    figures(
+        backend=backend_name(),
+        hanging_channels=HANGING_WORKSPACES,
+        handed_over_after=f"{took:.1f}s",
+        unanswered_before_pause=sorted(hung.values()),
+    )
+
+
+def broadcast(herald: Installation, setup: dict) -> int:
+    response = herald.api_post("/api/v2/broadcasts.json", {"text": "Hi", "groups": [setup["group"]]}, setup["token"])
+    assert response.status_code == 201, response.text
+    return response.json()["id"]
+
+
+# --- in-process ---------------------------------------------------------------------------------------------------
+_numbers = iter(range(1_000_000))
+
+
+@pytest.fixture
+def eager_tasks():
+    celery_app.conf.task_always_eager = True
+    yield
+    celery_app.conf.task_always_eager = False
+
+
+def queue_messages(workspace, count: int) -> Broadcast:
+    """`count` queued messages (fanned out, not yet sent)."""
+    contacts = [make_contact(workspace, f"C{n}", [f"tel:+25078{next(_numbers):07d}"]) for n in range(count)]
+    broadcast = make_broadcast(workspace, "Hi", contacts=contacts)
+    fanout.fan_out(broadcast.id)
+    return broadcast
+
+
+def statuses() -> Counter:
+    return Counter(Msg.objects.values_list("status", flat=True))
+
+
+def lease_owner(channel) -> str:
+    return Channel.objects.get(id=channel.id).send_lease_owner
+
+
+@pytest.mark.django_db(transaction=True)
+def test_breaker_pauses_a_channel_whose_sends_get_no_answer(workspace, gateway, settings, eager_tasks):  # noqa: F811
+    settings.DELIVERY_CONCURRENCY = 3
+    settings.CHANNEL_BREAKER_FAILURES = 3
+    channel = gateway_channel(workspace, gateway.url)
+    gateway.will(hang(1.5))  # longer than the fixture's 1 s send timeout
+    queue_messages(workspace, 20)
+
+    tasks.deliver_channel(channel.id)
+    # The first three time out; the other seventeen are not tried: still queued, no error counted.
+    assert len(gateway.requests) == 3
+    assert statuses() == {MsgStatus.ERRORED: 3, MsgStatus.QUEUED: 17}
+    assert Counter(Msg.objects.values_list("error_count", flat=True)) == {1: 3, 0: 17}
+    assert lease_owner(channel) == delivery.CIRCUIT_OPEN
+
+    tasks.tick()  # paused: the tick leaves it alone, nothing is sent
+    tasks.deliver_channel(channel.id)
+    assert len(gateway.requests) == 3
+
+    # The pause is over, the gateway still hangs: one message is tried, and the channel is paused again.
+    end_pause(channel)
+    tasks.tick()
+    assert len(gateway.requests) == 4
+    assert lease_owner(channel) == delivery.CIRCUIT_OPEN
+    assert statuses() == {MsgStatus.ERRORED: 4, MsgStatus.QUEUED: 16}
+
+    # Over again, and the gateway answers: the first message goes, then every other due one.
+    gateway.will(reply(200))
+    end_pause(channel)
+    Msg.objects.filter(status=MsgStatus.ERRORED).update(next_attempt=timezone.now() - timedelta(seconds=1))
+    tasks.tick()
+    assert statuses() == {MsgStatus.WIRED: 20}
+    assert lease_owner(channel) == ""
+    assert Counter(Msg.objects.values_list("error_count", flat=True)) == {1: 4, 0: 16}  # counted honestly
+
+
+def end_pause(channel) -> None:
+    Channel.objects.filter(id=channel.id).update(send_lease_until=timezone.now() - timedelta(seconds=1))
+
+
+@pytest.mark.django_db(transaction=True)
+def test_error_answers_dont_open_the_breaker(workspace, gateway, settings, eager_tasks):  # noqa: F811
+    settings.CHANNEL_BREAKER_FAILURES = 3
+    channel = gateway_channel(workspace, gateway.url)
+    gateway.will(reply(503))  # a gateway that answers, even "busy", is not down
+    queue_messages(workspace, 10)
+    tasks.deliver_channel(channel.id)
+    assert statuses() == {MsgStatus.ERRORED: 10}
+    assert lease_owner(channel) == ""
+
+
+@pytest.mark.django_db(transaction=True)
+def test_a_task_hands_the_channel_on_at_the_exact_rate(workspace, gateway, settings, monkeypatch, eager_tasks):  # noqa: F811
+    settings.DELIVERY_TASK_SECONDS = 0.5  # about one chunk per task
+    channel = gateway_channel(workspace, gateway.url, tps=4)
+    queue_messages(workspace, 14)
+    turns, chunks = [], []  # each task's start; each chunk's first send (time.monotonic) and size
+    real_deliver, real_submit = delivery.deliver, delivery.Run._submit
+    monkeypatch.setattr(delivery, "deliver", lambda *a, **k: turns.append(a[1]) or real_deliver(*a, **k))
+
+    def submit(run, chunk):
+        chunks.append((time.monotonic(), len(chunk)))
+        return real_submit(run, chunk)
+
+    monkeypatch.setattr(delivery.Run, "_submit", submit)
+    tasks.deliver_channel(channel.id)
+
+    assert statuses() == {MsgStatus.WIRED: 14}
+    assert Counter(request.json["id"] for request in gateway.requests).most_common(1)[0][1] == 1
+    assert len(turns) >= 3 and turns[0] is None and len({t.owner for t in turns[1:]}) == 1  # one lease, handed on
+    busiest = max(sum(size for at, size in chunks if start <= at < start + 1) for start, _ in chunks)
+    assert busiest == 4
+    assert lease_owner(channel) == ""
+
+
+@pytest.mark.django_db(transaction=True)
+def test_a_slow_chunk_is_parked_and_the_task_returns(workspace, gateway, settings):  # noqa: F811
+    settings.DELIVERY_TASK_SECONDS = 0.2
+    settings.CHANNEL_SEND_TIMEOUT = 5.0
+    channel = gateway_channel(workspace, gateway.url)
+    gateway.will(hang(1.5))  # answers 200 after 1.5 s
+    queue_messages(workspace, 3)
+    handed_on = []
+
+    started = time.monotonic()
+    delivery.deliver(channel.id, hand_on=handed_on.append)
+    assert time.monotonic() - started < 1.0  # the task's thread is free while the gateway thinks
+    assert lease_owner(channel) not in ("", delivery.CIRCUIT_OPEN)  # still this run's
+    assert statuses() == {MsgStatus.QUEUED: 3}
+
+    delivery.wait_for_parked()
+    assert statuses() == {MsgStatus.WIRED: 3}
+    assert [h.owner for h in handed_on] == [lease_owner(channel)]  # handed on, lease and all, for what may be left
+    assert threading.active_count() < 50
