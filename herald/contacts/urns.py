@@ -17,6 +17,8 @@ import phonenumbers
 from django.core.exceptions import ValidationError
 from django.core.validators import validate_email
 
+from herald.controlchars import has_control_characters
+
 SCHEMES = frozenset(
     {
         "tel", "mailto", "bsuid", "ext", "facebook", "fcm", "freshchat", "instagram", "jiochat", "line",
@@ -36,9 +38,6 @@ _TWITTER_HANDLE = re.compile(r"^[a-zA-Z0-9_]{1,15}$")
 _COUNTRY_SCOPED_ID = re.compile(r"^[A-Z]{2}\.[a-zA-Z0-9]{1,128}$")
 _VIBER = re.compile(r"^[a-zA-Z0-9_=+/]{1,24}$")
 _SPREADSHEET_NUMBER = re.compile(r"^([0-9]+)(?:\.([0-9]+))?e\+?([0-9]+)$")
-# C0 and C1 controls (NUL, CR, LF, ESC, DEL, ...), Unicode line and paragraph separators, and lone surrogates: no
-# address holds one, PostgreSQL can't store NUL or a surrogate, and a terminal or log obeys line breaks and escapes.
-_CONTROL_CHARACTERS = re.compile("[\x00-\x1f\x7f-\x9f\u2028\u2029\ud800-\udfff]")
 
 
 class InvalidURN(ValueError):
@@ -94,12 +93,7 @@ def parse(text: str) -> URN:
 
 
 def _has_control_characters(urn: URN) -> bool:
-    return any(_CONTROL_CHARACTERS.search(part) for part in (urn.scheme, urn.path, urn.query, urn.display))
-
-
-def printable(text: str) -> str:
-    """`text` with its control characters shown as escapes (`\\n`), to echo refused input on one line."""
-    return _CONTROL_CHARACTERS.sub(lambda match: repr(match.group())[1:-1], text)
+    return any(has_control_characters(part) for part in (urn.scheme, urn.path, urn.query, urn.display))
 
 
 def _unescape(value: str) -> str:

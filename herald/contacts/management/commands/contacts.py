@@ -4,8 +4,8 @@ import json
 
 from django.core.management.base import BaseCommand, CommandError
 
-from herald.contacts import urns
 from herald.contacts.importer import BATCH_SIZE, ImportAborted, ImportResult, import_contacts, utf8_lines
+from herald.controlchars import printable
 from herald.workspaces.provisioning import ProvisioningError, find_workspace
 
 IMPORT_HELP = """import contacts from a CSV file. Its header names the columns: name, language, urn:SCHEME (at least
@@ -71,7 +71,7 @@ class Command(BaseCommand):
             self.stdout.write(summary(result))
             for error in result.errors:
                 # Reasons echo the file's cells: a line break or an escape sequence in one must not reach the terminal.
-                self.stdout.write(f"  line {error.line}: {urns.printable(error.reason)}")
+                self.stdout.write(f"  line {error.line}: {printable(error.reason)}")
 
     def report_progress(self, result: ImportResult) -> None:
         self.stderr.write(f"{result.rows} rows read: {summary(result)}")
