@@ -4,6 +4,8 @@ from django.conf import settings
 from django.core.exceptions import RequestDataTooBig
 from django.http import JsonResponse
 
+from herald.controlchars import has_control_characters
+
 
 class RequestTooLargeMiddleware:
     """A body over `DATA_UPLOAD_MAX_MEMORY_SIZE` (HERALD_MAX_BODY_BYTES) gets a JSON 413 instead of Django's HTML 400.
@@ -24,3 +26,16 @@ class RequestTooLargeMiddleware:
             limit = settings.DATA_UPLOAD_MAX_MEMORY_SIZE
             return JsonResponse({"detail": f"Request body is larger than the limit of {limit} bytes."}, status=413)
         return None
+
+
+class ControlCharactersInPathMiddleware:
+    """A URL path holding a control character once percent-decoded (`/media/<uuid>/a%00b`) names nothing Herald
+    serves: a JSON 400 before any view runs, instead of PostgreSQL refusing the NUL in a lookup (a 500)."""
+
+    def __init__(self, get_response):
+        self.get_response = get_response
+
+    def __call__(self, request):
+        if has_control_characters(request.path_info):
+            return JsonResponse({"detail": "The URL path must not contain control characters."}, status=400)
+        return self.get_response(request)

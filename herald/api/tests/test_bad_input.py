@@ -23,6 +23,7 @@ A_VALID_BODY = {
     "groups": {"name": "Customers"},
     "fields": {"name": "Shoe size", "type": "text"},
 }
+ZERO_UUID = "00000000-0000-0000-0000-000000000000"
 TOO_DEEP = {"detail": "JSON parse error - nesting deeper than 32 levels is not allowed"}
 
 
@@ -250,6 +251,25 @@ def test_a_urn_over_255_characters_once_normalised_is_a_400(admin, unchanged):
         post_raw(admin, "contacts", json.dumps({"urns": ["ext:" + "x" * 10_000]})),
         400,
         {"urns": {"0": ["Ensure this field has no more than 255 characters."]}},
+    )
+
+
+@pytest.mark.parametrize("method", ["GET", "POST"])
+@pytest.mark.parametrize(
+    "path",
+    [
+        f"/media/{ZERO_UUID}/a%00b.jpg",  # the filename reached a PostgreSQL lookup: a 500
+        f"/media/{ZERO_UUID}/a%0D%0Ab.jpg",
+        f"/c/ex/{ZERO_UUID}%00/sent",
+        "/c/ex/%1B[2J/sent",
+        "/api/v2/contacts.json%00",
+    ],
+)
+def test_control_characters_in_a_url_path_are_a_400(client, unchanged, method, path):
+    unchanged(
+        client.generic(method, path, "id=1", content_type="application/x-www-form-urlencoded"),
+        400,
+        {"detail": "The URL path must not contain control characters."},
     )
 
 
