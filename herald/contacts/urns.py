@@ -31,7 +31,8 @@ MAX_LENGTH = 255
 # What `parse` reads at most: a MAX_LENGTH URN with every character percent-escaped. Longer text can't normalise
 # to a URN Herald keeps, so it is refused before any work is done on it.
 MAX_INPUT_LENGTH = 3 * MAX_LENGTH
-# ITU-T E.164: no phone number, country code included, has more digits.
+# ITU-T E.164: no phone number, country code included, has more digits. A spreadsheet keeps no more either (15
+# significant digits), so a longer number in exponent form is not a phone number, whatever it expands to.
 E164_MAX_DIGITS = 15
 
 _TWITTER_HANDLE = re.compile(r"^[a-zA-Z0-9_]{1,15}$")
