@@ -241,7 +241,7 @@ def test_any_text_is_handled_in_bounded_work_and_raises_only_invalid_urn(text, c
         urn = urns.parse_and_normalize(text, country)
     except urns.InvalidURN:
         return
-    # What is accepted is bounded: a short URN, no control character, a phone number of E.164 size ...
+    # What is accepted is bounded: a short URN, no control character, a tel path of a phone number's length ...
     assert len(str(urn)) <= urns.MAX_LENGTH
     assert not any(has_control_characters(part) for part in (urn.scheme, urn.path, urn.query, urn.display))
     if urn.scheme == "tel":
