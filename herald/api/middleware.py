@@ -7,6 +7,7 @@ from django.http.multipartparser import MultiPartParserError
 from django.utils.log import log_response
 
 from herald.api import errors
+from herald.controlchars import has_control_characters
 
 # Exceptions Django itself answers with a 4xx: they are the client's, not the server's.
 CLIENT_ERRORS = (Http404, PermissionDenied, BadRequest, SuspiciousOperation, MultiPartParserError)
@@ -31,6 +32,19 @@ class RequestTooLargeMiddleware:
             limit = settings.DATA_UPLOAD_MAX_MEMORY_SIZE
             return JsonResponse({"detail": f"Request body is larger than the limit of {limit} bytes."}, status=413)
         return None
+
+
+class ControlCharactersInPathMiddleware:
+    """A URL path holding a control character once percent-decoded (`/media/<uuid>/a%00b`) names nothing Herald
+    serves: a JSON 400 before any view runs, instead of PostgreSQL refusing the NUL in a lookup (a 500)."""
+
+    def __init__(self, get_response):
+        self.get_response = get_response
+
+    def __call__(self, request):
+        if has_control_characters(request.path_info):
+            return JsonResponse({"detail": "The URL path must not contain control characters."}, status=400)
+        return self.get_response(request)
 
 
 class ServerErrorsAsJSONMiddleware:

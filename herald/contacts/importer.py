@@ -227,6 +227,8 @@ def _parse_row(workspace, header: Header, line: int, cells: list[str], result: I
         text = value if value.lower().startswith(f"{scheme}:") else f"{scheme}:{value}"
         try:
             row_urns.append(urns.parse_and_normalize(text, workspace.country))
+        except urns.URNTooLong:
+            return fail(f"The urn:{scheme} value is longer than {urns.MAX_LENGTH} characters")
         except urns.InvalidURN:
             return fail(f"Invalid URN: {text}")
     if not row_urns and not name:

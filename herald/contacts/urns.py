@@ -2,17 +2,22 @@
 
 Normalisation makes one identity per address (`tel:0788 123 123` in Rwanda and `tel:+250788123123` are the same
 contact); validation rejects what no channel could ever send to.
+
+Every URN input (API bodies and filters, CSV cells) is attacker-chosen text, so each step does work bounded by
+MAX_INPUT_LENGTH: nothing here grows with a number the text spells out (`tel:1e999999`), and a URN holds no control
+character once its escapes are decoded. The one error raised for bad input is InvalidURN (URNTooLong for length).
 """
 
 import re
 import uuid
 from dataclasses import dataclass
-from decimal import Decimal
 from urllib.parse import unquote
 
 import phonenumbers
 from django.core.exceptions import ValidationError
 from django.core.validators import validate_email
+
+from herald.controlchars import has_control_characters
 
 SCHEMES = frozenset(
     {
@@ -21,7 +26,14 @@ SCHEMES = frozenset(
     }
 )  # fmt: skip
 
+# A normalised URN (its string form) fits the identity, path and display columns.
 MAX_LENGTH = 255
+# What `parse` reads at most: a MAX_LENGTH URN with every character percent-escaped. Longer text can't normalise
+# to a URN Herald keeps, so it is refused before any work is done on it.
+MAX_INPUT_LENGTH = 3 * MAX_LENGTH
+# ITU-T E.164: no phone number, country code included, has more digits. A spreadsheet keeps no more either (15
+# significant digits), so a longer number in exponent form is not a phone number, whatever it expands to.
+E164_MAX_DIGITS = 15
 
 # What anonymous workspaces show instead of a URN's path (RapidPro's mask), in the API and in message text alike.
 REDACTED_PATH = "********"
@@ -29,11 +41,15 @@ REDACTED_PATH = "********"
 _TWITTER_HANDLE = re.compile(r"^[a-zA-Z0-9_]{1,15}$")
 _COUNTRY_SCOPED_ID = re.compile(r"^[A-Z]{2}\.[a-zA-Z0-9]{1,128}$")
 _VIBER = re.compile(r"^[a-zA-Z0-9_=+/]{1,24}$")
-_EXCEL_NUMBER = re.compile(r"^(\d+(?:\.\d+)?)e\+?(\d+)$")
+_SPREADSHEET_NUMBER = re.compile(r"^([0-9]+)(?:\.([0-9]+))?e\+?([0-9]+)$")
 
 
 class InvalidURN(ValueError):
-    pass
+    """The text is not a URN Herald accepts (the only exception this module raises for bad input)."""
+
+
+class URNTooLong(InvalidURN):
+    """The URN is longer than MAX_LENGTH characters (before or after normalisation)."""
 
 
 @dataclass(frozen=True)
@@ -67,20 +83,26 @@ def _escape(value: str) -> str:
 
 
 def parse(text: str) -> URN:
-    """Split a URN into its parts without normalising or validating it."""
+    """Split a URN into its parts and decode their escapes, without normalising or validating it.
+
+    Refuses text over MAX_INPUT_LENGTH, and control characters in any part *after* decoding (`ext:a%00b`,
+    `ext:a%0Ab`): this is the one place URN text is decoded, so the check can't be bypassed by escaping.
+    """
     if not isinstance(text, str) or ":" not in text:
         raise InvalidURN(text)
+    if len(text) > MAX_INPUT_LENGTH:
+        raise URNTooLong(text[:MAX_LENGTH])
     scheme, rest = text.split(":", 1)
-    display = ""
-    if "#" in rest:
-        rest, display = rest.split("#", 1)
-    query = ""
-    if "?" in rest:
-        rest, query = rest.split("?", 1)
-    path = _unescape(rest)
-    if not scheme or not path:
+    rest, _, display = rest.partition("#")
+    rest, _, query = rest.partition("?")
+    urn = URN(scheme, _unescape(rest), _unescape(query), _unescape(display))
+    if not urn.scheme or not urn.path or _has_control_characters(urn):
         raise InvalidURN(text)
-    return URN(scheme, path, _unescape(query), _unescape(display))
+    return urn
+
+
+def _has_control_characters(urn: URN) -> bool:
+    return any(has_control_characters(part) for part in (urn.scheme, urn.path, urn.query, urn.display))
 
 
 def _unescape(value: str) -> str:
@@ -106,9 +128,9 @@ def normalize(urn: URN, country: str = "") -> URN:
 def _normalize_tel(path: str, country: str) -> str:
     raw = path.lower()
     had_plus = raw.startswith("+")
-    excel = _EXCEL_NUMBER.match(raw.lstrip("+"))
-    if excel:  # a number mangled by a spreadsheet, e.g. 2.50788123123e+11
-        raw = str(int(Decimal(excel.group(1)).scaleb(int(excel.group(2)))))
+    spreadsheet = _SPREADSHEET_NUMBER.match(raw.lstrip("+"))
+    if spreadsheet:  # a number mangled by a spreadsheet, e.g. 2.50788123123e+11
+        raw = _spreadsheet_digits(*spreadsheet.groups())
     digits = re.sub(r"[^0-9a-z]", "", raw)
     if had_plus or (len(digits) >= 11 and not digits.startswith("0")):
         digits = "+" + digits
@@ -119,6 +141,19 @@ def _normalize_tel(path: str, country: str) -> str:
     if phonenumbers.is_possible_number(number):
         return phonenumbers.format_number(number, phonenumbers.PhoneNumberFormat.E164)
     return digits.lstrip("+")
+
+
+def _spreadsheet_digits(whole: str, fraction: str | None, exponent: str) -> str:
+    """The integer part of `<whole>.<fraction>e<exponent>` as digits, e.g. 250788123123 for 2.50788123123e+11.
+
+    Bounded before expanding: `1e999999` would be a million digits (and seconds of CPU), and no phone number has
+    more than E164_MAX_DIGITS.
+    """
+    significant = len(whole.lstrip("0"))
+    if len(exponent.lstrip("0")) > 2 or significant + int(exponent) > E164_MAX_DIGITS:
+        raise InvalidURN(f"{whole}e{exponent} has more digits than any phone number")
+    shift = int(exponent)
+    return (whole + (fraction or "")[:shift].ljust(shift, "0")).lstrip("0") or "0"
 
 
 def is_valid(urn: URN) -> bool:
@@ -168,10 +203,8 @@ def _is_uuid(value: str) -> bool:
 
 
 def parse_and_normalize(text: str, country: str = "") -> URN:
-    """Parse, normalise and validate; raises InvalidURN for anything that can't be a real address."""
-    if isinstance(text, str) and "\x00" in text:
-        # No address holds a NUL; normalising a tel number would quietly drop it.
-        raise InvalidURN(text)
+    """Parse, normalise and validate; raises InvalidURN for anything that can't be a real address (URNTooLong when
+    it is longer than MAX_LENGTH characters once normalised)."""
     try:
         urn = normalize(parse(text), country)
     except InvalidURN:
@@ -182,6 +215,8 @@ def parse_and_normalize(text: str, country: str = "") -> URN:
     valid = urn.path.startswith("+") if urn.scheme == "tel" else is_valid(urn)
     if not valid:
         raise InvalidURN(text)
+    if len(str(urn)) > MAX_LENGTH:
+        raise URNTooLong(text)
     return urn
 
 

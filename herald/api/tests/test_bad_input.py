@@ -6,6 +6,8 @@ before and after each refused request.
 
 import json
 import re
+import time
+from urllib.parse import quote
 
 import pytest
 from django.apps import apps
@@ -21,6 +23,7 @@ A_VALID_BODY = {
     "groups": {"name": "Customers"},
     "fields": {"name": "Shoe size", "type": "text"},
 }
+ZERO_UUID = "00000000-0000-0000-0000-000000000000"
 TOO_DEEP = {"detail": "JSON parse error - nesting deeper than 32 levels is not allowed"}
 
 
@@ -192,6 +195,82 @@ def test_nul_characters_in_an_update_change_nothing(admin, unchanged, ann):
 def test_nul_characters_in_the_query_are_a_400(admin, unchanged, method, query, param):
     response = admin.generic(method, f"/api/v2/{query}", "{}", content_type="application/json")
     unchanged(response, 400, {"detail": f"Param '{param}' must not contain NUL characters."})
+
+
+# -- hostile URNs (issue 8: F1, F13, F17) -----------------------------------------------------------------------
+
+HOSTILE_URNS = [
+    "tel:1e999999",  # a spreadsheet number of a million digits: ~26 s of CPU under the GIL
+    "tel:1e9999999",  # beyond decimal's exponent range: an uncaught InvalidOperation
+    "tel:+2.5e99999999999",
+    "ext:a%00b",  # NUL once decoded: PostgreSQL refuses it in a query or a row
+    "ext:a%0Ab",  # CR / LF once decoded, or as sent: the console channel would print them raw
+    "ext:a%0D%0Ab",
+    "ext:a\r\nb",
+    "ext:%1B[2Jwiped",  # a terminal escape sequence
+    "twitterid:12345#bob%0A",  # in the display
+    "mailto:a@b.c%0ABcc:x@y.z",
+]
+
+
+def invalid_urn(value) -> list[str]:
+    return [f"Invalid URN: {value}. Ensure phone numbers contain country codes."]
+
+
+def urn_inputs(value) -> list[tuple[str, str, dict | None, dict]]:
+    """Every way a URN reaches the API: (method, path and query, JSON body, the answer's body)."""
+    query = "?urn=" + quote(value, safe="")
+    return [
+        ("POST", "contacts.json", {"urns": [value]}, {"urns": {"0": invalid_urn(value)}}),
+        ("POST", "broadcasts.json", {"urns": [value], "text": "hi"}, {"urns": {"0": invalid_urn(value)}}),
+        ("POST", "broadcasts.json", {"contacts": [value], "text": "hi"}, {"contacts": [f"No such object: {value}"]}),
+        ("GET", "contacts.json" + query, None, {"detail": f"Invalid URN: {value}"}),
+        ("POST", "contacts.json" + query, {"name": "Eve"}, {"detail": f"Invalid URN: {value}"}),
+        ("DELETE", "contacts.json" + query, None, {"detail": f"Invalid URN: {value}"}),
+    ]
+
+
+@pytest.mark.parametrize(
+    "method,path,body,errors", [case for value in HOSTILE_URNS for case in urn_inputs(value)], ids=repr
+)
+def test_hostile_urns_are_a_400_in_every_urn_input(admin, unchanged, method, path, body, errors):
+    started = time.monotonic()
+    response = admin.generic(method, f"/api/v2/{path}", json.dumps(body or {}), content_type="application/json")
+    assert time.monotonic() - started < 5  # not seconds of CPU: refused before any expansion
+    unchanged(response, 400, errors)
+
+
+def test_a_urn_over_255_characters_once_normalised_is_a_400(admin, unchanged):
+    too_long = "ext:" + "%25" * 100  # 304 characters as sent, 304 once normalised ("%" is escaped again)
+    unchanged(
+        post_raw(admin, "contacts", json.dumps({"urns": [too_long]})),
+        400,
+        {"urns": {"0": ["Ensure this field has no more than 255 characters."]}},
+    )
+    unchanged(
+        post_raw(admin, "contacts", json.dumps({"urns": ["ext:" + "x" * 10_000]})),
+        400,
+        {"urns": {"0": ["Ensure this field has no more than 255 characters."]}},
+    )
+
+
+@pytest.mark.parametrize("method", ["GET", "POST"])
+@pytest.mark.parametrize(
+    "path",
+    [
+        f"/media/{ZERO_UUID}/a%00b.jpg",  # the filename reached a PostgreSQL lookup: a 500
+        f"/media/{ZERO_UUID}/a%0D%0Ab.jpg",
+        f"/c/ex/{ZERO_UUID}%00/sent",
+        "/c/ex/%1B[2J/sent",
+        "/api/v2/contacts.json%00",
+    ],
+)
+def test_control_characters_in_a_url_path_are_a_400(client, unchanged, method, path):
+    unchanged(
+        client.generic(method, path, "id=1", content_type="application/x-www-form-urlencoded"),
+        400,
+        {"detail": "The URL path must not contain control characters."},
+    )
 
 
 # -- huge numbers ------------------------------------------------------------------------------------------------

@@ -48,6 +48,8 @@ class URNField(serializers.CharField):
         country = self.context["workspace"].country if "workspace" in self.context else ""
         try:
             return str(urns.parse_and_normalize(text, country))
+        except urns.URNTooLong:
+            self.fail("max_length", max_length=urns.MAX_LENGTH)
         except urns.InvalidURN:
             raise serializers.ValidationError(invalid_urn_message(text)) from None
 

@@ -11,6 +11,7 @@ import sys
 
 from herald.channels.base import ChannelType, SendResult, quick_reply_texts, urn_of
 from herald.contacts import urns
+from herald.controlchars import printable
 
 
 def format_line(channel, msg) -> str:
@@ -29,7 +30,8 @@ def format_line(channel, msg) -> str:
         extras.append(f"[{count} attachment{'s' if count != 1 else ''}]")
     if extras:
         line += "  " + " ".join(extras)
-    return line
+    # Names and replies may hold line breaks or escape sequences, and URNs stored before they were refused: shown.
+    return printable(line)
 
 
 def _contact_name(msg) -> str:

@@ -1,8 +1,14 @@
-"""URN parsing, normalisation and validation: the reference's §8.1 examples and rejects."""
+"""URN parsing, normalisation and validation: the reference's §8.1 examples and rejects, and hostile input."""
+
+import re
+from datetime import timedelta
 
 import pytest
+from hypothesis import HealthCheck, example, given, settings
+from hypothesis import strategies as st
 
 from herald.contacts import urns
+from herald.controlchars import has_control_characters, printable
 
 
 @pytest.mark.parametrize(
@@ -90,3 +96,157 @@ def test_parse_rejects_what_is_not_a_urn(value):
 def test_country_of_tel():
     assert urns.country_of_tel("+250788123123") == "RW"
     assert urns.country_of_tel("not a number") == ""
+
+
+# -- bounded work on hostile input (issue 8: F1, F13, F17) -------------------------------------------------------
+
+
+@pytest.mark.parametrize(
+    "text, expected",
+    [
+        ("tel:2.50788123123e+11", "tel:+250788123123"),
+        ("tel:2.50788123123E11", "tel:+250788123123"),
+        ("tel:+2.50788123123e11", "tel:+250788123123"),
+        ("tel:250788123123e0", "tel:+250788123123"),
+        ("tel:2.5078812312399e11", "tel:+250788123123"),  # the integer part, as a spreadsheet shows it
+    ],
+)
+def test_spreadsheet_numbers_expand_to_their_integer_part(text, expected):
+    assert str(urns.parse_and_normalize(text)) == expected
+
+
+@pytest.mark.parametrize(
+    "text",
+    [
+        "tel:1e999999",  # a million digits: seconds of CPU before the bound
+        "tel:1e9999999",  # beyond decimal's exponent range: InvalidOperation before the bound
+        "tel:+9" + "9" * 600 + "e99",
+        "tel:1e16",  # 17 digits: more than E.164 allows
+        "tel:1234567890123456e0",
+        "tel:1e" + "0" * 400 + "999",
+    ],
+)
+def test_spreadsheet_numbers_longer_than_any_phone_number_are_refused(text):
+    with pytest.raises(urns.InvalidURN):
+        urns.parse_and_normalize(text)
+
+
+@pytest.mark.parametrize(
+    "text",
+    [
+        "ext:a%00b",
+        "ext:a\x00b",
+        "ext:a%0Ab",
+        "ext:a%0D%0Ab",
+        "ext:a\r\nb",
+        "ext:a\tb",
+        "ext:%1B[31mred",  # a terminal escape sequence
+        "ext:a%7Fb",  # DEL
+        "ext:a\x85b",  # NEL, a C1 control
+        "ext:a\u2028b",  # LINE SEPARATOR
+        "ext:a%C2%85b",  # NEL, UTF-8 percent-encoded
+        "mailto:a@b.c%0ABcc:x@y.z",
+        "tel:+250788123123%00",
+        "tel:+250788123123\n",  # normalising would quietly drop it
+        "twitterid:12345#bob%0A",  # in the display
+        "ext:abc?channel=%00",  # in the query
+        "ext\n:abc",
+    ],
+)
+def test_control_characters_are_refused_in_every_part_after_decoding(text):
+    with pytest.raises(urns.InvalidURN):
+        urns.parse(text)
+    with pytest.raises(urns.InvalidURN):
+        urns.parse_and_normalize(text, "RW")
+
+
+def test_a_urn_is_at_most_255_characters_once_normalised():
+    longest = "ext:" + "x" * (urns.MAX_LENGTH - 4)
+    assert str(urns.parse_and_normalize(longest)) == longest
+    assert str(urns.parse_and_normalize("ext:" + "%78" * (urns.MAX_LENGTH - 4))) == longest
+    with pytest.raises(urns.URNTooLong):
+        urns.parse_and_normalize(longest + "x")
+    with pytest.raises(urns.URNTooLong):  # its string form escapes the "%"
+        urns.parse_and_normalize("ext:%25" + "x" * (urns.MAX_LENGTH - 5))
+    with pytest.raises(urns.URNTooLong):
+        urns.parse_and_normalize("tel:+250788123123#" + "B" * urns.MAX_LENGTH)
+
+
+def test_text_too_long_for_any_urn_is_refused_before_it_is_read():
+    with pytest.raises(urns.URNTooLong):
+        urns.parse("ext:" + "x" * urns.MAX_INPUT_LENGTH)
+    with pytest.raises(urns.URNTooLong):
+        urns.parse("tel:" + "9" * 10_000_000)
+
+
+def test_printable_shows_control_characters_as_escapes():
+    assert printable("Invalid URN: ext:a\r\nb\x1b[2J\u2028é") == "Invalid URN: ext:a\\r\\nb\\x1b[2J\\u2028é"
+
+
+# -- the guard: any text is handled in bounded work and raises nothing but InvalidURN ----------------------------
+
+DIGIT_RUN = st.integers(min_value=1, max_value=20_000).map(lambda n: "9" * n)
+SPREADSHEET_NUMBER = st.builds(
+    "{}{}{}{}".format,
+    st.from_regex(r"\+?[0-9]{1,40}", fullmatch=True),
+    st.just("") | st.from_regex(r"\.[0-9]{1,40}", fullmatch=True),
+    st.sampled_from(["e", "E", "e+", "E+"]),
+    st.integers(min_value=0, max_value=20).map(str)
+    | st.integers(min_value=0, max_value=10**12).map(str)
+    | st.from_regex(r"0{0,500}[0-9]{1,3}", fullmatch=True),
+)
+PHONE_LIKE = st.from_regex(r"\+?[0-9 ().-]{6,24}", fullmatch=True)
+PERCENT_ESCAPED = st.binary(max_size=40).map(lambda raw: "".join(f"%{byte:02X}" for byte in raw))
+SEPARATORS = st.lists(st.sampled_from(["#", ":", "?", "%", "%25", "%3F", "%23", "/", "+", "@", "e", "."]), max_size=400)
+PATH = (
+    st.text()
+    | DIGIT_RUN
+    | SPREADSHEET_NUMBER
+    | PERCENT_ESCAPED
+    | SEPARATORS.map("".join)
+    | st.lists(st.text(max_size=4) | PERCENT_ESCAPED | SPREADSHEET_NUMBER, max_size=8).map("".join)
+)
+URN_TEXT = (
+    st.text()
+    | st.builds("{}:{}".format, st.sampled_from(sorted(urns.SCHEMES)) | st.text(max_size=6), PATH)
+    | st.builds("tel:{}{}".format, PHONE_LIKE | SPREADSHEET_NUMBER, st.just("") | st.builds("#{}".format, st.text()))
+)
+
+
+@settings(
+    max_examples=500,
+    # Generous: every input is handled in microseconds; the unbounded expansion took seconds to minutes.
+    deadline=timedelta(seconds=2),
+    derandomize=True,
+    database=None,
+    suppress_health_check=[HealthCheck.too_slow, HealthCheck.data_too_large],
+)
+@given(text=URN_TEXT, country=st.sampled_from(["", "RW", "US", "DE"]))
+@example(text="tel:1e999999", country="")
+@example(text="tel:1e9999999", country="")
+@example(text="tel:+1e999999999999", country="RW")
+@example(text="ext:a%00b", country="")
+@example(text="ext:a%0D%0Ab", country="")
+@example(text="tel:" + "9" * 10_000_000, country="")
+@example(text="tel:0788 123 123#B%25b", country="RW")
+@example(text="tel:+49 333 333 333 333 333 33", country="DE")
+@example(text="ext:a%25b%3Fc%23d", country="")
+def test_any_text_is_handled_in_bounded_work_and_raises_only_invalid_urn(text, country):
+    try:
+        parsed = urns.parse(text)
+        urns.is_valid(urns.normalize(parsed, country))
+    except urns.InvalidURN:
+        pass
+    try:
+        urn = urns.parse_and_normalize(text, country)
+    except urns.InvalidURN:
+        return
+    # What is accepted is bounded: a short URN, no control character, a tel path of a phone number's length ...
+    assert len(str(urn)) <= urns.MAX_LENGTH
+    assert not any(has_control_characters(part) for part in (urn.scheme, urn.path, urn.query, urn.display))
+    if urn.scheme == "tel":
+        # E.164 allows 15 digits; libphonenumber calls a few longer numbers possible (Germany: 17 in all).
+        assert re.fullmatch(r"\+[0-9]{1,20}", urn.path), urn.path
+    # ... and its stored form reads back as itself (broadcasts keep normalised strings and parse them again).
+    assert urns.parse(str(urn)) == urn
+    assert urns.parse_and_normalize(str(urn), country) == urn

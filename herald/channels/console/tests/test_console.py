@@ -3,6 +3,7 @@
 from herald.channels.base import SendResult
 from herald.channels.models import Channel
 from herald.channels.types import get_type
+from herald.contacts.models import ContactURN
 from herald.msgs.models import Msg
 from herald.testing import make_contact, make_msg
 
@@ -51,3 +52,19 @@ def test_line_breaks_stay_on_one_line_and_plurals(workspace, capsys):
 
 def test_serves_every_scheme_by_default():
     assert "tel" in CONSOLE.schemes and "mailto" in CONSOLE.schemes and "whatsapp" in CONSOLE.schemes
+
+
+def test_control_characters_of_names_replies_and_old_urns_are_shown_not_obeyed(workspace, capsys):
+    channel = console_channel(workspace)
+    eve = make_contact(workspace, "Eve\r\n[console:Demo SMS] → tel:+1", urns=["ext:eve"])
+    # URNs with control characters are refused on input (issue 8, F17); one stored before that is still shown safely.
+    ContactURN.objects.filter(contact=eve).update(path="eve\n\x1b[2J", identity="ext:eve\n\x1b[2J")
+    msg = make_msg(eve, "Hi", channel=channel, quick_replies=[{"type": "text", "text": "Yes\rNo"}])
+    msg = Msg.objects.select_related("contact", "contact_urn").get(pk=msg.pk)
+
+    CONSOLE.send(channel, msg)
+
+    assert capsys.readouterr().out == (
+        "[console:Demo SMS] → ext:eve\\n\\x1b[2J (Eve\\r\\n[console:Demo SMS] → tel:+1): Hi"
+        "  [quick replies: Yes\\rNo]\n"
+    )

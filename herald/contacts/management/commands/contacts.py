@@ -5,6 +5,7 @@ import json
 from django.core.management.base import BaseCommand, CommandError
 
 from herald.contacts.importer import BATCH_SIZE, ImportAborted, ImportResult, import_contacts, utf8_lines
+from herald.controlchars import printable
 from herald.workspaces.provisioning import ProvisioningError, find_workspace
 
 IMPORT_HELP = """import contacts from a CSV file. Its header names the columns: name, language, urn:SCHEME (at least
@@ -69,7 +70,8 @@ class Command(BaseCommand):
         else:
             self.stdout.write(summary(result))
             for error in result.errors:
-                self.stdout.write(f"  line {error.line}: {error.reason}")
+                # Reasons echo the file's cells: a line break or an escape sequence in one must not reach the terminal.
+                self.stdout.write(f"  line {error.line}: {printable(error.reason)}")
 
     def report_progress(self, result: ImportResult) -> None:
         self.stderr.write(f"{result.rows} rows read: {summary(result)}")
