@@ -1,9 +1,10 @@
 """Importing contacts from a CSV file, streamed a batch of rows at a time.
 
 The header names the columns: `name`, `language`, one or more `urn:SCHEME` (e.g. `urn:tel`) and any number of
-`field:KEY` (the field is created if the workspace doesn't have it, up to the workspace's limit of fields). A row whose URN belongs to a contact updates
-that contact (its other URNs are kept, the row's become the preferred ones); otherwise the row creates a contact.
-Empty cells change nothing. A bad row is reported with its line number and skipped; the rest is imported.
+`field:KEY` (the field is created if the workspace doesn't have it, within its limit of 250 fields; a value is
+at most 640 characters). A row whose URN belongs to a contact updates that contact (its other URNs are kept, the
+row's become the preferred ones); otherwise the row creates a contact. Empty cells change nothing. A bad row is
+reported with its line number and skipped; the rest is imported.
 
 Each batch is read, matched against existing URNs with one query and written with a few bulk queries
 (`herald.contacts.writes`, the same code the API uses), in its own transaction.
