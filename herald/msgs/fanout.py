@@ -137,11 +137,20 @@ class BroadcastPlan:
 
         route = choose_route(recipient.urns, self.channels)
         urn, channel = route or (None, None)
-        status, failed_reason = MsgStatus.QUEUED.value, None
+        status, failed_reason, error_detail = MsgStatus.QUEUED.value, None, ""
         if recipient.status != ContactStatus.ACTIVE:
             status, failed_reason = MsgStatus.FAILED.value, FailedReason.CONTACT.value
         elif self.workspace.is_suspended:
             status, failed_reason = MsgStatus.FAILED.value, FailedReason.SUSPENDED.value
+        elif len(text) > Msg.MAX_RENDERED_TEXT_LEN:
+            # Not cut short: a message that says something else than what was written is worse than none, and
+            # this one says why. What is kept of the text is what messages.json may show of it.
+            status, failed_reason = MsgStatus.FAILED.value, FailedReason.TOO_LONG.value
+            error_detail = (
+                f"The text is {len(text):,} characters once rendered, more than the {Msg.MAX_RENDERED_TEXT_LEN:,}"
+                " a message may have"
+            )
+            text = text[: Msg.MAX_RENDERED_TEXT_LEN]
         elif route is None:
             status, failed_reason = MsgStatus.FAILED.value, FailedReason.NO_DESTINATION.value
         msg_count = count_segments(text) + len(attachments) if urn is not None and urn.scheme == "tel" else 1
@@ -156,6 +165,7 @@ class BroadcastPlan:
             status=status,
             failed_reason=failed_reason,
             msg_count=msg_count,
+            error_detail=error_detail,
         )
 
 

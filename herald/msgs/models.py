@@ -74,9 +74,15 @@ class FailedReason(models.TextChoices):
     RETRIES = "E", "retry limit reached"
     PERMANENT = "P", "the channel refused the message"
     CHANNEL_REMOVED = "R", "channel removed"
+    TOO_LONG = "T", "the text is too long once rendered"
 
 
 class Msg(models.Model):
+    # A rendered text longer than this fails its message (FailedReason.TOO_LONG) instead of going out: goflow's
+    # limit on an evaluated template (MaxTemplateChars). A broadcast's text is at most Broadcast.MAX_TEXT_LEN
+    # before its `@fields...` are filled in.
+    MAX_RENDERED_TEXT_LEN = 10_000
+
     # Time-ordered (version 7) like RapidPro's: inserts append to the uuid index rather than scatter in it.
     uuid = models.UUIDField(default=uuid7, unique=True)
     # No index of its own on these three: each leads one of the composite indexes below.

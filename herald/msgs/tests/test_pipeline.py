@@ -139,6 +139,29 @@ def test_templates_fill_attachments_and_quick_replies_per_contact(admin, workspa
     assert texts["Bob"][1][0] == {"type": "text", "text": "I am Bob"}
 
 
+def test_rendered_texts_are_bounded(admin, workspace, sms, gateway):  # noqa: F811
+    """F3: a short template over long field values made one SMS of 150,000,000 characters."""
+    assert admin.post("/api/v2/fields.json", {"name": "Bio", "type": "text"}, format="json").status_code == 201
+    for urn, bio in (("tel:+250788111111", "x" * 640), ("tel:+250788222222", "hi")):
+        created = admin.post("/api/v2/contacts.json", {"urns": [urn], "fields": {"bio": bio}}, format="json")
+        assert created.status_code == 201, created.json()
+    # A value stored before values were limited: its lookups run past the render budget and render empty.
+    make_contact(workspace, "Legacy", ["tel:+250788333333"], fields={"bio": "y" * 1_500_000})
+
+    urns = ["tel:+250788111111", "tel:+250788222222", "tel:+250788333333"]
+    post_broadcast(admin, {"text": "@fields.bio" * 16 + " end", "urns": urns})
+
+    too_long = Msg.objects.get(contact_urn__identity="tel:+250788111111")
+    assert (too_long.status, too_long.failed_reason) == (MsgStatus.FAILED, FailedReason.TOO_LONG)
+    assert (
+        too_long.error_detail == "The text is 10,244 characters once rendered, more than the 10,000 a message may have"
+    )
+    assert len(too_long.text) == Msg.MAX_RENDERED_TEXT_LEN
+    assert sent_texts(gateway) == {"+250788222222": "hi" * 16 + " end", "+250788333333": " end"}
+    listed = admin.get("/api/v2/messages.json")
+    assert listed.status_code == 200 and len(listed.content) < 50_000
+
+
 def test_transient_errors_are_retried_until_sent(admin, workspace, sms, gateway):  # noqa: F811
     gateway.will(reply(503), reply(200))
     make_contact(workspace, "Ann", ["tel:+250788111111"])
