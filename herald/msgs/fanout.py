@@ -11,6 +11,14 @@ progress under a lock on the broadcast row and re-checks inside that lock which 
 meantime; the unique (broadcast, contact) key backs that up. So a batch that runs twice, or two tasks on one range,
 never create a message twice. The broadcast is completed by whichever task finds, under the same lock, that no
 recipient is left without a message.
+
+A fan-out that can't finish must not be retried forever (the tick resumes a stalled broadcast every
+BROADCAST_STALL_SECONDS): each attempt is counted as failed when it begins (`_claim`), before any of its work, and
+the count is cleared by every batch of messages written. An attempt that ends in an error, or whose worker is
+killed (the kernel's OOM killer leaves no exception to count), thus stays counted, while a worker killed once in the
+middle of a big fan-out costs nothing: the batches it wrote cleared the count. After BROADCAST_MAX_FAILURES attempts
+in a row that wrote nothing, the broadcast is failed instead of begun again. The count is per attempt, not per
+task: one worker dying with four ranges of a broadcast in its threads is one failure.
 """
 
 import logging
@@ -177,9 +185,10 @@ def fan_out(broadcast_id: int, on_batch=None) -> None:
 
     The tasks use `plan()` and `fan_out_range()` instead, so that several workers can share a big audience.
     """
-    broadcast, audience, _ = _prepare(broadcast_id)
-    if broadcast is None:
+    begun = _begin(broadcast_id, may_resume=False)
+    if begun is None:
         return
+    broadcast, audience = begun
     _walk(BroadcastPlan(broadcast), audience, 0, None, on_batch)
     # Every recipient this walk saw has its message now (made here or by a concurrent task).
     _complete(broadcast_id)
@@ -190,11 +199,13 @@ def plan(broadcast_id: int, range_size: int) -> list[tuple[int, int | None]]:
     `range_size` recipients each, the last one open-ended (`upto` None).
 
     Returns [] when there is nothing to do: the broadcast is finished, another task planned it moments ago (a
-    duplicate start), or every recipient has a message (then the broadcast is completed here).
+    duplicate start), its fan-out failed too often (it is failed here), or every recipient has a message (then the
+    broadcast is completed here).
     """
-    broadcast, audience, started_now = _prepare(broadcast_id)
-    if broadcast is None or not (started_now or _resume(broadcast)):
+    begun = _begin(broadcast_id, may_resume=True)
+    if begun is None:
         return []
+    broadcast, audience = begun
     if not _any_pending(broadcast, audience):
         _complete(broadcast_id)
         return []
@@ -222,29 +233,42 @@ def fan_out_range(broadcast_id: int, after: int, upto: int | None, on_batch=None
     return created
 
 
-def _prepare(broadcast_id: int) -> tuple[Broadcast | None, Audience | None, bool]:
-    """(broadcast, its audience, started_now): the recipients are resolved, and counted by the one call that
-    moves the broadcast out of pending (`started_now`). (None, None, False) if the broadcast is finished."""
+def _begin(broadcast_id: int, may_resume: bool) -> tuple[Broadcast, Audience] | None:
+    """(broadcast, its audience) for the task that begins an attempt at the fan-out, or None when there is nothing
+    for this one to do. A pending broadcast is claimed (see `_claim`) and its recipients counted; with
+    `may_resume`, a started one that went quiet (its tasks were lost, or its worker died) is claimed again."""
     broadcast = Broadcast.objects.select_related("workspace").get(id=broadcast_id)
     if broadcast.status in FINISHED:
-        return None, None, False
+        return None
+    pending = broadcast.status == BroadcastStatus.PENDING
+    # Claimed before anything else is done: whatever follows (resolving the audience too) is part of the attempt.
+    if (pending or may_resume) and not _claim(broadcast, pending):
+        return None
     audience = Audience(broadcast)
-    started_now = False
-    if broadcast.status == BroadcastStatus.PENDING:
-        count = audience.contacts().count()
-        started_now = 1 == Broadcast.objects.filter(id=broadcast.id, status=BroadcastStatus.PENDING).update(
-            status=BroadcastStatus.QUEUED, contact_count=count, modified_on=timezone.now()
-        )
-    return broadcast, audience, started_now
+    if pending:
+        Broadcast.objects.filter(id=broadcast.id).update(contact_count=audience.contacts().count())
+    return broadcast, audience
 
 
-def _resume(broadcast: Broadcast) -> bool:
-    """True for the one task that may plan a started broadcast again: once it has gone quiet (its tasks were lost).
-    This touches `modified_on`, so a duplicate start right after finds it busy and leaves it alone."""
+def _claim(broadcast: Broadcast, pending: bool) -> bool:
+    """True for the one task that begins the next attempt: the one that moves the broadcast out of pending, or,
+    for a started one, the first to find it quiet (this touches `modified_on`, so a duplicate start right after
+    finds it busy). The attempt is counted as failed from here until it writes a batch. When the attempts allowed
+    have all failed, the broadcast is failed instead."""
     now = timezone.now()
-    quiet_since = now - timedelta(seconds=settings.BROADCAST_STALL_SECONDS)
-    stalled = Broadcast.objects.filter(id=broadcast.id, status__in=UNFINISHED, modified_on__lt=quiet_since)
-    return stalled.update(modified_on=now) == 1
+    if pending:
+        claimable = Broadcast.objects.filter(id=broadcast.id, status=BroadcastStatus.PENDING)
+        changes = {"status": BroadcastStatus.QUEUED}
+    else:
+        quiet_since = now - timedelta(seconds=settings.BROADCAST_STALL_SECONDS)
+        claimable = Broadcast.objects.filter(id=broadcast.id, status__in=UNFINISHED, modified_on__lt=quiet_since)
+        changes = {}
+    limit = settings.BROADCAST_MAX_FAILURES
+    if claimable.filter(failures__lt=limit).update(failures=F("failures") + 1, modified_on=now, **changes):
+        return True
+    if claimable.update(status=BroadcastStatus.FAILED, modified_on=now):
+        logger.error("broadcast %s failed: %s fan-out attempts in a row wrote no message", broadcast.id, limit)
+    return False
 
 
 def _pending(broadcast: Broadcast, contacts: QuerySet, after: int = 0, upto: int | None = None) -> QuerySet:
@@ -353,6 +377,7 @@ def write_batch(plan: BroadcastPlan, batch: list[Recipient]) -> list[NewMessage]
             msg_count=F("msg_count") + len(new),
             modified_on=now,
             status=Case(When(status=BroadcastStatus.QUEUED, then=Value(BroadcastStatus.STARTED)), default=F("status")),
+            failures=0,  # the fan-out works: a failure of this attempt from now on is counted afresh
         )
     return new
 
@@ -382,5 +407,5 @@ def _lock(broadcast_id: int) -> None:
 
 def _complete(broadcast_id: int) -> None:
     Broadcast.objects.filter(id=broadcast_id, status__in=UNFINISHED).update(
-        status=BroadcastStatus.COMPLETED, modified_on=timezone.now()
+        status=BroadcastStatus.COMPLETED, modified_on=timezone.now(), failures=0
     )

@@ -33,15 +33,19 @@ def enqueue_delivery(channel_ids) -> None:
 @contextlib.contextmanager
 def failing_counts(broadcast_id: int):
     """An error while fanning a broadcast out is retried by the tick; one that keeps coming back (a bug, bad data)
-    fails the broadcast after settings.BROADCAST_MAX_FAILURES attempts instead of retrying forever. A database
-    that is down or busy doesn't count: that is what retrying is for."""
+    fails the broadcast after settings.BROADCAST_MAX_FAILURES attempts instead of retrying forever.
+
+    The attempt was counted as failed when it began (`fanout._claim`), so that a worker killed in the middle of it
+    counts too; an error only fails the broadcast now if this was the last attempt allowed. A database that is down
+    or busy doesn't count (the attempt is un-counted, if the database lets us): that is what retrying is for."""
     try:
         yield
     except (OperationalError, InterfaceError):
+        with contextlib.suppress(OperationalError, InterfaceError):
+            Broadcast.objects.filter(id=broadcast_id, failures__gt=0).update(failures=F("failures") - 1)
         raise
     except Exception:
         logger.exception("fan-out of broadcast %s failed", broadcast_id)
-        Broadcast.objects.filter(id=broadcast_id).update(failures=F("failures") + 1)
         unfinished = [BroadcastStatus.PENDING, BroadcastStatus.QUEUED, BroadcastStatus.STARTED]
         if Broadcast.objects.filter(
             id=broadcast_id, status__in=unfinished, failures__gte=settings.BROADCAST_MAX_FAILURES

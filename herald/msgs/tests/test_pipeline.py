@@ -252,6 +252,11 @@ def test_rate_limit_caps_each_second(workspace, gateway, monkeypatch):  # noqa: 
     assert Msg.objects.filter(status=MsgStatus.WIRED).count() == 10
 
 
+def stall(broadcast):
+    """What the tick waits for before it resumes a broadcast: nothing done on it for a while."""
+    Broadcast.objects.filter(id=broadcast.id).update(modified_on=timezone.now() - timedelta(minutes=5))
+
+
 def test_a_fan_out_that_keeps_failing_fails_the_broadcast(settings, workspace, sms, monkeypatch):
     settings.BROADCAST_MAX_FAILURES = 2
     broadcast = make_broadcast(workspace, "Hi", urns=["tel:+250788111111"])
@@ -259,13 +264,56 @@ def test_a_fan_out_that_keeps_failing_fails_the_broadcast(settings, workspace, s
     def broken(*args, **kwargs):
         raise ValueError("a bug")
 
-    monkeypatch.setattr(fanout, "plan", broken)
+    monkeypatch.setattr(fanout, "Audience", broken)
     with pytest.raises(ValueError):
         tasks.start_broadcast(broadcast.id)
     broadcast.refresh_from_db()
-    assert (broadcast.status, broadcast.failures) == ("P", 1)  # retried by the tick ...
+    assert (broadcast.status, broadcast.failures) == ("Q", 1)  # retried by the tick ...
 
+    stall(broadcast)
     with pytest.raises(ValueError):
         tasks.start_broadcast(broadcast.id)
     broadcast.refresh_from_db()
     assert (broadcast.status, broadcast.failures) == ("F", 2)  # ... but not forever
+
+
+@pytest.mark.parametrize("deaths, status", [(1, "C"), (2, "C"), (3, "F")])
+def test_attempts_whose_worker_died_count_as_failures(settings, workspace, sms, deaths, status):
+    """A worker killed by the kernel raises nothing: its attempt was counted when it began, and stays counted."""
+    settings.BROADCAST_MAX_FAILURES = 3
+    broadcast = make_broadcast(workspace, "Hi", urns=["tel:+250788111111"])
+    for _ in range(deaths):
+        assert fanout.plan(broadcast.id, settings.FANOUT_TASK_SIZE)  # begun ... and its worker died
+        stall(broadcast)
+
+    tasks.start_broadcast(broadcast.id)  # the tick resuming it
+
+    broadcast.refresh_from_db()
+    assert (broadcast.status, broadcast.failures) == (status, 0 if status == "C" else 3)
+    assert Msg.objects.filter(broadcast=broadcast).count() == (1 if status == "C" else 0)
+
+
+def test_a_death_after_messages_were_written_starts_the_count_afresh(settings, workspace, sms):
+    settings.BROADCAST_MAX_FAILURES = 1
+    settings.FANOUT_BATCH_SIZE = 1
+    contacts = [make_contact(workspace, f"C{i}", [f"tel:+25078811{i:04d}"]) for i in range(3)]
+    broadcast = make_broadcast(workspace, "Hi", contacts=contacts)
+    fanout.plan(broadcast.id, settings.FANOUT_TASK_SIZE)
+    plan = fanout.BroadcastPlan(Broadcast.objects.get(id=broadcast.id))
+    fanout.create_batch(plan, [contacts[0].id])  # one batch written, then the worker died
+    assert Broadcast.objects.get(id=broadcast.id).failures == 0
+    stall(broadcast)
+
+    tasks.start_broadcast(broadcast.id)  # a kill in the middle of a fan-out is not held against it
+
+    broadcast.refresh_from_db()
+    assert (broadcast.status, broadcast.msg_count) == ("C", 3)
+
+
+def test_a_duplicate_start_of_a_busy_broadcast_counts_nothing(settings, workspace, sms):
+    broadcast = make_broadcast(workspace, "Hi", urns=["tel:+250788111111"])
+    fanout.plan(broadcast.id, settings.FANOUT_TASK_SIZE)  # begun moments ago, still at work
+    for _ in range(settings.BROADCAST_MAX_FAILURES + 1):
+        tasks.start_broadcast(broadcast.id)
+    broadcast.refresh_from_db()
+    assert (broadcast.status, broadcast.failures) == ("Q", 1)
