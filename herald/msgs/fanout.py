@@ -150,15 +150,15 @@ class BroadcastPlan:
             status, failed_reason = MsgStatus.FAILED.value, FailedReason.CONTACT.value
         elif self.workspace.is_suspended:
             status, failed_reason = MsgStatus.FAILED.value, FailedReason.SUSPENDED.value
-        elif len(text) > Msg.MAX_RENDERED_TEXT_LEN:
+        elif (length := rendered_length(text, quick_replies)) > Msg.MAX_RENDERED_TEXT_LEN:
             # Not cut short: a message that says something else than what was written is worse than none, and
-            # this one says why. What is kept of the text is what messages.json may show of it.
+            # this one says why. What is kept is what messages.json may show of it.
             status, failed_reason = MsgStatus.FAILED.value, FailedReason.TOO_LONG.value
             error_detail = (
-                f"The text is {len(text):,} characters once rendered, more than the {Msg.MAX_RENDERED_TEXT_LEN:,}"
-                " a message may have"
+                f"Once rendered, its text and quick replies are {length:,} characters, more than the"
+                f" {Msg.MAX_RENDERED_TEXT_LEN:,} a message may have"
             )
-            text = text[: Msg.MAX_RENDERED_TEXT_LEN]
+            text, quick_replies = text[: Msg.MAX_RENDERED_TEXT_LEN], []
         elif route is None:
             status, failed_reason = MsgStatus.FAILED.value, FailedReason.NO_DESTINATION.value
         msg_count = count_segments(text) + len(attachments) if urn is not None and urn.scheme == "tel" else 1
@@ -175,6 +175,11 @@ class BroadcastPlan:
             msg_count=msg_count,
             error_detail=error_detail,
         )
+
+
+def rendered_length(text: str, quick_replies: list[dict]) -> int:
+    """What a message's templates made: its text and its quick replies' (each may repeat `@fields` lookups)."""
+    return len(text) + sum(len(reply.get("text") or "") for reply in quick_replies)
 
 
 # Walking the audience ---------------------------------------------------------------------------------------------

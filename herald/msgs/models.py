@@ -80,9 +80,9 @@ class FailedReason(models.TextChoices):
 
 
 class Msg(models.Model):
-    # A rendered text longer than this fails its message (FailedReason.TOO_LONG) instead of going out: goflow's
-    # limit on an evaluated template (MaxTemplateChars). A broadcast's text is at most Broadcast.MAX_TEXT_LEN
-    # before its `@fields...` are filled in.
+    # A message whose text and quick replies are longer than this once rendered fails (FailedReason.TOO_LONG)
+    # instead of going out: goflow's limit on an evaluated template (MaxTemplateChars). A broadcast's text is at
+    # most Broadcast.MAX_TEXT_LEN before its `@fields...` are filled in.
     MAX_RENDERED_TEXT_LEN = 10_000
 
     # Time-ordered (version 7) like RapidPro's: inserts append to the uuid index rather than scatter in it.

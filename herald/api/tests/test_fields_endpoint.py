@@ -112,7 +112,7 @@ def test_created_keys_are_accepted_by_contacts(admin):
 def test_openapi_describes_the_endpoint(anon):
     path = anon.get("/api/v2/openapi.json").json()["paths"]["/api/v2/fields.json"]
     assert set(path) == {"get", "post"}
-    assert set(path["post"]["responses"]) >= {"200", "201", "400"}
+    assert set(path["post"]["responses"]) >= {"200", "201", "400", "409"}
 
 
 def test_limit_per_workspace_is_409(workspace, other_workspace, admin):

@@ -149,15 +149,18 @@ def test_rendered_texts_are_bounded(admin, workspace, sms, gateway):  # noqa: F8
     make_contact(workspace, "Legacy", ["tel:+250788333333"], fields={"bio": "y" * 1_500_000})
 
     urns = ["tel:+250788111111", "tel:+250788222222", "tel:+250788333333"]
-    post_broadcast(admin, {"text": "@fields.bio" * 16 + " end", "urns": urns})
+    text, quick_replies = "@fields.bio" * 15 + " end", [{"text": "@fields.bio"}]
+    post_broadcast(admin, {"text": text, "quick_replies": quick_replies, "urns": urns})
 
     too_long = Msg.objects.get(contact_urn__identity="tel:+250788111111")
     assert (too_long.status, too_long.failed_reason) == (MsgStatus.FAILED, FailedReason.TOO_LONG)
-    assert (
-        too_long.error_detail == "The text is 10,244 characters once rendered, more than the 10,000 a message may have"
+    assert too_long.error_detail == (
+        "Once rendered, its text and quick replies are 10,244 characters, more than the 10,000 a message may have"
     )
-    assert len(too_long.text) == Msg.MAX_RENDERED_TEXT_LEN
-    assert sent_texts(gateway) == {"+250788222222": "hi" * 16 + " end", "+250788333333": " end"}
+    assert (len(too_long.text), too_long.quick_replies) == (9_604, [])
+    assert sent_texts(gateway) == {"+250788222222": "hi" * 15 + " end", "+250788333333": " end"}
+    legacy = Msg.objects.get(contact_urn__identity="tel:+250788333333")
+    assert legacy.quick_replies == [{"type": "text", "text": ""}]
     listed = admin.get("/api/v2/messages.json")
     assert listed.status_code == 200 and len(listed.content) < 50_000
 
