@@ -241,7 +241,8 @@ def fan_out_range(broadcast_id: int, after: int, upto: int | None, on_batch=None
 def _begin(broadcast_id: int, may_resume: bool) -> tuple[Broadcast, Audience] | None:
     """(broadcast, its audience) for the task that begins an attempt at the fan-out, or None when there is nothing
     for this one to do. A pending broadcast is claimed (see `_claim`) and its recipients counted; with
-    `may_resume`, a started one that went quiet (its tasks were lost, or its worker died) is claimed again."""
+    `may_resume`, a started one that went quiet (its tasks were lost, or its worker died) is claimed again (and
+    counted, if the attempt that claimed it died before it could)."""
     broadcast = Broadcast.objects.select_related("workspace").get(id=broadcast_id)
     if broadcast.status in FINISHED:
         return None
@@ -250,7 +251,7 @@ def _begin(broadcast_id: int, may_resume: bool) -> tuple[Broadcast, Audience] | 
     if (pending or may_resume) and not _claim(broadcast, pending):
         return None
     audience = Audience(broadcast)
-    if pending:
+    if pending or broadcast.contact_count is None:
         Broadcast.objects.filter(id=broadcast.id).update(contact_count=audience.contacts().count())
     return broadcast, audience
 

@@ -296,6 +296,17 @@ def test_attempts_whose_worker_died_count_as_failures(settings, workspace, sms, 
     assert Msg.objects.filter(broadcast=broadcast).count() == (1 if status == "C" else 0)
 
 
+def test_a_broadcast_whose_worker_died_before_counting_its_recipients_gets_them_counted(settings, workspace, sms):
+    broadcast = make_broadcast(workspace, "Hi", urns=["tel:+250788111111", "tel:+250788222222"])
+    assert fanout._claim(broadcast, pending=True)  # taken out of pending ... and its worker died
+    stall(broadcast)
+
+    tasks.start_broadcast(broadcast.id)
+
+    broadcast.refresh_from_db()
+    assert (broadcast.status, broadcast.contact_count, broadcast.msg_count) == ("C", 2, 2)
+
+
 def test_a_death_after_messages_were_written_starts_the_count_afresh(settings, workspace, sms):
     settings.BROADCAST_MAX_FAILURES = 1
     settings.FANOUT_BATCH_SIZE = 1
