@@ -40,9 +40,9 @@ class Broadcast(models.Model):
     contact_count = models.IntegerField(null=True, blank=True)
     # Number of messages created so far (API progress.started); kept by the fan-out, never counted per request.
     msg_count = models.IntegerField(default=0)
-    # Fan-out attempts in a row that wrote no message: counted when an attempt begins (so a worker killed in the
-    # middle of one leaves it counted), cleared by every batch written. At settings.BROADCAST_MAX_FAILURES the
-    # broadcast is failed instead of begun again (see fanout.py).
+    # Fan-out attempts in a row that failed: an attempt counts while it works (so one whose worker is killed stays
+    # counted), every batch of messages written clears the count. At settings.BROADCAST_MAX_FAILURES the broadcast
+    # is failed instead of claimed again (see fanout.py).
     failures = models.PositiveSmallIntegerField(default=0)
     created_by = models.ForeignKey(settings.AUTH_USER_MODEL, on_delete=models.SET_NULL, null=True, blank=True)
     created_on = models.DateTimeField(default=timezone.now)
