@@ -1,4 +1,5 @@
-"""Custom contact field keys: how a key is made from a name, and which keys are allowed."""
+"""Custom contact field keys: how a key is made from a name, which keys are allowed, how many fields a workspace may
+have and how long a value may be (shared by the API and the importer)."""
 
 import re
 
@@ -7,6 +8,8 @@ from .urns import SCHEMES
 
 MAX_KEY_LENGTH = ContactField._meta.get_field("key").max_length
 MAX_NAME_LENGTH = ContactField._meta.get_field("name").max_length
+MAX_VALUE_LENGTH = ContactField.MAX_VALUE_LENGTH
+MAX_PER_WORKSPACE = ContactField.MAX_PER_WORKSPACE
 
 _VALID_KEY = re.compile(r"^[a-z][a-z0-9_]*$")
 # Keys that would read like a contact attribute in templates and queries (as in RapidPro).
@@ -18,6 +21,10 @@ RESERVED_KEYS = frozenset(
     }
     | SCHEMES
 )  # fmt: skip
+
+
+class FieldLimitReached(Exception):
+    pass
 
 
 def make_key(name: str) -> str:
@@ -34,3 +41,14 @@ def key_error(key: str) -> str | None:
 
 def workspace_keys(workspace) -> list[str]:
     return list(ContactField.objects.filter(workspace=workspace).order_by("id").values_list("key", flat=True))
+
+
+def check_limit(workspace, adding: int = 1) -> None:
+    """Raise FieldLimitReached unless the workspace may have `adding` more fields."""
+    if ContactField.objects.filter(workspace=workspace).count() + adding > MAX_PER_WORKSPACE:
+        raise FieldLimitReached()
+
+
+def create_field(workspace, key: str, name: str) -> ContactField:
+    check_limit(workspace)
+    return ContactField.objects.create(workspace=workspace, key=key, name=name)

@@ -1,9 +1,10 @@
 """Importing contacts from a CSV file, streamed a batch of rows at a time.
 
 The header names the columns: `name`, `language`, one or more `urn:SCHEME` (e.g. `urn:tel`) and any number of
-`field:KEY` (the field is created if the workspace doesn't have it). A row whose URN belongs to a contact updates
-that contact (its other URNs are kept, the row's become the preferred ones); otherwise the row creates a contact.
-Empty cells change nothing. A bad row is reported with its line number and skipped; the rest is imported.
+`field:KEY` (the field is created if the workspace doesn't have it, within its limit of 250 fields; a value is
+at most 640 characters). A row whose URN belongs to a contact updates that contact (its other URNs are kept, the
+row's become the preferred ones); otherwise the row creates a contact. Empty cells change nothing. A bad row is
+reported with its line number and skipped; the rest is imported.
 
 Each batch is read, matched against existing URNs with one query and written with a few bulk queries
 (`herald.contacts.writes`, the same code the API uses), in its own transaction.
@@ -124,8 +125,9 @@ def import_contacts(
         raise ImportAborted(f"Can't read the header: {exc}") from None
 
     result = ImportResult(ignored_columns=header.ignored)
-    group = _import_group(workspace, group_name)
-    _create_missing_fields(workspace, header)
+    with transaction.atomic():  # both or neither: a refused import leaves no new group or fields behind
+        group = _import_group(workspace, group_name)
+        _create_missing_fields(workspace, header)
 
     batch: list[Row] = []
     reported = 0
@@ -190,6 +192,13 @@ def _import_group(workspace, name: str | None) -> ContactGroup | None:
 def _create_missing_fields(workspace, header: Header) -> None:
     existing = set(ContactField.objects.filter(workspace=workspace).values_list("key", flat=True))
     wanted = {key: name for _, key, name in header.fields if key not in existing}
+    try:
+        contact_fields.check_limit(workspace, adding=len(wanted))
+    except contact_fields.FieldLimitReached:
+        raise ImportAborted(
+            f"This workspace has reached its limit of fields ({contact_fields.MAX_PER_WORKSPACE}): the header"
+            f" names {len(wanted)} new ones"
+        ) from None
     ContactField.objects.bulk_create(
         [ContactField(workspace=workspace, key=key, name=name) for key, name in wanted.items()],
         ignore_conflicts=True,
@@ -235,6 +244,9 @@ def _parse_row(workspace, header: Header, line: int, cells: list[str], result: I
         return fail("The row has no URN and no name")
 
     values = {key: value for column, key, _ in header.fields if (value := cell(column))}
+    for key, value in values.items():
+        if len(value) > contact_fields.MAX_VALUE_LENGTH:
+            return fail(f"Value of field:{key} is longer than {contact_fields.MAX_VALUE_LENGTH} characters")
     return Row(line, name, language, row_urns, values)
 
 

@@ -86,6 +86,11 @@ class ContactField(models.Model):
     name = models.CharField(max_length=36)
     created_on = models.DateTimeField(default=timezone.now)
 
+    # RapidPro's defaults: a workspace has at most 250 fields (every contact page carries a value slot for each),
+    # and a value is at most 640 characters (goflow's MaxFieldChars): a template can't grow a message from them.
+    MAX_PER_WORKSPACE = 250
+    MAX_VALUE_LENGTH = 640
+
     class Meta:
         constraints = [models.UniqueConstraint(fields=["workspace", "key"], name="field_key_unique")]
 

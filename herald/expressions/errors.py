@@ -4,8 +4,9 @@
 # template from blowing Python's stack (evaluation recurses once per level). Same figure as Excellent's.
 MAX_DEPTH = 100
 
-# Work allowed for one Template.render: one unit per evaluated node plus one per character of text produced.
-# Generous for any real message, small enough that a hostile template can't hang a worker.
+# Work allowed for one Template.render: one unit per evaluated node plus one per character of text produced,
+# looked up or emitted (plain `@fields.x` lookups included). Generous for any real message, small enough that a
+# hostile template can't hang a worker or blow up its memory.
 MAX_COST = 1_000_000
 
 

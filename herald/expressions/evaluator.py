@@ -80,8 +80,11 @@ class Path(Node):
         return value
 
     def evaluate(self, state):
-        state.spend(len(self.keys))
-        return self.resolve(state.context)
+        value = self.resolve(state.context)
+        # A text value is paid for by its length, as if it were built here: a lookup is not a free way to copy a
+        # long value around (into `&`, a function's arguments...).
+        state.spend(len(self.keys) + (len(value) if type(value) is str else 0))
+        return value
 
 
 class Lookup(Node):

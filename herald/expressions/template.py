@@ -40,11 +40,16 @@ class _Expression:
         self.node = node
 
     def render(self, state: State) -> str:
-        return to_text(self.node.evaluate(state))
+        value = self.node.evaluate(state)
+        text = to_text(value)
+        if text is not value:  # text made here (a list, a dict, a number...); text values were paid for when made
+            state.spend(len(text))
+        return text
 
 
 class _Lookup:
-    """A plain `@a.b.c`: straight lookups, no budget (its cost is fixed and tiny). The common case, kept fast."""
+    """A plain `@a.b.c`: the common case, kept fast: straight lookups, then one charge for the text it emits (the
+    value may be as long as a contact field's, and a template may repeat it hundreds of times)."""
 
     __slots__ = ("path",)
 
@@ -52,7 +57,9 @@ class _Lookup:
         self.path = path
 
     def render(self, state: State) -> str:
-        return to_text(self.path.resolve(state.context))
+        text = to_text(self.path.resolve(state.context))
+        state.spend(len(text))
+        return text
 
 
 def _compile(source: str, is_identifier: bool):

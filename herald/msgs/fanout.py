@@ -11,6 +11,17 @@ progress under a lock on the broadcast row and re-checks inside that lock which 
 meantime; the unique (broadcast, contact) key backs that up. So a batch that runs twice, or two tasks on one range,
 never create a message twice. The broadcast is completed by whichever task finds, under the same lock, that no
 recipient is left without a message.
+
+A fan-out that can't finish must not be retried forever (the tick resumes a stalled broadcast every
+BROADCAST_STALL_SECONDS). `failures` counts the attempts in a row that failed, and an attempt is counted as failed
+while it works: from when it is claimed (`plan`) or one of its range tasks begins (`count_attempt`) until that task
+ends (`settle_attempt`) or a batch of messages is written (which clears the count). So an attempt whose worker is
+killed (the kernel's OOM killer leaves no exception to count) stays counted, like one that ends in an error; a
+worker killed once in the middle of a big fan-out costs nothing (the batches it wrote cleared the count); range
+tasks still waiting in a busy queue count nothing. After BROADCAST_MAX_FAILURES failed attempts in a row the
+broadcast is failed instead of claimed again. Each attempt has a number (how many failed before it), which its
+tasks carry: the count moves only from that number to the next and back, so one worker dying with four ranges of
+a broadcast in its threads is one failure, not four.
 """
 
 import logging
@@ -143,11 +154,20 @@ class BroadcastPlan:
 
         route = choose_route(recipient.urns, self.channels)
         urn, channel = route or (None, None)
-        status, failed_reason = MsgStatus.QUEUED.value, None
+        status, failed_reason, error_detail = MsgStatus.QUEUED.value, None, ""
         if recipient.status != ContactStatus.ACTIVE:
             status, failed_reason = MsgStatus.FAILED.value, FailedReason.CONTACT.value
         elif self.workspace.is_suspended:
             status, failed_reason = MsgStatus.FAILED.value, FailedReason.SUSPENDED.value
+        elif (length := rendered_length(text, quick_replies)) > Msg.MAX_RENDERED_TEXT_LEN:
+            # Not cut short: a message that says something else than what was written is worse than none, and
+            # this one says why. What is kept is what messages.json may show of it.
+            status, failed_reason = MsgStatus.FAILED.value, FailedReason.TOO_LONG.value
+            error_detail = (
+                f"Once rendered, its text and quick replies are {length:,} characters, more than the"
+                f" {Msg.MAX_RENDERED_TEXT_LEN:,} a message may have"
+            )
+            text, quick_replies = text[: Msg.MAX_RENDERED_TEXT_LEN], []
         elif route is None:
             status, failed_reason = MsgStatus.FAILED.value, FailedReason.NO_DESTINATION.value
         msg_count = count_segments(text) + len(attachments) if urn is not None and urn.scheme == "tel" else 1
@@ -162,7 +182,13 @@ class BroadcastPlan:
             status=status,
             failed_reason=failed_reason,
             msg_count=msg_count,
+            error_detail=error_detail,
         )
+
+
+def rendered_length(text: str, quick_replies: list[dict]) -> int:
+    """What a message's templates made: its text and its quick replies' (each may repeat `@fields` lookups)."""
+    return len(text) + sum(len(reply.get("text") or "") for reply in quick_replies)
 
 
 # Walking the audience ---------------------------------------------------------------------------------------------
@@ -173,27 +199,40 @@ def fan_out(broadcast_id: int, on_batch=None) -> None:
 
     The tasks use `plan()` and `fan_out_range()` instead, so that several workers can share a big audience.
     """
-    broadcast, audience, _ = _prepare(broadcast_id)
-    if broadcast is None:
+    begun = _begin(broadcast_id, may_resume=False)
+    if begun is None:
         return
+    broadcast, audience, _ = begun
     _walk(BroadcastPlan(broadcast), audience, 0, None, on_batch)
     # Every recipient this walk saw has its message now (made here or by a concurrent task).
     _complete(broadcast_id)
 
 
-def plan(broadcast_id: int, range_size: int) -> list[tuple[int, int | None]]:
-    """Claim a broadcast's fan-out and cut what is left of it into contact-id ranges `(after, upto]` of about
-    `range_size` recipients each, the last one open-ended (`upto` None).
+class Plan(NamedTuple):
+    """An attempt at a broadcast's fan-out: its number (None when there is no attempt to make) and its ranges."""
 
-    Returns [] when there is nothing to do: the broadcast is finished, another task planned it moments ago (a
-    duplicate start), or every recipient has a message (then the broadcast is completed here).
+    attempt: int | None
+    ranges: list[tuple[int, int | None]]
+
+
+NOTHING_TO_DO = Plan(None, [])
+
+
+def plan(broadcast_id: int, range_size: int) -> Plan:
+    """Claim a broadcast's fan-out (an attempt, counted as failed until it settles) and cut what is left of it into
+    contact-id ranges `(after, upto]` of about `range_size` recipients each, the last one open-ended (`upto` None).
+
+    No ranges when there is nothing to do: the broadcast is finished, another task planned it moments ago (a
+    duplicate start), its fan-out failed too often (it is failed here), or every recipient has a message (then the
+    broadcast is completed here).
     """
-    broadcast, audience, started_now = _prepare(broadcast_id)
-    if broadcast is None or not (started_now or _resume(broadcast)):
-        return []
+    begun = _begin(broadcast_id, may_resume=True)
+    if begun is None:
+        return NOTHING_TO_DO
+    broadcast, audience, attempt = begun
     if not _any_pending(broadcast, audience):
         _complete(broadcast_id)
-        return []
+        return NOTHING_TO_DO
     # Group members make up big audiences: cut where every `range_size`-th member without a message is (the few
     # direct recipients fall in whichever range holds their id). Keyset: one id read back per range.
     ranges, after = [], 0
@@ -202,8 +241,20 @@ def plan(broadcast_id: int, range_size: int) -> list[tuple[int, int | None]]:
         upto = next(iter(members[range_size - 1 : range_size]), None)
         ranges.append((after, upto))
         if upto is None:
-            return ranges
+            return Plan(attempt, ranges)
         after = upto
+
+
+def count_attempt(broadcast_id: int, attempt: int) -> None:
+    """A task of attempt number `attempt` begins: the attempt counts as failed, unless another of its tasks (or its
+    claim) counted it already, or messages were written since it was claimed."""
+    Broadcast.objects.filter(id=broadcast_id, failures=attempt).update(failures=attempt + 1)
+
+
+def settle_attempt(broadcast_id: int, attempt: int) -> None:
+    """A task of attempt number `attempt` ended without an error: the attempt doesn't count (if nothing else
+    moved the count meanwhile)."""
+    Broadcast.objects.filter(id=broadcast_id, failures=attempt + 1).update(failures=attempt)
 
 
 def fan_out_range(broadcast_id: int, after: int, upto: int | None, on_batch=None) -> int:
@@ -218,29 +269,52 @@ def fan_out_range(broadcast_id: int, after: int, upto: int | None, on_batch=None
     return created
 
 
-def _prepare(broadcast_id: int) -> tuple[Broadcast | None, Audience | None, bool]:
-    """(broadcast, its audience, started_now): the recipients are resolved, and counted by the one call that
-    moves the broadcast out of pending (`started_now`). (None, None, False) if the broadcast is finished."""
+def _begin(broadcast_id: int, may_resume: bool) -> tuple[Broadcast, Audience, int | None] | None:
+    """(broadcast, its audience, the attempt's number) for the task that begins an attempt at the fan-out, or None
+    when there is nothing for this one to do. A pending broadcast is claimed (see `_claim`) and its recipients
+    counted; with `may_resume`, a started one that went quiet (its tasks were lost, or its worker died) is claimed
+    again (and counted, if the attempt that claimed it died before it could). Without `may_resume` a started
+    broadcast is worked on without a claim (attempt None)."""
     broadcast = Broadcast.objects.select_related("workspace").get(id=broadcast_id)
     if broadcast.status in FINISHED:
-        return None, None, False
+        return None
+    pending = broadcast.status == BroadcastStatus.PENDING
+    attempt = None
+    if pending or may_resume:
+        # Claimed before anything else is done: whatever follows (resolving the audience too) is part of it.
+        attempt = _claim(broadcast, pending)
+        if attempt is None:
+            return None
     audience = Audience(broadcast)
-    started_now = False
-    if broadcast.status == BroadcastStatus.PENDING:
-        count = audience.contacts().count()
-        started_now = 1 == Broadcast.objects.filter(id=broadcast.id, status=BroadcastStatus.PENDING).update(
-            status=BroadcastStatus.QUEUED, contact_count=count, modified_on=timezone.now()
-        )
-    return broadcast, audience, started_now
+    if pending or broadcast.contact_count is None:
+        Broadcast.objects.filter(id=broadcast.id).update(contact_count=audience.contacts().count())
+    return broadcast, audience, attempt
 
 
-def _resume(broadcast: Broadcast) -> bool:
-    """True for the one task that may plan a started broadcast again: once it has gone quiet (its tasks were lost).
-    This touches `modified_on`, so a duplicate start right after finds it busy and leaves it alone."""
+def _claim(broadcast: Broadcast, pending: bool) -> int | None:
+    """The number of the attempt it begins, for the one task that begins the next attempt: the one that moves the
+    broadcast out of pending, or, for a started one, the first to find it quiet (this touches `modified_on`, so a
+    duplicate start right after finds it busy); None for any other. The attempt counts as failed from here until
+    it settles. When the attempts allowed have all failed, the broadcast is failed instead."""
     now = timezone.now()
-    quiet_since = now - timedelta(seconds=settings.BROADCAST_STALL_SECONDS)
-    stalled = Broadcast.objects.filter(id=broadcast.id, status__in=UNFINISHED, modified_on__lt=quiet_since)
-    return stalled.update(modified_on=now) == 1
+    if pending:
+        claimable = Broadcast.objects.filter(id=broadcast.id, status=BroadcastStatus.PENDING)
+        changes = {"status": BroadcastStatus.QUEUED}
+    else:
+        quiet_since = now - timedelta(seconds=settings.BROADCAST_STALL_SECONDS)
+        claimable = Broadcast.objects.filter(id=broadcast.id, status__in=UNFINISHED, modified_on__lt=quiet_since)
+        changes = {}
+    failed_before = claimable.values_list("failures", flat=True).first()
+    if failed_before is None:
+        return None
+    limit = settings.BROADCAST_MAX_FAILURES
+    if failed_before >= limit:
+        if claimable.update(status=BroadcastStatus.FAILED, modified_on=now):
+            logger.error("broadcast %s failed: %s fan-out attempts in a row failed", broadcast.id, limit)
+        return None
+    # Compare-and-set on the count too: of two tasks finding the broadcast claimable at once, one wins.
+    won = claimable.filter(failures=failed_before).update(failures=failed_before + 1, modified_on=now, **changes)
+    return failed_before if won else None
 
 
 def _pending(broadcast: Broadcast, contacts: QuerySet, after: int = 0, upto: int | None = None) -> QuerySet:
@@ -349,6 +423,7 @@ def write_batch(plan: BroadcastPlan, batch: list[Recipient]) -> list[NewMessage]
             msg_count=F("msg_count") + len(new),
             modified_on=now,
             status=Case(When(status=BroadcastStatus.QUEUED, then=Value(BroadcastStatus.STARTED)), default=F("status")),
+            failures=0,  # the fan-out works: a failure of this attempt from now on is counted afresh
         )
     return new
 
@@ -378,5 +453,5 @@ def _lock(broadcast_id: int) -> None:
 
 def _complete(broadcast_id: int) -> None:
     Broadcast.objects.filter(id=broadcast_id, status__in=UNFINISHED).update(
-        status=BroadcastStatus.COMPLETED, modified_on=timezone.now()
+        status=BroadcastStatus.COMPLETED, modified_on=timezone.now(), failures=0
     )

@@ -40,7 +40,9 @@ class Broadcast(models.Model):
     contact_count = models.IntegerField(null=True, blank=True)
     # Number of messages created so far (API progress.started); kept by the fan-out, never counted per request.
     msg_count = models.IntegerField(default=0)
-    # Fan-out attempts that ended in an error; past settings.BROADCAST_MAX_FAILURES the broadcast is failed.
+    # Fan-out attempts in a row that failed: an attempt counts while it works (so one whose worker is killed stays
+    # counted), every batch of messages written clears the count. At settings.BROADCAST_MAX_FAILURES the broadcast
+    # is failed instead of claimed again (see fanout.py).
     failures = models.PositiveSmallIntegerField(default=0)
     created_by = models.ForeignKey(settings.AUTH_USER_MODEL, on_delete=models.SET_NULL, null=True, blank=True)
     created_on = models.DateTimeField(default=timezone.now)
@@ -74,9 +76,15 @@ class FailedReason(models.TextChoices):
     RETRIES = "E", "retry limit reached"
     PERMANENT = "P", "the channel refused the message"
     CHANNEL_REMOVED = "R", "channel removed"
+    TOO_LONG = "T", "the text is too long once rendered"
 
 
 class Msg(models.Model):
+    # A message whose text and quick replies are longer than this once rendered fails (FailedReason.TOO_LONG)
+    # instead of going out: goflow's limit on an evaluated template (MaxTemplateChars). A broadcast's text is at
+    # most Broadcast.MAX_TEXT_LEN before its `@fields...` are filled in.
+    MAX_RENDERED_TEXT_LEN = 10_000
+
     # Time-ordered (version 7) like RapidPro's: inserts append to the uuid index rather than scatter in it.
     uuid = models.UUIDField(default=uuid7, unique=True)
     # No index of its own on these three: each leads one of the composite indexes below.

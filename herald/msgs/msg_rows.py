@@ -28,6 +28,7 @@ class NewMessage(NamedTuple):
     status: str
     failed_reason: str | None
     msg_count: int
+    error_detail: str = ""
 
 
 VARYING = ("uuid", *NewMessage._fields)

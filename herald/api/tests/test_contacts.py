@@ -334,6 +334,10 @@ def test_any_iso639_3_language_is_a_contact_language(admin):
         ({"fields": ["nickname"]}, {"fields": ['Expected a dictionary of items but got type "list".']}),
         ({"fields": {"nickname": "a\x00b"}}, {"fields": {"nickname": ["Null characters are not allowed."]}}),
         (
+            {"fields": {"nickname": "x" * 641}},
+            {"fields": {"nickname": ["Ensure this field has no more than 640 characters."]}},
+        ),
+        (
             {"fields": {f"f{i}": "x" for i in range(101)}},
             {"fields": ["Ensure this field has no more than 100 elements."]},
         ),
@@ -357,6 +361,15 @@ def test_all_field_errors_come_together(admin, nickname):
         "groups": ["No such object: Nobody"],
         "fields": ["Invalid contact field key: hmmm"],
     }
+
+
+def test_field_values_of_640_characters_are_fine_on_create_and_update(workspace, admin, nickname):
+    created = post(admin, {"fields": {"nickname": "x" * 640}})
+    assert created.status_code == 201
+    assert created.json()["fields"] == {"nickname": "x" * 640}
+    update = post(admin, {"fields": {"nickname": "y" * 641}}, f"?uuid={created.json()['uuid']}")
+    assert update.status_code == 400
+    assert Contact.objects.get(uuid=created.json()["uuid"]).fields == {"nickname": "x" * 640}  # nothing written
 
 
 def test_a_hundred_urns_are_fine(admin):

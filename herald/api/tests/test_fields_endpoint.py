@@ -112,4 +112,18 @@ def test_created_keys_are_accepted_by_contacts(admin):
 def test_openapi_describes_the_endpoint(anon):
     path = anon.get("/api/v2/openapi.json").json()["paths"]["/api/v2/fields.json"]
     assert set(path) == {"get", "post"}
-    assert set(path["post"]["responses"]) >= {"200", "201", "400"}
+    assert set(path["post"]["responses"]) >= {"200", "201", "400", "409"}
+
+
+def test_limit_per_workspace_is_409(workspace, other_workspace, admin):
+    ContactField.objects.bulk_create(
+        ContactField(workspace=workspace, key=f"f{i}", name=f"F{i}") for i in range(ContactField.MAX_PER_WORKSPACE)
+    )
+    response = post(admin, {"name": "One more", "type": "text"})
+    assert response.status_code == 409
+    assert response.json() == {"detail": "Cannot create object because workspace has reached limit."}
+    assert not ContactField.objects.filter(key="one_more").exists()
+    # Renaming is still allowed, and another workspace's fields don't count against this one's.
+    assert post(admin, {"name": "Renamed", "type": "text"}, "?key=f0").status_code == 200
+    ContactField.objects.filter(workspace=workspace, key="f1").update(workspace=other_workspace)
+    assert post(admin, {"name": "One more", "type": "text"}).status_code == 201

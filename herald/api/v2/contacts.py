@@ -15,6 +15,7 @@ from drf_spectacular.utils import (
 from rest_framework import exceptions, serializers
 
 from herald.contacts import urns, writes
+from herald.contacts.contact_fields import MAX_VALUE_LENGTH as MAX_FIELD_VALUE_LENGTH
 from herald.contacts.contact_fields import workspace_keys
 from herald.contacts.models import Contact, ContactGroup, ContactStatus, ContactURN
 from herald.languages import is_contact_language
@@ -149,7 +150,10 @@ class ContactWriteSerializer(serializers.Serializer):
     language = serializers.CharField(required=False, min_length=3, max_length=3, allow_null=True)
     urns = serializers.ListField(required=False, child=URNField(), max_length=MAX_URNS)
     groups = GroupRefsField(required=False)
-    fields = serializers.DictField(required=False, child=serializers.CharField(allow_blank=True, allow_null=True))
+    fields = serializers.DictField(
+        required=False,
+        child=serializers.CharField(allow_blank=True, allow_null=True, max_length=MAX_FIELD_VALUE_LENGTH),
+    )
 
     @property
     def workspace(self):
@@ -321,8 +325,8 @@ class ContactsEndpoint(ListAPIMixin, WriteAPIMixin, DeleteAPIMixin, BaseEndpoint
      * **urns** - up to 100 URNs, preferred first; on update they replace its URNs (array of strings, optional,
        not allowed with `?urn=`)
      * **groups** - up to 100 groups by UUID or name; on update they replace its groups (array, optional)
-     * **fields** - up to 100 custom field values by key; `null` or `""` clears one; create keys with
-       `/api/v2/fields.json` first (object, optional)
+     * **fields** - up to 100 custom field values by key, each up to 640 characters; `null` or `""` clears one;
+       create keys with `/api/v2/fields.json` first (object, optional)
 
     Example:
 
@@ -341,6 +345,7 @@ class ContactsEndpoint(ListAPIMixin, WriteAPIMixin, DeleteAPIMixin, BaseEndpoint
      * `{"urns": {"0": ["Invalid URN: 12345. Ensure phone numbers contain country codes."]}}`
      * `{"language": ["Not a valid ISO639-3 language code."]}`
      * `{"fields": ["Invalid contact field key: shoe_size"]}`
+     * `{"fields": {"nickname": ["Ensure this field has no more than 640 characters."]}}`
      * `{"groups": ["No such object: Nobody"]}`
      * `{"groups": ["Non-active contacts can't be added to groups"]}` - the contact is blocked, stopped or archived
      * `{"urns": ["Field not allowed when using URN in URL"]}`

@@ -8,11 +8,13 @@ from drf_spectacular.types import OpenApiTypes
 from drf_spectacular.utils import OpenApiParameter, extend_schema, extend_schema_view
 from rest_framework import exceptions, serializers
 
+from herald.contacts import contact_fields
 from herald.contacts.contact_fields import MAX_NAME_LENGTH, key_error, make_key
 from herald.contacts.models import ContactField
 
 from . import openapi
 from .base import BaseEndpoint, ListAPIMixin, WriteAPIMixin
+from .groups import WorkspaceLimitReached
 from .permissions import ADMIN_EDITOR, ALL_ROLES
 
 UNIQUE_MESSAGE = "This field must be unique."
@@ -75,15 +77,15 @@ class FieldWriteSerializer(serializers.Serializer):
         try:
             with transaction.atomic():
                 if self.instance is None:
-                    return ContactField.objects.create(
-                        workspace=self.context["workspace"], key=make_key(name), name=name
-                    )
+                    return contact_fields.create_field(self.context["workspace"], make_key(name), name)
                 self.instance.name = name
                 self.instance.save(update_fields=["name"])
                 return self.instance
         except IntegrityError:
             # Another request created the same key between our check and our write.
             raise serializers.ValidationError({"name": [UNIQUE_MESSAGE]}) from None
+        except contact_fields.FieldLimitReached:
+            raise WorkspaceLimitReached() from None
 
 
 KEY_PARAM = OpenApiParameter("key", OpenApiTypes.STR, description="The field with this key")
@@ -99,7 +101,7 @@ KEY_PARAM = OpenApiParameter("key", OpenApiTypes.STR, description="The field wit
         summary="Create or rename a contact field",
         parameters=[KEY_PARAM],
         request=FieldWriteSerializer,
-        responses=openapi.create_or_rename_responses(FieldReadSerializer),
+        responses=openapi.create_or_rename_responses(FieldReadSerializer, {409: openapi.LIMIT_REACHED}),
     ),
 )
 class FieldsEndpoint(ListAPIMixin, WriteAPIMixin, BaseEndpoint):
@@ -146,6 +148,9 @@ class FieldsEndpoint(ListAPIMixin, WriteAPIMixin, BaseEndpoint):
        be a contact attribute such as `name` or `language`
      * `{"type": ["\\"numeric\\" is not a valid choice."]}`
 
+    A workspace has at most 250 fields: creating one more is a **409**
+    `{"detail": "Cannot create object because workspace has reached limit."}`.
+
     Every role may list fields; administrators and editors may create and rename them.
     """
 
@@ -169,6 +174,15 @@ class FieldsEndpoint(ListAPIMixin, WriteAPIMixin, BaseEndpoint):
         if field is None:
             raise exceptions.NotFound()
         return field
+
+    def write(self, request):
+        # As for groups: a new field beyond the limit is refused before anything else is looked at.
+        if not self.lookup_values():
+            try:
+                contact_fields.check_limit(self.workspace)
+            except contact_fields.FieldLimitReached:
+                raise WorkspaceLimitReached() from None
+        return super().write(request)
 
     def workspace_blocker(self):
         # Flagged and suspended workspaces may not send; managing fields sends nothing.

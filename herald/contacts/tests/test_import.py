@@ -183,6 +183,28 @@ def test_text_output_shows_control_characters_of_a_cell_as_escapes(workspace, cs
     ]
 
 
+def test_a_field_value_over_640_characters_is_a_row_error(workspace, csv_file):
+    path = csv_file(f"urn:tel,field:Bio\n+250788000001,{'x' * 640}\n+250788000002,{'y' * 641}\n")
+    result = run_json(path, workspace)
+    assert result["errors"] == [{"line": 3, "reason": "Value of field:bio is longer than 640 characters"}]
+    assert contact_by_urn(workspace, "tel:+250788000001").fields == {"bio": "x" * 640}
+    assert not Contact.objects.filter(urns__identity="tel:+250788000002").exists()
+
+
+def test_new_field_columns_beyond_the_workspace_limit_stop_the_import(workspace, csv_file):
+    ContactField.objects.bulk_create(
+        ContactField(workspace=workspace, key=f"f{i}", name=f"F{i}") for i in range(ContactField.MAX_PER_WORKSPACE - 1)
+    )
+    with pytest.raises(CommandError, match=r"This workspace has reached its limit of fields \(250\)"):
+        run(csv_file("urn:tel,field:A,field:B\n+250788000001,1,2\n"), workspace, "--group", "New")
+    # Nothing of it was written: no contact, no field, not even the group.
+    assert ContactField.objects.filter(workspace=workspace).count() == ContactField.MAX_PER_WORKSPACE - 1
+    assert not Contact.objects.exists() and not ContactGroup.objects.exists()
+    # Columns of fields the workspace has don't count, and one new field still fits.
+    assert run_json(csv_file("urn:tel,field:f0,field:A\n+250788000001,1,2\n"), workspace)["created"] == 1
+    assert ContactField.objects.filter(workspace=workspace).count() == ContactField.MAX_PER_WORKSPACE
+
+
 def test_text_output_lists_errors_by_line(workspace, csv_file):
     out, _ = run(csv_file("name,urn:tel\nBad,12\n"), workspace)
     assert out.splitlines() == ["0 contacts created, 0 updated, 1 rows with errors", "  line 2: Invalid URN: tel:12"]

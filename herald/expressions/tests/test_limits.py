@@ -60,8 +60,32 @@ def test_budget_is_shared_by_the_whole_render():
 
     template = parse(f"@({heavy})" * (blocks_within_budget + 10) + " @contact.name")
     output = template.render({"contact": {"name": "B"}})
-    # Heavy blocks after the budget ran out render empty; plain lookups cost nothing and still render.
+    # Heavy blocks after the budget ran out render empty; a short lookup still fits in what it has left.
     assert output == "A" * 65_536 * blocks_within_budget + " B"
+
+
+def test_plain_lookups_are_charged_for_the_text_they_emit():
+    """A 1.2 KB template of `@fields.bio` over a long value made a message of 150 M characters: no more."""
+    bio = "x" * 5_000
+    context = {"fields": {"bio": bio}, "contact": {"name": "Ann"}}
+    within_budget = MAX_COST // len(bio)
+    output = parse("@fields.bio" * (within_budget + 50) + " @contact.name!").render(context)
+    assert output == bio * within_budget + " !"
+    # The same through every other way of reaching the value: the budget is the one limit on what a render makes.
+    for template in ("@(fields.bio)", "@fields.bio.__default__", "@(upper(fields.bio))", '@(fields.bio & "")'):
+        assert len(parse(template * (within_budget + 50)).render(context)) <= MAX_COST
+
+
+def test_a_lookup_of_a_huge_value_renders_empty():
+    huge = {"fields": {"bio": "x" * (MAX_COST + 1)}, "contact": {"name": "Ann"}}
+    assert parse("[@fields.bio] [@(fields.bio)] [@(len(fields.bio))]").render(huge) == "[] [] []"
+    assert parse("Hi @contact.name").render(huge) == "Hi Ann"
+
+
+def test_text_made_from_lists_and_objects_is_charged():
+    context = {"fields": {f"k{i}": "v" * 600 for i in range(250)}}
+    rendered = parse("@fields" * 100).render(context)
+    assert 0 < len(rendered) <= MAX_COST
 
 
 def test_budget_starts_afresh_for_every_render():

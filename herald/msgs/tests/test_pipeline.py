@@ -140,6 +140,32 @@ def test_templates_fill_attachments_and_quick_replies_per_contact(admin, workspa
     assert texts["Bob"][1][0] == {"type": "text", "text": "I am Bob"}
 
 
+def test_rendered_texts_are_bounded(admin, workspace, sms, gateway):  # noqa: F811
+    """F3: a short template over long field values made one SMS of 150,000,000 characters."""
+    assert admin.post("/api/v2/fields.json", {"name": "Bio", "type": "text"}, format="json").status_code == 201
+    for urn, bio in (("tel:+250788111111", "x" * 640), ("tel:+250788222222", "hi")):
+        created = admin.post("/api/v2/contacts.json", {"urns": [urn], "fields": {"bio": bio}}, format="json")
+        assert created.status_code == 201, created.json()
+    # A value stored before values were limited: its lookups run past the render budget and render empty.
+    make_contact(workspace, "Legacy", ["tel:+250788333333"], fields={"bio": "y" * 1_500_000})
+
+    urns = ["tel:+250788111111", "tel:+250788222222", "tel:+250788333333"]
+    text, quick_replies = "@fields.bio" * 15 + " end", [{"text": "@fields.bio"}]
+    post_broadcast(admin, {"text": text, "quick_replies": quick_replies, "urns": urns})
+
+    too_long = Msg.objects.get(contact_urn__identity="tel:+250788111111")
+    assert (too_long.status, too_long.failed_reason) == (MsgStatus.FAILED, FailedReason.TOO_LONG)
+    assert too_long.error_detail == (
+        "Once rendered, its text and quick replies are 10,244 characters, more than the 10,000 a message may have"
+    )
+    assert (len(too_long.text), too_long.quick_replies) == (9_604, [])
+    assert sent_texts(gateway) == {"+250788222222": "hi" * 15 + " end", "+250788333333": " end"}
+    legacy = Msg.objects.get(contact_urn__identity="tel:+250788333333")
+    assert legacy.quick_replies == [{"type": "text", "text": ""}]
+    listed = admin.get("/api/v2/messages.json")
+    assert listed.status_code == 200 and len(listed.content) < 50_000
+
+
 def test_transient_errors_are_retried_until_sent(admin, workspace, sms, gateway):  # noqa: F811
     gateway.will(reply(503), reply(200))
     make_contact(workspace, "Ann", ["tel:+250788111111"])
@@ -230,6 +256,11 @@ def test_rate_limit_caps_each_second(workspace, gateway, monkeypatch):  # noqa: 
     assert Msg.objects.filter(status=MsgStatus.WIRED).count() == 10
 
 
+def stall(broadcast):
+    """What the tick waits for before it resumes a broadcast: nothing done on it for a while."""
+    Broadcast.objects.filter(id=broadcast.id).update(modified_on=timezone.now() - timedelta(minutes=5))
+
+
 def test_a_fan_out_that_keeps_failing_fails_the_broadcast(settings, workspace, sms, monkeypatch):
     settings.BROADCAST_MAX_FAILURES = 2
     broadcast = make_broadcast(workspace, "Hi", urns=["tel:+250788111111"])
@@ -237,13 +268,67 @@ def test_a_fan_out_that_keeps_failing_fails_the_broadcast(settings, workspace, s
     def broken(*args, **kwargs):
         raise ValueError("a bug")
 
-    monkeypatch.setattr(fanout, "plan", broken)
+    monkeypatch.setattr(fanout, "Audience", broken)
     with pytest.raises(ValueError):
         tasks.start_broadcast(broadcast.id)
     broadcast.refresh_from_db()
-    assert (broadcast.status, broadcast.failures) == ("P", 1)  # retried by the tick ...
+    assert (broadcast.status, broadcast.failures) == ("Q", 1)  # retried by the tick ...
 
+    stall(broadcast)
     with pytest.raises(ValueError):
         tasks.start_broadcast(broadcast.id)
     broadcast.refresh_from_db()
     assert (broadcast.status, broadcast.failures) == ("F", 2)  # ... but not forever
+
+
+@pytest.mark.parametrize("deaths, status", [(1, "C"), (2, "C"), (3, "F")])
+def test_attempts_whose_worker_died_count_as_failures(settings, workspace, sms, deaths, status):
+    """A worker killed by the kernel raises nothing: its attempt was counted when it began, and stays counted."""
+    settings.BROADCAST_MAX_FAILURES = 3
+    broadcast = make_broadcast(workspace, "Hi", urns=["tel:+250788111111"])
+    for _ in range(deaths):
+        assert fanout.plan(broadcast.id, settings.FANOUT_TASK_SIZE).ranges  # begun ... and its worker died
+        stall(broadcast)
+
+    tasks.start_broadcast(broadcast.id)  # the tick resuming it
+
+    broadcast.refresh_from_db()
+    assert (broadcast.status, broadcast.failures) == (status, 0 if status == "C" else 3)
+    assert Msg.objects.filter(broadcast=broadcast).count() == (1 if status == "C" else 0)
+
+
+def test_a_broadcast_whose_worker_died_before_counting_its_recipients_gets_them_counted(settings, workspace, sms):
+    broadcast = make_broadcast(workspace, "Hi", urns=["tel:+250788111111", "tel:+250788222222"])
+    assert fanout._claim(broadcast, pending=True) == 0  # taken out of pending ... and its worker died
+    stall(broadcast)
+
+    tasks.start_broadcast(broadcast.id)
+
+    broadcast.refresh_from_db()
+    assert (broadcast.status, broadcast.contact_count, broadcast.msg_count) == ("C", 2, 2)
+
+
+def test_a_death_after_messages_were_written_starts_the_count_afresh(settings, workspace, sms):
+    settings.BROADCAST_MAX_FAILURES = 1
+    settings.FANOUT_BATCH_SIZE = 1
+    contacts = [make_contact(workspace, f"C{i}", [f"tel:+25078811{i:04d}"]) for i in range(3)]
+    broadcast = make_broadcast(workspace, "Hi", contacts=contacts)
+    fanout.plan(broadcast.id, settings.FANOUT_TASK_SIZE)
+    plan = fanout.BroadcastPlan(Broadcast.objects.get(id=broadcast.id))
+    fanout.create_batch(plan, [contacts[0].id])  # one batch written, then the worker died
+    assert Broadcast.objects.get(id=broadcast.id).failures == 0
+    stall(broadcast)
+
+    tasks.start_broadcast(broadcast.id)  # a kill in the middle of a fan-out is not held against it
+
+    broadcast.refresh_from_db()
+    assert (broadcast.status, broadcast.msg_count) == ("C", 3)
+
+
+def test_a_duplicate_start_of_a_busy_broadcast_counts_nothing(settings, workspace, sms):
+    broadcast = make_broadcast(workspace, "Hi", urns=["tel:+250788111111"])
+    fanout.plan(broadcast.id, settings.FANOUT_TASK_SIZE)  # begun moments ago, still at work
+    for _ in range(settings.BROADCAST_MAX_FAILURES + 1):
+        tasks.start_broadcast(broadcast.id)
+    broadcast.refresh_from_db()
+    assert (broadcast.status, broadcast.failures) == ("Q", 1)
