@@ -270,8 +270,6 @@ class Installation:
             for path in tasks:
                 path.unlink()
             return len(tasks)
-        import redis
-
         lost = sum(self.queued(queue) for queue in ("starts", "celery", "ticks", "deliveries"))
         self._flush_redis()
         return lost
