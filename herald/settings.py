@@ -192,6 +192,9 @@ TICK_SECONDS = float(os.environ.get("HERALD_TICK_SECONDS", "1"))
 FANOUT_BATCH_SIZE = int(os.environ.get("HERALD_FANOUT_BATCH", "1000"))
 # Recipients per fan-out task: a bigger audience is cut into tasks of this size, which all workers share.
 FANOUT_TASK_SIZE = int(os.environ.get("HERALD_FANOUT_TASK_SIZE", "10000"))
+# Fan-out tasks of one broadcast in the queue at once: the most threads that fan one broadcast out together. Each
+# queues the broadcast's next range when it is done, so that big broadcasts take turns (see tasks.start_broadcast).
+FANOUT_PARALLEL_TASKS = max(1, int(os.environ.get("HERALD_FANOUT_PARALLEL_TASKS", "4")))
 # A broadcast unfinished and untouched this long is resumed by the tick.
 # Fan-out attempts of one broadcast that may end in an error before it is marked failed.
 BROADCAST_MAX_FAILURES = int(os.environ.get("HERALD_BROADCAST_MAX_FAILURES", "3"))
