@@ -192,6 +192,9 @@ TICK_SECONDS = float(os.environ.get("HERALD_TICK_SECONDS", "1"))
 FANOUT_BATCH_SIZE = int(os.environ.get("HERALD_FANOUT_BATCH", "1000"))
 # Recipients per fan-out task: a bigger audience is cut into tasks of this size, which all workers share.
 FANOUT_TASK_SIZE = int(os.environ.get("HERALD_FANOUT_TASK_SIZE", "10000"))
+# Fan-out tasks of one broadcast in the queue at once: the most threads that fan one broadcast out together. Each
+# queues the broadcast's next range when it is done, so that big broadcasts take turns (see tasks.start_broadcast).
+FANOUT_PARALLEL_TASKS = max(1, int(os.environ.get("HERALD_FANOUT_PARALLEL_TASKS", "4")))
 # A broadcast unfinished and untouched this long is resumed by the tick.
 # Fan-out attempts of one broadcast that may end in an error before it is marked failed.
 BROADCAST_MAX_FAILURES = int(os.environ.get("HERALD_BROADCAST_MAX_FAILURES", "3"))
@@ -205,12 +208,18 @@ DELIVERY_TASK_SECONDS = float(os.environ.get("HERALD_DELIVERY_TASK_SECONDS", "2"
 # (seconds); 0 sends never pause it.
 CHANNEL_BREAKER_FAILURES = int(os.environ.get("HERALD_CHANNEL_BREAKER_FAILURES", "10"))
 CHANNEL_BREAKER_SECONDS = float(os.environ.get("HERALD_CHANNEL_BREAKER_SECONDS", "60"))
-# Three queues, so that no kind of work waits behind another: fan-out on Celery's default queue, deliveries on their
-# own (served by their own pool, see `herald worker`), ticks on theirs (a tick waits for one free thread, not for
-# the fan-out backlog). A tick not started within one period is dropped: the next one does the same work.
+# Four queues, so that no kind of work waits behind another: deliveries on their own (served by their own pool, see
+# `herald worker`); the first turn of each broadcast's fan-out (`start_broadcast`: all of a small audience, the plan
+# of a big one) on its own, the ranges a big broadcast is cut into on Celery's default queue, both served by the
+# fan-out pool, whose free thread takes from each queue in turn (kombu rotates them, on Redis and in the queue
+# folder), so a new broadcast waits for one range task of another's, not for all of them; ticks on theirs (a tick
+# waits for one free thread, not for the fan-out backlog). A tick not started within one period is dropped: the
+# next one does the same work. A `start_broadcast` queued on the default queue (before it had its own) still runs.
 CELERY_TASK_DEFAULT_QUEUE = "celery"
-DELIVERY_QUEUE, TICK_QUEUE = "deliveries", "ticks"
+START_QUEUE, DELIVERY_QUEUE, TICK_QUEUE = "starts", "deliveries", "ticks"
+FANOUT_QUEUES = [START_QUEUE, CELERY_TASK_DEFAULT_QUEUE, TICK_QUEUE]  # what the fan-out pool serves
 CELERY_TASK_ROUTES = {
+    "herald.msgs.tasks.start_broadcast": {"queue": START_QUEUE},
     "herald.msgs.tasks.deliver_channel": {"queue": DELIVERY_QUEUE},
     "herald.msgs.tasks.tick": {"queue": TICK_QUEUE},
 }

@@ -91,23 +91,37 @@ def failing_counts(broadcast_id: int, attempt: int | None = None):
 
 @shared_task(name="herald.msgs.tasks.start_broadcast")
 def start_broadcast(broadcast_id: int) -> None:
-    """Fan a broadcast out: a small audience right here, a big one as ranges that every worker may take a share of."""
+    """Fan a broadcast out: a small audience right here, a big one as ranges that several workers may share."""
     with failing_counts(broadcast_id):
         planned = fanout.plan(broadcast_id, settings.FANOUT_TASK_SIZE)  # counts the attempt it claims
     if len(planned.ranges) == 1:
         fan_out_range(broadcast_id, *planned.ranges[0], planned.attempt)  # a call, not a message: runs here and now
     elif planned.ranges:
-        for after, upto in planned.ranges:
-            fan_out_range.delay(broadcast_id, after, upto, planned.attempt)
+        # A few strands, each range queuing the next one of its strand when it is done: a big broadcast has at most
+        # FANOUT_PARALLEL_TASKS tasks in the queue, so other broadcasts' ranges take turns with its own instead of
+        # waiting for all of them.
+        strands = settings.FANOUT_PARALLEL_TASKS
+        for first in range(min(strands, len(planned.ranges))):
+            queue_ranges(broadcast_id, planned.ranges[first::strands], planned.attempt)
         # This task's part is done; each range counts the attempt again when it begins (not while it waits).
         fanout.settle_attempt(broadcast_id, planned.attempt)
 
 
+def queue_ranges(broadcast_id: int, ranges: list, attempt: int | None) -> None:
+    """Queue a task for the first of `ranges`, which queues the next one when it is done."""
+    (after, upto), *then = ranges
+    send_after_commit(fan_out_range, broadcast_id, after, upto, attempt, then)
+
+
 @shared_task(name="herald.msgs.tasks.fan_out_range")
-def fan_out_range(broadcast_id: int, after: int, upto: int | None, attempt: int | None = None) -> None:
+def fan_out_range(broadcast_id: int, after: int, upto: int | None, attempt: int | None = None, then=()) -> None:
+    """Fan out the recipients in `(after, upto]`, then queue the ranges `then` (at the back of the queue). A range
+    that fails leaves those to the tick, which plans the broadcast again once it has gone quiet."""
     with failing_counts(broadcast_id, attempt):
         created = fanout.fan_out_range(broadcast_id, after, upto, on_batch=enqueue_delivery)
     logger.info("broadcast %s, contacts (%s, %s]: %s messages created", broadcast_id, after, upto or "", created)
+    if then:
+        queue_ranges(broadcast_id, then, attempt)
 
 
 @shared_task(name="herald.msgs.tasks.deliver_channel")

@@ -188,25 +188,17 @@ class Installation:
         contacts (bulk inserts); returns {"token", "workspace", "channel", "group"}. Called again, another
         workspace; `api_post` then uses the latest one's token unless told."""
         args = {"gateway_url": gateway_url, "contacts": contacts, "tps": tps, "name": name}
-        done = subprocess.run(
-            [sys.executable, "-m", "herald.msgs.tests.live", "provision", json.dumps(args)],
-            env=self.env,
-            capture_output=True,
-            text=True,
-            timeout=300,
-        )
-        assert done.returncode == 0, done.stderr
-        setup = json.loads(done.stdout.strip().splitlines()[-1])
+        setup = self._run_here("provision", args)
         self.token = setup["token"]
         return setup
 
     # --- processes --------------------------------------------------------------------------------------------
-    def start(self, name: str, **env) -> Process:
-        """Start `herald worker`, `herald web` or `herald serve` and wait until it is ready; `env` adds to or
-        overrides the installation's environment for this process only."""
+    def start(self, name: str, concurrency: int = 4, **env) -> Process:
+        """Start `herald worker` (with `concurrency` fan-out threads), `herald web` or `herald serve` and wait until
+        it is ready; `env` adds to or overrides the installation's environment for this process only."""
         env = {**self.env, **env}
         if name == "worker":
-            process = Process(name, ["worker", "--concurrency", "4"], env, self.dir)
+            process = Process(name, ["worker", "--concurrency", str(concurrency)], env, self.dir)
             self.started.append(process)
             self._wait_for_log(process, "ready.")
         else:
@@ -264,7 +256,7 @@ class Installation:
         return httpx.post(self.base_url + path, json=body, headers=headers, timeout=30)
 
     def queued(self, queue: str) -> int:
-        """Tasks waiting in `queue` ("celery": fan-out, "deliveries", "ticks")."""
+        """Tasks waiting in `queue` ("starts" and "celery": fan-out, "deliveries", "ticks")."""
         if self.backend == "embedded":
             return len(list((self.data_dir / "queue").glob(f"*.{queue}.msg")))
         import redis
@@ -278,11 +270,26 @@ class Installation:
             for path in tasks:
                 path.unlink()
             return len(tasks)
-        import redis
-
-        lost = redis.Redis.from_url(self.env["HERALD_BROKER_URL"]).llen("celery")  # the fan-out queue
+        lost = sum(self.queued(queue) for queue in ("starts", "celery", "ticks", "deliveries"))
         self._flush_redis()
         return lost
+
+    def send_task(self, name: str, args: list, queue: str) -> None:
+        """Queue task `name` on `queue` as Herald itself would (in the installation's environment), e.g. on a queue
+        an older Herald routed it to."""
+        self._run_here("send_task", {"name": name, "args": args, "queue": queue})
+
+    def _run_here(self, command: str, arguments: dict) -> dict:
+        """Run `command` of this module's __main__ in the installation's environment; what it printed (JSON)."""
+        done = subprocess.run(
+            [sys.executable, "-m", "herald.msgs.tests.live", command, json.dumps(arguments)],
+            env=self.env,
+            capture_output=True,
+            text=True,
+            timeout=300,
+        )
+        assert done.returncode == 0, done.stderr
+        return json.loads(done.stdout.strip().splitlines()[-1])
 
 
 def provision(gateway_url: str, contacts: int, tps: int | None, name: str) -> dict:
@@ -327,8 +334,19 @@ def provision(gateway_url: str, contacts: int, tps: int | None, name: str) -> di
     return {"token": key, "workspace": str(workspace.uuid), "channel": channel.id, "group": str(group.uuid)}
 
 
+def send_task(name: str, args: list, queue: str) -> dict:
+    """Runs inside the installation's environment (see `Installation.send_task`)."""
+    import django
+
+    django.setup()
+    from herald.celery import app
+
+    app.send_task(name, args=args, queue=queue)
+    return {}
+
+
 if __name__ == "__main__":
     os.environ.setdefault("DJANGO_SETTINGS_MODULE", "herald.settings")
     command, arguments = sys.argv[1], json.loads(sys.argv[2])
-    assert command == "provision", command
-    print(json.dumps(provision(**arguments)))
+    commands = {"provision": provision, "send_task": send_task}
+    print(json.dumps(commands[command](**arguments)))

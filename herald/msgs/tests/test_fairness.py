@@ -4,7 +4,9 @@ Live (real `herald worker` and `herald web`, marked slow): four workspaces' chan
 requests and never answer, as many as the worker has delivery threads, each with a broadcast on the wire; another
 workspace's one-message broadcast is still handed to its gateway within seconds. The hanging channels' circuit
 breakers then pause them with every untried message still due and counted honestly, and once the gateways answer
-again everything goes out. Runs on the embedded default, or on PostgreSQL + Redis when the environment names them.
+again everything goes out. Fan-out takes turns too: with one fan-out thread and hundreds of another workspace's
+range tasks queued, a one-message broadcast is handed over within seconds, and a start task queued where older
+Herald put it still runs. Runs on the embedded default, or on PostgreSQL + Redis when the environment names them.
 
 In-process (eager tasks against real HTTP gateways on 127.0.0.1): the breaker's open / half-open / closed turns,
 a task's bounded turn handing the channel on at the exact rate limit, and a parked chunk.
@@ -119,6 +121,67 @@ def broadcast(herald: Installation, setup: dict) -> int:
     response = herald.api_post("/api/v2/broadcasts.json", {"text": "Hi", "groups": [setup["group"]]}, setup["token"])
     assert response.status_code == 201, response.text
     return response.json()["id"]
+
+
+# A big broadcast cut into many small range tasks, fanned out by one thread: a backlog of about a minute.
+BIG_RECIPIENTS = 6000
+TASK_SIZE = 10  # 600 range tasks
+MEDIUM_RECIPIENTS = 5 * TASK_SIZE  # more ranges than a broadcast has tasks queued at once (4, the default)
+BACKLOG_SETTINGS = {
+    "HERALD_FANOUT_TASK_SIZE": str(TASK_SIZE),
+    "HERALD_FANOUT_BATCH": "1",  # ten transactions a range
+    "HERALD_BROADCAST_STALL_SECONDS": "3600",  # only the tasks under test start a broadcast, never the tick
+}
+
+
+@pytest.mark.slow
+def test_a_big_broadcasts_fan_out_doesnt_hold_up_other_workspaces(tmp_path, django_db_blocker, figures):
+    with FakeGateway() as big_gateway, FakeGateway() as small_gateway, FakeGateway() as medium_gateway:
+        with django_db_blocker.unblock(), Installation(tmp_path, **BACKLOG_SETTINGS) as herald:
+            big = herald.provision(big_gateway.url, BIG_RECIPIENTS, tps=5, name="Big")
+            small = herald.provision(small_gateway.url, 1, name="Small")
+            medium = herald.provision(medium_gateway.url, MEDIUM_RECIPIENTS, name="Medium")
+            herald.start("worker", concurrency=1)
+            herald.start("web")
+            msgs = Msg.objects.using(herald.db)
+
+            big_broadcast = broadcast(herald, big)
+            wait_until(lambda: msgs.filter(broadcast_id=big_broadcast).exists(), "the big broadcast's fan-out begun")
+
+            # A one-message broadcast (fanned out by its start task) and one cut into ranges, in other workspaces.
+            posted = time.monotonic()
+            broadcast(herald, small)
+            medium_broadcast = broadcast(herald, medium)
+            wait_until(lambda: small_gateway.requests, "the small broadcast's message")
+            small_took = time.monotonic() - posted
+            medium_done = msgs.filter(broadcast_id=medium_broadcast)
+            wait_until(lambda: medium_done.count() == MEDIUM_RECIPIENTS, "the medium broadcast's messages")
+            medium_took = time.monotonic() - posted
+            big_made = msgs.filter(broadcast_id=big_broadcast).count()
+            assert small_took < HANDED_OVER_WITHIN, f"small: handed over after {small_took:.1f} s"
+            assert medium_took < HANDED_OVER_WITHIN, f"medium: fanned out after {medium_took:.1f} s"
+            assert big_made < BIG_RECIPIENTS / 2, "the big broadcast's fan-out was nearly over: this proves nothing"
+    figures(
+        backend=backend_name(),
+        big_range_tasks=BIG_RECIPIENTS // TASK_SIZE,
+        small_handed_over_after=f"{small_took:.1f}s",
+        medium_fanned_out_after=f"{medium_took:.1f}s",
+        big_messages_by_then=big_made,
+    )
+
+
+@pytest.mark.slow
+def test_a_start_task_queued_on_the_old_queue_still_runs(tmp_path, django_db_blocker):
+    """`start_broadcast` went to the default queue before it had one of its own: those left there still run."""
+    with FakeGateway() as healthy, django_db_blocker.unblock(), Installation(tmp_path, **BACKLOG_SETTINGS) as herald:
+        setup = herald.provision(healthy.url, 1)
+        herald.start("web")  # no worker yet
+        broadcast_id = broadcast(herald, setup)
+        assert herald.empty_queue() == 1  # its start task, on the new queue, lost ...
+        herald.send_task("herald.msgs.tasks.start_broadcast", [broadcast_id], queue="celery")  # ... and as it was
+
+        herald.start("worker")
+        wait_until(lambda: healthy.requests, "the broadcast's message")
 
 
 # --- in-process ---------------------------------------------------------------------------------------------------

@@ -103,6 +103,17 @@ def test_the_start_task_splits_and_every_recipient_gets_one_message(audience):
     assert broadcast.msg_count == 37
 
 
+def test_ranges_chained_one_after_another_reach_every_recipient_once(settings, audience):
+    settings.FANOUT_PARALLEL_TASKS = 1  # one strand: each range task queues the next one
+    broadcast, contacts = audience
+    tasks.start_broadcast(broadcast.id)
+
+    broadcast.refresh_from_db()
+    assert broadcast.status == BroadcastStatus.COMPLETED
+    assert sorted(messages_by_contact(broadcast)) == sorted(c.id for c in contacts)
+    assert Msg.objects.filter(broadcast=broadcast).count() == broadcast.msg_count == 37
+
+
 def test_a_duplicate_start_while_the_fan_out_is_live_plans_nothing(audience):
     broadcast, _ = audience
     assert fanout.plan(broadcast.id, 10).ranges

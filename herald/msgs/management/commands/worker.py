@@ -49,8 +49,8 @@ class Command(BaseCommand):
         worker_shutting_down.connect(lambda **kwargs: pool.stop_soon(), weak=False)
         pool.start()
         try:
-            queues = [settings.CELERY_TASK_DEFAULT_QUEUE, settings.TICK_QUEUE]
-            self.run_pool("celery", queues, options["concurrency"], options["loglevel"], beat=not options["no_tick"])
+            queues, beat = settings.FANOUT_QUEUES, not options["no_tick"]
+            self.run_pool("celery", queues, options["concurrency"], options["loglevel"], beat=beat)
         finally:
             pool.stop()
 
