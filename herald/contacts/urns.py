@@ -139,8 +139,16 @@ def _normalize_tel(path: str, country: str) -> str:
     except phonenumbers.NumberParseException:
         return digits.lstrip("+")
     if phonenumbers.is_possible_number(number):
-        return phonenumbers.format_number(number, phonenumbers.PhoneNumberFormat.E164)
+        e164 = _e164(number)
+        # libphonenumber drops leading zeros of some national numbers ("+43 000000" becomes "+4300000", which reads
+        # back as "+430000"): a number whose stored form is another number is no phone number.
+        if _e164(phonenumbers.parse(e164, None)) == e164:
+            return e164
     return digits.lstrip("+")
+
+
+def _e164(number: phonenumbers.PhoneNumber) -> str:
+    return phonenumbers.format_number(number, phonenumbers.PhoneNumberFormat.E164)
 
 
 def _spreadsheet_digits(whole: str, fraction: str | None, exponent: str) -> str:

@@ -131,6 +131,15 @@ def test_spreadsheet_numbers_longer_than_any_phone_number_are_refused(text):
         urns.parse_and_normalize(text)
 
 
+def test_a_number_whose_e164_form_reads_back_as_another_is_refused():
+    # libphonenumber writes +43 000000 as "+4300000", which reads back as "+430000": storing it would change the
+    # number each time a broadcast's URNs are read again.
+    with pytest.raises(urns.InvalidURN):
+        urns.parse_and_normalize("tel:+43e6")
+    assert str(urns.parse_and_normalize("tel:+4300000")) == "tel:+430000"
+    assert str(urns.parse_and_normalize("tel:+430000")) == "tel:+430000"
+
+
 @pytest.mark.parametrize(
     "text",
     [
@@ -231,6 +240,7 @@ URN_TEXT = (
 @example(text="tel:0788 123 123#B%25b", country="RW")
 @example(text="tel:+49 333 333 333 333 333 33", country="DE")
 @example(text="ext:a%25b%3Fc%23d", country="")
+@example(text="tel:+43e6", country="")  # its E.164 form read back as another number
 def test_any_text_is_handled_in_bounded_work_and_raises_only_invalid_urn(text, country):
     try:
         parsed = urns.parse(text)
