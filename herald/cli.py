@@ -57,14 +57,16 @@ def herald_help_text(prog: str, commands: dict[str, str], load) -> str:
     for title, names in grouped.items():
         if names:
             lines.append(f"{title}:")
-            lines += [f"  {name:<{width}}  {first_line(ours[name].help)}" for name in names]
+            lines += [f"  {name:<{width}}  {first_sentence(ours[name].help)}" for name in names]
             lines.append("")
     lines.append(f"`{prog} help COMMAND` shows a command's options; `{prog} help --all` lists Django's commands too.")
     return "\n".join(lines)
 
 
-def first_line(text: str) -> str:
-    return (text or "").strip().splitlines()[0] if (text or "").strip() else ""
+def first_sentence(text: str) -> str:
+    """A command's help up to its first full stop: one line in the listing."""
+    sentence = " ".join((text or "").split()).partition(". ")[0]
+    return sentence.removesuffix(".")
 
 
 def main(argv: list[str] | None = None) -> None:
