@@ -13,6 +13,7 @@ import stat
 from pathlib import Path
 
 from herald.config import Config
+from herald.config import read as read_config
 
 PRIVATE_UMASK = 0o077
 
@@ -23,6 +24,12 @@ def secret_key_path(data_dir: Path) -> Path:
 
 def queue_dir(data_dir: Path) -> Path:
     return data_dir / "queue"
+
+
+def ready() -> None:
+    """`prepare` with the environment's configuration: for whatever starts Django by itself (a WSGI server, a test's
+    child process) rather than through `herald`."""
+    prepare(read_config())
 
 
 def prepare(config: Config) -> None:
