@@ -1,7 +1,6 @@
 """`herald` as a real process: `herald help` shows Herald's commands first and writes nothing; a bad HERALD_* value
 stops any command with one line."""
 
-import os
 import subprocess
 import sys
 from io import StringIO
@@ -10,16 +9,18 @@ from pathlib import Path
 import pytest
 from django.core.management import CommandError, call_command, load_command_class
 
+from herald.api.tests.serve_process import herald_env
+
 HERALDS_COMMANDS = ["serve", "web", "worker", "migrate", "workspace", "token", "member", "channel", "contact"]
 
 
 def herald(*args: str, cwd: Path, **env: str) -> subprocess.CompletedProcess:
-    """`herald ARGS` in `cwd`, with none of this test run's HERALD_* settings: the data dir is ./var there."""
-    clean = {k: v for k, v in os.environ.items() if not k.startswith(("HERALD_", "DJANGO_"))}
+    """`herald ARGS` in `cwd`, with none of this test run's HERALD_* settings, and its data dir where the default
+    puts it: ./var there."""
     return subprocess.run(
         [sys.executable, "-m", "herald.cli", *args],
         cwd=cwd,
-        env={**clean, **env},
+        env={**herald_env(cwd / "var"), **env},
         capture_output=True,
         text=True,
         timeout=120,
@@ -63,10 +64,23 @@ def test_help_command_shows_that_commands_actions(tmp_path):
     assert "usage: herald contact" in done.stdout and "import" in done.stdout
 
 
+def assert_stopped_with(done: subprocess.CompletedProcess, line: str, folder: Path) -> None:
+    assert done.returncode != 0
+    assert done.stderr.splitlines() == [line]
+    assert done.stdout == ""
+    assert list(folder.iterdir()) == []  # nothing was started, nothing written
+
+
 @pytest.mark.parametrize(
     "command",
     [["serve", "--port", "0"], ["web"], ["worker"], ["migrate"], ["token", "list", "--workspace", "x"], ["help"]],
 )
+def test_a_bad_value_stops_every_command_with_one_line_and_a_non_zero_exit(tmp_path, command):
+    done = herald(*command, cwd=tmp_path, HERALD_FANOUT_BATCH="lots")
+
+    assert_stopped_with(done, "herald: HERALD_FANOUT_BATCH must be a whole number, got 'lots'", tmp_path)
+
+
 @pytest.mark.parametrize(
     "variable, value, line",
     [
@@ -74,15 +88,20 @@ def test_help_command_shows_that_commands_actions(tmp_path):
         ("HERALD_FANOUT_BATCH", "0", "herald: HERALD_FANOUT_BATCH must be at least 1, got '0'"),
         ("HERALD_MEDIA_QUOTA_BYTES", "-1", "herald: HERALD_MEDIA_QUOTA_BYTES must be at least 0, got '-1'"),
         ("HERALD_TICK_SECONDS", "soon", "herald: HERALD_TICK_SECONDS must be a number, got 'soon'"),
+        (
+            "HERALD_DEBUG",
+            "maybe",
+            "herald: HERALD_DEBUG must be on or off (1, true, yes, on / 0, false, no, off), got 'maybe'",
+        ),
+        (
+            "HERALD_BASE_URL",
+            "herald.example.com",
+            "herald: HERALD_BASE_URL must be an http:// or https:// URL, got 'herald.example.com'",
+        ),
     ],
 )
-def test_a_bad_value_is_one_line_and_a_non_zero_exit(tmp_path, command, variable, value, line):
-    done = herald(*command, cwd=tmp_path, **{variable: value})
-
-    assert done.returncode != 0
-    assert done.stderr.splitlines() == [line]
-    assert done.stdout == ""
-    assert list(tmp_path.iterdir()) == []  # nothing was started, nothing written
+def test_each_kind_of_bad_value_is_named_in_its_line(tmp_path, variable, value, line):
+    assert_stopped_with(herald("worker", cwd=tmp_path, **{variable: value}), line, tmp_path)
 
 
 @pytest.mark.django_db

@@ -3,6 +3,7 @@
 import re
 from pathlib import Path
 
+from herald import config
 from herald.config import VARIABLES
 
 README = Path(__file__).resolve().parents[2] / "README.md"
@@ -32,3 +33,15 @@ def test_each_variable_is_declared_once_with_a_meaning():
     names = [var.name for var in VARIABLES]
     assert len(names) == len(set(names))
     assert all(var.meaning for var in VARIABLES)
+
+
+def test_an_empty_variable_counts_as_unset_and_values_are_typed(monkeypatch):
+    monkeypatch.setenv("HERALD_FANOUT_BATCH", "")
+    monkeypatch.setenv("HERALD_SEND_RETRY_DELAYS", "1, 2.5")
+    monkeypatch.setenv("HERALD_LOG_LEVEL", "debug")
+    monkeypatch.setenv("HERALD_REQUIRE_HTTPS", "yes")
+
+    values = config.read()
+
+    assert (values.FANOUT_BATCH, values.SEND_RETRY_DELAYS) == (1000, [1.0, 2.5])
+    assert (values.LOG_LEVEL, values.REQUIRE_HTTPS) == ("DEBUG", True)
