@@ -14,6 +14,9 @@ from pathlib import Path
 
 def main() -> None:
     target, args, result_path = sys.argv[1:4]
+    from herald import datadir
+
+    datadir.ready()  # as `herald` would before its commands: settings only read the data dir
     os.environ.setdefault("DJANGO_SETTINGS_MODULE", "herald.settings")
     import django
 

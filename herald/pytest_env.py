@@ -4,4 +4,7 @@ so it never writes queued tasks, media or a secret key into the ./var of a devel
 import os
 import tempfile
 
+from herald import datadir
+
 os.environ["HERALD_DATA_DIR"] = tempfile.mkdtemp(prefix="herald-test-")
+datadir.ready()

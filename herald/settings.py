@@ -1,70 +1,70 @@
-"""Herald settings: everything comes from the environment, with defaults that run on one box.
+"""Herald settings: everything comes from the environment. herald/config.py lists every HERALD_* variable once, with
+its type, default and meaning; this module assigns Herald's settings from it in groups (storage, work queue, fan-out,
+delivery, web and API), then Django's, Celery's and DRF's from those.
 
-See the configuration table in README.md for every variable.
+Importing this module writes nothing: the data dir is made ready by herald/datadir.py before.
 """
 
-import contextlib
-import logging
 import os
-import secrets
-import stat
-from pathlib import Path
 from urllib.parse import urlsplit
 
 import dj_database_url
 
+from herald import config, datadir
 
-def env_bool(name: str, default: bool = False) -> bool:
-    value = os.environ.get(name)
-    if value is None:
-        return default
-    return value.strip().lower() in ("1", "true", "yes", "on")
+CONFIG = config.read()
 
+# Whatever a Herald process writes (the database and its WAL, queue files, media, the tick's schedule) is readable by
+# this user only, from the moment it is created. Every Herald process (the CLI, the web and sending workers it
+# starts, a WSGI server loading herald.wsgi) loads these settings first.
+os.umask(datadir.PRIVATE_UMASK)
 
-# Everything Herald writes holds contacts or credentials (the database and its WAL, queue files, media, the secret
-# key, the tick's schedule): readable by this user only, from the moment it is created. Every Herald process (the
-# CLI, the web and sending workers it starts, a WSGI server loading herald.wsgi) loads these settings first.
-os.umask(0o077)
+# --- Storage
+DATA_DIR = CONFIG.data_dir
+DATABASE_URL = CONFIG.DATABASE_URL or f"sqlite:///{DATA_DIR / 'herald.sqlite3'}"
+MEDIA_ROOT = DATA_DIR / "media"
+MEDIA_MAX_UPLOAD_BYTES = CONFIG.MEDIA_MAX_BYTES
+# `herald workspace create --media-quota` overrides it per workspace.
+MEDIA_QUOTA_BYTES = CONFIG.MEDIA_QUOTA_BYTES
+DATA_UPLOAD_MAX_MEMORY_SIZE = CONFIG.MAX_BODY_BYTES
 
+# --- Work queue
+QUEUE_DIR = datadir.queue_dir(DATA_DIR)
+CELERY_BROKER_URL = CONFIG.BROKER_URL or "filesystem://"
+REDIS_URL = CONFIG.REDIS_URL or (CONFIG.BROKER_URL if CONFIG.BROKER_URL.startswith("redis") else "")
+CELERY_TASK_ALWAYS_EAGER = CONFIG.TASKS_EAGER
+# The safety-net tick: retries due messages, resumes interrupted broadcasts.
+TICK_SECONDS = CONFIG.TICK_SECONDS
 
-def _private_data_dir(path: Path) -> Path:
-    """The data dir, made 0700; one that others could read (made by hand, or by an older Herald) is tightened."""
-    path.mkdir(mode=0o700, parents=True, exist_ok=True)
-    mode = stat.S_IMODE(path.stat().st_mode)
-    if mode & 0o077:
-        path.chmod(0o700)
-        logging.getLogger("herald").warning(
-            "herald: the data dir %s was open to other users (mode %04o); it is now 0700", path, mode
-        )
-    return path
+# --- Sending: fan-out
+FANOUT_BATCH_SIZE = CONFIG.FANOUT_BATCH
+FANOUT_TASK_SIZE = CONFIG.FANOUT_TASK_SIZE
+# The most threads that fan one broadcast out together: each range task queues the broadcast's next range when it is
+# done, so that big broadcasts take turns (see tasks.start_broadcast).
+FANOUT_PARALLEL_TASKS = CONFIG.FANOUT_PARALLEL_TASKS
+BROADCAST_STALL_SECONDS = CONFIG.BROADCAST_STALL_SECONDS
+BROADCAST_MAX_FAILURES = CONFIG.BROADCAST_MAX_FAILURES
 
+# --- Delivery through channels
+DELIVERY_CONCURRENCY = CONFIG.DELIVERY_CONCURRENCY
+DELIVERY_LEASE_SECONDS = CONFIG.DELIVERY_LEASE_SECONDS
+DELIVERY_TASK_SECONDS = CONFIG.DELIVERY_TASK_SECONDS
+CHANNEL_BREAKER_FAILURES = CONFIG.CHANNEL_BREAKER_FAILURES
+CHANNEL_BREAKER_SECONDS = CONFIG.CHANNEL_BREAKER_SECONDS
+CHANNEL_CONNECT_TIMEOUT = CONFIG.CHANNEL_CONNECT_TIMEOUT
+CHANNEL_SEND_TIMEOUT = CONFIG.CHANNEL_SEND_TIMEOUT
+SEND_RETRY_DELAYS = CONFIG.SEND_RETRY_DELAYS
+SEND_MAX_RETRIES = CONFIG.SEND_MAX_RETRIES
 
-DATA_DIR = _private_data_dir(Path(os.environ.get("HERALD_DATA_DIR", "./var")).resolve())
-
-
-def _secret_key() -> str:
-    """A key from the environment, else one generated once and kept in the data dir."""
-    if os.environ.get("HERALD_SECRET_KEY"):
-        return os.environ["HERALD_SECRET_KEY"]
-    path = DATA_DIR / "secret_key"
-    if not path.exists():
-        # Written whole under a name of its own, then linked into place: processes starting together (the web
-        # server and the worker) never read a half-written key, and all end up with the first one written.
-        draft = path.with_name(f".secret_key.{os.getpid()}")
-        draft.write_text(secrets.token_urlsafe(50))
-        with contextlib.suppress(FileExistsError):
-            os.link(draft, path)
-        draft.unlink()
-    return path.read_text().strip()
-
-
-SECRET_KEY = _secret_key()
-DEBUG = env_bool("HERALD_DEBUG")
+# --- Web and API
+SECRET_KEY = datadir.read_secret_key(CONFIG)
+DEBUG = CONFIG.DEBUG
 # Debug pages show settings and local variables: URL passwords (database, broker, Redis) are masked there.
 DEFAULT_EXCEPTION_REPORTER_FILTER = "herald.api.debug.CredentialRedactingFilter"
-
 # Absolute base URL used for links that outlive a request (media URLs); empty means "from the request".
-BASE_URL = os.environ.get("HERALD_BASE_URL", "").rstrip("/")
+BASE_URL = CONFIG.BASE_URL.rstrip("/")
+API_DEFAULT_RATE = CONFIG.API_RATE
+LOG_LEVEL = CONFIG.LOG_LEVEL
 
 
 def _url_host(url: str) -> str:
@@ -76,11 +76,13 @@ def _url_host(url: str) -> str:
 # `next` pages): HERALD_ALLOWED_HOSTS, else loopback; HERALD_BASE_URL's host in both cases. Without
 # HERALD_ALLOWED_HOSTS, `herald serve` and `herald web` add the address they are bound to (herald.api.server).
 LOOPBACK_HOSTS = ["localhost", "127.0.0.1", "[::1]"]
-ALLOWED_HOSTS_FROM_ENV = [h.strip() for h in os.environ.get("HERALD_ALLOWED_HOSTS", "").split(",") if h.strip()]
+ALLOWED_HOSTS_FROM_ENV = [host.strip() for host in CONFIG.ALLOWED_HOSTS if host.strip()]
 ALLOWED_HOSTS = [*(ALLOWED_HOSTS_FROM_ENV or LOOPBACK_HOSTS), *([_url_host(BASE_URL)] if BASE_URL else [])]
-REQUIRE_HTTPS = env_bool("HERALD_REQUIRE_HTTPS")
+REQUIRE_HTTPS = CONFIG.REQUIRE_HTTPS
 if REQUIRE_HTTPS:
     SECURE_PROXY_SSL_HEADER = ("HTTP_X_FORWARDED_PROTO", "https")
+
+# --- Django, Celery and DRF
 
 INSTALLED_APPS = [
     "django.contrib.auth",
@@ -115,7 +117,6 @@ TEMPLATES = [
     }
 ]
 
-DATABASE_URL = os.environ.get("HERALD_DATABASE_URL") or f"sqlite:///{DATA_DIR / 'herald.sqlite3'}"
 DATABASES = {"default": dj_database_url.parse(DATABASE_URL, conn_max_age=60)}
 if DATABASES["default"]["ENGINE"] == "django.db.backends.sqlite3":
     DATABASES["default"]["CONN_MAX_AGE"] = 0
@@ -134,19 +135,11 @@ TIME_ZONE = "UTC"
 LANGUAGE_CODE = "en-us"
 USE_I18N = False
 
-MEDIA_ROOT = DATA_DIR / "media"
 # Herald serves no static files; Django's live test server (integration tests) needs a prefix all the same.
 STATIC_URL = "/static/"
-MEDIA_MAX_UPLOAD_BYTES = int(os.environ.get("HERALD_MEDIA_MAX_BYTES", 25 * 1024 * 1024))
-# What one workspace may keep in uploads, in bytes (0: no limit); `herald workspace create --media-quota` overrides it.
-MEDIA_QUOTA_BYTES = int(os.environ.get("HERALD_MEDIA_QUOTA_BYTES", 1024 * 1024 * 1024))
 # Uploads are streamed to disk above this size rather than held in memory.
 FILE_UPLOAD_MAX_MEMORY_SIZE = 2_621_440
-DATA_UPLOAD_MAX_MEMORY_SIZE = int(os.environ.get("HERALD_MAX_BODY_BYTES", 2 * 1024 * 1024))
 
-REDIS_URL = os.environ.get("HERALD_REDIS_URL") or (
-    os.environ.get("HERALD_BROKER_URL", "") if os.environ.get("HERALD_BROKER_URL", "").startswith("redis") else ""
-)
 if REDIS_URL:
     CACHES = {"default": {"BACKEND": "django.core.cache.backends.redis.RedisCache", "LOCATION": REDIS_URL}}
     CACHES["shared"] = CACHES["default"]
@@ -161,10 +154,7 @@ else:
 
 # The work engine (Celery). Without HERALD_BROKER_URL, queues are files in the data dir: no server needed, and
 # queued work survives a restart.
-QUEUE_DIR = DATA_DIR / "queue"
-CELERY_BROKER_URL = os.environ.get("HERALD_BROKER_URL") or "filesystem://"
 if CELERY_BROKER_URL == "filesystem://":
-    QUEUE_DIR.mkdir(parents=True, exist_ok=True)
     # kombu's file-system transport, with messages written atomically (see herald/filequeue.py).
     CELERY_BROKER_TRANSPORT = "herald.filequeue:Transport"
     CELERY_BROKER_TRANSPORT_OPTIONS = {
@@ -184,30 +174,7 @@ CELERY_WORKER_HIJACK_ROOT_LOGGER = False
 # The console channel prints to the worker's output: keep it plain text, not log records.
 CELERY_WORKER_REDIRECT_STDOUTS = False
 CELERY_BROKER_CONNECTION_RETRY_ON_STARTUP = True
-CELERY_TASK_ALWAYS_EAGER = env_bool("HERALD_TASKS_EAGER")
 CELERY_TASK_EAGER_PROPAGATES = True
-# How often the safety-net tick runs (seconds): retries due messages, resumes interrupted broadcasts.
-TICK_SECONDS = float(os.environ.get("HERALD_TICK_SECONDS", "1"))
-# Recipients handled per fan-out transaction.
-FANOUT_BATCH_SIZE = int(os.environ.get("HERALD_FANOUT_BATCH", "1000"))
-# Recipients per fan-out task: a bigger audience is cut into tasks of this size, which all workers share.
-FANOUT_TASK_SIZE = int(os.environ.get("HERALD_FANOUT_TASK_SIZE", "10000"))
-# Fan-out tasks of one broadcast in the queue at once: the most threads that fan one broadcast out together. Each
-# queues the broadcast's next range when it is done, so that big broadcasts take turns (see tasks.start_broadcast).
-FANOUT_PARALLEL_TASKS = max(1, int(os.environ.get("HERALD_FANOUT_PARALLEL_TASKS", "4")))
-# A broadcast unfinished and untouched this long is resumed by the tick.
-# Fan-out attempts of one broadcast that may end in an error before it is marked failed.
-BROADCAST_MAX_FAILURES = int(os.environ.get("HERALD_BROADCAST_MAX_FAILURES", "3"))
-BROADCAST_STALL_SECONDS = float(os.environ.get("HERALD_BROADCAST_STALL_SECONDS", "30"))
-# Concurrent requests a worker makes to one channel's gateway; how long a send lease lasts without renewal.
-DELIVERY_CONCURRENCY = int(os.environ.get("HERALD_DELIVERY_CONCURRENCY", "16"))
-DELIVERY_LEASE_SECONDS = float(os.environ.get("HERALD_DELIVERY_LEASE_SECONDS", "30"))
-# Longest a delivery task sends for one channel before the channel goes to the back of the queue (seconds).
-DELIVERY_TASK_SECONDS = float(os.environ.get("HERALD_DELIVERY_TASK_SECONDS", "2"))
-# Sends in a row without an answer (timeouts, refused or dropped connections) that pause a channel, and for how long
-# (seconds); 0 sends never pause it.
-CHANNEL_BREAKER_FAILURES = int(os.environ.get("HERALD_CHANNEL_BREAKER_FAILURES", "10"))
-CHANNEL_BREAKER_SECONDS = float(os.environ.get("HERALD_CHANNEL_BREAKER_SECONDS", "60"))
 # Four queues, so that no kind of work waits behind another: deliveries on their own (served by their own pool, see
 # `herald worker`); the first turn of each broadcast's fan-out (`start_broadcast`: all of a small audience, the plan
 # of a big one) on its own, the ranges a big broadcast is cut into on Celery's default queue, both served by the
@@ -227,8 +194,6 @@ CELERY_BEAT_SCHEDULE = {
     "tick": {"task": "herald.msgs.tasks.tick", "schedule": TICK_SECONDS, "options": {"expires": TICK_SECONDS}}
 }
 CELERY_BEAT_SCHEDULE_FILENAME = str(DATA_DIR / "celerybeat-schedule")
-
-API_DEFAULT_RATE = os.environ.get("HERALD_API_RATE", "3600/hour")
 
 REST_FRAMEWORK = {
     "DEFAULT_AUTHENTICATION_CLASSES": [
@@ -273,7 +238,7 @@ LOGGING = {
     # Channel callback URLs carry a secret: no log line may quote it (see herald/channels/logfilters.py).
     "filters": {"callback_secrets": {"()": "herald.channels.logfilters.RedactCallbackSecrets"}},
     "handlers": {"console": {"class": "logging.StreamHandler", "formatter": "plain", "filters": ["callback_secrets"]}},
-    "root": {"handlers": ["console"], "level": os.environ.get("HERALD_LOG_LEVEL", "INFO")},
+    "root": {"handlers": ["console"], "level": LOG_LEVEL},
     # httpx logs every gateway request at INFO: too much at thousands of messages a second.
     "loggers": {
         "django.db.backends": {"level": "WARNING"},
@@ -290,10 +255,3 @@ LOGGING = {
         "waitress.queue": {"level": "ERROR"},
     },
 }
-
-# Sending through channels: seconds to connect to / for a whole request to a gateway; the back-off (seconds) after
-# each failed attempt, and how many retries a message gets before it fails ("retry limit reached").
-CHANNEL_CONNECT_TIMEOUT = float(os.environ.get("HERALD_CHANNEL_CONNECT_TIMEOUT", "5"))
-CHANNEL_SEND_TIMEOUT = float(os.environ.get("HERALD_CHANNEL_SEND_TIMEOUT", "30"))
-SEND_RETRY_DELAYS = [float(s) for s in os.environ.get("HERALD_SEND_RETRY_DELAYS", "10,60,300").split(",")]
-SEND_MAX_RETRIES = int(os.environ.get("HERALD_SEND_MAX_RETRIES", "3"))

@@ -346,6 +346,9 @@ def send_task(name: str, args: list, queue: str) -> dict:
 
 
 if __name__ == "__main__":
+    from herald import datadir
+
+    datadir.ready()  # as `herald` would before its commands: settings only read the data dir
     os.environ.setdefault("DJANGO_SETTINGS_MODULE", "herald.settings")
     command, arguments = sys.argv[1], json.loads(sys.argv[2])
     commands = {"provision": provision, "send_task": send_task}

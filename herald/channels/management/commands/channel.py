@@ -6,17 +6,14 @@ import json
 
 from django.conf import settings
 from django.core.exceptions import ValidationError
-from django.core.management.base import BaseCommand, CommandError
+from django.core.management.base import CommandError
 
 from herald.channels.callbacks import callback_urls
 from herald.channels.models import Channel, new_callback_secret
 from herald.channels.types import TYPES, ChannelConfigError, create_channel, get_type
 from herald.msgs.models import Msg, MsgStatus
+from herald.subcommands import ActionCommand, comma_list
 from herald.workspaces.provisioning import ProvisioningError, find_workspace
-
-
-def comma_list(value: str) -> list[str]:
-    return [item for item in (part.strip() for part in value.split(",")) if item]
 
 
 def parse_config(pairs: list[str]) -> dict:
@@ -67,11 +64,11 @@ def waiting_messages(channel: Channel) -> int:
     return Msg.objects.filter(channel=channel, direction="O", status__in=[MsgStatus.QUEUED, MsgStatus.ERRORED]).count()
 
 
-class Command(BaseCommand):
+class Command(ActionCommand):
     help = "Manage channels: what sends a workspace's messages."
+    user_errors = (ProvisioningError, ChannelConfigError)
 
-    def add_arguments(self, parser):
-        actions = parser.add_subparsers(dest="action", required=True, metavar="ACTION")
+    def add_actions(self, actions):
         add = actions.add_parser(
             "add",
             help="add a channel to a workspace and print its UUID (and its callback URLs, if its type has any)",
@@ -123,23 +120,17 @@ class Command(BaseCommand):
         rotate.add_argument("channel", metavar="UUID", help="the channel's UUID")
         rotate.add_argument("--json", action="store_true", dest="as_json", help="print the channel as JSON")
 
-    def handle(self, *args, action, **options):
-        return getattr(self, f"handle_{action.replace('-', '_')}")(**options)
-
     def handle_add(self, *, workspace, channel_type, name, address, schemes, country, tps, config, as_json, **_):
-        try:
-            channel = create_channel(
-                find_workspace(workspace),
-                channel_type,
-                name,
-                address=address,
-                schemes=schemes,
-                country=country,
-                tps=tps,
-                config=parse_config(config),
-            )
-        except (ProvisioningError, ChannelConfigError) as e:
-            raise CommandError(str(e)) from None
+        channel = create_channel(
+            find_workspace(workspace),
+            channel_type,
+            name,
+            address=address,
+            schemes=schemes,
+            country=country,
+            tps=tps,
+            config=parse_config(config),
+        )
         if as_json:
             self.stdout.write(json.dumps({**describe(channel), "config": channel.config}))
         else:
@@ -148,10 +139,7 @@ class Command(BaseCommand):
         self.warn_without_base_url(channel)
 
     def handle_list(self, *, workspace, as_json, **_):
-        try:
-            channels = find_workspace(workspace).channels.order_by("created_on", "id")
-        except ProvisioningError as e:
-            raise CommandError(str(e)) from None
+        channels = find_workspace(workspace).channels.order_by("created_on", "id")
         for channel in channels:
             if as_json:
                 self.stdout.write(json.dumps(describe(channel)))

@@ -4,16 +4,14 @@ Members are added by `herald token create`, which makes the user and their membe
 
 import json
 
-from django.core.management.base import BaseCommand, CommandError
+from herald.subcommands import ActionCommand
+from herald.workspaces.provisioning import find_workspace, members, remove_member
 
-from herald.workspaces.provisioning import ProvisioningError, find_workspace, members, remove_member
 
-
-class Command(BaseCommand):
+class Command(ActionCommand):
     help = "Manage the members of a workspace (`herald token create` adds them)."
 
-    def add_arguments(self, parser):
-        actions = parser.add_subparsers(dest="action", required=True, metavar="ACTION")
+    def add_actions(self, actions):
         listing = actions.add_parser("list", help="list a workspace's members, their roles and working tokens")
         listing.add_argument("--workspace", required=True, metavar="UUID", help="the workspace's UUID")
         listing.add_argument("--json", action="store_true", dest="as_json", help="print one JSON object a line")
@@ -25,12 +23,6 @@ class Command(BaseCommand):
         )
         remove.add_argument("--workspace", required=True, metavar="UUID", help="the workspace's UUID")
         remove.add_argument("--email", required=True, help="the member's e-mail address")
-
-    def handle(self, *args, action, **options):
-        try:
-            return getattr(self, f"handle_{action}")(**options)
-        except ProvisioningError as e:
-            raise CommandError(str(e)) from None
 
     def handle_list(self, *, workspace, as_json, **_):
         for membership in members(find_workspace(workspace)):

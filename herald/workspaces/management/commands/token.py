@@ -3,11 +3,9 @@
 
 import json
 
-from django.core.management.base import BaseCommand, CommandError
-
+from herald.subcommands import ActionCommand
 from herald.workspaces.models import APIToken, Membership, Role
 from herald.workspaces.provisioning import (
-    ProvisioningError,
     active_tokens,
     create_token,
     find_workspace,
@@ -40,11 +38,10 @@ def table(rows: list[list[str]]) -> list[str]:
     return ["  ".join(cell.ljust(width) for cell, width in zip(row, widths, strict=True)).rstrip() for row in rows]
 
 
-class Command(BaseCommand):
+class Command(ActionCommand):
     help = "Manage API tokens."
 
-    def add_arguments(self, parser):
-        actions = parser.add_subparsers(dest="action", required=True, metavar="ACTION")
+    def add_actions(self, actions):
         create = actions.add_parser(
             "create",
             help="create an API token and print its key (shown once: only its hash is stored)",
@@ -75,14 +72,8 @@ class Command(BaseCommand):
         revoke.add_argument("tokens", nargs="*", metavar="TOKEN", help="a token's id or key prefix (or whole key)")
         revoke.add_argument("--email", help="revoke every token of this user in the workspace")
 
-    def handle(self, *args, action, **options):
-        return getattr(self, f"handle_{action}")(**options)
-
     def handle_create(self, *, workspace, email, role, as_json, **_):
-        try:
-            token, key = create_token(find_workspace(workspace), email, role)
-        except ProvisioningError as e:
-            raise CommandError(str(e)) from None
+        token, key = create_token(find_workspace(workspace), email, role)
         if as_json:
             membership = Membership.objects.get(workspace=token.workspace, user=token.user)
             output = {
@@ -96,10 +87,7 @@ class Command(BaseCommand):
             self.stdout.write(key)
 
     def handle_list(self, *, workspace, as_json, **_):
-        try:
-            tokens = active_tokens(find_workspace(workspace))
-        except ProvisioningError as e:
-            raise CommandError(str(e)) from None
+        tokens = active_tokens(find_workspace(workspace))
         if as_json:
             for token in tokens:
                 self.stdout.write(json.dumps(describe(token, token.role_name)))
@@ -120,10 +108,7 @@ class Command(BaseCommand):
             self.stdout.write(line)
 
     def handle_revoke(self, *, workspace, tokens, email, **_):
-        try:
-            revoked = revoke_tokens(find_workspace(workspace), tokens, email)
-        except ProvisioningError as e:
-            raise CommandError(str(e)) from None
+        revoked = revoke_tokens(find_workspace(workspace), tokens, email)
         if not revoked:
             self.stdout.write("Nothing to revoke: those tokens were revoked already.")
         for token in revoked:

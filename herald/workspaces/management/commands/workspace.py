@@ -3,20 +3,14 @@
 
 import json
 
-from django.core.management.base import BaseCommand, CommandError
-
-from herald.workspaces.provisioning import ProvisioningError, create_workspace
-
-
-def comma_list(value: str) -> list[str]:
-    return [item for item in (part.strip() for part in value.split(",")) if item]
+from herald.subcommands import ActionCommand, comma_list
+from herald.workspaces.provisioning import create_workspace
 
 
-class Command(BaseCommand):
+class Command(ActionCommand):
     help = "Manage workspaces."
 
-    def add_arguments(self, parser):
-        actions = parser.add_subparsers(dest="action", required=True, metavar="ACTION")
+    def add_actions(self, actions):
         create = actions.add_parser("create", help="create a workspace and print its UUID")
         create.add_argument("--name", required=True, help="its name")
         create.add_argument("--country", help="two-letter country for phone numbers without a country code, e.g. RW")
@@ -41,14 +35,8 @@ class Command(BaseCommand):
         )
         create.add_argument("--json", action="store_true", dest="as_json", help="print the workspace as JSON")
 
-    def handle(self, *args, action, **options):
-        return getattr(self, f"handle_{action}")(**options)
-
     def handle_create(self, *, name, country, languages, anonymous, api_rates, media_quota, as_json, **_):
-        try:
-            workspace = create_workspace(name, country, languages, anonymous, api_rates, media_quota)
-        except ProvisioningError as e:
-            raise CommandError(str(e)) from None
+        workspace = create_workspace(name, country, languages, anonymous, api_rates, media_quota)
         if as_json:
             output = {
                 "uuid": str(workspace.uuid),
