@@ -1,4 +1,5 @@
-"""`/api/v2/contacts.json`: listing, creating, updating and deleting contacts (reference §12)."""
+"""`/api/v2/contacts.json`: listing, creating, updating and deleting contacts (RapidPro's
+`ContactsEndpoint` in `temba/api/v2/views.py`; the differences are in docs/COMPATIBILITY.md)."""
 
 from datetime import UTC, datetime, timedelta
 from urllib.parse import quote
