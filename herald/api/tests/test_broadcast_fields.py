@@ -299,6 +299,7 @@ def test_contacts_by_uuid_and_by_urn(admin, workspace):
     assert set(broadcast.contacts.all()) == {joe, ann}
 
 
+# docs/COMPATIBILITY.md, C12.
 @pytest.mark.parametrize(
     "reference",
     [

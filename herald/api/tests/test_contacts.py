@@ -364,6 +364,7 @@ def test_all_field_errors_come_together(admin, nickname):
     }
 
 
+# docs/COMPATIBILITY.md, C9: RapidPro cuts longer values.
 def test_field_values_of_640_characters_are_fine_on_create_and_update(workspace, admin, nickname):
     created = post(admin, {"fields": {"nickname": "x" * 640}})
     assert created.status_code == 201

@@ -125,6 +125,7 @@ def test_types_outside_the_allowed_list_are_refused(admin, media_root, content_t
     assert not Media.objects.exists() and not files_under(media_root)
 
 
+# docs/COMPATIBILITY.md, C17.
 @pytest.mark.parametrize(
     "content, content_type",
     [
