@@ -1,8 +1,10 @@
 # Everyday tasks; `make help` lists them. Each is a plain command you can also type: see CONTRIBUTING.md.
-# ARGS is passed to pytest, e.g. `make test-fast ARGS=herald/contacts` or `make test-fast ARGS="-k urn -x"`.
+# ARGS is passed to pytest, e.g. `make test-fast ARGS=herald/contacts` or `make test-fast ARGS="-k urn -x"`;
+# BENCH_ARGS to the benchmarks, e.g. `make bench-quick BENCH_ARGS=--skip-postgres`.
 PYTHON ?= python3
 PYTEST = $(PYTHON) -m pytest
 ARGS ?=
+BENCH_ARGS ?=
 
 .PHONY: help test test-fast lint bench-quick services
 
@@ -22,7 +24,7 @@ lint:  ## what CI checks before the tests: ruff, formatting, the layer contract
 	lint-imports
 
 bench-quick:  ## a smoke run of every benchmark (a minute or two); `python -m bench --help` for more
-	$(PYTHON) -m bench --quick
+	$(PYTHON) -m bench --quick $(BENCH_ARGS)
 
 services:  ## start PostgreSQL + Redis on 127.0.0.1 (as root) and print their URLs: eval "$(make -s services)"
 	@bash .ci/services
