@@ -1,9 +1,9 @@
 """`python -m bench [--quick] [--only fanout,delivery,api,end_to_end,expressions,load] [--skip-postgres] [--write]`
 
 Runs the benchmarks and prints one table: each figure, the baseline measured in the same run, their ratio, the
-target (DESIGN.md) and whether it is met. Everything runs on 127.0.0.1 in throwaway data dirs and databases.
-PostgreSQL figures need a server where throwaway databases can be created: HERALD_BENCH_POSTGRES_URL (or a
-PostgreSQL HERALD_DATABASE_URL, as `eval "$(bash .ci/services)"` sets).
+target (bench/RESULTS.md lists them) and whether it is met. Everything runs on 127.0.0.1 in throwaway data dirs
+and databases. PostgreSQL figures need a server where throwaway databases can be created:
+HERALD_BENCH_POSTGRES_URL (or a PostgreSQL HERALD_DATABASE_URL, as `eval "$(bash .ci/services)"` sets).
 """
 
 import argparse

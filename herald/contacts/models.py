@@ -88,6 +88,7 @@ class ContactField(models.Model):
 
     # RapidPro's defaults: a workspace has at most 250 fields (every contact page carries a value slot for each),
     # and a value is at most 640 characters (goflow's MaxFieldChars): a template can't grow a message from them.
+    # RapidPro cuts a longer value; Herald refuses it (docs/COMPATIBILITY.md, C9).
     MAX_PER_WORKSPACE = 250
     MAX_VALUE_LENGTH = 640
 

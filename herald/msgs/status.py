@@ -4,7 +4,8 @@ Order: queued / initializing < errored < wired < sent < delivered < read. A chan
 message forward, and every write is a guarded `UPDATE ... WHERE status IN (...)`, so a late or duplicated report,
 or two writers racing, can never move a message back.
 
-`failed` is a side exit with these rules (decided here; RapidPro has none and lets a late "sent" undo "delivered"):
+`failed` is a side exit with these rules (decided here; RapidPro has none and lets a late "sent" undo "delivered":
+docs/COMPATIBILITY.md, C14):
 - `failed` is accepted from anything before `delivered`, including `wired` and `sent` (the gateway took the message,
   then reported it undeliverable); a `failed` report after `delivered` / `read` is ignored.
 - Once failed, a message stays failed, except that a `delivered` or `read` report still wins: it is proof the

@@ -25,7 +25,7 @@ def test_no_credentials_is_403_not_401(anon):
     assert response.json() == {"detail": "Authentication credentials were not provided."}
 
 
-def test_invalid_token_is_403_with_reference_message(workspace):
+def test_invalid_token_is_403_with_rapidpros_message(workspace):
     response = token_client("0" * 40).get(URL)
     assert response.status_code == 403
     assert response.json() == {"detail": "Invalid token"}

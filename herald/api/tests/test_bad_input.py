@@ -421,7 +421,7 @@ def test_an_upload_with_a_huge_name_is_a_400(admin, unchanged):
 )
 def test_hostile_file_names_are_kept_only_as_safe_names_inside_the_workspace(admin, workspace, media_root, name):
     response = upload(admin, name, samples.JPEG, "image/jpeg")
-    # Uploads are accepted under a cleaned name (as the reference does) or refused; never stored as given.
+    # Uploads are accepted under a cleaned name (as RapidPro's `Media.clean_name` does) or refused; never as given.
     assert response.status_code in (201, 400), response.content
     files = [p for p in media_root.rglob("*") if p.is_file()]
     if response.status_code == 400:

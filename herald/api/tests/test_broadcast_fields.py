@@ -211,7 +211,7 @@ NOT_AN_OBJECT = ['Must be an object, e.g. {"text": "Yes"}.']
         ([{"type": "location", "extra": "x"}],
          {"eng": {"0": ["Quick replies of type 'location' cannot have an 'extra' value."]}}),
         ([{"type": "button", "text": "Go"}], {"eng": {"0": {"type": ['"button" is not a valid choice.']}}}),
-        # RapidPro answers these with a 500.
+        # RapidPro answers these with a 500 (docs/COMPATIBILITY.md, C1).
         (["Yes", "No"], {"eng": {"0": NOT_AN_OBJECT, "1": NOT_AN_OBJECT}}),
         ([{"text": "Yes"}, None], {"eng": {"1": NOT_AN_OBJECT}}),
         ([7], {"eng": {"0": NOT_AN_OBJECT}}),
@@ -299,6 +299,7 @@ def test_contacts_by_uuid_and_by_urn(admin, workspace):
     assert set(broadcast.contacts.all()) == {joe, ann}
 
 
+# docs/COMPATIBILITY.md, C12.
 @pytest.mark.parametrize(
     "reference",
     [

@@ -36,6 +36,7 @@ def test_empty_body_needs_content(admin):
     assert_400(post(admin, {}), {"non_field_errors": ["Must provide either text or attachments."]})
 
 
+# docs/COMPATIBILITY.md, C4: RapidPro accepts it and sends nothing.
 def test_empty_attachments_are_no_content(admin, joe):
     body = {"attachments": {"eng": []}, "contacts": [str(joe.uuid)]}
     assert_400(post(admin, body), {"non_field_errors": ["Must provide either text or attachments."]})
@@ -85,6 +86,7 @@ def test_base_language_must_have_quick_replies(admin, joe):
     assert_400(post(admin, body), {"non_field_errors": ["No quick_replies translations provided in base language."]})
 
 
+# docs/COMPATIBILITY.md, C1: RapidPro answers this with a 500.
 def test_base_language_without_text_is_checked_not_a_crash(admin, workspace, joe):
     media = make_media(workspace)
     body = {"attachments": {"spa": [str(media.uuid)]}, "base_language": "eng", "contacts": [str(joe.uuid)]}
@@ -222,6 +224,7 @@ def test_default_base_language_is_first_text_language(admin, joe):
     assert created(post(admin, body)).base_language == "kin"
 
 
+# docs/COMPATIBILITY.md, C5.
 def test_default_base_language_skips_languages_with_no_content(admin, workspace, joe):
     media = make_media(workspace)
     body = {"attachments": {"eng": [], "fra": [str(media.uuid)]}, "contacts": [str(joe.uuid)]}
@@ -240,6 +243,7 @@ def test_expressions_stored_verbatim_and_text_trimmed(admin, joe):
     assert broadcast.translations == {"eng": {"text": "Hi @contact.name!"}}
 
 
+# docs/COMPATIBILITY.md, C3.
 def test_duplicate_recipients_are_merged(admin, workspace, joe):
     group = make_group(workspace, "Reporters")
     body = {
@@ -308,6 +312,7 @@ def test_anonymous_workspace_answers_urns_the_same_known_or_not(admin, workspace
 # POST with ?uuid=
 
 
+# docs/COMPATIBILITY.md, C8: RapidPro creates a copy.
 def test_post_with_existing_uuid_does_not_copy(admin, joe):
     broadcast = created(post(admin, {"text": "Hello", "contacts": [str(joe.uuid)]}))
     response = admin.post(f"{URL}?uuid={broadcast.uuid}", {"text": "Again", "contacts": [str(joe.uuid)]}, format="json")

@@ -178,6 +178,7 @@ def test_sent_broadcast_with_progress_urns_and_groups(admin, workspace):
     ]
 
 
+# docs/COMPATIBILITY.md, C6: RapidPro's is -1 for 0 recipients too.
 @pytest.mark.parametrize(
     "contact_count, msg_count, progress",
     [(None, 0, {"total": -1, "started": 0}), (0, 0, {"total": 0, "started": 0}), (5, 3, {"total": 5, "started": 3})],
@@ -268,6 +269,7 @@ def test_before_and_after_are_inclusive(admin, workspace):
     assert uuids(admin.get(URL, {"before": "2024-05-01T10:00:30"})) == [str(b1.uuid)]
 
 
+# docs/COMPATIBILITY.md, C2: RapidPro lists nothing.
 @pytest.mark.parametrize("param", ["before", "after"])
 def test_unparseable_date_is_400(admin, param):
     response = admin.get(URL, {param: "yesterday"})

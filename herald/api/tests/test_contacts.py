@@ -1,4 +1,5 @@
-"""`/api/v2/contacts.json`: listing, creating, updating and deleting contacts (reference §12)."""
+"""`/api/v2/contacts.json`: listing, creating, updating and deleting contacts (RapidPro's
+`ContactsEndpoint` in `temba/api/v2/views.py`; the differences are in docs/COMPATIBILITY.md)."""
 
 from datetime import UTC, datetime, timedelta
 from urllib.parse import quote
@@ -363,6 +364,7 @@ def test_all_field_errors_come_together(admin, nickname):
     }
 
 
+# docs/COMPATIBILITY.md, C9: RapidPro cuts longer values.
 def test_field_values_of_640_characters_are_fine_on_create_and_update(workspace, admin, nickname):
     created = post(admin, {"fields": {"nickname": "x" * 640}})
     assert created.status_code == 201

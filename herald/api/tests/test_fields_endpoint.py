@@ -62,6 +62,7 @@ def test_list_newest_first_and_by_key(workspace, other_workspace, admin):
     assert admin.get(f"{URL}?key=secret").json()["results"] == []
 
 
+# docs/COMPATIBILITY.md, C11: only text fields.
 @pytest.mark.parametrize(
     "data, errors",
     [

@@ -1,4 +1,5 @@
-"""`/api/v2/groups.json`: listing, creating, renaming and deleting contact groups (reference §13)."""
+"""`/api/v2/groups.json`: listing, creating, renaming and deleting contact groups (RapidPro's
+`ContactGroupsEndpoint` in `temba/api/v2/views.py`)."""
 
 from datetime import UTC, datetime, timedelta
 

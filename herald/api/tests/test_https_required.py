@@ -24,6 +24,7 @@ def call(client, endpoint, **extra):
     return client.post(url, {}, **extra)
 
 
+# docs/COMPATIBILITY.md, C18.
 @pytest.mark.parametrize("endpoint", ENDPOINTS, ids=lambda e: e.endpoint_name)
 def test_every_endpoint_refuses_plain_http(require_https, admin, endpoint):
     response = call(admin, endpoint)

@@ -125,6 +125,7 @@ def test_types_outside_the_allowed_list_are_refused(admin, media_root, content_t
     assert not Media.objects.exists() and not files_under(media_root)
 
 
+# docs/COMPATIBILITY.md, C17.
 @pytest.mark.parametrize(
     "content, content_type",
     [
@@ -160,7 +161,7 @@ def test_bytes_of_the_declared_kind_are_accepted(admin, content, content_type):
     assert response.json()["content_type"] == content_type
 
 
-def test_reference_size_message_for_the_default_limit(admin, settings, media_root):
+def test_rapidpros_size_message_for_the_default_limit(admin, settings, media_root):
     assert settings.MEDIA_MAX_UPLOAD_BYTES == 25 * 1024 * 1024
     too_big = samples.MP4 + b"\x00" * settings.MEDIA_MAX_UPLOAD_BYTES
     response = upload(admin, "big.mp4", too_big, "video/mp4")

@@ -56,6 +56,7 @@ def test_own_throttle_bucket(workspace, admin):
 # Messages of a broadcast
 
 
+# docs/COMPATIBILITY.md, C7: RapidPro takes the id only.
 def test_broadcast_filter_by_id_or_uuid(admin, workspace, joe):
     ann = make_contact(workspace, "Ann", ["tel:+250788123124"])
     broadcast, other = make_broadcast(workspace), make_broadcast(workspace)
@@ -70,6 +71,7 @@ def test_broadcast_filter_by_id_or_uuid(admin, workspace, joe):
     assert uuids(admin.get(URL, {"broadcast": "99999999999999999999999"})) == []
 
 
+# docs/COMPATIBILITY.md, C1: RapidPro answers this with a 500.
 def test_broadcast_filter_garbage_is_400(admin):
     response = admin.get(URL, {"broadcast": "xyz"})
     assert response.status_code == 400

@@ -176,7 +176,7 @@ class BroadcastWriteSerializer(serializers.Serializer):
         text = data.get("text")
         attachments = data.get("attachments")
         quick_replies = data.get("quick_replies")
-        # Unlike RapidPro, attachments that are all empty lists are no content: they would send nothing.
+        # Unlike RapidPro, attachments that are all empty lists are no content (docs/COMPATIBILITY.md, C4).
         if not text and not any((attachments or {}).values()):
             raise serializers.ValidationError("Must provide either text or attachments.")
         if not (data.get("urns") or data.get("contacts") or data.get("groups")):
@@ -184,7 +184,8 @@ class BroadcastWriteSerializer(serializers.Serializer):
 
         base = data.get("base_language")
         if base:
-            # An attachments-only broadcast (no text at all) is valid: RapidPro's 500 here becomes the usual checks.
+            # An attachments-only broadcast (no text at all) is valid: RapidPro's 500 here becomes the usual checks
+            # (docs/COMPATIBILITY.md, C1).
             if text is not None and base not in text:
                 raise serializers.ValidationError("No text translation provided in base language.")
             if attachments is not None and base not in attachments:
@@ -214,7 +215,7 @@ def default_base_language(data) -> str:
     """The first text language; failing that, the first language that has attachments.
 
     RapidPro takes the first language of the merged translations, which can be one with an empty attachment list
-    and so nothing to fall back to.
+    and so nothing to fall back to (docs/COMPATIBILITY.md, C5).
     """
     if data.get("text"):
         return next(iter(data["text"]))
@@ -403,7 +404,8 @@ class BroadcastsEndpoint(ListAPIMixin, WriteAPIMixin, BaseEndpoint):
         attach_recipient_refs(page)
 
     def get_lookup_object(self):
-        # RapidPro silently creates a copy when POSTed `?uuid=<existing>`; broadcasts are immutable, so say so.
+        # RapidPro silently creates a copy when POSTed `?uuid=<existing>`; broadcasts are immutable, so say so
+        # (docs/COMPATIBILITY.md, C8).
         if super().get_lookup_object() is not None:
             raise InvalidParam(CANT_CHANGE)
         return None

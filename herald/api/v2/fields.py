@@ -16,7 +16,7 @@ from herald.languages import is_translation_language
 MAX_REFERENCES = 100
 
 # Finding a contact by URN tells a known number from an unknown one: anonymous workspaces refuse it, before any
-# lookup, with this one answer (RapidPro's for `?urn=`) whether or not the number is known.
+# lookup, with this one answer (RapidPro's for `?urn=`) whether or not the number is known (docs/COMPATIBILITY.md, C12).
 URN_LOOKUPS_REFUSED = "URN lookups not allowed for anonymous organizations"
 
 
@@ -61,8 +61,8 @@ def invalid_urn_message(value) -> str:
 class ReferenceListField(serializers.Field):
     """A list of up to 100 references (strings or integers), resolved in bulk.
 
-    Errors are not indexed: the first reference that matches nothing gives `["No such object: <value>"]`, as the
-    reference does for related-object lists. Duplicates resolve to one object.
+    Errors are not indexed: the first reference that matches nothing gives `["No such object: <value>"]`, as
+    RapidPro's `TembaModelField` does (`temba/api/v2/fields.py`). Duplicates resolve to one object.
     """
 
     default_error_messages = {

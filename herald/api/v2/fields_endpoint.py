@@ -18,7 +18,7 @@ from .groups import WorkspaceLimitReached
 from .permissions import ADMIN_EDITOR, ALL_ROLES
 
 UNIQUE_MESSAGE = "This field must be unique."
-# Herald stores every value as text; the other RapidPro types are refused rather than silently treated as text.
+# Herald stores every value as text; the other RapidPro types are refused, not treated as text (COMPATIBILITY.md C11).
 TYPES = ["text"]
 
 

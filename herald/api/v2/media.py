@@ -19,7 +19,8 @@ MULTIPART_OVERHEAD_BYTES = 64 * 1024
 
 
 def size_limit_message() -> str:
-    # The reference renders the limit as a float of MB: 25.0 for 25 MiB, 0.0009765625 for 1 KiB.
+    # RapidPro renders the limit as a float of MB: 25.0 for 25 MiB, 0.0009765625 for 1 KiB
+    # (`temba/api/v2/serializers.py` `MediaWriteSerializer.validate_file`).
     return f"Limit for file uploads is {settings.MEDIA_MAX_UPLOAD_BYTES / (1024 * 1024)} MB."
 
 

@@ -173,7 +173,7 @@ class MessagesPagination(CreatedOnCursorPagination):
 
 
 def broadcast_filter(value: str) -> Q:
-    """`?broadcast=` takes the integer id (as RapidPro) or the broadcast's UUID."""
+    """`?broadcast=` takes the integer id (as RapidPro) or the broadcast's UUID (docs/COMPATIBILITY.md, C7)."""
     if value.isascii() and value.isdigit():
         number = int(value)
         return Q(broadcast_id=number) if number < 2**63 else Q(pk__in=[])

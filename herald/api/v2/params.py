@@ -1,4 +1,7 @@
-"""Query-string parameters: parsing with the reference's 400 messages (`{"detail": ...}`)."""
+"""Query-string parameters: parsing with RapidPro's 400 messages (`{"detail": ...}`, `temba/api/views.py`).
+
+An unparseable date is a 400 here where RapidPro lists nothing (docs/COMPATIBILITY.md, C2).
+"""
 
 import uuid
 from datetime import UTC, datetime

@@ -171,7 +171,8 @@ class QuickReplySerializer(serializers.Serializer):
     extra = serializers.CharField(max_length=QUICK_REPLY_EXTRA_LEN, allow_null=True, required=False)
 
     def run_validation(self, data=serializers.empty):
-        # RapidPro answers a 500 here; a non-object item (a bare "Yes", a number, null) is a plain 400 for us.
+        # RapidPro answers a 500 here; a non-object item (a bare "Yes", a number, null) is a plain 400
+        # (docs/COMPATIBILITY.md, C1).
         if not isinstance(data, Mapping):
             raise serializers.ValidationError('Must be an object, e.g. {"text": "Yes"}.')
         return super().run_validation(data)

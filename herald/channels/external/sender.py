@@ -20,8 +20,8 @@ bodies (so `{"text": {{text}}}`; a quoted `"{{text}}"` is also accepted), XML ch
 `{{quick_replies}}` becomes `&quick_reply=Yes&quick_reply=No` in URLs and urlencoded bodies, a JSON array of
 strings in JSON bodies and `<item>Yes</item><item>No</item>` in XML bodies.
 
-Unlike RapidPro, variables are filled in one pass, so a message text that itself contains `{{to}}` is sent as
-written, and a long text is sent in one request (the gateway splits SMS parts).
+Unlike RapidPro (docs/COMPATIBILITY.md, C16), variables are filled in one pass, so a message text that itself
+contains `{{to}}` is sent as written, and a long text is sent in one request (the gateway splits SMS parts).
 """
 
 import functools

@@ -183,6 +183,7 @@ def test_text_output_shows_control_characters_of_a_cell_as_escapes(workspace, cs
     ]
 
 
+# docs/COMPATIBILITY.md, C9: RapidPro cuts longer values.
 def test_a_field_value_over_640_characters_is_a_row_error(workspace, csv_file):
     path = csv_file(f"urn:tel,field:Bio\n+250788000001,{'x' * 640}\n+250788000002,{'y' * 641}\n")
     result = run_json(path, workspace)

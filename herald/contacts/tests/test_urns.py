@@ -1,4 +1,5 @@
-"""URN parsing, normalisation and validation: the reference's §8.1 examples and rejects, and hostile input."""
+"""URN parsing, normalisation and validation: RapidPro's examples and rejects (`temba/contacts/models.py` `URN`),
+and hostile input."""
 
 import re
 from datetime import timedelta
@@ -56,7 +57,7 @@ def test_normalises(text, country, expected):
         (":abc", ""),
         ("TEL:+250788123123", ""),  # schemes are lowercase
         ("external:abc", ""),
-        ("deleted:abc", ""),  # RapidPro lets its internal scheme through; Herald doesn't
+        ("deleted:abc", ""),  # RapidPro lets its internal scheme through; Herald doesn't (docs/COMPATIBILITY.md, C13)
         ("twitter:much_too_long_handle", ""),
         ("twitterid:abc", ""),
         ("mailto:not-an-email", ""),

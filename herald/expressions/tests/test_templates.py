@@ -8,7 +8,7 @@ from herald.expressions import parse
 from .helpers import CONTEXT, make_context, render
 
 
-def test_rapidpro_reference_example():
+def test_rapidpro_example():
     text = "hi @(title(contact.name)) from @globals.org_name goflow URN: @urns.tel Gender: @fields.gender"
     context = make_context(name="ann")
     assert render(text, context) == "hi Ann from TextIt goflow URN: tel:+12065551212 Gender: F"

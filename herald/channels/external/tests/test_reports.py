@@ -72,6 +72,7 @@ def test_failed_by_json_post(channel, wired):
     assert (wired.status, wired.failed_reason) == (MsgStatus.FAILED, FailedReason.PERMANENT)
 
 
+# docs/COMPATIBILITY.md, C14.
 def test_reports_never_move_a_message_backwards(channel, wired):
     client = Client()
     assert client.post(report_url(channel, "delivered"), {"id": str(wired.uuid)}).json()["data"][0]["changed"]
@@ -180,6 +181,7 @@ def test_a_json_report_with_the_id_in_the_body(channel, wired):
     assert wired.status == MsgStatus.SENT
 
 
+# docs/COMPATIBILITY.md, C15: RapidPro's report URLs have no secret.
 @pytest.mark.parametrize("secret", ["wrong", "x" * 32, "", "%20"])
 def test_a_report_without_the_right_secret_is_403_and_changes_nothing(channel, wired, secret, caplog):
     with caplog.at_level(logging.WARNING, logger="herald.channels.callbacks"):

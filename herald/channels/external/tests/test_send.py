@@ -37,6 +37,7 @@ def msg(bob):
     )
 
 
+# docs/COMPATIBILITY.md, C16: one pass, so the text's own {{to}} is sent as written.
 def test_default_post_is_urlencoded_with_every_variable(workspace, gateway, msg):
     channel = external_channel(workspace, gateway.url + "/send")
 
