@@ -74,7 +74,7 @@ def _url_host(url: str) -> str:
 
 # The Host names requests may carry (others get a 400), since links outlive the request that made them (media URLs,
 # `next` pages): HERALD_ALLOWED_HOSTS, else loopback; HERALD_BASE_URL's host in both cases. Without
-# HERALD_ALLOWED_HOSTS, `herald serve` and `herald web` add the address they are bound to (herald.api.server).
+# HERALD_ALLOWED_HOSTS, `herald serve` and `herald web` add the address they are bound to (herald.runtime.web).
 LOOPBACK_HOSTS = ["localhost", "127.0.0.1", "[::1]"]
 ALLOWED_HOSTS_FROM_ENV = [h.strip() for h in os.environ.get("HERALD_ALLOWED_HOSTS", "").split(",") if h.strip()]
 ALLOWED_HOSTS = [*(ALLOWED_HOSTS_FROM_ENV or LOOPBACK_HOSTS), *([_url_host(BASE_URL)] if BASE_URL else [])]
@@ -93,6 +93,7 @@ INSTALLED_APPS = [
     "herald.channels",
     "herald.msgs",
     "herald.api",
+    "herald.runtime",
 ]
 
 MIDDLEWARE = [
@@ -165,8 +166,8 @@ QUEUE_DIR = DATA_DIR / "queue"
 CELERY_BROKER_URL = os.environ.get("HERALD_BROKER_URL") or "filesystem://"
 if CELERY_BROKER_URL == "filesystem://":
     QUEUE_DIR.mkdir(parents=True, exist_ok=True)
-    # kombu's file-system transport, with messages written atomically (see herald/filequeue.py).
-    CELERY_BROKER_TRANSPORT = "herald.filequeue:Transport"
+    # kombu's file-system transport, with messages written atomically (see herald/runtime/filequeue.py).
+    CELERY_BROKER_TRANSPORT = "herald.runtime.filequeue:Transport"
     CELERY_BROKER_TRANSPORT_OPTIONS = {
         "data_folder_in": str(QUEUE_DIR),
         "data_folder_out": str(QUEUE_DIR),

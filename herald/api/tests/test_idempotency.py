@@ -11,7 +11,6 @@ from django.utils import timezone
 from herald.api import idempotency
 from herald.api.models import IdempotencyKey
 from herald.api.v2.broadcasts import CANT_CHANGE
-from herald.celery import app as celery_app
 from herald.channels.tests.gateway import gateway  # noqa: F401 - the fixture
 from herald.channels.types import create_channel
 from herald.conftest import create_user_token, token_client
@@ -20,6 +19,7 @@ from herald.media.models import Media
 from herald.media.tests import samples
 from herald.msgs import tasks
 from herald.msgs.models import Broadcast, Msg
+from herald.runtime.celery import app as celery_app
 from herald.testing import make_broadcast
 from herald.workspaces.models import Workspace
 
