@@ -223,9 +223,17 @@ CELERY_TASK_ROUTES = {
     "herald.msgs.tasks.start_broadcast": {"queue": START_QUEUE},
     "herald.msgs.tasks.deliver_channel": {"queue": DELIVERY_QUEUE},
     "herald.msgs.tasks.tick": {"queue": TICK_QUEUE},
+    "herald.api.tasks.purge_idempotency_keys": {"queue": TICK_QUEUE},
 }
+# Expired Idempotency-Keys are ignored at once; deleting their rows can wait this long.
+IDEMPOTENCY_PURGE_SECONDS = 60
 CELERY_BEAT_SCHEDULE = {
-    "tick": {"task": "herald.msgs.tasks.tick", "schedule": TICK_SECONDS, "options": {"expires": TICK_SECONDS}}
+    "tick": {"task": "herald.msgs.tasks.tick", "schedule": TICK_SECONDS, "options": {"expires": TICK_SECONDS}},
+    "purge-idempotency-keys": {
+        "task": "herald.api.tasks.purge_idempotency_keys",
+        "schedule": IDEMPOTENCY_PURGE_SECONDS,
+        "options": {"expires": IDEMPOTENCY_PURGE_SECONDS},
+    },
 }
 CELERY_BEAT_SCHEDULE_FILENAME = str(DATA_DIR / "celerybeat-schedule")
 
