@@ -23,8 +23,7 @@ from herald.media.tests import samples
 from herald.msgs import reports as delivery_reports
 from herald.msgs.models import Broadcast
 from herald.msgs.tests.live import Installation
-
-from .full_disk import small_filesystem
+from herald.runtime.tests.full_disk import small_filesystem
 
 DISK_FULL_PREFIX = "Herald's disk is full: "
 

@@ -10,8 +10,8 @@ from kombu import Connection
 from kombu.exceptions import ChannelError
 from kombu.simple import SimpleQueue
 
-from herald.api.tests.full_disk import small_filesystem
 from herald.runtime import filequeue
+from herald.runtime.tests.full_disk import small_filesystem
 
 
 @pytest.fixture
