@@ -74,7 +74,7 @@ def _url_host(url: str) -> str:
 
 # The Host names requests may carry (others get a 400), since links outlive the request that made them (media URLs,
 # `next` pages): HERALD_ALLOWED_HOSTS, else loopback; HERALD_BASE_URL's host in both cases. Without
-# HERALD_ALLOWED_HOSTS, `herald serve` and `herald web` add the address they are bound to (herald.api.server).
+# HERALD_ALLOWED_HOSTS, `herald serve` and `herald web` add the address they are bound to (herald.runtime.web).
 LOOPBACK_HOSTS = ["localhost", "127.0.0.1", "[::1]"]
 ALLOWED_HOSTS_FROM_ENV = [host.strip() for host in CONFIG.ALLOWED_HOSTS if host.strip()]
 ALLOWED_HOSTS = [*(ALLOWED_HOSTS_FROM_ENV or LOOPBACK_HOSTS), *([_url_host(BASE_URL)] if BASE_URL else [])]
@@ -95,6 +95,7 @@ INSTALLED_APPS = [
     "herald.channels",
     "herald.msgs",
     "herald.api",
+    "herald.runtime",
 ]
 
 MIDDLEWARE = [
@@ -155,8 +156,8 @@ else:
 # The work engine (Celery). Without HERALD_BROKER_URL, queues are files in the data dir: no server needed, and
 # queued work survives a restart.
 if CELERY_BROKER_URL == "filesystem://":
-    # kombu's file-system transport, with messages written atomically (see herald/filequeue.py).
-    CELERY_BROKER_TRANSPORT = "herald.filequeue:Transport"
+    # kombu's file-system transport, with messages written atomically (see herald/runtime/filequeue.py).
+    CELERY_BROKER_TRANSPORT = "herald.runtime.filequeue:Transport"
     CELERY_BROKER_TRANSPORT_OPTIONS = {
         "data_folder_in": str(QUEUE_DIR),
         "data_folder_out": str(QUEUE_DIR),
@@ -189,9 +190,17 @@ CELERY_TASK_ROUTES = {
     "herald.msgs.tasks.start_broadcast": {"queue": START_QUEUE},
     "herald.msgs.tasks.deliver_channel": {"queue": DELIVERY_QUEUE},
     "herald.msgs.tasks.tick": {"queue": TICK_QUEUE},
+    "herald.api.tasks.purge_idempotency_keys": {"queue": TICK_QUEUE},
 }
+# Expired Idempotency-Keys are ignored at once; deleting their rows can wait this long.
+IDEMPOTENCY_PURGE_SECONDS = 60
 CELERY_BEAT_SCHEDULE = {
-    "tick": {"task": "herald.msgs.tasks.tick", "schedule": TICK_SECONDS, "options": {"expires": TICK_SECONDS}}
+    "tick": {"task": "herald.msgs.tasks.tick", "schedule": TICK_SECONDS, "options": {"expires": TICK_SECONDS}},
+    "purge-idempotency-keys": {
+        "task": "herald.api.tasks.purge_idempotency_keys",
+        "schedule": IDEMPOTENCY_PURGE_SECONDS,
+        "options": {"expires": IDEMPOTENCY_PURGE_SECONDS},
+    },
 }
 CELERY_BEAT_SCHEDULE_FILENAME = str(DATA_DIR / "celerybeat-schedule")
 

@@ -1,10 +1,8 @@
 """The base of Herald's noun commands (`herald channel add`, `herald token list`, `herald contact import` ...): the
-first argument names an action, run by the command's `handle_<action>` method; provisioning errors become
-`CommandError`s, which Django prints as one line with a non-zero exit."""
+first argument names an action, run by the command's `handle_<action>` method; the errors a command names in
+`user_errors` (e.g. provisioning's) become `CommandError`s, which Django prints as one line with a non-zero exit."""
 
 from django.core.management.base import BaseCommand, CommandError
-
-from herald.workspaces.provisioning import ProvisioningError
 
 
 def comma_list(value: str) -> list[str]:
@@ -13,8 +11,9 @@ def comma_list(value: str) -> list[str]:
 
 
 class ActionCommand(BaseCommand):
-    # Errors whose message is meant for the operator as is.
-    user_errors: tuple[type[Exception], ...] = (ProvisioningError,)
+    # Errors whose message is meant for the operator as is (each command names its own: this module sits below the
+    # apps whose commands build on it).
+    user_errors: tuple[type[Exception], ...] = ()
 
     def add_arguments(self, parser):
         self.add_actions(parser.add_subparsers(dest="action", required=True, metavar="ACTION"))

@@ -7,5 +7,5 @@ urlpatterns = [
     path("api/", RedirectView.as_view(url="/api/v2/", permanent=False)),
     path("api/v2/", include("herald.api.v2.urls")),
     path("media/<uuid:media_uuid>/<str:filename>", serve_media, name="media.serve"),
-    path("c/", include("herald.channels.urls")),
+    path("c/", include("herald.msgs.reports")),
 ]

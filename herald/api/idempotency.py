@@ -10,15 +10,14 @@ How a keyed POST runs (`run_once`), all in one transaction:
 3. Do the write. A 2xx response is stored in the row and committed with the write; anything else rolls the row back,
    so a request refused with a 400 can be retried under the same key with a fixed body.
 
-Keys are per workspace and live 24 hours: older ones are ignored, and the periodic tick purges them
-(`purge_expired`).
+Keys are per workspace and live 24 hours: older ones are ignored, and a periodic task purges them
+(`purge_expired`, run by `herald.api.tasks`).
 """
 
 import hashlib
 import json
 from datetime import timedelta
 
-from django.core.cache import cache
 from django.core.files.uploadedfile import UploadedFile
 from django.db import IntegrityError, transaction
 from django.http import HttpResponse
@@ -33,7 +32,6 @@ HEADER = "Idempotency-Key"
 REPLAYED_HEADER = "Idempotent-Replayed"
 MAX_KEY_LENGTH = 255
 LIFETIME = timedelta(hours=24)
-PURGE_EVERY_SECONDS = 60
 
 INVALID_KEY = f"{HEADER} must be 1 to {MAX_KEY_LENGTH} printable ASCII characters."
 KEY_REUSED = f"This {HEADER} was already used with a different request."
@@ -140,8 +138,6 @@ def _cutoff():
 
 
 def purge_expired() -> int:
-    """Delete expired keys; cheap to call every tick, it works at most once a minute (per process)."""
-    if not cache.add("idempotency-purge", 1, timeout=PURGE_EVERY_SECONDS):
-        return 0
+    """Delete expired keys; how many."""
     deleted, _ = IdempotencyKey.objects.filter(created_on__lt=_cutoff()).delete()
     return deleted

@@ -12,6 +12,7 @@ request to a gateway ...). It answers in one of three ways, and the delivery loo
                                        retrying the same request would get the same answer).
 """
 
+import uuid
 from dataclasses import dataclass
 
 
@@ -20,6 +21,18 @@ class SendResult:
     """A message handed over. `external_id` is the gateway's own id for it, if it gave one."""
 
     external_id: str | None = None
+
+
+# The statuses a gateway may report for a message it was given, by name; `herald.msgs.reports` applies them.
+REPORTED_STATUSES = ("sent", "delivered", "failed")
+
+
+@dataclass(frozen=True)
+class DeliveryReport:
+    """What a gateway's report says: the message (its UUID, as sent) and one of REPORTED_STATUSES."""
+
+    msg_uuid: uuid.UUID
+    status: str
 
 
 class SendError(Exception):
@@ -59,10 +72,16 @@ class ChannelType:
     schemes: tuple[str, ...] = ("tel",)
     # Config keys this type understands, with a one-line description each (shown in errors and help).
     config_keys: dict[str, str] = {}
-    # Where its gateways call back (see herald/channels/callbacks.py): the URL pattern's name, taking `channel_uuid`,
-    # `secret` and `action`, and the actions a channel's URLs are printed for. A type without callbacks has none.
+    # Where its gateways call back (see herald/channels/callbacks.py): `/c/<callback_path>/<channel uuid>/<secret>/
+    # <action>`, the URL pattern's name, and the actions a channel's URLs are printed for (each read by
+    # `read_report`). A type without callbacks has none.
+    callback_path: str = ""
     callback_url_name: str = ""
     callback_actions: tuple[str, ...] = ()
+
+    def read_report(self, request, action: str) -> DeliveryReport:
+        """What a callback request to `action` reports; raises `CallbackRejected` for one that can't be read."""
+        raise NotImplementedError(f"channel type {self.code!r} takes no delivery reports")
 
     def validate_config(self, config: dict) -> dict:
         """Check a channel's config and return it normalised (defaults filled in).

@@ -1,7 +1,8 @@
 """What every channel type's callback endpoint shares (`/c/<type>/<channel uuid>/<secret>/<action>`: delivery
-reports now, incoming messages later): finding the channel, checking the URL's secret, reading the request's
-parameters with the API's strict parsers, and clear JSON answers (every refusal logged, so a misconfigured gateway
-shows up, without the secret).
+reports now, incoming messages later): finding the channel, checking the URL's secret, and clear JSON answers
+(every refusal logged, so a misconfigured gateway shows up, without the secret). Reading the request's parameters
+strictly is herald/channels/callback_requests.py; what a report means is the channel type's `read_report`, and
+applying it is `herald.msgs.reports`, which also routes the URLs.
 
 A view is wrapped with `@channel_callback(type code)` and receives the checked channel:
 
@@ -14,34 +15,21 @@ changes nothing, and so does any request to a disabled channel.
 
 import functools
 import hmac
-import io
 import logging
 import uuid
 
 from django.conf import settings
-from django.core.exceptions import TooManyFieldsSent, TooManyFilesSent
 from django.http import JsonResponse
-from django.http.multipartparser import MultiPartParserError
 from django.urls import reverse
 from django.views.decorators.csrf import csrf_exempt
 from django.views.decorators.http import require_http_methods
-from rest_framework.exceptions import ParseError
 
-from herald.api.v2.parsers import StrictFormParser, StrictJSONParser
+from herald.channels.callback_requests import CallbackRejected
 from herald.channels.logfilters import redact_callback_secrets
 from herald.channels.models import Channel
 from herald.channels.types import get_type
-from herald.msgs.models import Msg
-from herald.msgs.status import apply_status
 
 logger = logging.getLogger("herald.channels.callbacks")
-
-
-class CallbackRejected(Exception):
-    def __init__(self, status_code: int, message: str):
-        super().__init__(message)
-        self.status_code = status_code
-        self.message = message
 
 
 def rejected(request, exc: CallbackRejected) -> JsonResponse:
@@ -117,65 +105,4 @@ def callback_urls(channel: Channel) -> dict[str, str]:
             kwargs={"channel_uuid": str(channel.uuid), "secret": channel.callback_secret, "action": action},
         )
         for action in kind.callback_actions
-    }
-
-
-def request_value(request, name: str) -> str | None:
-    """A parameter from the query string, else from the body (JSON object, urlencoded or multipart form)."""
-    if request.GET.get(name):
-        return request.GET[name]
-    value = request_body(request).get(name)
-    return None if value is None or value == "" else str(value)
-
-
-def request_body(request) -> dict:
-    """The body's parameters, read once per request by the API's strict parsers: bad JSON, JSON nested too deep,
-    undecodable text or too many fields are a 400 naming the problem (a body over HERALD_MAX_BODY_BYTES is the
-    API's 413)."""
-    if not hasattr(request, "_callback_body"):
-        request._callback_body = _parse_body(request)
-    return request._callback_body
-
-
-def _parse_body(request) -> dict:
-    content_type = request.content_type or ""
-    context = {"encoding": request.encoding or settings.DEFAULT_CHARSET}
-    try:
-        if content_type == "application/json" or content_type.endswith("+json"):
-            data = StrictJSONParser().parse(io.BytesIO(request.body), parser_context=context) if request.body else {}
-            if not isinstance(data, dict):
-                raise CallbackRejected(400, "JSON body must be an object")
-            return data
-        if request.method != "POST":
-            return {}
-        if content_type == "application/x-www-form-urlencoded":
-            return StrictFormParser().parse(io.BytesIO(request.body), parser_context=context)
-        return request.POST
-    except ParseError as exc:
-        raise CallbackRejected(400, str(exc.detail)) from None
-    except (MultiPartParserError, TooManyFieldsSent, TooManyFilesSent) as exc:
-        raise CallbackRejected(400, f"unreadable form body: {exc}") from None
-
-
-def apply_report(channel: Channel, msg_id: str | None, new_status: str) -> dict:
-    """Apply a reported status to the message `msg_id` (its UUID) of `channel`; the response's `data` item."""
-    if not msg_id:
-        raise CallbackRejected(400, "missing id: give the message UUID as `id` in the query string or the body")
-    try:
-        msg_uuid = uuid.UUID(msg_id.strip())
-    except ValueError:
-        raise CallbackRejected(400, f"id must be a message UUID, got {msg_id[:100]!r}") from None
-    msg = Msg.objects.filter(uuid=msg_uuid, channel=channel, direction="O").first()
-    if msg is None:
-        raise CallbackRejected(400, f"no message {msg_uuid} was sent through this channel")
-
-    changed = apply_status(msg, new_status)
-    if not changed:
-        logger.info("delivery report %s for message %s ignored: it is already %s", new_status, msg_uuid, msg.status)
-    return {
-        "type": "status",
-        "channel_uuid": str(channel.uuid),
-        "msg_uuid": str(msg.uuid),
-        "status": msg.get_status_display(),
-        "changed": changed,
     }

@@ -49,7 +49,7 @@ CIRCUIT_OPEN = "circuit-open"
 # What `_attempt` returns for a send the breaker skipped: not sent, nothing recorded, the message stays due.
 SKIPPED = object()
 
-# Set when the worker is shutting down (see herald/celery.py): delivery loops stop after their current chunk.
+# Set when the worker is shutting down (see herald/runtime/celery.py): delivery loops stop after their current chunk.
 _stopping = threading.Event()
 # Parked chunks still waiting for their gateway's answers; a stopping worker waits for them.
 _parked: set[threading.Thread] = set()

@@ -10,8 +10,6 @@ from django.db import InterfaceError, OperationalError, transaction
 from django.db.models import F
 from django.utils import timezone
 
-from herald.api import idempotency
-
 from . import delivery, fanout, recovery
 from .models import Broadcast, BroadcastStatus
 
@@ -135,10 +133,8 @@ def deliver_channel(channel_id: int, owner: str | None = None, failures: int = 0
 
 @shared_task(name="herald.msgs.tasks.tick")
 def tick() -> None:
-    """The safety net: resume stalled broadcasts, deliver what is due (retries included); forget expired
-    Idempotency-Keys (at most once a minute)."""
+    """The safety net: resume stalled broadcasts, deliver what is due (retries included)."""
     for broadcast_id in recovery.stalled_broadcasts():
         logger.info("resuming broadcast %s", broadcast_id)
         start_broadcast.delay(broadcast_id)
     enqueue_delivery(recovery.channels_with_due_messages())
-    idempotency.purge_expired()

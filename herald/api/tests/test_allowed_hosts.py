@@ -8,10 +8,10 @@ import json
 import pytest
 from django.core.management.base import CommandError
 
-from herald.api.server import prepare_bind
 from herald.api.tests.serve_process import Server, free_port, get_when_up, upload_media
 from herald.media.models import Media
 from herald.media.tests import samples
+from herald.runtime.web import prepare_bind
 
 OTHER_HOST = "attacker.example"
 

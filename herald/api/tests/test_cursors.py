@@ -11,7 +11,7 @@ import pytest
 from django.utils import timezone
 
 from herald.api.v2.base import ListAPIMixin
-from herald.api.v2.urls import ENDPOINTS
+from herald.api.v2.registry import ENDPOINTS
 from herald.testing import make_broadcast, make_contact, make_group
 
 INVALID = {"detail": "Invalid cursor"}

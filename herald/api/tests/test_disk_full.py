@@ -15,8 +15,7 @@ from herald.media.models import Media
 from herald.media.tests import samples
 from herald.msgs.models import Broadcast
 from herald.msgs.tests.live import Installation, backend_name
-
-from .full_disk import small_filesystem
+from herald.runtime.tests.full_disk import small_filesystem
 
 pytestmark = pytest.mark.skipif(backend_name() != "embedded", reason="the database is PostgreSQL: its disk is shared")
 

@@ -1,6 +1,6 @@
 """The human docs pages, the JSON index and the OpenAPI schema."""
 
-from herald.api.v2.urls import ENDPOINTS
+from herald.api.v2.registry import ENDPOINTS
 
 
 def test_api_root_redirects_to_v2(anon):

@@ -2,7 +2,7 @@
 
 import pytest
 
-from herald.api.v2.urls import ENDPOINTS
+from herald.api.v2.registry import ENDPOINTS
 from herald.msgs.models import Broadcast
 
 HTTPS_REQUIRED = {"detail": "HTTPS is required."}

@@ -11,7 +11,6 @@ from django.utils import timezone
 from herald.api import idempotency
 from herald.api.models import IdempotencyKey
 from herald.api.v2.broadcasts import CANT_CHANGE
-from herald.celery import app as celery_app
 from herald.channels.tests.gateway import gateway  # noqa: F401 - the fixture
 from herald.channels.types import create_channel
 from herald.conftest import create_user_token, token_client
@@ -20,6 +19,7 @@ from herald.media.models import Media
 from herald.media.tests import samples
 from herald.msgs import tasks
 from herald.msgs.models import Broadcast, Msg
+from herald.runtime.celery import app as celery_app
 from herald.testing import make_broadcast
 from herald.workspaces.models import Workspace
 
@@ -160,18 +160,23 @@ def test_a_key_just_under_24_hours_old_still_replays(admin):
 
 
 @pytest.mark.django_db
-def test_the_tick_purges_expired_keys_at_most_once_a_minute(admin, workspace):
+def test_the_beat_purges_expired_keys_once_a_minute_on_the_ticks_queue(admin, workspace):
     post(admin, BODY, "old")
     post(admin, {**BODY, "text": "2"}, "new")
     IdempotencyKey.objects.filter(key="old").update(created_on=timezone.now() - timedelta(hours=25))
 
-    tasks.tick()
+    celery_app.loader.import_default_modules()  # what a worker does when it starts: find every app's tasks
+    entry = celery_app.conf.beat_schedule["purge-idempotency-keys"]
+    assert entry["schedule"] == 60
+    assert celery_app.amqp.router.route({}, entry["task"])["queue"].name == "ticks"
+    assert celery_app.tasks[entry["task"]].apply().get() == 1
     assert list(IdempotencyKey.objects.values_list("key", flat=True)) == ["new"]
 
+    tasks.tick()  # the pipeline's tick leaves the API's keys alone
     IdempotencyKey.objects.filter(key="new").update(created_on=timezone.now() - timedelta(hours=25))
-    tasks.tick()  # within the minute: nothing more is done
     assert IdempotencyKey.objects.count() == 1
-    assert idempotency.purge_expired() == 0
+    assert idempotency.purge_expired() == 1
+    assert not IdempotencyKey.objects.exists()
 
 
 @pytest.mark.django_db

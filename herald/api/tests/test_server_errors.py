@@ -16,15 +16,14 @@ from django.db import connection
 
 from herald.api.errors import INTERNAL_ERROR
 from herald.channels.callbacks import callback_urls
-from herald.channels.external import views as external_views
 from herald.channels.tests.gateway import gateway_channel, unreachable_url
 from herald.contacts.models import Contact
 from herald.media.models import Media
 from herald.media.tests import samples
+from herald.msgs import reports as delivery_reports
 from herald.msgs.models import Broadcast
 from herald.msgs.tests.live import Installation
-
-from .full_disk import small_filesystem
+from herald.runtime.tests.full_disk import small_filesystem
 
 DISK_FULL_PREFIX = "Herald's disk is full: "
 
@@ -78,7 +77,7 @@ def test_a_failed_request_does_not_use_up_its_idempotency_key(admin, monkeypatch
 
 def test_an_unhandled_exception_in_a_delivery_report_is_a_json_500(workspace, anon, monkeypatch, caplog):
     channel = gateway_channel(workspace, unreachable_url())
-    monkeypatch.setattr(external_views, "apply_report", explode)
+    monkeypatch.setattr(delivery_reports, "apply_report", explode)
 
     response = anon.post(f"{callback_urls(channel)['delivered']}?id={uuid.uuid4()}")
 

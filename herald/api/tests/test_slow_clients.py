@@ -9,8 +9,8 @@ import socket
 import time
 import urllib.request
 
-from herald.api import server as web_server
 from herald.api.tests.serve_process import Server, free_port, get_when_up
+from herald.runtime import web as web_server
 
 SLOW_CLIENTS = 300
 # Generous bounds that end a stuck test; they don't judge speed.

@@ -8,6 +8,8 @@ from django.template.loader import render_to_string
 from django.urls import reverse
 from django.views import View
 
+from .registry import ENDPOINTS
+
 ROOT_DOC = """
 Herald speaks the RapidPro / TextIt REST API v2: existing clients such as `rapidpro-python` work unchanged.
 
@@ -87,8 +89,6 @@ def render_markdown(text: str) -> str:
 
 
 def endpoint_list():
-    from .urls import ENDPOINTS
-
     return [{"name": e.endpoint_name, "title": e.title} for e in ENDPOINTS]
 
 

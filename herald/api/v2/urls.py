@@ -2,25 +2,7 @@ from django.urls import path, re_path
 from drf_spectacular.views import SpectacularJSONAPIView
 
 from . import docs
-from .broadcasts import BroadcastsEndpoint
-from .contacts import ContactsEndpoint
-from .fields_endpoint import FieldsEndpoint
-from .groups import GroupsEndpoint
-from .media import MediaEndpoint
-from .messages import MessagesEndpoint
-from .workspace import WorkspaceEndpoint
-
-ENDPOINTS = [
-    BroadcastsEndpoint,
-    MessagesEndpoint,
-    ContactsEndpoint,
-    GroupsEndpoint,
-    FieldsEndpoint,
-    MediaEndpoint,
-    WorkspaceEndpoint,
-]
-# Older names kept for clients that still call them (`org.json` is what rapidpro-python's get_org() requests).
-ALIASES = {"org": WorkspaceEndpoint}
+from .registry import ALIASES, ENDPOINTS
 
 
 def endpoint_urls(name, endpoint):

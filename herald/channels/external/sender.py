@@ -35,12 +35,15 @@ from herald.channels import http
 from herald.channels.base import (
     ChannelConfigError,
     ChannelType,
+    DeliveryReport,
     PermanentSendError,
     SendResult,
     attachment_urls,
     quick_reply_texts,
     urn_of,
 )
+
+from . import reports
 
 METHODS = ("GET", "POST", "PUT")
 CONTENT_TYPES = {
@@ -137,8 +140,12 @@ class ExternalType(ChannelType):
         "headers": "extra request headers, {name: value}",
         "mt_response_check": "text the gateway's answer must contain",
     }
+    callback_path = "ex"
     callback_url_name = "channels.external.callback"
-    callback_actions = ("sent", "delivered", "failed")
+    callback_actions = reports.ACTIONS
+
+    def read_report(self, request, action: str) -> DeliveryReport:
+        return reports.read_report(request, action)
 
     def validate_config(self, config: dict) -> dict:
         config = dict(config or {})

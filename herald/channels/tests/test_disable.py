@@ -7,10 +7,10 @@ import pytest
 from django.core.management import call_command
 from django.utils import timezone
 
-from herald.celery import app as celery_app
 from herald.channels.tests.gateway import gateway_channel
 from herald.msgs import delivery, tasks
 from herald.msgs.models import Msg, MsgStatus
+from herald.runtime.celery import app as celery_app
 from herald.testing import make_contact, make_msg
 
 pytestmark = pytest.mark.django_db(transaction=True)

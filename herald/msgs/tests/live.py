@@ -339,7 +339,7 @@ def send_task(name: str, args: list, queue: str) -> dict:
     import django
 
     django.setup()
-    from herald.celery import app
+    from herald.runtime.celery import app
 
     app.send_task(name, args=args, queue=queue)
     return {}

@@ -20,11 +20,11 @@ from datetime import timedelta
 import pytest
 from django.utils import timezone
 
-from herald.celery import app as celery_app
 from herald.channels.models import Channel
 from herald.channels.tests.gateway import FakeGateway, gateway, gateway_channel, hang, reply  # noqa: F401
 from herald.msgs import delivery, fanout, tasks
 from herald.msgs.models import Broadcast, Msg, MsgStatus
+from herald.runtime.celery import app as celery_app
 from herald.testing import make_broadcast, make_contact
 
 from .live import Installation, backend_name

@@ -11,11 +11,11 @@ from datetime import timedelta
 import pytest
 from django.utils import timezone
 
-from herald.celery import app as celery_app
 from herald.channels.types import create_channel
 from herald.contacts.models import ContactStatus
 from herald.msgs import fanout, tasks
 from herald.msgs.models import Broadcast, BroadcastStatus, FailedReason, Msg, MsgStatus
+from herald.runtime.celery import app as celery_app
 from herald.testing import make_broadcast, make_contact, make_group
 
 pytestmark = pytest.mark.django_db(transaction=True)

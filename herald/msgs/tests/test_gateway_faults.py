@@ -14,7 +14,6 @@ from datetime import timedelta
 import pytest
 from django.utils import timezone
 
-from herald.celery import app as celery_app
 from herald.channels.tests.gateway import (  # noqa: F401 - gateway is a fixture
     FakeGateway,
     drop,
@@ -28,6 +27,7 @@ from herald.channels.tests.gateway import (  # noqa: F401 - gateway is a fixture
 from herald.msgs import delivery, tasks
 from herald.msgs.models import Broadcast, BroadcastStatus, FailedReason, Msg, MsgStatus
 from herald.msgs.status import retry_delay
+from herald.runtime.celery import app as celery_app
 from herald.testing import make_broadcast, make_contact
 
 pytestmark = pytest.mark.django_db(transaction=True)

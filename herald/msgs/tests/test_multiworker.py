@@ -25,10 +25,10 @@ import pytest
 from django.conf import settings
 from django.db import connection
 
-from herald.celery import app as celery_app
 from herald.channels.tests.gateway import gateway, gateway_channel  # noqa: F401 - the fixture
 from herald.contacts.models import Contact, ContactGroup, ContactURN
 from herald.msgs.models import Broadcast, BroadcastStatus, Msg, MsgStatus
+from herald.runtime.celery import app as celery_app
 from herald.testing import make_broadcast
 
 SCALE_SETUP = settings.DATABASES["default"]["ENGINE"].endswith("postgresql") and settings.CELERY_BROKER_URL.startswith(

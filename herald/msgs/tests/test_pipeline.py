@@ -9,13 +9,13 @@ from datetime import timedelta
 import pytest
 from django.utils import timezone
 
-from herald.celery import app as celery_app
 from herald.channels.callbacks import callback_urls
 from herald.channels.tests.gateway import gateway, gateway_channel, reply  # noqa: F401 - the fixture
 from herald.channels.types import create_channel
 from herald.contacts.models import Contact, ContactStatus
 from herald.msgs import delivery, fanout, tasks
 from herald.msgs.models import Broadcast, FailedReason, Msg, MsgStatus
+from herald.runtime.celery import app as celery_app
 from herald.testing import make_broadcast, make_contact, make_group
 
 pytestmark = pytest.mark.django_db(transaction=True)

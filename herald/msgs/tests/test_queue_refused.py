@@ -12,11 +12,11 @@ from collections import Counter
 
 import pytest
 
-from herald.api.tests.full_disk import small_filesystem
-from herald.celery import app as celery_app
 from herald.channels.tests.gateway import FakeGateway, gateway_channel, unreachable_url
 from herald.msgs import tasks
 from herald.msgs.models import Broadcast, BroadcastStatus, Msg, MsgStatus
+from herald.runtime.celery import app as celery_app
+from herald.runtime.tests.full_disk import small_filesystem
 from herald.testing import make_broadcast, make_contact
 
 from .live import Installation

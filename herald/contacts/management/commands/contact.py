@@ -7,7 +7,7 @@ from django.core.management.base import CommandError
 from herald.contacts.importer import BATCH_SIZE, ImportAborted, ImportResult, import_contacts, utf8_lines
 from herald.controlchars import printable
 from herald.subcommands import ActionCommand
-from herald.workspaces.provisioning import find_workspace
+from herald.workspaces.provisioning import ProvisioningError, find_workspace
 
 IMPORT_HELP = """import contacts from a CSV file. Its header names the columns: name, language, urn:SCHEME (at least
 one, e.g. urn:tel) and field:KEY (created if missing). A row whose URN is known updates that contact; others
@@ -23,6 +23,7 @@ def positive_int(value: str) -> int:
 
 class Command(ActionCommand):
     help = "Manage contacts."
+    user_errors = (ProvisioningError,)
 
     def add_actions(self, actions):
         importing = actions.add_parser("import", help=IMPORT_HELP, description=IMPORT_HELP)

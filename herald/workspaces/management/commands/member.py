@@ -5,10 +5,11 @@ Members are added by `herald token create`, which makes the user and their membe
 import json
 
 from herald.subcommands import ActionCommand
-from herald.workspaces.provisioning import find_workspace, members, remove_member
+from herald.workspaces.provisioning import ProvisioningError, find_workspace, members, remove_member
 
 
 class Command(ActionCommand):
+    user_errors = (ProvisioningError,)
     help = "Manage the members of a workspace (`herald token create` adds them)."
 
     def add_actions(self, actions):

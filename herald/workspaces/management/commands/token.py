@@ -6,6 +6,7 @@ import json
 from herald.subcommands import ActionCommand
 from herald.workspaces.models import APIToken, Membership, Role
 from herald.workspaces.provisioning import (
+    ProvisioningError,
     active_tokens,
     create_token,
     find_workspace,
@@ -39,6 +40,7 @@ def table(rows: list[list[str]]) -> list[str]:
 
 
 class Command(ActionCommand):
+    user_errors = (ProvisioningError,)
     help = "Manage API tokens."
 
     def add_actions(self, actions):

@@ -4,10 +4,11 @@
 import json
 
 from herald.subcommands import ActionCommand, comma_list
-from herald.workspaces.provisioning import create_workspace
+from herald.workspaces.provisioning import ProvisioningError, create_workspace
 
 
 class Command(ActionCommand):
+    user_errors = (ProvisioningError,)
     help = "Manage workspaces."
 
     def add_actions(self, actions):

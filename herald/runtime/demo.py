@@ -7,9 +7,8 @@ from dataclasses import asdict, dataclass
 from django.db import transaction
 
 from herald.channels.types import create_channel
-
-from .models import Workspace
-from .provisioning import create_token, create_workspace
+from herald.workspaces.models import Workspace
+from herald.workspaces.provisioning import create_token, create_workspace
 
 DEMO_WORKSPACE = {"name": "Demo", "country": "RW", "languages": ["eng", "fra"]}
 DEMO_EMAIL = "admin@example.com"

@@ -1,6 +1,6 @@
 from django.core.management.base import BaseCommand
 
-from herald.api.server import prepare_bind, run_web
+from herald.runtime.web import prepare_bind, run_web
 
 
 class Command(BaseCommand):

@@ -4,8 +4,8 @@ from celery.signals import worker_shutting_down
 from django.conf import settings
 from django.core.management.base import BaseCommand
 
-from herald.celery import app
-from herald.msgs.worker_process import WorkerSupervisor
+from herald.runtime.celery import app
+from herald.runtime.supervisor import WorkerSupervisor
 
 DELIVERIES_ONLY = "--deliveries-only"
 

@@ -10,14 +10,16 @@ from kombu import Connection
 from kombu.exceptions import ChannelError
 from kombu.simple import SimpleQueue
 
-from herald import filequeue
-from herald.api.tests.full_disk import small_filesystem
+from herald.runtime import filequeue
+from herald.runtime.tests.full_disk import small_filesystem
 
 
 @pytest.fixture
 def channel(tmp_path):
     options = {"data_folder_in": str(tmp_path), "data_folder_out": str(tmp_path)}
-    with Connection("filesystem://", transport="herald.filequeue:Transport", transport_options=options) as connection:
+    with Connection(
+        "filesystem://", transport="herald.runtime.filequeue:Transport", transport_options=options
+    ) as connection:
         yield connection.default_channel
 
 
@@ -43,11 +45,11 @@ def test_a_message_is_invisible_until_written_whole(channel, monkeypatch):
 
 
 def test_the_embedded_broker_uses_it(settings):
-    from herald.celery import app
+    from herald.runtime.celery import app
 
     if settings.CELERY_BROKER_URL != "filesystem://":
         pytest.skip("the suite runs with an external broker")
-    assert app.connection_for_write().transport_cls == "herald.filequeue:Transport"
+    assert app.connection_for_write().transport_cls == "herald.runtime.filequeue:Transport"
 
 
 @pytest.fixture
@@ -58,7 +60,7 @@ def full_queue_folder(tmp_path):
 
 def connect(folder):
     options = {"data_folder_in": str(folder), "data_folder_out": str(folder), "control_folder": str(folder / "control")}
-    return Connection("filesystem://", transport="herald.filequeue:Transport", transport_options=options)
+    return Connection("filesystem://", transport="herald.runtime.filequeue:Transport", transport_options=options)
 
 
 def disk_full_cause(exc: BaseException) -> OSError:

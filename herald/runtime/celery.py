@@ -8,13 +8,13 @@ import os
 from celery import Celery
 from celery.signals import beat_embedded_init, worker_shutdown, worker_shutting_down
 
-from herald.msgs.worker_process import die_with_parent
+from herald.runtime.supervisor import die_with_parent
 
 os.environ.setdefault("DJANGO_SETTINGS_MODULE", "herald.settings")
 
 app = Celery("herald")
 app.config_from_object("django.conf:settings", namespace="CELERY")
-app.autodiscover_tasks(["herald.msgs"])
+app.autodiscover_tasks()  # each installed app's tasks.py
 
 
 @beat_embedded_init.connect

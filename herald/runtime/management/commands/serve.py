@@ -5,9 +5,9 @@ import json
 from django.core.management import call_command
 from django.core.management.base import BaseCommand
 
-from herald.api.server import prepare_bind, public_url, run_web
-from herald.msgs.worker_process import embedded_worker
-from herald.workspaces.bootstrap import Demo, create_demo_if_empty, demo_info
+from herald.runtime.demo import Demo, create_demo_if_empty, demo_info
+from herald.runtime.supervisor import embedded_worker
+from herald.runtime.web import prepare_bind, public_url, run_web
 
 
 class Command(BaseCommand):

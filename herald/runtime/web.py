@@ -298,7 +298,7 @@ def run_web(host: str, port: int, processes: int = 1, on_stop=None) -> None:
         {
             "bind": bind_address(host, port),
             "workers": processes,
-            "worker_class": "herald.api.server.WaitressWorker",
+            "worker_class": "herald.runtime.web.WaitressWorker",
             "accesslog": "-",
             "errorlog": "-",
             "loglevel": settings.LOGGING["root"]["level"].lower(),

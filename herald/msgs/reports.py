@@ -1,0 +1,71 @@
+"""Delivery reports: a gateway tells Herald what became of a message it was given. The flow runs one way:
+`herald.channels.callbacks` checks the channel's secret, the channel type's `read_report` reads the provider's
+request (which message, which status name), and this module finds the channel's message and applies the status
+(forward only: `status.apply_status`).
+
+It also routes the callback URLs (`/c/...`, included by herald/urls.py), one set per channel type that has
+callbacks, so a new type declares its `callback_path` and `read_report` and needs no line here.
+"""
+
+import logging
+
+from django.http import JsonResponse
+from django.urls import path
+
+from herald.channels.base import DeliveryReport
+from herald.channels.callback_requests import CallbackRejected
+from herald.channels.callbacks import channel_callback, missing_secret
+from herald.channels.models import Channel
+from herald.channels.types import TYPES
+
+from .models import Msg, MsgStatus
+from .status import apply_status
+
+# The callbacks logger, so every answer to a gateway is logged in one place.
+logger = logging.getLogger("herald.channels.callbacks")
+
+STATUSES = {"sent": MsgStatus.SENT, "delivered": MsgStatus.DELIVERED, "failed": MsgStatus.FAILED}
+
+
+def apply_report(channel: Channel, report: DeliveryReport) -> dict:
+    """Apply a report to the channel's message it names; the response's `data` item."""
+    msg = Msg.objects.filter(uuid=report.msg_uuid, channel=channel, direction="O").first()
+    if msg is None:
+        raise CallbackRejected(400, f"no message {report.msg_uuid} was sent through this channel")
+
+    new_status = STATUSES[report.status]
+    changed = apply_status(msg, new_status)
+    if not changed:
+        logger.info("delivery report %s for message %s ignored: it is already %s", new_status, msg.uuid, msg.status)
+    return {
+        "type": "status",
+        "channel_uuid": str(channel.uuid),
+        "msg_uuid": str(msg.uuid),
+        "status": msg.get_status_display(),
+        "changed": changed,
+    }
+
+
+def report_endpoint(kind):
+    """The callback view of channel type `kind`: secret checked, report read by the type, then applied."""
+
+    @channel_callback(kind.code)
+    def receive(request, channel, action: str):
+        item = apply_report(channel, kind.read_report(request, action))
+        return JsonResponse({"message": "Status Update Accepted", "data": [item]})
+
+    return receive
+
+
+def report_urls(kind) -> list:
+    prefix = kind.callback_path
+    return [
+        path(
+            f"{prefix}/<str:channel_uuid>/<str:secret>/<str:action>", report_endpoint(kind), name=kind.callback_url_name
+        ),
+        # The URL shape from before callbacks had secrets: refused, saying what changed.
+        path(f"{prefix}/<str:channel_uuid>/<str:action>", missing_secret),
+    ]
+
+
+urlpatterns = [url for kind in TYPES.values() if kind.callback_path for url in report_urls(kind)]
