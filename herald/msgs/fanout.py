@@ -39,8 +39,8 @@ from herald.channels.routing import choose_route
 from herald.contacts.models import Contact, ContactGroup, ContactStatus, ContactURN
 from herald.expressions import parse as parse_template
 
+from .content import candidate_languages
 from .context import contact_context
-from .languages import candidate_languages, choose_content
 from .models import Broadcast, BroadcastStatus, FailedReason, Msg, MsgStatus
 from .msg_rows import NewMessage, insert_messages
 from .recipients import Audience
@@ -102,22 +102,14 @@ class BroadcastPlan:
         self.workspace = broadcast.workspace
         self.channels = list(Channel.objects.filter(workspace=self.workspace, is_active=True).order_by("created_on"))
         self._compiled: dict[tuple, CompiledContent] = {}
-        sources = [
-            str(part)
-            for translation in broadcast.translations.values()
-            for part in (
-                translation.get("text", ""),
-                *translation.get("attachments", []),
-                *(qr.get("text") or "" for qr in translation.get("quick_replies", [])),
-            )
-        ]
-        self.needs_groups = any("groups" in s for s in sources)
+        self.content = broadcast.content
+        self.needs_groups = any("groups" in s for s in self.content.template_sources())
 
     def compiled_for(self, contact_language: str | None) -> CompiledContent:
         candidates = candidate_languages(contact_language, self.workspace.languages, self.broadcast.base_language)
         compiled = self._compiled.get(candidates)
         if compiled is None:
-            content = choose_content(self.broadcast.translations, candidates)
+            content = self.content.for_contact(candidates)
             text = parse_template(content.text)
             attachments = [parse_template(a) for a in content.attachments]
             quick_replies = [(dict(qr), parse_template(qr["text"]) if qr.get("text") else None)

@@ -8,6 +8,8 @@ from herald.channels.models import Channel
 from herald.contacts.models import Contact, ContactGroup, ContactURN
 from herald.workspaces.models import Workspace
 
+from .content import Translations
+
 
 class BroadcastStatus(models.TextChoices):
     PENDING = "P", "pending"
@@ -21,8 +23,8 @@ class BroadcastStatus(models.TextChoices):
 class Broadcast(models.Model):
     """One message, in several languages, addressed to URNs, contacts and groups.
 
-    `translations` is {lang: {"text": str, "attachments": ["ct:url", ...], "quick_replies": [{...}]}}, each part
-    optional per language; `base_language` is one of its keys.
+    `translations` is stored as `content.Translations` describes (read it through `content`); `base_language` is one
+    of its keys.
     """
 
     MAX_TEXT_LEN = 4096
@@ -62,6 +64,10 @@ class Broadcast(models.Model):
 
     def __str__(self):
         return str(self.uuid)
+
+    @property
+    def content(self) -> Translations:
+        return Translations(self.translations)
 
 
 class MsgStatus(models.TextChoices):

@@ -19,11 +19,11 @@ from herald.msgs.models import Msg, MsgFolder, MsgStatus, MsgVisibility
 
 from . import openapi
 from .base import BaseEndpoint, ListAPIMixin
+from .content_fields import QUICK_REPLIES_SCHEMA
 from .formats import format_datetime, ref
 from .pagination import CreatedOnCursorPagination
 from .params import InvalidParam, datetime_param, exclusive_params, int_param, uuid_param
 from .permissions import ADMIN_EDITOR
-from .translations import QUICK_REPLIES_SCHEMA
 
 # The API shows pending, initializing and queued all as "queued".
 STATUS_NAMES = {**{s.value: s.label for s in MsgStatus}, MsgStatus.PENDING: "queued", MsgStatus.INITIALIZING: "queued"}
