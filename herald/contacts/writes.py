@@ -9,8 +9,9 @@ and wrap the call in a transaction.
 from collections import defaultdict
 from dataclasses import dataclass
 
-from django.db import connection
 from django.utils import timezone
+
+from herald.db import update_rows
 
 from . import urns as urn_utils
 from .models import Contact, ContactGroup, ContactStatus, ContactURN
@@ -248,23 +249,6 @@ def delete_contact(contact: Contact) -> None:
 def can_join_groups(contact: Contact | None) -> bool:
     """Only active contacts (not blocked, stopped or archived) may be put in groups."""
     return contact is None or contact.status == ContactStatus.ACTIVE
-
-
-def update_rows(model, objects: list, field_names: list[str]) -> None:
-    """Save these fields of many rows with one prepared UPDATE run for each row.
-
-    Django's bulk_update builds a CASE expression with a branch per row for every field, which costs 30 times
-    more at a thousand rows (and grows with the batch); values are still converted by each model field.
-    """
-    if not objects:
-        return
-    fields = [model._meta.get_field(name) for name in field_names]
-    quote = connection.ops.quote_name
-    assignments = ", ".join(f"{quote(f.column)} = %s" for f in fields)
-    sql = f"UPDATE {quote(model._meta.db_table)} SET {assignments} WHERE {quote(model._meta.pk.column)} = %s"
-    rows = [[f.get_db_prep_save(getattr(obj, f.attname), connection) for f in fields] + [obj.pk] for obj in objects]
-    with connection.cursor() as cursor:
-        cursor.executemany(sql, rows)
 
 
 def _touch(contacts) -> None:

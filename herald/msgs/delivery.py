@@ -38,7 +38,7 @@ from herald.channels.base import GatewayUnreachable
 from herald.channels.models import Channel
 from herald.channels.types import get_type
 
-from .models import Msg, MsgStatus
+from .models import Msg
 from .status import record_send_results
 
 logger = logging.getLogger(__name__)
@@ -103,11 +103,10 @@ def open_circuit(channel_id: int, owner: str) -> bool:
 
 
 def due_messages(channel_id: int, limit: int, now) -> list[Msg]:
-    due = Q(status=MsgStatus.QUEUED) | Q(status=MsgStatus.ERRORED, next_attempt__lte=now)
     return list(
         # A channel disabled while its sender holds the lease has nothing due from the next chunk on.
-        Msg.objects.filter(channel_id=channel_id, channel__is_active=True, direction="O")
-        .filter(due)
+        Msg.objects.due(now)
+        .filter(channel_id=channel_id, channel__is_active=True)
         .select_related("contact", "contact_urn")
         .order_by("id")[:limit]
     )

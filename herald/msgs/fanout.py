@@ -39,8 +39,8 @@ from herald.channels.routing import choose_route
 from herald.contacts.models import Contact, ContactGroup, ContactStatus, ContactURN
 from herald.expressions import parse as parse_template
 
+from .content import candidate_languages
 from .context import contact_context
-from .languages import candidate_languages, choose_content
 from .models import Broadcast, BroadcastStatus, FailedReason, Msg, MsgStatus
 from .msg_rows import NewMessage, insert_messages
 from .recipients import Audience
@@ -48,8 +48,6 @@ from .segments import count_segments
 
 logger = logging.getLogger(__name__)
 
-FINISHED = (BroadcastStatus.COMPLETED, BroadcastStatus.FAILED, BroadcastStatus.INTERRUPTED)
-UNFINISHED = (BroadcastStatus.QUEUED, BroadcastStatus.STARTED)
 STATUS_LABELS = dict(ContactStatus.choices)
 
 
@@ -104,22 +102,14 @@ class BroadcastPlan:
         self.workspace = broadcast.workspace
         self.channels = list(Channel.objects.filter(workspace=self.workspace, is_active=True).order_by("created_on"))
         self._compiled: dict[tuple, CompiledContent] = {}
-        sources = [
-            str(part)
-            for translation in broadcast.translations.values()
-            for part in (
-                translation.get("text", ""),
-                *translation.get("attachments", []),
-                *(qr.get("text") or "" for qr in translation.get("quick_replies", [])),
-            )
-        ]
-        self.needs_groups = any("groups" in s for s in sources)
+        self.content = broadcast.content
+        self.needs_groups = any("groups" in s for s in self.content.template_sources())
 
     def compiled_for(self, contact_language: str | None) -> CompiledContent:
         candidates = candidate_languages(contact_language, self.workspace.languages, self.broadcast.base_language)
         compiled = self._compiled.get(candidates)
         if compiled is None:
-            content = choose_content(self.broadcast.translations, candidates)
+            content = self.content.for_contact(candidates)
             text = parse_template(content.text)
             attachments = [parse_template(a) for a in content.attachments]
             quick_replies = [(dict(qr), parse_template(qr["text"]) if qr.get("text") else None)
@@ -261,7 +251,7 @@ def fan_out_range(broadcast_id: int, after: int, upto: int | None, on_batch=None
     """Create the messages of the recipients with `after < id <= upto` (no upper bound if `upto` is None), then
     complete the broadcast if nobody is left without a message. Returns how many messages this call created."""
     broadcast = Broadcast.objects.select_related("workspace").get(id=broadcast_id)
-    if broadcast.status in FINISHED:
+    if broadcast.status in Broadcast.FINISHED:
         return 0
     audience = Audience(broadcast)
     created = _walk(BroadcastPlan(broadcast), audience, after, upto, on_batch)
@@ -276,7 +266,7 @@ def _begin(broadcast_id: int, may_resume: bool) -> tuple[Broadcast, Audience, in
     again (and counted, if the attempt that claimed it died before it could). Without `may_resume` a started
     broadcast is worked on without a claim (attempt None)."""
     broadcast = Broadcast.objects.select_related("workspace").get(id=broadcast_id)
-    if broadcast.status in FINISHED:
+    if broadcast.status in Broadcast.FINISHED:
         return None
     pending = broadcast.status == BroadcastStatus.PENDING
     attempt = None
@@ -302,7 +292,9 @@ def _claim(broadcast: Broadcast, pending: bool) -> int | None:
         changes = {"status": BroadcastStatus.QUEUED}
     else:
         quiet_since = now - timedelta(seconds=settings.BROADCAST_STALL_SECONDS)
-        claimable = Broadcast.objects.filter(id=broadcast.id, status__in=UNFINISHED, modified_on__lt=quiet_since)
+        claimable = Broadcast.objects.filter(
+            id=broadcast.id, status__in=Broadcast.IN_PROGRESS, modified_on__lt=quiet_since
+        )
         changes = {}
     failed_before = claimable.values_list("failures", flat=True).first()
     if failed_before is None:
@@ -437,7 +429,7 @@ def complete_if_done(broadcast: Broadcast, audience: Audience) -> bool:
     with transaction.atomic():
         _lock(broadcast.id)
         current = Broadcast.objects.filter(id=broadcast.id).values("status", "msg_count", "contact_count").get()
-        if current["status"] not in UNFINISHED:
+        if current["status"] not in Broadcast.IN_PROGRESS:
             return current["status"] == BroadcastStatus.COMPLETED
         # The count is cheap and usually says "not yet"; the recipients themselves have the last word (the
         # audience may have changed since it was counted).
@@ -452,6 +444,6 @@ def _lock(broadcast_id: int) -> None:
 
 
 def _complete(broadcast_id: int) -> None:
-    Broadcast.objects.filter(id=broadcast_id, status__in=UNFINISHED).update(
+    Broadcast.objects.filter(id=broadcast_id, status__in=Broadcast.IN_PROGRESS).update(
         status=BroadcastStatus.COMPLETED, modified_on=timezone.now(), failures=0
     )

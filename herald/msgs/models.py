@@ -1,11 +1,14 @@
 from django.conf import settings
 from django.db import models
+from django.db.models import Q
 from django.utils import timezone
 from uuid6 import uuid7
 
 from herald.channels.models import Channel
 from herald.contacts.models import Contact, ContactGroup, ContactURN
 from herald.workspaces.models import Workspace
+
+from .content import Translations
 
 
 class BroadcastStatus(models.TextChoices):
@@ -20,13 +23,20 @@ class BroadcastStatus(models.TextChoices):
 class Broadcast(models.Model):
     """One message, in several languages, addressed to URNs, contacts and groups.
 
-    `translations` is {lang: {"text": str, "attachments": ["ct:url", ...], "quick_replies": [{...}]}}, each part
-    optional per language; `base_language` is one of its keys.
+    `translations` is stored as `content.Translations` describes (read it through `content`); `base_language` is one
+    of its keys.
     """
 
     MAX_TEXT_LEN = 4096
     MAX_ATTACHMENTS = 10
     MAX_QUICK_REPLIES = 10
+
+    # The status sets, named for what reads them.
+    FINISHED = (BroadcastStatus.COMPLETED, BroadcastStatus.FAILED, BroadcastStatus.INTERRUPTED)
+    # Claimed by a fan-out attempt: worked on, resumed when it goes quiet, completed when nobody is left.
+    IN_PROGRESS = (BroadcastStatus.QUEUED, BroadcastStatus.STARTED)
+    # Not finished, pending ones too: the tick starts or resumes these, a fan-out that keeps failing fails them.
+    NOT_FINISHED = (BroadcastStatus.PENDING, *IN_PROGRESS)
 
     uuid = models.UUIDField(default=uuid7, unique=True)
     workspace = models.ForeignKey(Workspace, on_delete=models.CASCADE, related_name="broadcasts")
@@ -55,6 +65,10 @@ class Broadcast(models.Model):
     def __str__(self):
         return str(self.uuid)
 
+    @property
+    def content(self) -> Translations:
+        return Translations(self.translations)
+
 
 class MsgStatus(models.TextChoices):
     PENDING = "P", "pending"
@@ -67,6 +81,59 @@ class MsgStatus(models.TextChoices):
     READ = "R", "read"
     ERRORED = "E", "errored"
     FAILED = "F", "failed"
+
+
+class MsgDirection(models.TextChoices):
+    IN = "I", "in"
+    OUT = "O", "out"
+
+
+class MsgVisibility(models.TextChoices):
+    VISIBLE = "V", "visible"
+    ARCHIVED = "A", "archived"
+    DELETED = "D", "deleted"
+
+
+class MsgFolder(models.TextChoices):
+    """RapidPro's system folders (`temba/msgs/models.py` `MsgFolder`), as `messages.json?folder=` names them."""
+
+    INBOX = "inbox"
+    FLOWS = "flows"
+    ARCHIVED = "archived"
+    OUTBOX = "outbox"
+    SENT = "sent"
+    FAILED = "failed"
+
+
+FOLDER_QUERIES = {
+    MsgFolder.INBOX: Q(direction=MsgDirection.IN, visibility=MsgVisibility.VISIBLE, status=MsgStatus.HANDLED),
+    MsgFolder.FLOWS: Q(pk__in=[]),  # incoming messages handled by a flow: Herald runs no flows
+    MsgFolder.ARCHIVED: Q(direction=MsgDirection.IN, visibility=MsgVisibility.ARCHIVED, status=MsgStatus.HANDLED),
+    MsgFolder.OUTBOX: Q(
+        direction=MsgDirection.OUT,
+        visibility=MsgVisibility.VISIBLE,
+        status__in=[MsgStatus.INITIALIZING, MsgStatus.QUEUED, MsgStatus.ERRORED],
+    ),
+    MsgFolder.SENT: Q(
+        direction=MsgDirection.OUT,
+        visibility=MsgVisibility.VISIBLE,
+        status__in=[MsgStatus.WIRED, MsgStatus.SENT, MsgStatus.DELIVERED, MsgStatus.READ],
+    ),
+    MsgFolder.FAILED: Q(direction=MsgDirection.OUT, visibility=MsgVisibility.VISIBLE, status=MsgStatus.FAILED),
+}
+
+
+class MsgQuerySet(models.QuerySet):
+    def outgoing(self):
+        return self.filter(direction=MsgDirection.OUT)
+
+    def due(self, now):
+        """Outgoing messages waiting for their channel: queued, or errored and their retry time has come."""
+        return self.outgoing().filter(Q(status=MsgStatus.QUEUED) | Q(status=MsgStatus.ERRORED, next_attempt__lte=now))
+
+    def in_folder(self, name: str):
+        """The messages in folder `name` (a MsgFolder value); an unknown folder holds nothing."""
+        return self.filter(FOLDER_QUERIES.get(name, Q(pk__in=[])))
 
 
 class FailedReason(models.TextChoices):
@@ -99,12 +166,10 @@ class Msg(models.Model):
     attachments = models.JSONField(default=list)
     quick_replies = models.JSONField(default=list)
     locale = models.CharField(max_length=8, null=True, blank=True)
-    direction = models.CharField(max_length=1, choices=[("I", "in"), ("O", "out")], default="O")
+    direction = models.CharField(max_length=1, choices=MsgDirection.choices, default=MsgDirection.OUT)
     msg_type = models.CharField(max_length=1, choices=[("T", "text")], default="T")
     status = models.CharField(max_length=1, choices=MsgStatus.choices, default=MsgStatus.QUEUED)
-    visibility = models.CharField(
-        max_length=1, choices=[("V", "visible"), ("A", "archived"), ("D", "deleted")], default="V"
-    )
+    visibility = models.CharField(max_length=1, choices=MsgVisibility.choices, default=MsgVisibility.VISIBLE)
     # SMS segments for tel URNs, else 1.
     msg_count = models.IntegerField(default=1)
     failed_reason = models.CharField(max_length=1, choices=FailedReason.choices, null=True, blank=True)
@@ -116,6 +181,8 @@ class Msg(models.Model):
     created_on = models.DateTimeField(default=timezone.now)
     modified_on = models.DateTimeField(default=timezone.now)
     sent_on = models.DateTimeField(null=True, blank=True)
+
+    objects = MsgQuerySet.as_manager()
 
     class Meta:
         constraints = [

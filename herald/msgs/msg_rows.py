@@ -1,16 +1,15 @@
-"""Writing a batch of new messages with one statement, without a model instance per message.
+"""A fan-out batch's new messages as rows: what varies per message, written with `herald.db.insert_rows`.
 
-Django's `bulk_create` spends most of its time preparing every field of every instance, while a fan-out batch varies
-only a few columns. Here the constant columns are prepared once by Django (from one template `Msg`) and reused by
-every row; the varying ones are already in the form the database takes. Rows go to PostgreSQL with COPY, to other
-databases with one `executemany`.
+The varying values are made here in the form the database takes (hex UUIDs, JSON text), so no model instance is
+built per message.
 """
 
 import json
 from typing import NamedTuple
 
-from django.db import connection
 from uuid6 import uuid7
+
+from herald.db import insert_rows
 
 from .models import Msg
 
@@ -37,26 +36,11 @@ EMPTY_JSON_LIST = json.dumps([])
 
 def insert_messages(messages: list[NewMessage], **constants) -> None:
     """Insert `messages`, every other column taken from `constants` (e.g. workspace_id=, created_on=) or defaults."""
-    if not messages:
-        return
-    template = Msg(**constants)
-    fields = [f for f in Msg._meta.concrete_fields if not f.primary_key and f.attname not in VARYING]
-    fixed = tuple(f.get_db_prep_save(getattr(template, f.attname), connection) for f in fields)
-    columns = ", ".join(connection.ops.quote_name(name) for name in (*VARYING, *(f.column for f in fields)))
-    table = connection.ops.quote_name(Msg._meta.db_table)
-    rows = (
-        (uid, *message[:4], _json(message.attachments), _json(message.quick_replies), *message[6:], *fixed)
+    rows = [
+        (uid, *message[:4], _json(message.attachments), _json(message.quick_replies), *message[6:])
         for uid, message in zip(new_uuid_hexes(len(messages)), messages, strict=True)
-    )
-    with connection.cursor() as cursor:
-        if connection.vendor == "postgresql":
-            # COPY's text format takes hex UUIDs and JSON text for uuid and jsonb columns.
-            with cursor.copy(f"COPY {table} ({columns}) FROM STDIN") as copy:
-                for row in rows:
-                    copy.write_row(row)
-        else:
-            placeholders = ", ".join(["%s"] * (len(VARYING) + len(fields)))
-            cursor.executemany(f"INSERT INTO {table} ({columns}) VALUES ({placeholders})", list(rows))
+    ]
+    insert_rows(Msg, VARYING, rows, **constants)
 
 
 def new_uuid_hexes(count: int):

@@ -8,24 +8,21 @@ from django.utils import timezone
 
 from herald.channels.models import Channel
 
-from .models import Broadcast, BroadcastStatus, Msg, MsgStatus
+from .models import Broadcast, Msg
 
 
 def stalled_broadcasts() -> list[int]:
     """Broadcasts not finished and not touched for a while: their task was lost or their worker died."""
     quiet_since = timezone.now() - timedelta(seconds=settings.BROADCAST_STALL_SECONDS)
-    unfinished = [BroadcastStatus.PENDING, BroadcastStatus.QUEUED, BroadcastStatus.STARTED]
-    return list(
-        Broadcast.objects.filter(status__in=unfinished, modified_on__lt=quiet_since).values_list("id", flat=True)
-    )
+    stalled = Broadcast.objects.filter(status__in=Broadcast.NOT_FINISHED, modified_on__lt=quiet_since)
+    return list(stalled.values_list("id", flat=True))
 
 
 def channels_with_due_messages() -> list[int]:
     """Active channels that have queued messages, or errored ones whose retry time has come, and no live sender."""
     now = timezone.now()
-    due = Q(status=MsgStatus.QUEUED) | Q(status=MsgStatus.ERRORED, next_attempt__lte=now)
     channel_ids = set(
-        Msg.objects.filter(due, channel__isnull=False, direction="O").values_list("channel_id", flat=True).distinct()
+        Msg.objects.due(now).filter(channel__isnull=False).values_list("channel_id", flat=True).distinct()
     )
     if not channel_ids:
         return []

@@ -29,7 +29,7 @@ STATUSES = {"sent": MsgStatus.SENT, "delivered": MsgStatus.DELIVERED, "failed": 
 
 def apply_report(channel: Channel, report: DeliveryReport) -> dict:
     """Apply a report to the channel's message it names; the response's `data` item."""
-    msg = Msg.objects.filter(uuid=report.msg_uuid, channel=channel, direction="O").first()
+    msg = Msg.objects.outgoing().filter(uuid=report.msg_uuid, channel=channel).first()
     if msg is None:
         raise CallbackRejected(400, f"no message {report.msg_uuid} was sent through this channel")
 

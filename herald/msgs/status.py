@@ -134,9 +134,9 @@ def _guarded_update(target: Msg | QuerySet, allowed: tuple[str, ...], fields: di
     if "sent_on" in values:  # the first hand-over time is kept
         values["sent_on"] = Coalesce(F("sent_on"), Value(values["sent_on"], output_field=DateTimeField()))
     if isinstance(target, QuerySet):
-        return target.filter(direction="O", status__in=allowed).update(**values)
+        return target.outgoing().filter(status__in=allowed).update(**values)
 
-    changed = Msg.objects.filter(pk=target.pk, direction="O", status__in=allowed).update(**values) == 1
+    changed = Msg.objects.outgoing().filter(pk=target.pk, status__in=allowed).update(**values) == 1
     if changed:
         for name, value in fields.items():
             if name == "sent_on":

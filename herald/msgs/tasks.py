@@ -77,9 +77,8 @@ def failing_counts(broadcast_id: int, attempt: int | None = None):
         raise
     except Exception:
         logger.exception("fan-out of broadcast %s failed", broadcast_id)
-        unfinished = [BroadcastStatus.PENDING, BroadcastStatus.QUEUED, BroadcastStatus.STARTED]
         if Broadcast.objects.filter(
-            id=broadcast_id, status__in=unfinished, failures__gte=settings.BROADCAST_MAX_FAILURES
+            id=broadcast_id, status__in=Broadcast.NOT_FINISHED, failures__gte=settings.BROADCAST_MAX_FAILURES
         ).update(status=BroadcastStatus.FAILED, modified_on=timezone.now()):
             logger.error("broadcast %s failed: its fan-out kept failing", broadcast_id)
         raise

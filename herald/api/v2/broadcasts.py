@@ -12,17 +12,17 @@ from drf_spectacular.utils import (
 from rest_framework import serializers
 
 from herald.contacts import urns as urn_parser
+from herald.msgs.content import Translations
 from herald.msgs.models import Broadcast, BroadcastStatus
 from herald.msgs.tasks import enqueue_broadcast
 
-from . import openapi
-from . import translations as translations_module
+from . import content_fields, openapi
 from .base import BaseEndpoint, ListAPIMixin, WriteAPIMixin
+from .content_fields import TranslatedAttachmentsField, TranslatedQuickRepliesField, TranslatedTextField
 from .fields import ContactRefsField, GroupRefsField, LanguageField, URNField
 from .formats import format_datetime
 from .params import InvalidParam, datetime_param, int_param, uuid_param
 from .permissions import ADMIN_EDITOR
-from .translations import TranslatedAttachmentsField, TranslatedQuickRepliesField, TranslatedTextField
 
 MAX_URNS = 100
 
@@ -76,7 +76,7 @@ class BroadcastReadSerializer(serializers.ModelSerializer):
         # Built directly rather than field by field: a 250-item page is the API's hottest path.
         if not hasattr(broadcast, "contact_refs"):
             attach_recipient_refs([broadcast])
-        translations = broadcast.translations
+        content = broadcast.content
         return {
             "uuid": str(broadcast.uuid),
             "status": STATUS_NAMES[broadcast.status],
@@ -84,9 +84,9 @@ class BroadcastReadSerializer(serializers.ModelSerializer):
             "urns": self.get_urns(broadcast),
             "contacts": broadcast.contact_refs,
             "groups": broadcast.group_refs,
-            "text": translations_module.text_by_language(translations),
-            "attachments": translations_module.attachments_by_language(translations),
-            "quick_replies": translations_module.quick_replies_by_language(translations),
+            "text": content.text_by_language(),
+            "attachments": content.attachments_by_language(),
+            "quick_replies": content.quick_replies_by_language(),
             "base_language": broadcast.base_language,
             "created_on": format_datetime(broadcast.created_on),
             "id": broadcast.id,
@@ -112,17 +112,17 @@ class BroadcastReadSerializer(serializers.ModelSerializer):
     def get_groups(self, broadcast) -> list:
         return broadcast.group_refs
 
-    @extend_schema_field(translations_module.TRANSLATED_TEXT_OUT)
+    @extend_schema_field(content_fields.TRANSLATED_TEXT_OUT)
     def get_text(self, broadcast) -> dict:
-        return translations_module.text_by_language(broadcast.translations)
+        return broadcast.content.text_by_language()
 
-    @extend_schema_field(translations_module.TRANSLATED_ATTACHMENTS_OUT)
+    @extend_schema_field(content_fields.TRANSLATED_ATTACHMENTS_OUT)
     def get_attachments(self, broadcast) -> dict:
-        return translations_module.attachments_by_language(broadcast.translations)
+        return broadcast.content.attachments_by_language()
 
-    @extend_schema_field(translations_module.TRANSLATED_QUICK_REPLIES_OUT)
+    @extend_schema_field(content_fields.TRANSLATED_QUICK_REPLIES_OUT)
     def get_quick_replies(self, broadcast) -> dict:
-        return translations_module.quick_replies_by_language(broadcast.translations)
+        return broadcast.content.quick_replies_by_language()
 
     @extend_schema_field(OpenApiTypes.DATETIME)
     def get_created_on(self, broadcast) -> str:
@@ -195,13 +195,12 @@ class BroadcastWriteSerializer(serializers.Serializer):
         return data
 
     def create(self, data):
-        content = translations_module.build_translations(
-            data.get("text"), data.get("attachments"), data.get("quick_replies")
-        )
+        attachments = {lang: [m.attachment for m in media] for lang, media in (data.get("attachments") or {}).items()}
+        content = Translations.from_parts(data.get("text"), attachments, data.get("quick_replies"))
         broadcast = Broadcast.objects.create(
             workspace=self.context["workspace"],
             status=BroadcastStatus.PENDING,
-            translations=content,
+            translations=content.by_language,
             base_language=data.get("base_language") or default_base_language(data),
             urns=data.get("urns", []),
             created_by=self.context["user"],

@@ -15,36 +15,15 @@ from drf_spectacular.utils import (
 from rest_framework import serializers
 
 from herald.contacts.urns import URN
-from herald.msgs.models import Msg, MsgStatus
+from herald.msgs.models import Msg, MsgFolder, MsgStatus, MsgVisibility
 
 from . import openapi
 from .base import BaseEndpoint, ListAPIMixin
+from .content_fields import QUICK_REPLIES_SCHEMA
 from .formats import format_datetime, ref
 from .pagination import CreatedOnCursorPagination
 from .params import InvalidParam, datetime_param, exclusive_params, int_param, uuid_param
 from .permissions import ADMIN_EDITOR
-from .translations import QUICK_REPLIES_SCHEMA
-
-VISIBLE, ARCHIVED = "V", "A"
-INCOMING, OUTGOING = "I", "O"
-
-# What each `folder` holds (RapidPro's system folders).
-FOLDERS = {
-    "inbox": Q(direction=INCOMING, visibility=VISIBLE, status=MsgStatus.HANDLED),
-    "flows": Q(pk__in=[]),  # incoming messages handled by a flow: Herald runs no flows
-    "archived": Q(direction=INCOMING, visibility=ARCHIVED, status=MsgStatus.HANDLED),
-    "outbox": Q(
-        direction=OUTGOING,
-        visibility=VISIBLE,
-        status__in=[MsgStatus.INITIALIZING, MsgStatus.QUEUED, MsgStatus.ERRORED],
-    ),
-    "sent": Q(
-        direction=OUTGOING,
-        visibility=VISIBLE,
-        status__in=[MsgStatus.WIRED, MsgStatus.SENT, MsgStatus.DELIVERED, MsgStatus.READ],
-    ),
-    "failed": Q(direction=OUTGOING, visibility=VISIBLE, status=MsgStatus.FAILED),
-}
 
 # The API shows pending, initializing and queued all as "queued".
 STATUS_NAMES = {**{s.value: s.label for s in MsgStatus}, MsgStatus.PENDING: "queued", MsgStatus.INITIALIZING: "queued"}
@@ -122,7 +101,7 @@ class MsgReadSerializer(serializers.ModelSerializer):
         return STATUS_NAMES[msg.status]
 
     def get_archived(self, msg) -> bool:
-        return msg.visibility == ARCHIVED
+        return msg.visibility == MsgVisibility.ARCHIVED
 
     @extend_schema_field({"type": "array", "items": REF_OUT})
     def get_labels(self, msg) -> list:
@@ -198,7 +177,7 @@ LIST_PARAMS = [
     OpenApiParameter(
         "folder",
         OpenApiTypes.STR,
-        enum=list(FOLDERS),
+        enum=MsgFolder.values,
         description="Only messages in this folder (case-insensitive); an unknown folder lists nothing.",
     ),
     OpenApiParameter("label", OpenApiTypes.STR, description="Only messages with this label (Herald has none)."),
@@ -318,10 +297,11 @@ class MessagesEndpoint(ListAPIMixin, BaseEndpoint):
 
         folder = params.get("folder", "").lower()
         if folder:
-            queryset = queryset.filter(FOLDERS.get(folder, Q(pk__in=[])))
+            queryset = queryset.in_folder(folder)
         else:
-            queryset = queryset.filter(visibility__in=[VISIBLE, ARCHIVED]).exclude(status=MsgStatus.PENDING)
-        if folder == "sent":
+            listed = [MsgVisibility.VISIBLE, MsgVisibility.ARCHIVED]
+            queryset = queryset.filter(visibility__in=listed).exclude(status=MsgStatus.PENDING)
+        if folder == MsgFolder.SENT:
             queryset = queryset.annotate(sent_order=Coalesce("sent_on", "created_on"))
 
         if uuid_ := uuid_param(request):

@@ -61,7 +61,7 @@ def find_channel(channel_uuid: str) -> Channel:
 
 def waiting_messages(channel: Channel) -> int:
     """Messages queued on the channel, or waiting for a retry: what a disabled channel holds back."""
-    return Msg.objects.filter(channel=channel, direction="O", status__in=[MsgStatus.QUEUED, MsgStatus.ERRORED]).count()
+    return Msg.objects.outgoing().filter(channel=channel, status__in=[MsgStatus.QUEUED, MsgStatus.ERRORED]).count()
 
 
 class Command(ActionCommand):

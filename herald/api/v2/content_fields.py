@@ -1,30 +1,24 @@
 """Translated content fields: `text`, `attachments` and `quick_replies`, each a value per ISO-639-3 language.
 
-Shared by the write endpoints that send content (broadcasts, messages). Every field accepts either an object keyed by
-language (`{"eng": "Hello", "fra": "Bonjour"}`) or a bare value, which is filed under the workspace's primary
-language. Errors nest under the language, e.g. `{"text": {"eng": ["This field may not be blank."]}}`, even when a
-bare value was sent, as RapidPro does.
+The input side of a broadcast's content (how it is stored is `herald.msgs.content`'s). Every field accepts either
+an object keyed by language (`{"eng": "Hello", "fra": "Bonjour"}`) or a bare value, which is filed under the
+workspace's primary language. Errors nest under the language, e.g. `{"text": {"eng": ["This field may not be
+blank."]}}`, even when a bare value was sent, as RapidPro does.
 """
 
-import re
 from collections.abc import Mapping
 
 from drf_spectacular.utils import extend_schema_field
 from rest_framework import serializers
 
-from herald.media.models import Media
+from herald.media.references import find_media
 from herald.msgs.models import Broadcast
 
-from .fields import ReferenceListField, _as_uuid, validate_translation_language
+from .fields import ReferenceListField, validate_translation_language
 
 MAX_LANGUAGES = 50
 QUICK_REPLY_TEXT_LEN = 64
 QUICK_REPLY_EXTRA_LEN = 1000
-
-# `<content-type>:<url>`: the type part RapidPro accepts before the first colon.
-_ATTACHMENT = re.compile(r"^(image|audio|video|application|geo|unavailable|(\w+/[-+.\w]+)):(.+)$", re.DOTALL)
-# Only a canonical lowercase UUID inside a URL names a media object (as the URLs we hand out contain).
-_UUID_IN_URL = re.compile(r"[0-9a-f]{8}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{12}")
 
 
 def language_key_errors(value: dict) -> dict:
@@ -100,8 +94,8 @@ class TranslatedTextField(TranslatedField):
 class MediaListField(ReferenceListField):
     """Up to 10 media objects of this workspace, each named by its UUID or by a `<content-type>:<url>` string.
 
-    In the `type:url` form only the media UUID inside the URL counts: the type and host given are ignored and the
-    stored attachment always comes from the Media record. Unknown references give `["No such object: <value>"]`.
+    Which object a reference names is `herald.media.references`' rule. Unknown references give
+    `["No such object: <value>"]`.
     """
 
     default_error_messages = {"too_many": f"Ensure this field has no more than {Broadcast.MAX_ATTACHMENTS} elements."}
@@ -115,22 +109,7 @@ class MediaListField(ReferenceListField):
         return [str(media.uuid) for media in value]
 
     def resolve(self, workspace, refs):
-        named = {ref: uuid for ref in refs if (uuid := media_uuid(ref))}
-        media = Media.objects.filter(workspace=workspace, uuid__in=set(named.values()))
-        by_uuid = {m.uuid: m for m in media}
-        return {ref: by_uuid[uuid] for ref, uuid in named.items() if uuid in by_uuid}
-
-
-def media_uuid(ref):
-    """The media UUID a reference names: the UUID itself, or the first canonical UUID in a `type:url` string."""
-    if not isinstance(ref, str):
-        return None
-    if uuid := _as_uuid(ref):
-        return uuid
-    match = _ATTACHMENT.match(ref)
-    if match and (found := _UUID_IN_URL.search(match.group(3))):
-        return _as_uuid(found.group(0))
-    return None
+        return find_media(workspace, refs)
 
 
 @extend_schema_field(
@@ -218,22 +197,6 @@ class TranslatedQuickRepliesField(TranslatedField):
         super().__init__(**kwargs)
 
 
-def build_translations(text=None, attachments=None, quick_replies=None) -> dict:
-    """Merge validated content into `{lang: {"text": .., "attachments": ["ct:url", ..], "quick_replies": [..]}}`.
-
-    Languages are sorted: PostgreSQL's jsonb (and so RapidPro) keeps object keys in that order whatever order they
-    came in, and sorting here gives the same order on every database.
-    """
-    translations = {}
-    for lang, value in (text or {}).items():
-        translations.setdefault(lang, {})["text"] = value
-    for lang, media in (attachments or {}).items():
-        translations.setdefault(lang, {})["attachments"] = [m.attachment for m in media]
-    for lang, replies in (quick_replies or {}).items():
-        translations.setdefault(lang, {})["quick_replies"] = replies
-    return dict(sorted(translations.items()))
-
-
 # Read side: the same three parts, as one object per part keyed by every language of the translations.
 
 TRANSLATED_TEXT_OUT = {"type": "object", "additionalProperties": {"type": "string", "nullable": True}}
@@ -242,15 +205,3 @@ TRANSLATED_ATTACHMENTS_OUT = {
     "additionalProperties": {"type": "array", "items": {"type": "string", "description": "content-type:url"}},
 }
 TRANSLATED_QUICK_REPLIES_OUT = {"type": "object", "additionalProperties": QUICK_REPLIES_SCHEMA}
-
-
-def text_by_language(translations: dict) -> dict:
-    return {lang: part.get("text") for lang, part in translations.items()}
-
-
-def attachments_by_language(translations: dict) -> dict:
-    return {lang: part.get("attachments", []) for lang, part in translations.items()}
-
-
-def quick_replies_by_language(translations: dict) -> dict:
-    return {lang: part.get("quick_replies", []) for lang, part in translations.items()}
