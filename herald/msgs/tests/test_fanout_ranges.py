@@ -11,7 +11,7 @@ from datetime import timedelta
 import pytest
 from django.utils import timezone
 
-from herald.channels.types import create_channel
+from herald.channels.registry import create_channel
 from herald.contacts.models import ContactStatus
 from herald.msgs import fanout, tasks
 from herald.msgs.models import Broadcast, BroadcastStatus, FailedReason, Msg, MsgStatus

@@ -10,8 +10,8 @@ import pytest
 from django.utils import timezone
 
 from herald.channels.callbacks import callback_urls
+from herald.channels.registry import create_channel
 from herald.channels.tests.gateway import gateway, gateway_channel, reply  # noqa: F401 - the fixture
-from herald.channels.types import create_channel
 from herald.contacts.models import Contact, ContactStatus
 from herald.msgs import delivery, fanout, tasks
 from herald.msgs.compose import MessageComposer
