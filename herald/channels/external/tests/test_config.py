@@ -3,7 +3,7 @@
 import pytest
 
 from herald.channels.base import ChannelConfigError
-from herald.channels.external.type import DEFAULT_BODIES
+from herald.channels.external.config import DEFAULT_BODIES
 from herald.channels.registry import get_type
 
 EXTERNAL = get_type("external")
