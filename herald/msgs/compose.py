@@ -1,8 +1,8 @@
 """Composing one recipient's message of a broadcast: the translation the contact gets, its templates rendered for
 them, the channel and URN it goes by, why it fails when it can't be sent, and how many segments it costs.
 
-The templates are parsed once per broadcast and language choice (`MessageComposer`), not once per contact: a
-broadcast without expressions renders nothing per contact at all.
+The templates are parsed once per broadcast and language choice (`MessageComposer`), not once per contact, and a
+contact's template values are only gathered when some template has an expression.
 """
 
 from dataclasses import dataclass

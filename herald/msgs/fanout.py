@@ -112,7 +112,7 @@ def counting_failures(broadcast_id: int, attempt: int | None = None):
         with contextlib.suppress(OperationalError, InterfaceError):
             if attempt is not None:
                 settle_attempt(broadcast_id, attempt)
-            else:  # the planner: its claim counted an attempt whose number went down with the error
+            else:  # the split into ranges: its claim counted an attempt whose number went down with the error
                 Broadcast.objects.filter(id=broadcast_id, failures__gt=0).update(failures=F("failures") - 1)
         raise
     except Exception:

@@ -58,18 +58,18 @@ def send_after_commit(task, *args, on_failure=None) -> None:
 def start_broadcast(broadcast_id: int) -> None:
     """Fan a broadcast out: a small audience right here, a big one as ranges that several workers may share."""
     with fanout.counting_failures(broadcast_id):
-        planned = fanout.split_into_ranges(broadcast_id, settings.FANOUT_TASK_SIZE)  # counts the attempt it claims
-    if len(planned.ranges) == 1:
-        fan_out_range(broadcast_id, *planned.ranges[0], planned.attempt)  # a call, not a message: runs here and now
-    elif planned.ranges:
+        split = fanout.split_into_ranges(broadcast_id, settings.FANOUT_TASK_SIZE)  # counts the attempt it claims
+    if len(split.ranges) == 1:
+        fan_out_range(broadcast_id, *split.ranges[0], split.attempt)  # a call, not a message: runs here and now
+    elif split.ranges:
         # A few strands, each range queuing the next one of its strand when it is done: a big broadcast has at most
         # FANOUT_PARALLEL_TASKS tasks in the queue, so other broadcasts' ranges take turns with its own instead of
         # waiting for all of them.
         strands = settings.FANOUT_PARALLEL_TASKS
-        for first in range(min(strands, len(planned.ranges))):
-            queue_ranges(broadcast_id, planned.ranges[first::strands], planned.attempt)
+        for first in range(min(strands, len(split.ranges))):
+            queue_ranges(broadcast_id, split.ranges[first::strands], split.attempt)
         # This task's part is done; each range counts the attempt again when it begins (not while it waits).
-        fanout.settle_attempt(broadcast_id, planned.attempt)
+        fanout.settle_attempt(broadcast_id, split.attempt)
 
 
 def queue_ranges(broadcast_id: int, ranges: list, attempt: int | None) -> None:
