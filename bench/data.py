@@ -8,7 +8,7 @@ from django.core.management import call_command
 from django.db import connection, transaction
 from django.utils import timezone
 
-from herald.channels.types import create_channel
+from herald.channels.registry import create_channel
 from herald.contacts.models import ContactGroup
 from herald.workspaces.models import Workspace
 

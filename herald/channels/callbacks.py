@@ -27,7 +27,7 @@ from django.views.decorators.http import require_http_methods
 from herald.channels.callback_requests import CallbackRejected
 from herald.channels.logfilters import redact_callback_secrets
 from herald.channels.models import Channel
-from herald.channels.types import get_type
+from herald.channels.registry import get_type
 
 logger = logging.getLogger("herald.channels.callbacks")
 

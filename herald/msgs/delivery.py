@@ -36,7 +36,7 @@ from django.utils import timezone
 
 from herald.channels.base import GatewayUnreachable
 from herald.channels.models import Channel
-from herald.channels.types import get_type
+from herald.channels.registry import get_type
 
 from .models import Msg
 from .status import record_send_results

@@ -1,214 +1,59 @@
-"""Turning a broadcast into one message per recipient.
+"""Turning a broadcast into one message per recipient: walking its audience.
 
-Recipients are walked in contact-id order, a batch at a time (keyset: `id > last`), so memory stays flat however big
-the audience is. A batch costs one query for the contacts and one for their URNs; its messages are rendered in plain
-Python (no model instances) and written with one statement (`msg_rows`).
+Recipients (`audience`) are walked in contact-id order, a batch at a time (keyset: `id > last`), so memory stays
+flat however big the audience is. A batch is loaded in a few queries (`batches`), its messages are composed in plain
+Python (`compose`, no model instances) and written with one statement (`msg_rows`).
 
-Several workers can share one broadcast: `plan()` cuts the audience into contact-id ranges, which separate tasks fan
-out at the same time (`tasks.fan_out_range`). Batches only pick recipients that have no message yet, so running a
-range again, or resuming after a crash, is simply running it again. Each batch commits together with the broadcast's
-progress under a lock on the broadcast row and re-checks inside that lock which of its contacts got a message in the
-meantime; the unique (broadcast, contact) key backs that up. So a batch that runs twice, or two tasks on one range,
-never create a message twice. The broadcast is completed by whichever task finds, under the same lock, that no
-recipient is left without a message.
+Several workers can share one broadcast: `split_into_ranges()` cuts the audience into contact-id ranges, which
+separate tasks fan out at the same time (`tasks.fan_out_range`). Batches only pick recipients that have no message
+yet, so running a range again, or resuming after a crash, is simply running it again. Each batch commits together
+with the broadcast's progress under a lock on the broadcast row and re-checks inside that lock which of its contacts
+got a message in the meantime; the unique (broadcast, contact) key backs that up. So a batch that runs twice, or two
+tasks on one range, never create a message twice. The broadcast is completed by whichever task finds, under the
+same lock, that no recipient is left without a message.
 
 A fan-out that can't finish must not be retried forever (the tick resumes a stalled broadcast every
 BROADCAST_STALL_SECONDS). `failures` counts the attempts in a row that failed, and an attempt is counted as failed
-while it works: from when it is claimed (`plan`) or one of its range tasks begins (`count_attempt`) until that task
-ends (`settle_attempt`) or a batch of messages is written (which clears the count). So an attempt whose worker is
-killed (the kernel's OOM killer leaves no exception to count) stays counted, like one that ends in an error; a
-worker killed once in the middle of a big fan-out costs nothing (the batches it wrote cleared the count); range
-tasks still waiting in a busy queue count nothing. After BROADCAST_MAX_FAILURES failed attempts in a row the
-broadcast is failed instead of claimed again. Each attempt has a number (how many failed before it), which its
-tasks carry: the count moves only from that number to the next and back, so one worker dying with four ranges of
-a broadcast in its threads is one failure, not four.
+while it works: from when it is claimed (`split_into_ranges`) or one of its range tasks begins (`count_attempt`)
+until that task ends (`settle_attempt`) or a batch of messages is written (which clears the count); each task runs
+inside `counting_failures`, which does both. So an attempt whose worker is killed (the kernel's OOM killer leaves no
+exception to count) stays counted, like one that ends in an error; a worker killed once in the middle of a big
+fan-out costs nothing (the batches it wrote cleared the count); range tasks still waiting in a busy queue count
+nothing. After BROADCAST_MAX_FAILURES failed attempts in a row the broadcast is failed instead of claimed again.
+Each attempt has a number (how many failed before it), which its tasks carry: the count moves only from that number
+to the next and back, so one worker dying with four ranges of a broadcast in its threads is one failure, not four.
 """
 
+import contextlib
 import logging
-from dataclasses import dataclass
 from datetime import timedelta
 from typing import NamedTuple
 
 from django.conf import settings
-from django.db import transaction
+from django.db import InterfaceError, OperationalError, transaction
 from django.db.models import Case, Exists, F, OuterRef, QuerySet, Value, When
 from django.utils import timezone
 
-from herald.channels.models import Channel
-from herald.channels.routing import choose_route
-from herald.contacts.models import Contact, ContactGroup, ContactStatus, ContactURN
-from herald.expressions import parse as parse_template
-
-from .content import candidate_languages
-from .context import contact_context
-from .models import Broadcast, BroadcastStatus, FailedReason, Msg, MsgStatus
+from .audience import Audience
+from .batches import Recipient, load_batch
+from .compose import MessageComposer
+from .models import Broadcast, BroadcastStatus, Msg, MsgStatus
 from .msg_rows import NewMessage, insert_messages
-from .recipients import Audience
-from .segments import count_segments
 
 logger = logging.getLogger(__name__)
 
-STATUS_LABELS = dict(ContactStatus.choices)
 
-
-class RecipientURN(NamedTuple):
-    """The parts of a ContactURN that routing and templates read."""
-
-    id: int
-    scheme: str
-    path: str
-    identity: str
-    priority: int
-    channel_id: int | None
-
-
-@dataclass(slots=True)
-class Recipient:
-    """A contact as the fan-out needs it: read with `values_list`, far cheaper than a model instance."""
-
-    id: int
-    uuid: object
-    name: str | None
-    language: str | None
-    status: str
-    fields: dict
-    created_on: object
-    urns: list[RecipientURN]  # highest priority first
-    group_names: list[str] | None  # only read when a template mentions groups
-
-    def get_status_display(self) -> str:
-        return STATUS_LABELS[self.status]
-
-
-RECIPIENT_COLUMNS = ("id", "uuid", "name", "language", "status", "fields", "created_on")
-
-
-@dataclass
-class CompiledContent:
-    """One translation choice with its templates parsed: shared by every contact who gets that choice."""
-
-    text: object
-    locale: str | None
-    attachments: list
-    quick_replies: list  # [(quick reply dict, parsed text template or None)]
-    personal: bool  # some template has an expression: render per contact
-
-
-class BroadcastPlan:
-    """What is worked out once per broadcast: channels, parsed templates per language choice."""
-
-    def __init__(self, broadcast: Broadcast):
-        self.broadcast = broadcast
-        self.workspace = broadcast.workspace
-        self.channels = list(Channel.objects.filter(workspace=self.workspace, is_active=True).order_by("created_on"))
-        self._compiled: dict[tuple, CompiledContent] = {}
-        self.content = broadcast.content
-        self.needs_groups = any("groups" in s for s in self.content.template_sources())
-
-    def compiled_for(self, contact_language: str | None) -> CompiledContent:
-        candidates = candidate_languages(contact_language, self.workspace.languages, self.broadcast.base_language)
-        compiled = self._compiled.get(candidates)
-        if compiled is None:
-            content = self.content.for_contact(candidates)
-            text = parse_template(content.text)
-            attachments = [parse_template(a) for a in content.attachments]
-            quick_replies = [(dict(qr), parse_template(qr["text"]) if qr.get("text") else None)
-                             for qr in content.quick_replies]  # fmt: skip
-            templates = [text, *attachments, *(t for _, t in quick_replies if t is not None)]
-            personal = any(t.has_expressions for t in templates)
-            compiled = CompiledContent(text, content.text_language, attachments, quick_replies, personal)
-            self._compiled[candidates] = compiled
-        return compiled
-
-    def new_message(self, recipient: Recipient) -> NewMessage:
-        compiled = self.compiled_for(recipient.language)
-        context = (
-            contact_context(
-                recipient,
-                recipient.urns,
-                recipient.group_names,
-                self.workspace.globals,
-                anonymous=self.workspace.is_anonymous,
-            )
-            if compiled.personal
-            else {}
-        )
-        text = compiled.text.render(context)
-        attachments = [a.render(context) for a in compiled.attachments]
-        quick_replies = []
-        for reply, template in compiled.quick_replies:
-            rendered = dict(reply)  # a fresh copy per contact: never write one contact's values into another's
-            if template is not None:
-                rendered["text"] = template.render(context)
-            quick_replies.append(rendered)
-
-        route = choose_route(recipient.urns, self.channels)
-        urn, channel = route or (None, None)
-        status, failed_reason, error_detail = MsgStatus.QUEUED.value, None, ""
-        if recipient.status != ContactStatus.ACTIVE:
-            status, failed_reason = MsgStatus.FAILED.value, FailedReason.CONTACT.value
-        elif self.workspace.is_suspended:
-            status, failed_reason = MsgStatus.FAILED.value, FailedReason.SUSPENDED.value
-        elif (length := rendered_length(text, quick_replies)) > Msg.MAX_RENDERED_TEXT_LEN:
-            # Not cut short: a message that says something else than what was written is worse than none, and
-            # this one says why. What is kept is what messages.json may show of it.
-            status, failed_reason = MsgStatus.FAILED.value, FailedReason.TOO_LONG.value
-            error_detail = (
-                f"Once rendered, its text and quick replies are {length:,} characters, more than the"
-                f" {Msg.MAX_RENDERED_TEXT_LEN:,} a message may have"
-            )
-            text, quick_replies = text[: Msg.MAX_RENDERED_TEXT_LEN], []
-        elif route is None:
-            status, failed_reason = MsgStatus.FAILED.value, FailedReason.NO_DESTINATION.value
-        msg_count = count_segments(text) + len(attachments) if urn is not None and urn.scheme == "tel" else 1
-        return NewMessage(
-            contact_id=recipient.id,
-            contact_urn_id=urn.id if urn else None,
-            channel_id=channel.id if channel else None,
-            text=text,
-            attachments=attachments,
-            quick_replies=quick_replies,
-            locale=compiled.locale,
-            status=status,
-            failed_reason=failed_reason,
-            msg_count=msg_count,
-            error_detail=error_detail,
-        )
-
-
-def rendered_length(text: str, quick_replies: list[dict]) -> int:
-    """What a message's templates made: its text and its quick replies' (each may repeat `@fields` lookups)."""
-    return len(text) + sum(len(reply.get("text") or "") for reply in quick_replies)
-
-
-# Walking the audience ---------------------------------------------------------------------------------------------
-
-
-def fan_out(broadcast_id: int, on_batch=None) -> None:
-    """Create every recipient's message, here and now. `on_batch(channel_ids)` runs after each batch commits.
-
-    The tasks use `plan()` and `fan_out_range()` instead, so that several workers can share a big audience.
-    """
-    begun = _begin(broadcast_id, may_resume=False)
-    if begun is None:
-        return
-    broadcast, audience, _ = begun
-    _walk(BroadcastPlan(broadcast), audience, 0, None, on_batch)
-    # Every recipient this walk saw has its message now (made here or by a concurrent task).
-    _complete(broadcast_id)
-
-
-class Plan(NamedTuple):
+class Split(NamedTuple):
     """An attempt at a broadcast's fan-out: its number (None when there is no attempt to make) and its ranges."""
 
     attempt: int | None
     ranges: list[tuple[int, int | None]]
 
 
-NOTHING_TO_DO = Plan(None, [])
+NOTHING_TO_DO = Split(None, [])
 
 
-def plan(broadcast_id: int, range_size: int) -> Plan:
+def split_into_ranges(broadcast_id: int, range_size: int) -> Split:
     """Claim a broadcast's fan-out (an attempt, counted as failed until it settles) and cut what is left of it into
     contact-id ranges `(after, upto]` of about `range_size` recipients each, the last one open-ended (`upto` None).
 
@@ -216,7 +61,7 @@ def plan(broadcast_id: int, range_size: int) -> Plan:
     duplicate start), its fan-out failed too often (it is failed here), or every recipient has a message (then the
     broadcast is completed here).
     """
-    begun = _begin(broadcast_id, may_resume=True)
+    begun = _begin(broadcast_id)
     if begun is None:
         return NOTHING_TO_DO
     broadcast, audience, attempt = begun
@@ -231,7 +76,7 @@ def plan(broadcast_id: int, range_size: int) -> Plan:
         upto = next(iter(members[range_size - 1 : range_size]), None)
         ranges.append((after, upto))
         if upto is None:
-            return Plan(attempt, ranges)
+            return Split(attempt, ranges)
         after = upto
 
 
@@ -247,6 +92,38 @@ def settle_attempt(broadcast_id: int, attempt: int) -> None:
     Broadcast.objects.filter(id=broadcast_id, failures=attempt + 1).update(failures=attempt)
 
 
+@contextlib.contextmanager
+def counting_failures(broadcast_id: int, attempt: int | None = None):
+    """An error while fanning a broadcast out is retried by the tick; one that keeps coming back (a bug, bad data)
+    fails the broadcast after settings.BROADCAST_MAX_FAILURES attempts instead of retrying forever.
+
+    The task's attempt (number `attempt`) counts as failed from its start until it ends without an error, so that a
+    worker killed in the middle of it counts too; an error fails the broadcast at once when it ends the last attempt
+    allowed. A database that is down or busy doesn't count (the attempt is settled, if the database lets us): that
+    is what retrying is for."""
+    if attempt is not None:
+        count_attempt(broadcast_id, attempt)
+    try:
+        yield
+    except (OperationalError, InterfaceError):
+        with contextlib.suppress(OperationalError, InterfaceError):
+            if attempt is not None:
+                settle_attempt(broadcast_id, attempt)
+            else:  # the split into ranges: its claim counted an attempt whose number went down with the error
+                Broadcast.objects.filter(id=broadcast_id, failures__gt=0).update(failures=F("failures") - 1)
+        raise
+    except Exception:
+        logger.exception("fan-out of broadcast %s failed", broadcast_id)
+        unfinished = [BroadcastStatus.PENDING, BroadcastStatus.QUEUED, BroadcastStatus.STARTED]
+        if Broadcast.objects.filter(
+            id=broadcast_id, status__in=unfinished, failures__gte=settings.BROADCAST_MAX_FAILURES
+        ).update(status=BroadcastStatus.FAILED, modified_on=timezone.now()):
+            logger.error("broadcast %s failed: its fan-out kept failing", broadcast_id)
+        raise
+    if attempt is not None:
+        settle_attempt(broadcast_id, attempt)
+
+
 def fan_out_range(broadcast_id: int, after: int, upto: int | None, on_batch=None) -> int:
     """Create the messages of the recipients with `after < id <= upto` (no upper bound if `upto` is None), then
     complete the broadcast if nobody is left without a message. Returns how many messages this call created."""
@@ -254,27 +131,24 @@ def fan_out_range(broadcast_id: int, after: int, upto: int | None, on_batch=None
     if broadcast.status in Broadcast.FINISHED:
         return 0
     audience = Audience(broadcast)
-    created = _walk(BroadcastPlan(broadcast), audience, after, upto, on_batch)
+    created = _walk(MessageComposer(broadcast), audience, after, upto, on_batch)
     complete_if_done(broadcast, audience)
     return created
 
 
-def _begin(broadcast_id: int, may_resume: bool) -> tuple[Broadcast, Audience, int | None] | None:
+def _begin(broadcast_id: int) -> tuple[Broadcast, Audience, int] | None:
     """(broadcast, its audience, the attempt's number) for the task that begins an attempt at the fan-out, or None
     when there is nothing for this one to do. A pending broadcast is claimed (see `_claim`) and its recipients
-    counted; with `may_resume`, a started one that went quiet (its tasks were lost, or its worker died) is claimed
-    again (and counted, if the attempt that claimed it died before it could). Without `may_resume` a started
-    broadcast is worked on without a claim (attempt None)."""
+    counted; a started one that went quiet (its tasks were lost, or its worker died) is claimed again (and counted,
+    if the attempt that claimed it died before it could)."""
     broadcast = Broadcast.objects.select_related("workspace").get(id=broadcast_id)
     if broadcast.status in Broadcast.FINISHED:
         return None
     pending = broadcast.status == BroadcastStatus.PENDING
-    attempt = None
-    if pending or may_resume:
-        # Claimed before anything else is done: whatever follows (resolving the audience too) is part of it.
-        attempt = _claim(broadcast, pending)
-        if attempt is None:
-            return None
+    # Claimed before anything else is done: whatever follows (resolving the audience too) is part of it.
+    attempt = _claim(broadcast, pending)
+    if attempt is None:
+        return None
     audience = Audience(broadcast)
     if pending or broadcast.contact_count is None:
         Broadcast.objects.filter(id=broadcast.id).update(contact_count=audience.contacts().count())
@@ -322,7 +196,7 @@ def _any_pending(broadcast: Broadcast, audience: Audience) -> bool:
     return any(_pending(broadcast, part).exists() for part in (audience.direct(), audience.members()))
 
 
-def _walk(plan: BroadcastPlan, audience: Audience, after: int, upto: int | None, on_batch) -> int:
+def _walk(composer: MessageComposer, audience: Audience, after: int, upto: int | None, on_batch) -> int:
     """Create the messages of the recipients in `(after, upto]`: the direct ones, then the group members. Returns
     how many it created."""
     batch_size = settings.FANOUT_BATCH_SIZE
@@ -331,77 +205,24 @@ def _walk(plan: BroadcastPlan, audience: Audience, after: int, upto: int | None,
         cursor = after
         while True:
             # The part is rebuilt from the cursor each time so that every bound in its query moves along.
-            page = _pending(plan.broadcast, part(cursor, upto), cursor, upto).order_by("id")[:batch_size]
-            rows = list(page.values_list(*RECIPIENT_COLUMNS))
-            if not rows:
+            page = _pending(composer.broadcast, part(cursor, upto), cursor, upto).order_by("id")[:batch_size]
+            batch = load_batch(page, composer.needs_groups)
+            if not batch:
                 break
-            # The page's ids go to the next queries as a subquery, not as a list of a thousand parameters.
-            new = write_batch(plan, with_urns(rows, ContactIds.of(rows, page.values("id")), plan.needs_groups))
+            new = write_batch(composer, batch)
             created += len(new)
             channel_ids = channels_with_work(new)
             if on_batch and channel_ids:
                 on_batch(channel_ids)
-            cursor = rows[-1][0]
+            cursor = batch[-1].id
     return created
 
 
-class ContactIds(NamedTuple):
-    """A batch's contacts, for the queries that read their URNs and groups: its `first` and `last` id, and the ids
-    themselves (a list, or a subquery; None when the range holds hardly anyone else)."""
-
-    first: int
-    last: int
-    ids: object
-
-    @classmethod
-    def of(cls, rows: list[tuple], ids) -> "ContactIds":
-        first, last = rows[0][0], rows[-1][0]
-        # A range read is one stretch of an index, cheaper than matching ids; but where the batch's contacts are
-        # spread thin (a small group in a big workspace) the range alone would read everyone in between.
-        return cls(first, last, None if last - first < 2 * len(rows) else ids)
-
-    def lookup(self, field: str = "contact_id") -> dict:
-        lookup = {f"{field}__gte": self.first, f"{field}__lte": self.last}
-        if self.ids is not None:
-            lookup[f"{field}__in"] = self.ids
-        return lookup
-
-
-def with_urns(rows: list[tuple], ids: ContactIds, with_groups: bool) -> list[Recipient]:
-    """Contacts read as RECIPIENT_COLUMNS rows (in id order), with their URNs (and group names)."""
-    urns = {row[0]: [] for row in rows}
-    urn_rows = (
-        ContactURN.objects.filter(**ids.lookup())
-        .order_by("-priority", "id")
-        .values_list("contact_id", "id", "scheme", "path", "identity", "priority", "channel_id")
-    )
-    for contact_id, *urn in urn_rows:
-        if contact_id in urns:  # the range may hold a few contacts that aren't in the batch
-            urns[contact_id].append(RecipientURN(*urn))
-    groups = None
-    if with_groups:
-        groups = {row[0]: [] for row in rows}
-        memberships = ContactGroup.contacts.through.objects.filter(**ids.lookup()).order_by("contactgroup_id")
-        for contact_id, name in memberships.values_list("contact_id", "contactgroup__name"):
-            if contact_id in groups:
-                groups[contact_id].append(name)
-    return [Recipient(*row, urns[row[0]], groups[row[0]] if groups is not None else None) for row in rows]
-
-
-def create_batch(plan: BroadcastPlan, contact_ids: list[int]) -> set[int]:
-    """Create the messages of these contacts (a batch, e.g. replayed after a crash); returns the channels that now
-    have work."""
-    rows = list(Contact.objects.filter(id__in=contact_ids).order_by("id").values_list(*RECIPIENT_COLUMNS))
-    if not rows:
-        return set()
-    return channels_with_work(write_batch(plan, with_urns(rows, ContactIds.of(rows, contact_ids), plan.needs_groups)))
-
-
-def write_batch(plan: BroadcastPlan, batch: list[Recipient]) -> list[NewMessage]:
-    """Render and store one batch's messages, with the broadcast's progress; returns the messages it created (none
+def write_batch(composer: MessageComposer, batch: list[Recipient]) -> list[NewMessage]:
+    """Compose and store one batch's messages, with the broadcast's progress; returns the messages it created (none
     for recipients that had theirs already)."""
-    messages = [plan.new_message(recipient) for recipient in batch]
-    broadcast_id = plan.broadcast.id
+    messages = [composer.new_message(recipient) for recipient in batch]
+    broadcast_id = composer.broadcast.id
     now = timezone.now()
     with transaction.atomic():
         # Serialises the batches of one broadcast, so the "already has one" check and the progress stay exact.
@@ -410,7 +231,9 @@ def write_batch(plan: BroadcastPlan, batch: list[Recipient]) -> list[NewMessage]
         made = Msg.objects.filter(broadcast_id=broadcast_id, contact_id__gte=batch[0].id, contact_id__lte=batch[-1].id)
         done = set(made.values_list("contact_id", flat=True))
         new = [m for m in messages if m.contact_id not in done] if done else messages
-        insert_messages(new, workspace_id=plan.workspace.id, broadcast_id=broadcast_id, created_on=now, modified_on=now)
+        insert_messages(
+            new, workspace_id=composer.workspace.id, broadcast_id=broadcast_id, created_on=now, modified_on=now
+        )
         Broadcast.objects.filter(id=broadcast_id).update(
             msg_count=F("msg_count") + len(new),
             modified_on=now,

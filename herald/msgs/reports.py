@@ -16,7 +16,7 @@ from herald.channels.base import DeliveryReport
 from herald.channels.callback_requests import CallbackRejected
 from herald.channels.callbacks import channel_callback, missing_secret
 from herald.channels.models import Channel
-from herald.channels.types import TYPES
+from herald.channels.registry import TYPES
 
 from .models import Msg, MsgStatus
 from .status import apply_status

@@ -1,17 +1,16 @@
-"""Celery tasks of the sending pipeline. Each is safe to run twice: the database decides what is left to do."""
+"""Celery tasks of the sending pipeline: wiring only. Each task hands its work to the module that owns it (`fanout`,
+`delivery`, `recovery`) and queues what comes next. Each is safe to run twice: the database decides what is left to
+do.
+"""
 
-import contextlib
 import logging
 
 from celery import shared_task
 from django.conf import settings
 from django.core.cache import caches
-from django.db import InterfaceError, OperationalError, transaction
-from django.db.models import F
-from django.utils import timezone
+from django.db import transaction
 
 from . import delivery, fanout, recovery
-from .models import Broadcast, BroadcastStatus
 
 logger = logging.getLogger(__name__)
 
@@ -55,53 +54,22 @@ def send_after_commit(task, *args, on_failure=None) -> None:
     transaction.on_commit(send)
 
 
-@contextlib.contextmanager
-def failing_counts(broadcast_id: int, attempt: int | None = None):
-    """An error while fanning a broadcast out is retried by the tick; one that keeps coming back (a bug, bad data)
-    fails the broadcast after settings.BROADCAST_MAX_FAILURES attempts instead of retrying forever.
-
-    The task's attempt (number `attempt`, see fanout.py) counts as failed from its start until it ends without an
-    error, so that a worker killed in the middle of it counts too; an error fails the broadcast at once when it
-    ends the last attempt allowed. A database that is down or busy doesn't count (the attempt is settled, if the
-    database lets us): that is what retrying is for."""
-    if attempt is not None:
-        fanout.count_attempt(broadcast_id, attempt)
-    try:
-        yield
-    except (OperationalError, InterfaceError):
-        with contextlib.suppress(OperationalError, InterfaceError):
-            if attempt is not None:
-                fanout.settle_attempt(broadcast_id, attempt)
-            else:  # the planner: its claim counted an attempt whose number went down with the error
-                Broadcast.objects.filter(id=broadcast_id, failures__gt=0).update(failures=F("failures") - 1)
-        raise
-    except Exception:
-        logger.exception("fan-out of broadcast %s failed", broadcast_id)
-        if Broadcast.objects.filter(
-            id=broadcast_id, status__in=Broadcast.NOT_FINISHED, failures__gte=settings.BROADCAST_MAX_FAILURES
-        ).update(status=BroadcastStatus.FAILED, modified_on=timezone.now()):
-            logger.error("broadcast %s failed: its fan-out kept failing", broadcast_id)
-        raise
-    if attempt is not None:
-        fanout.settle_attempt(broadcast_id, attempt)
-
-
 @shared_task(name="herald.msgs.tasks.start_broadcast")
 def start_broadcast(broadcast_id: int) -> None:
     """Fan a broadcast out: a small audience right here, a big one as ranges that several workers may share."""
-    with failing_counts(broadcast_id):
-        planned = fanout.plan(broadcast_id, settings.FANOUT_TASK_SIZE)  # counts the attempt it claims
-    if len(planned.ranges) == 1:
-        fan_out_range(broadcast_id, *planned.ranges[0], planned.attempt)  # a call, not a message: runs here and now
-    elif planned.ranges:
+    with fanout.counting_failures(broadcast_id):
+        split = fanout.split_into_ranges(broadcast_id, settings.FANOUT_TASK_SIZE)  # counts the attempt it claims
+    if len(split.ranges) == 1:
+        fan_out_range(broadcast_id, *split.ranges[0], split.attempt)  # a call, not a message: runs here and now
+    elif split.ranges:
         # A few strands, each range queuing the next one of its strand when it is done: a big broadcast has at most
         # FANOUT_PARALLEL_TASKS tasks in the queue, so other broadcasts' ranges take turns with its own instead of
         # waiting for all of them.
         strands = settings.FANOUT_PARALLEL_TASKS
-        for first in range(min(strands, len(planned.ranges))):
-            queue_ranges(broadcast_id, planned.ranges[first::strands], planned.attempt)
+        for first in range(min(strands, len(split.ranges))):
+            queue_ranges(broadcast_id, split.ranges[first::strands], split.attempt)
         # This task's part is done; each range counts the attempt again when it begins (not while it waits).
-        fanout.settle_attempt(broadcast_id, planned.attempt)
+        fanout.settle_attempt(broadcast_id, split.attempt)
 
 
 def queue_ranges(broadcast_id: int, ranges: list, attempt: int | None) -> None:
@@ -114,7 +82,7 @@ def queue_ranges(broadcast_id: int, ranges: list, attempt: int | None) -> None:
 def fan_out_range(broadcast_id: int, after: int, upto: int | None, attempt: int | None = None, then=()) -> None:
     """Fan out the recipients in `(after, upto]`, then queue the ranges `then` (at the back of the queue). A range
     that fails leaves those to the tick, which plans the broadcast again once it has gone quiet."""
-    with failing_counts(broadcast_id, attempt):
+    with fanout.counting_failures(broadcast_id, attempt):
         created = fanout.fan_out_range(broadcast_id, after, upto, on_batch=enqueue_delivery)
     logger.info("broadcast %s, contacts (%s, %s]: %s messages created", broadcast_id, after, upto or "", created)
     if then:

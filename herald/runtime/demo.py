@@ -6,7 +6,7 @@ from dataclasses import asdict, dataclass
 
 from django.db import transaction
 
-from herald.channels.types import create_channel
+from herald.channels.registry import create_channel
 from herald.workspaces.models import Workspace
 from herald.workspaces.provisioning import create_token, create_workspace
 

@@ -6,7 +6,7 @@ import json
 import pytest
 
 from herald.channels.callbacks import callback_urls
-from herald.channels.types import create_channel
+from herald.channels.registry import create_channel
 from herald.contacts.models import Contact
 from herald.media.models import Media
 from herald.media.tests import samples

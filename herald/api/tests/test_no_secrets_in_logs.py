@@ -7,8 +7,8 @@ import logging
 import pytest
 
 from herald.channels.callbacks import callback_urls
+from herald.channels.registry import create_channel
 from herald.channels.tests.gateway import gateway, reply  # noqa: F401 - the fixture
-from herald.channels.types import create_channel
 from herald.conftest import create_user_token, token_client
 from herald.runtime.celery import app as celery_app
 

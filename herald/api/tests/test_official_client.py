@@ -19,8 +19,8 @@ from temba_client.exceptions import (
 from temba_client.v2 import TembaClient
 from temba_client.v2.types import Broadcast, Contact, Field, Group, Message, Org
 
+from herald.channels.registry import create_channel
 from herald.channels.tests.gateway import gateway  # noqa: F401 - the fixture
-from herald.channels.types import create_channel
 from herald.conftest import create_user_token
 from herald.runtime.celery import app as celery_app
 from herald.testing import make_broadcast, make_contact, make_group

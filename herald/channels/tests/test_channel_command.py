@@ -10,7 +10,7 @@ from django.test import Client
 
 from herald.channels.callbacks import callback_urls
 from herald.channels.models import Channel
-from herald.channels.types import get_type
+from herald.channels.registry import get_type
 from herald.msgs.models import MsgStatus
 from herald.testing import make_msg
 

@@ -22,8 +22,9 @@ from django.utils import timezone
 
 from herald.channels.models import Channel
 from herald.channels.tests.gateway import FakeGateway, gateway, gateway_channel, hang, reply  # noqa: F401
-from herald.msgs import delivery, fanout, tasks
+from herald.msgs import delivery, tasks
 from herald.msgs.models import Broadcast, Msg, MsgStatus
+from herald.msgs.tests.support import fan_out
 from herald.runtime.celery import app as celery_app
 from herald.testing import make_broadcast, make_contact
 
@@ -199,7 +200,7 @@ def queue_messages(workspace, count: int) -> Broadcast:
     """`count` queued messages (fanned out, not yet sent)."""
     contacts = [make_contact(workspace, f"C{n}", [f"tel:+25078{next(_numbers):07d}"]) for n in range(count)]
     broadcast = make_broadcast(workspace, "Hi", contacts=contacts)
-    fanout.fan_out(broadcast.id)
+    fan_out(broadcast.id)
     return broadcast
 
 

@@ -11,10 +11,11 @@ from datetime import timedelta
 import pytest
 from django.utils import timezone
 
-from herald.channels.types import create_channel
+from herald.channels.registry import create_channel
 from herald.contacts.models import ContactStatus
 from herald.msgs import fanout, tasks
 from herald.msgs.models import Broadcast, BroadcastStatus, FailedReason, Msg, MsgStatus
+from herald.msgs.tests.support import fan_out
 from herald.runtime.celery import app as celery_app
 from herald.testing import make_broadcast, make_contact, make_group
 
@@ -53,7 +54,7 @@ def messages_by_contact(broadcast) -> dict:
 
 def test_plan_cuts_the_audience_into_ranges_that_cover_it(audience):
     broadcast, contacts = audience
-    ranges = fanout.plan(broadcast.id, 10).ranges
+    ranges = fanout.split_into_ranges(broadcast.id, 10).ranges
     assert len(ranges) == 4  # 35 members: 10 + 10 + 10 + the open-ended rest
     assert ranges[0][0] == 0 and ranges[-1][1] is None
     assert all(upto == after for (_, upto), (after, _) in zip(ranges, ranges[1:], strict=False))
@@ -63,7 +64,7 @@ def test_plan_cuts_the_audience_into_ranges_that_cover_it(audience):
 
 def test_ranges_run_in_any_order_make_one_message_each(audience):
     broadcast, contacts = audience
-    ranges = fanout.plan(broadcast.id, 10).ranges
+    ranges = fanout.split_into_ranges(broadcast.id, 10).ranges
     for after, upto in reversed(ranges):
         fanout.fan_out_range(broadcast.id, after, upto)
         if (after, upto) != ranges[0]:
@@ -81,7 +82,7 @@ def test_ranges_run_in_any_order_make_one_message_each(audience):
 
 def test_a_range_run_twice_or_overlapping_ranges_create_nothing_twice(audience):
     broadcast, contacts = audience
-    ranges = fanout.plan(broadcast.id, 10).ranges
+    ranges = fanout.split_into_ranges(broadcast.id, 10).ranges
     fanout.fan_out_range(broadcast.id, *ranges[1])
     fanout.fan_out_range(broadcast.id, *ranges[1])  # redelivered
     fanout.fan_out_range(broadcast.id, 0, None)  # everything, over what is done already
@@ -116,18 +117,18 @@ def test_ranges_chained_one_after_another_reach_every_recipient_once(settings, a
 
 def test_a_duplicate_start_while_the_fan_out_is_live_plans_nothing(audience):
     broadcast, _ = audience
-    assert fanout.plan(broadcast.id, 10).ranges
-    assert fanout.plan(broadcast.id, 10).ranges == []
+    assert fanout.split_into_ranges(broadcast.id, 10).ranges
+    assert fanout.split_into_ranges(broadcast.id, 10).ranges == []
 
 
 def test_a_quiet_broadcast_is_planned_again_for_what_is_left(settings, audience):
     broadcast, contacts = audience
-    ranges = fanout.plan(broadcast.id, 10).ranges
+    ranges = fanout.split_into_ranges(broadcast.id, 10).ranges
     fanout.fan_out_range(broadcast.id, *ranges[0])  # then the worker died; the other range tasks were lost
     made = Msg.objects.filter(broadcast=broadcast).count()
     Broadcast.objects.filter(id=broadcast.id).update(modified_on=timezone.now() - timedelta(minutes=5))
 
-    again = fanout.plan(broadcast.id, 10).ranges
+    again = fanout.split_into_ranges(broadcast.id, 10).ranges
     assert again and again[0][0] == 0
     for after, upto in again:
         fanout.fan_out_range(broadcast.id, after, upto)
@@ -139,7 +140,7 @@ def test_a_quiet_broadcast_is_planned_again_for_what_is_left(settings, audience)
 
 def test_completion_waits_for_every_recipient_even_when_the_count_is_reached(audience, workspace):
     broadcast, contacts = audience
-    ranges = fanout.plan(broadcast.id, 10).ranges
+    ranges = fanout.split_into_ranges(broadcast.id, 10).ranges
     for after, upto in ranges[1:]:
         fanout.fan_out_range(broadcast.id, after, upto)
     # The count says done (a contact joined after counting) but the first range has not run.
@@ -152,11 +153,11 @@ def test_completion_waits_for_every_recipient_even_when_the_count_is_reached(aud
 
 def test_a_broadcast_whose_recipients_all_have_messages_completes_on_resume(settings, audience):
     broadcast, _ = audience
-    fanout.fan_out(broadcast.id)
+    fan_out(broadcast.id)
     Broadcast.objects.filter(id=broadcast.id).update(
         status=BroadcastStatus.STARTED, modified_on=timezone.now() - timedelta(minutes=5)
     )
-    assert fanout.plan(broadcast.id, 10).ranges == []
+    assert fanout.split_into_ranges(broadcast.id, 10).ranges == []
     broadcast.refresh_from_db()
     assert broadcast.status == BroadcastStatus.COMPLETED and broadcast.msg_count == 37
 
@@ -171,7 +172,7 @@ def test_rows_written_in_bulk_read_back_like_orm_rows(workspace, channel):
         },
         contacts=[ann],
     )
-    fanout.fan_out(broadcast.id)
+    fan_out(broadcast.id)
 
     msg = Msg.objects.get(broadcast=broadcast)
     assert Msg.objects.get(uuid=msg.uuid) == msg  # stored as Django stores UUIDs on this database
@@ -210,7 +211,7 @@ def test_range_tasks_waiting_in_a_busy_queue_count_no_failure(settings, audience
 
 def test_one_worker_killed_with_several_ranges_in_its_threads_is_one_failure(settings, audience):
     broadcast, _ = audience
-    planned = fanout.plan(broadcast.id, 10)
+    planned = fanout.split_into_ranges(broadcast.id, 10)
     fanout.settle_attempt(broadcast.id, planned.attempt)  # the start task queued its ranges and ended
     for _ in planned.ranges:  # four threads begin one range each ... and the worker is killed
         fanout.count_attempt(broadcast.id, planned.attempt)

@@ -27,6 +27,7 @@ from herald.channels.tests.gateway import (  # noqa: F401 - gateway is a fixture
 from herald.msgs import delivery, tasks
 from herald.msgs.models import Broadcast, BroadcastStatus, FailedReason, Msg, MsgStatus
 from herald.msgs.status import retry_delay
+from herald.msgs.tests.support import fan_out
 from herald.runtime.celery import app as celery_app
 from herald.testing import make_broadcast, make_contact
 
@@ -274,7 +275,7 @@ def test_a_gateway_slower_than_the_send_lease_still_gets_each_message_once(works
     contacts = [make_contact(workspace, f"C{n}", [f"tel:+25078{next(_numbers):07d}"]) for n in range(3)]
     make_broadcast(workspace, "Hi", contacts=contacts)
     celery_app.conf.task_always_eager = False  # fan out only; delivery is started by hand below
-    tasks.fanout.fan_out(Broadcast.objects.get().id)
+    fan_out(Broadcast.objects.get().id)
 
     gateway.will(hang(1.5))  # each answer (200 OK) takes 1.5 s
     first = threading.Thread(target=delivery.deliver, args=(channel.id,))

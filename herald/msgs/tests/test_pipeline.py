@@ -10,11 +10,13 @@ import pytest
 from django.utils import timezone
 
 from herald.channels.callbacks import callback_urls
+from herald.channels.registry import create_channel
 from herald.channels.tests.gateway import gateway, gateway_channel, reply  # noqa: F401 - the fixture
-from herald.channels.types import create_channel
 from herald.contacts.models import Contact, ContactStatus
 from herald.msgs import delivery, fanout, tasks
+from herald.msgs.compose import MessageComposer
 from herald.msgs.models import Broadcast, FailedReason, Msg, MsgStatus
+from herald.msgs.tests.support import create_batch, fan_out
 from herald.runtime.celery import app as celery_app
 from herald.testing import make_broadcast, make_contact, make_group
 
@@ -205,11 +207,11 @@ def test_delivery_reports_move_messages_forward(admin, workspace, sms, gateway, 
 def test_fan_out_run_twice_creates_nothing_twice(workspace, sms):
     contacts = [make_contact(workspace, f"C{i}", [f"tel:+25078800{i:04d}"]) for i in range(30)]
     broadcast = make_broadcast(workspace, "Hi", groups=[make_group(workspace, "All", contacts)])
-    fanout.fan_out(broadcast.id)
+    fan_out(broadcast.id)
     Broadcast.objects.filter(id=broadcast.id).update(status="S")  # as if the worker died before finishing
-    fanout.fan_out(broadcast.id)
-    plan = fanout.BroadcastPlan(broadcast)
-    fanout.create_batch(plan, [c.id for c in contacts])  # a batch replayed after a crash
+    fan_out(broadcast.id)
+    composer = MessageComposer(broadcast)
+    create_batch(composer, [c.id for c in contacts])  # a batch replayed after a crash
 
     broadcast.refresh_from_db()
     assert Msg.objects.filter(broadcast=broadcast).count() == 30
@@ -224,7 +226,7 @@ def test_small_batches_walk_every_recipient_once(settings, workspace, sms):
     broadcast = make_broadcast(
         workspace, "Hi", contacts=[direct, members[3]], groups=[make_group(workspace, "A", members)]
     )
-    fanout.fan_out(broadcast.id)
+    fan_out(broadcast.id)
     assert sorted(Msg.objects.values_list("contact_id", flat=True)) == sorted(c.id for c in [*members, direct])
 
 
@@ -246,7 +248,7 @@ def test_rate_limit_caps_each_second(workspace, gateway, monkeypatch):  # noqa: 
                              config={"send_url": f"{gateway.url}/send"})  # fmt: skip
     contacts = [make_contact(workspace, f"C{i}", [f"tel:+25078800{i:04d}"]) for i in range(10)]
     broadcast = make_broadcast(workspace, "Hi", contacts=contacts)
-    fanout.fan_out(broadcast.id)
+    fan_out(broadcast.id)
 
     chunks = []
     real_due = delivery.due_messages
@@ -287,7 +289,7 @@ def test_attempts_whose_worker_died_count_as_failures(settings, workspace, sms, 
     settings.BROADCAST_MAX_FAILURES = 3
     broadcast = make_broadcast(workspace, "Hi", urns=["tel:+250788111111"])
     for _ in range(deaths):
-        assert fanout.plan(broadcast.id, settings.FANOUT_TASK_SIZE).ranges  # begun ... and its worker died
+        assert fanout.split_into_ranges(broadcast.id, settings.FANOUT_TASK_SIZE).ranges  # begun ... and its worker died
         stall(broadcast)
 
     tasks.start_broadcast(broadcast.id)  # the tick resuming it
@@ -313,9 +315,9 @@ def test_a_death_after_messages_were_written_starts_the_count_afresh(settings, w
     settings.FANOUT_BATCH_SIZE = 1
     contacts = [make_contact(workspace, f"C{i}", [f"tel:+25078811{i:04d}"]) for i in range(3)]
     broadcast = make_broadcast(workspace, "Hi", contacts=contacts)
-    fanout.plan(broadcast.id, settings.FANOUT_TASK_SIZE)
-    plan = fanout.BroadcastPlan(Broadcast.objects.get(id=broadcast.id))
-    fanout.create_batch(plan, [contacts[0].id])  # one batch written, then the worker died
+    fanout.split_into_ranges(broadcast.id, settings.FANOUT_TASK_SIZE)
+    composer = MessageComposer(Broadcast.objects.get(id=broadcast.id))
+    create_batch(composer, [contacts[0].id])  # one batch written, then the worker died
     assert Broadcast.objects.get(id=broadcast.id).failures == 0
     stall(broadcast)
 
@@ -327,7 +329,7 @@ def test_a_death_after_messages_were_written_starts_the_count_afresh(settings, w
 
 def test_a_duplicate_start_of_a_busy_broadcast_counts_nothing(settings, workspace, sms):
     broadcast = make_broadcast(workspace, "Hi", urns=["tel:+250788111111"])
-    fanout.plan(broadcast.id, settings.FANOUT_TASK_SIZE)  # begun moments ago, still at work
+    fanout.split_into_ranges(broadcast.id, settings.FANOUT_TASK_SIZE)  # begun moments ago, still at work
     for _ in range(settings.BROADCAST_MAX_FAILURES + 1):
         tasks.start_broadcast(broadcast.id)
     broadcast.refresh_from_db()

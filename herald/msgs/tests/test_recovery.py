@@ -26,7 +26,7 @@ def test_an_unfinished_broadcast_quiet_for_the_stall_time_is_found(settings, wor
     assert recovery.stalled_broadcasts() == []  # quiet, not yet stalled
     quiet_for(broadcast, 31)
     # Found at every tick until a start task resumes it: the start itself lets only one of them work
-    # (`fanout.plan`), so the repeats cost nothing.
+    # (`fanout.split_into_ranges`), so the repeats cost nothing.
     assert recovery.stalled_broadcasts() == recovery.stalled_broadcasts() == [broadcast.id]
 
 

@@ -2,7 +2,7 @@
 
 from herald.channels.base import SendResult
 from herald.channels.models import Channel
-from herald.channels.types import get_type
+from herald.channels.registry import get_type
 from herald.contacts.models import ContactURN
 from herald.msgs.models import Msg
 from herald.testing import make_contact, make_msg

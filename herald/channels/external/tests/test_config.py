@@ -3,8 +3,8 @@
 import pytest
 
 from herald.channels.base import ChannelConfigError
-from herald.channels.external.sender import DEFAULT_BODIES
-from herald.channels.types import get_type
+from herald.channels.external.config import DEFAULT_BODIES
+from herald.channels.registry import get_type
 
 EXTERNAL = get_type("external")
 URL = "http://127.0.0.1:9/send"

@@ -7,8 +7,8 @@ import pytest
 
 from herald.channels.base import PermanentSendError, SendResult, TransientSendError
 from herald.channels.models import Channel
+from herald.channels.registry import get_type
 from herald.channels.tests.gateway import drop, garbage, hang, reply, unreachable_url
-from herald.channels.types import get_type
 from herald.testing import make_msg
 
 EXTERNAL = get_type("external")

@@ -10,7 +10,7 @@ from django.core.management.base import CommandError
 
 from herald.channels.callbacks import callback_urls
 from herald.channels.models import Channel, new_callback_secret
-from herald.channels.types import TYPES, ChannelConfigError, create_channel, get_type
+from herald.channels.registry import TYPES, ChannelConfigError, create_channel, get_type
 from herald.msgs.models import Msg, MsgStatus
 from herald.subcommands import ActionCommand, comma_list
 from herald.workspaces.provisioning import ProvisioningError, find_workspace

@@ -55,11 +55,6 @@ class Audience:
         return contacts if upto is None else contacts.filter(id__lte=upto)
 
 
-def recipients(broadcast: Broadcast) -> QuerySet:
-    """The recipient contacts, as one query (creates contacts for URNs nobody owns yet; safe to call again)."""
-    return Audience(broadcast).contacts()
-
-
 def contact_ids_for_urns(workspace, urn_strings: list[str]) -> list[int]:
     """The active owner of each URN, creating a contact for each URN that no active contact owns."""
     identities = [urn_utils.parse(text).identity for text in urn_strings]

@@ -1,10 +1,11 @@
 """The registry of channel types, and creating a channel with a checked configuration.
 
-A new type is a folder `herald/channels/<type>/` with a `sender.py` holding a `ChannelType` subclass, registered in
-`TYPES` below.
+A new type is a folder `herald/channels/<code>/` whose `type.py` holds a `ChannelType` subclass, registered by one
+line in `TYPE_CLASSES` below (see CONTRIBUTING.md, "Checklist: a new channel type").
 """
 
 from django.db import transaction
+from django.utils.module_loading import import_string
 
 from herald.channels.base import (  # noqa: F401 - re-exported: callers need only this module
     ChannelConfigError,
@@ -14,13 +15,17 @@ from herald.channels.base import (  # noqa: F401 - re-exported: callers need onl
     SendResult,
     TransientSendError,
 )
-from herald.channels.console.sender import ConsoleType
-from herald.channels.external.sender import ExternalType
 from herald.channels.models import Channel
 from herald.contacts import urns
 from herald.workspaces.provisioning import ProvisioningError, parse_country
 
-TYPES: dict[str, ChannelType] = {t.code: t for t in (ConsoleType(), ExternalType())}
+# One line per type, `herald.channels.<code>.type.<Class>`: named by path (as RapidPro's settings.CHANNEL_TYPES
+# names its types) so that adding a type is this line and its folder, nothing else.
+TYPE_CLASSES = (
+    "herald.channels.console.type.ConsoleType",
+    "herald.channels.external.type.ExternalType",
+)
+TYPES: dict[str, ChannelType] = {t.code: t for t in (import_string(path)() for path in TYPE_CLASSES)}
 
 MAX_NAME_LENGTH = Channel._meta.get_field("name").max_length
 MAX_ADDRESS_LENGTH = Channel._meta.get_field("address").max_length
