@@ -190,7 +190,7 @@ VARIABLES: list[Var] = [
         "HERALD_DELIVERY_TASK_SECONDS",
         NUMBER,
         2.0,
-        "longest one delivery task sends for a channel before it goes to the back of the queue",
+        "longest one delivery task sends for a channel before it goes to the back of the queue (if another has work)",
         more_than(0),
         "`2`",
     ),

@@ -8,10 +8,12 @@ messages it had on the wire at that instant (at most about twice `DELIVERY_CONCU
 whose answer was not yet recorded) may go out again, everything else is sent once. A worker asked to stop finishes
 the chunk on the wire, then lets go of the channel.
 
-Taking turns: a delivery task sends for at most `DELIVERY_TASK_SECONDS`, then hands the channel, lease and all, to a
-new task at the back of the delivery queue, so every channel with work gets the delivery pool in turn. A chunk
-whose gateway has not answered by then is parked: a thread of this process waits for the answers, records them and
-hands the channel on, so a gateway that never answers holds a few sending threads, not the pool's.
+Taking turns: a delivery task sends for at most `DELIVERY_TASK_SECONDS`, then, if another channel has messages due,
+hands the channel, lease and all, to a new task at the back of the delivery queue, so every channel with work gets
+the delivery pool in turn. A channel alone with work keeps its thread for another turn instead: a hand-over costs a
+gap (re-queue, lease, query) that would only slow it down. A chunk whose gateway has not answered by the end of a
+turn is parked: a thread of this process waits for the answers, records them and hands the channel on, so a
+gateway that never answers holds a few sending threads, not the pool's.
 
 Circuit breaker: `CHANNEL_BREAKER_FAILURES` sends in a row that got no answer at all (timed out, refused, dropped)
 pause the channel for `CHANNEL_BREAKER_SECONDS`. The lease then belongs to `CIRCUIT_OPEN`: no worker sends for the
@@ -31,7 +33,7 @@ from datetime import timedelta
 
 from django.conf import settings
 from django.db import connection, transaction
-from django.db.models import Q
+from django.db.models import Exists, OuterRef, Q
 from django.utils import timezone
 
 from herald.channels.base import GatewayUnreachable
@@ -112,6 +114,19 @@ def due_messages(channel_id: int, limit: int, now) -> list[Msg]:
     )
 
 
+def others_due(channel_id: int, now) -> bool:
+    """Whether another active channel, not paused by its breaker, has messages due: the one query a turn's end
+    costs. One index probe per channel (`msgs_outbox`), however long this channel's own backlog.
+
+    A channel whose sender runs on another thread counts too (the database can't tell it from one whose next task
+    waits in the queue): a needless hand-over costs a gap, never a turn."""
+    due_there = Msg.objects.due(now).filter(channel_id=OuterRef("id"))
+    paused = Q(send_lease_owner=CIRCUIT_OPEN, send_lease_until__gte=now)
+    return (
+        Channel.objects.filter(is_active=True).exclude(id=channel_id).exclude(paused).filter(Exists(due_there)).exists()
+    )
+
+
 class LeaseKeeper:
     """Renews the lease in the background (three times per lease length) until stopped: however slow the gateway, a
     live sender's lease never runs out, only a dead one's does. `lost` is set if it was taken over."""
@@ -176,7 +191,8 @@ def deliver(channel_id: int, handoff: Handoff | None = None, hand_on: Callable[[
     """Send what is due on a channel; returns how many messages this call tried to send.
 
     With `hand_on` (the delivery task's: it enqueues the channel's next task), stop after `DELIVERY_TASK_SECONDS`
-    and pass it the channel, lease and all (`Handoff`), if more may be due. Without, send everything due.
+    if another channel has messages due (else go on for another turn, and so on) and pass it the channel, lease and
+    all (`Handoff`), if more may be due. Without, send everything due.
     """
     channel = Channel.objects.filter(id=channel_id).first()
     if channel is None:
@@ -222,7 +238,7 @@ class Run:
         """Send chunk after chunk until nothing is due or this run must stop. Returns the sends still on the wire
         when the task's time ran out (to be parked), and whether more may be due."""
         while True:
-            if self._out_of_time():
+            if self._turn_over():
                 return {}, True
             self._wait_for_pace()
             chunk = due_messages(self.channel.id, self.channel.tps or UNLIMITED_CHUNK, timezone.now())
@@ -234,8 +250,16 @@ class Run:
             if self._must_stop():
                 return {}, False
 
-    def _out_of_time(self) -> bool:
-        return self.deadline is not None and time.monotonic() >= self.deadline
+    def _turn_over(self) -> bool:
+        """Whether this run must hand the channel on: its turn is up and another channel has messages due. Alone, it
+        takes another turn, keeping the channel's lease (the keeper goes on renewing it) and its pace (the next
+        chunk is timed from the last one, as within a turn: no gap, no rate budget lost)."""
+        if self.deadline is None or time.monotonic() < self.deadline:
+            return False
+        if others_due(self.channel.id, timezone.now()):
+            return True
+        self.deadline = time.monotonic() + settings.DELIVERY_TASK_SECONDS
+        return False
 
     def _must_stop(self) -> bool:
         if _stopping.is_set():

@@ -9,7 +9,8 @@ range tasks queued, a one-message broadcast is handed over within seconds, and a
 Herald put it still runs. Runs on the embedded default, or on PostgreSQL + Redis when the environment names them.
 
 In-process (eager tasks against real HTTP gateways on 127.0.0.1): the breaker's open / half-open / closed turns,
-a task's bounded turn handing the channel on at the exact rate limit, and a parked chunk.
+a task's bounded turn handing the channel on at the exact rate limit when another channel has messages due, a lone
+channel keeping its turn (and its lease, and its pace), and a parked chunk.
 """
 
 import threading
@@ -263,28 +264,91 @@ def test_error_answers_dont_open_the_breaker(workspace, gateway, settings, eager
     assert lease_owner(channel) == ""
 
 
-@pytest.mark.django_db(transaction=True)
-def test_a_task_hands_the_channel_on_at_the_exact_rate(workspace, gateway, settings, monkeypatch, eager_tasks):  # noqa: F811
-    settings.DELIVERY_TASK_SECONDS = 0.5  # about one chunk per task
-    channel = gateway_channel(workspace, gateway.url, tps=4)
-    queue_messages(workspace, 14)
-    turns, chunks = [], []  # each task's start; each chunk's first send (time.monotonic) and size
+def other_busy_channel(workspace, url: str, due: bool = True) -> Broadcast:
+    """Another channel with ten messages of its own: due, or errored and not yet due for their retry."""
+    other = gateway_channel(workspace, url, name="Other")
+    broadcast = queue_messages(workspace, 10)
+    later = timezone.now() + timedelta(hours=1)
+    not_due = {} if due else {"status": MsgStatus.ERRORED, "next_attempt": later}
+    Msg.objects.filter(broadcast=broadcast).update(channel=other, **not_due)
+    return broadcast
+
+
+def record_turns(monkeypatch) -> tuple[list, list]:
+    """Each delivery task's start (the number of chunks sent before it, its `Handoff`) and each chunk's first send
+    (time.monotonic, size)."""
+    turns, chunks = [], []
     real_deliver, real_submit = delivery.deliver, delivery.Run._submit
-    monkeypatch.setattr(delivery, "deliver", lambda *a, **k: turns.append(a[1]) or real_deliver(*a, **k))
+    monkeypatch.setattr(delivery, "deliver", lambda *a, **k: turns.append((len(chunks), a[1])) or real_deliver(*a, **k))
 
     def submit(run, chunk):
         chunks.append((time.monotonic(), len(chunk)))
         return real_submit(run, chunk)
 
     monkeypatch.setattr(delivery.Run, "_submit", submit)
+    return turns, chunks
+
+
+def busiest_second(chunks) -> int:
+    return max(sum(size for at, size in chunks if start <= at < start + 1) for start, _ in chunks)
+
+
+@pytest.mark.django_db(transaction=True)
+def test_a_task_hands_the_channel_on_at_the_exact_rate(workspace, gateway, settings, monkeypatch, eager_tasks):  # noqa: F811
+    """Another channel has messages due all along: every turn ends with a hand-over, and the rate holds across."""
+    settings.DELIVERY_TASK_SECONDS = 0.5  # about one chunk per task
+    channel = gateway_channel(workspace, gateway.url, tps=4)
+    mine = queue_messages(workspace, 14)
+    other = other_busy_channel(workspace, gateway.url)
+    turns, chunks = record_turns(monkeypatch)
     tasks.deliver_channel(channel.id)
 
-    assert statuses() == {MsgStatus.WIRED: 14}
+    assert Counter(Msg.objects.filter(broadcast=mine).values_list("status", flat=True)) == {MsgStatus.WIRED: 14}
     assert Counter(request.json["id"] for request in gateway.requests).most_common(1)[0][1] == 1
-    assert len(turns) >= 3 and turns[0] is None and len({t.owner for t in turns[1:]}) == 1  # one lease, handed on
-    busiest = max(sum(size for at, size in chunks if start <= at < start + 1) for start, _ in chunks)
-    assert busiest == 4
+    handoffs = [handoff for _, handoff in turns]
+    assert len(turns) >= 3 and handoffs[0] is None and len({h.owner for h in handoffs[1:]}) == 1  # one lease
+    assert busiest_second(chunks) == 4
     assert lease_owner(channel) == ""
+    # Eager tasks run each hand-over's next turn at once, in this thread: the other channel's turn comes after.
+    assert not Msg.objects.filter(broadcast=other, status=MsgStatus.WIRED).exists()
+    tasks.deliver_channel(Msg.objects.filter(broadcast=other).first().channel_id)
+    assert statuses() == {MsgStatus.WIRED: 24}
+
+
+@pytest.mark.django_db(transaction=True)
+def test_a_lone_channel_keeps_its_turn_until_another_has_messages_due(
+    workspace,
+    gateway,  # noqa: F811
+    settings,
+    monkeypatch,
+    eager_tasks,
+):
+    settings.DELIVERY_TASK_SECONDS = 0.5  # a turn ends after about every chunk
+    settings.DELIVERY_LEASE_SECONDS = 0.6  # runs out within the run unless renewed across turns
+    channel = gateway_channel(workspace, gateway.url, tps=4)
+    queue_messages(workspace, 14)  # four chunks, a second apart
+    other = other_busy_channel(workspace, gateway.url, due=False)
+    turns, chunks = record_turns(monkeypatch)
+    lease_taken, real_submit = [], delivery.Run._submit
+
+    def submit(run, chunk):
+        if len(chunks) == 2:  # the run has kept the channel for two more turns: make the other channel's retries due
+            Msg.objects.filter(broadcast=other).update(next_attempt=timezone.now() - timedelta(seconds=1))
+        lease_taken.append(delivery.acquire_lease(channel.id, owner="intruder"))
+        return real_submit(run, chunk)
+
+    monkeypatch.setattr(delivery.Run, "_submit", submit)
+    tasks.deliver_channel(channel.id)
+
+    assert len(chunks) == 4 and busiest_second(chunks) == 4  # the exact rate all along
+    # One task sent the first three chunks, turn after turn; the one it handed the channel to, once the other
+    # channel had messages due, sent the rest.
+    assert [at for at, _ in turns] == [0, 3]
+    assert turns[0][1] is None and turns[1][1] is not None
+    assert not any(lease_taken)  # the lease was renewed all along: nobody else could take it
+    assert lease_owner(channel) == ""
+    assert Counter(request.json["id"] for request in gateway.requests).most_common(1)[0][1] == 1
+    assert Counter(Msg.objects.exclude(broadcast=other).values_list("status", flat=True)) == {MsgStatus.WIRED: 14}
 
 
 @pytest.mark.django_db(transaction=True)
