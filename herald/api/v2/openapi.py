@@ -9,7 +9,7 @@ from rest_framework import serializers
 
 from herald.api import idempotency
 
-from .fields import MAX_REFERENCES
+from .serializer_fields import MAX_REFERENCES
 
 DETAIL = inline_serializer(name="ErrorDetail", fields={"detail": serializers.CharField()})
 
@@ -44,7 +44,7 @@ def create_or_rename_responses(read_serializer, more: dict | None = None) -> dic
 class ReferenceListFieldSchema(OpenApiSerializerFieldExtension):
     """Reference lists (`groups`, `contacts` ...) are arrays of UUIDs or other identifying strings."""
 
-    target_class = "herald.api.v2.fields.ReferenceListField"
+    target_class = "herald.api.v2.serializer_fields.ReferenceListField"
     match_subclasses = True
 
     def map_serializer_field(self, auto_schema, direction):

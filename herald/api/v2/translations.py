@@ -15,7 +15,7 @@ from rest_framework import serializers
 from herald.media.models import Media
 from herald.msgs.models import Broadcast
 
-from .fields import ReferenceListField, _as_uuid, validate_translation_language
+from .serializer_fields import ReferenceListField, _as_uuid, validate_translation_language
 
 MAX_LANGUAGES = 50
 QUICK_REPLY_TEXT_LEN = 64

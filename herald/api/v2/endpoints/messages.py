@@ -17,13 +17,13 @@ from rest_framework import serializers
 from herald.contacts.urns import URN
 from herald.msgs.models import Msg, MsgStatus
 
-from . import openapi
-from .base import BaseEndpoint, ListAPIMixin
-from .formats import format_datetime, ref
-from .pagination import CreatedOnCursorPagination
-from .params import InvalidParam, datetime_param, exclusive_params, int_param, uuid_param
-from .permissions import ADMIN_EDITOR
-from .translations import QUICK_REPLIES_SCHEMA
+from .. import openapi
+from ..base import BaseEndpoint, ListAPIMixin
+from ..formats import format_datetime, ref
+from ..pagination import CreatedOnCursorPagination
+from ..params import InvalidParam, datetime_param, exclusive_params, int_param, uuid_param
+from ..permissions import ADMIN_EDITOR
+from ..translations import QUICK_REPLIES_SCHEMA
 
 VISIBLE, ARCHIVED = "V", "A"
 INCOMING, OUTGOING = "I", "O"

@@ -8,10 +8,10 @@ from rest_framework.parsers import MultiPartParser
 from herald.media import files, quota, storage
 from herald.media.models import Media
 
-from . import openapi
-from .base import BaseEndpoint, DeleteAPIMixin, WriteAPIMixin
-from .parsers import StrictFormParser
-from .permissions import ADMIN_EDITOR, ALL_ROLES
+from .. import openapi
+from ..base import BaseEndpoint, DeleteAPIMixin, WriteAPIMixin
+from ..parsers import StrictFormParser
+from ..permissions import ADMIN_EDITOR, ALL_ROLES
 
 UNSUPPORTED = "Unsupported file type."
 # Room for the multipart boundaries and part headers around the file when judging a body by its length.

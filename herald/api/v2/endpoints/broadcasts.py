@@ -15,14 +15,14 @@ from herald.contacts import urns as urn_parser
 from herald.msgs.models import Broadcast, BroadcastStatus
 from herald.msgs.tasks import enqueue_broadcast
 
-from . import openapi
-from . import translations as translations_module
-from .base import BaseEndpoint, ListAPIMixin, WriteAPIMixin
-from .fields import ContactRefsField, GroupRefsField, LanguageField, URNField
-from .formats import format_datetime
-from .params import InvalidParam, datetime_param, int_param, uuid_param
-from .permissions import ADMIN_EDITOR
-from .translations import TranslatedAttachmentsField, TranslatedQuickRepliesField, TranslatedTextField
+from .. import openapi
+from .. import translations as translations_module
+from ..base import BaseEndpoint, ListAPIMixin, WriteAPIMixin
+from ..formats import format_datetime
+from ..params import InvalidParam, datetime_param, int_param, uuid_param
+from ..permissions import ADMIN_EDITOR
+from ..serializer_fields import ContactRefsField, GroupRefsField, LanguageField, URNField
+from ..translations import TranslatedAttachmentsField, TranslatedQuickRepliesField, TranslatedTextField
 
 MAX_URNS = 100
 

@@ -1,7 +1,4 @@
-"""`/api/v2/fields.json`: the custom contact field keys (`fields` on contacts, `@fields.KEY` in messages).
-
-(Named `fields_endpoint` because `fields.py` holds the serializer fields.)
-"""
+"""`/api/v2/fields.json`: the custom contact field keys (`fields` on contacts, `@fields.KEY` in messages)."""
 
 from django.db import IntegrityError, transaction
 from drf_spectacular.types import OpenApiTypes
@@ -12,10 +9,10 @@ from herald.contacts import contact_fields
 from herald.contacts.contact_fields import MAX_NAME_LENGTH, key_error, make_key
 from herald.contacts.models import ContactField
 
-from . import openapi
-from .base import BaseEndpoint, ListAPIMixin, WriteAPIMixin
+from .. import openapi
+from ..base import BaseEndpoint, ListAPIMixin, WriteAPIMixin
+from ..permissions import ADMIN_EDITOR, ALL_ROLES
 from .groups import WorkspaceLimitReached
-from .permissions import ADMIN_EDITOR, ALL_ROLES
 
 UNIQUE_MESSAGE = "This field must be unique."
 # Herald stores every value as text; the other RapidPro types are refused, not treated as text (COMPATIBILITY.md C11).

@@ -8,10 +8,10 @@ from rest_framework.exceptions import APIException
 from herald.contacts import groups as group_rules
 from herald.contacts.models import ContactGroup
 
-from . import openapi
-from .base import BaseEndpoint, DeleteAPIMixin, ListAPIMixin, WriteAPIMixin
-from .params import exclusive_params, uuid_param
-from .permissions import ADMIN_EDITOR, ALL_ROLES
+from .. import openapi
+from ..base import BaseEndpoint, DeleteAPIMixin, ListAPIMixin, WriteAPIMixin
+from ..params import exclusive_params, uuid_param
+from ..permissions import ADMIN_EDITOR, ALL_ROLES
 
 UNIQUE_MESSAGE = "This field must be unique."
 

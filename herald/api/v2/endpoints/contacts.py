@@ -20,13 +20,13 @@ from herald.contacts.contact_fields import workspace_keys
 from herald.contacts.models import Contact, ContactGroup, ContactStatus, ContactURN
 from herald.languages import is_contact_language
 
-from . import openapi
-from .base import BaseEndpoint, DeleteAPIMixin, ListAPIMixin, WriteAPIMixin
-from .fields import URN_LOOKUPS_REFUSED, GroupRefsField, URNField
-from .formats import format_datetime, ref
-from .pagination import ModifiedOnCursorPagination
-from .params import InvalidParam, bool_param, datetime_param, uuid_param
-from .permissions import ADMIN_EDITOR, ALL_ROLES
+from .. import openapi
+from ..base import BaseEndpoint, DeleteAPIMixin, ListAPIMixin, WriteAPIMixin
+from ..formats import format_datetime, ref
+from ..pagination import ModifiedOnCursorPagination
+from ..params import InvalidParam, bool_param, datetime_param, uuid_param
+from ..permissions import ADMIN_EDITOR, ALL_ROLES
+from ..serializer_fields import URN_LOOKUPS_REFUSED, GroupRefsField, URNField
 
 MAX_URNS = 100
 MAX_FIELD_VALUES = 100
