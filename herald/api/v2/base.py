@@ -1,5 +1,8 @@
 """What every v2 endpoint shares: auth headers, listing, writing, deleting, workspace scoping."""
 
+from functools import cache
+from pathlib import Path
+
 from django.db import transaction
 from rest_framework import exceptions, status
 from rest_framework.generics import GenericAPIView
@@ -21,8 +24,18 @@ BLOCKER_SUSPENDED = (
 )
 
 
+# One Markdown page per endpoint (`<endpoint_name>.md`) and `index.md` for the API as a whole.
+DOCS_DIR = Path(__file__).parent / "docs"
+
+
+@cache
+def documentation_page(name: str) -> str:
+    """The Markdown of `docs/<name>.md`: an endpoint's page at `/api/v2/<name>` and its OpenAPI description."""
+    return (DOCS_DIR / f"{name}.md").read_text(encoding="utf-8").strip()
+
+
 class BaseEndpoint(GenericAPIView):
-    """An endpoint served at `/api/v2/<name>.json`; its docstring is its documentation page at `/api/v2/<name>`.
+    """An endpoint served at `/api/v2/<name>.json`, documented by `docs/<name>.md` (shown at `/api/v2/<name>`).
 
     Subclasses set `roles` (method → roles allowed), `throttle_scope` and `serializer_class` (read shape).
     """
@@ -35,6 +48,10 @@ class BaseEndpoint(GenericAPIView):
     title = ""
     # Documents what every endpoint answers without saying so (see EndpointSchema).
     schema = EndpointSchema()
+
+    @classmethod
+    def documentation(cls) -> str:
+        return documentation_page(cls.endpoint_name)
 
     def initial(self, request, *args, **kwargs):
         super().initial(request, *args, **kwargs)

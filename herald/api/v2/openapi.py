@@ -90,6 +90,10 @@ class EndpointSchema(AutoSchema):
     def is_paged_list(self) -> bool:
         return self.method == "GET" and getattr(self.view, "pagination_class", None) is not None
 
+    def get_description(self):
+        # The endpoint's Markdown page, the same text its human docs page shows.
+        return self.view.documentation()
+
     def get_override_parameters(self):
         parameters = super().get_override_parameters()
         if self.is_write():

@@ -102,54 +102,9 @@ KEY_PARAM = OpenApiParameter("key", OpenApiTypes.STR, description="The field wit
     ),
 )
 class FieldsEndpoint(ListAPIMixin, WriteAPIMixin, BaseEndpoint):
-    """
-    List and create the custom fields contacts can carry values for.
+    """List and create the custom fields contacts can carry values for.
 
-    ## Listing fields
-
-    `GET /api/v2/fields.json` returns the fields, newest first, 250 a page; `?key=` picks one:
-
-     * **key** - the key used in contact `fields` and in messages as `@fields.KEY` (string)
-     * **name** - its display name (string)
-     * **type** - always `text` (string)
-     * **featured**, **priority**, **usages**, **agent_access** - fixed values kept for compatibility
-     * **label**, **value_type** - deprecated copies of name and type
-
-    Example:
-
-        GET /api/v2/fields.json
-
-        {
-            "next": null,
-            "previous": null,
-            "results": [{
-                "key": "nick_name", "name": "Nick name", "type": "text", "featured": false, "priority": 0,
-                "usages": {"campaign_events": 0, "flows": 0, "groups": 0}, "agent_access": "view",
-                "label": "Nick name", "value_type": "text"
-            }]
-        }
-
-    ## Creating fields
-
-    `POST /api/v2/fields.json` with a **name** (up to 36 characters) and a **type** (`text`) creates a field. Its key
-    is made from the name: lowercase, each run of other characters than letters and digits becomes `_`
-    (`Nick name` → `nick_name`). `POST /api/v2/fields.json?key=nick_name` renames a field; its key stays.
-
-        POST /api/v2/fields.json
-        {"name": "Nick name", "type": "text"}
-
-    You get the field back: **201** when created, **200** when renamed. Errors (400):
-
-     * `{"name": ["This field must be unique."]}` - a field already has this key or name
-     * `{"name": ["Generated key \\"1st\\" is invalid or a reserved name."]}` - keys start with a letter and can't
-       be a contact attribute such as `name` or `language`
-     * `{"type": ["\\"numeric\\" is not a valid choice."]}`
-
-    A workspace has at most 250 fields: creating one more is a **409**
-    `{"detail": "Cannot create object because workspace has reached limit."}`.
-
-    Every role may list fields; administrators and editors may create and rename them.
-    """
+    Its documentation page is `api/v2/docs/fields.md`."""
 
     endpoint_name = "fields"
     title = "Contact fields"

@@ -93,62 +93,9 @@ UUID_PARAM = OpenApiParameter("uuid", OpenApiTypes.UUID, description="The group 
     ),
 )
 class GroupsEndpoint(ListAPIMixin, WriteAPIMixin, DeleteAPIMixin, BaseEndpoint):
-    """
-    List, create, rename and delete the contact groups of your workspace.
+    """List, create, rename and delete the contact groups of your workspace.
 
-    ## Listing groups
-
-    `GET /api/v2/groups.json` returns the groups, newest first, 250 a page:
-
-     * **uuid** - the UUID of the group (string)
-     * **name** - its name (string)
-     * **query** - always null: groups are lists of contacts, not saved searches
-     * **status** - always `ready`
-     * **system** - always `false`
-     * **count** - the number of contacts in it (integer)
-
-    Filters (use one at most):
-
-     * **uuid** - the group with this UUID, e.g. `?uuid=5f05311e-8f81-4a67-a5b5-1501b6d6496a`
-     * **name** - the group with this name, case-insensitive, e.g. `?name=Reporters`
-
-    Example:
-
-        GET /api/v2/groups.json
-
-        {
-            "next": null,
-            "previous": null,
-            "results": [
-                {"uuid": "5f05311e-8f81-4a67-a5b5-1501b6d6496a", "name": "Reporters", "query": null,
-                 "status": "ready", "system": false, "count": 315}
-            ]
-        }
-
-    ## Creating and renaming groups
-
-    `POST /api/v2/groups.json` with a **name** creates a group; `POST /api/v2/groups.json?uuid=...` renames that
-    one. The name is required, up to 64 characters, unique in your workspace whatever the case, may not begin or end
-    with whitespace and may not contain `"` or `\\`.
-
-        POST /api/v2/groups.json
-        {"name": "Reporters"}
-
-    You get the group back: **201** when created, **200** when renamed. Errors:
-
-     * 400 `{"name": ["This field must be unique."]}`
-     * 400 `{"name": ["Cannot contain the character: \\""]}`
-     * 400 `{"name": ["Cannot begin or end with whitespace."]}`
-     * 409 `{"detail": "Cannot create object because workspace has reached limit."}` - a workspace has at most
-       250 groups
-
-    ## Deleting groups
-
-    `DELETE /api/v2/groups.json?uuid=...` deletes a group (its contacts stay, outside it): **204**, or **404** if
-    there is no such group.
-
-    Agents may list groups; only administrators and editors may create, rename or delete them.
-    """
+    Its documentation page is `api/v2/docs/groups.md`."""
 
     endpoint_name = "groups"
     title = "Contact groups"

@@ -220,86 +220,9 @@ LIST_PARAMS = [
     )
 )
 class MessagesEndpoint(ListAPIMixin, BaseEndpoint):
-    """
-    List the messages of your workspace, for example the ones a broadcast created.
+    """List the messages of your workspace, for example the ones a broadcast created.
 
-    ## Listing messages
-
-    `GET /api/v2/messages.json` returns messages newest first, 250 a page (follow `next` until it is `null`).
-    Deleted messages are never listed. Filters:
-
-     * **uuid** - only the message with this UUID
-     * **id** - deprecated: only the message with this integer id
-     * **broadcast** - only the messages of this broadcast, by its UUID or its (deprecated) integer id
-     * **contact** - only the messages of the contact with this UUID
-     * **folder** - one of `inbox`, `flows`, `archived`, `outbox`, `sent` or `failed` (`sent` is ordered by
-       when messages were sent)
-     * **label** - only messages with this label; Herald has no labels, so this lists nothing
-     * **before** - only messages created on or before this date, e.g. `2024-01-28T18:00:00.000Z`
-     * **after** - only messages created on or after this date
-
-    At most one of `contact`, `folder`, `label` and `broadcast` may be given.
-
-    Each message has, in this order:
-
-     * **uuid** - the UUID of the message (string)
-     * **contact** - its contact (object `{uuid, name}`)
-     * **urn** - the URN it was sent to; `null` in an anonymous workspace (string)
-     * **channel** - the channel it went through (object `{uuid, name}` or null)
-     * **direction** - `in` or `out` (string)
-     * **type** - `text` (string)
-     * **status** - `queued`, `handled`, `wired`, `sent`, `delivered`, `read`, `errored` or `failed` (string)
-     * **archived** - whether it is archived (boolean)
-     * **visibility** - `visible` or `archived` (string)
-     * **text** - its text, with expressions filled in (string)
-     * **labels** - always `[]` (array)
-     * **flow** - always `null`
-     * **attachments** - its attachments (array of `{content_type, url}`)
-     * **quick_replies** - its quick replies (array of `{type, text, extra}`)
-     * **created_on**, **sent_on**, **modified_on** - datetimes; `sent_on` is `null` until sent
-     * **media** - deprecated: its first attachment as `content-type:url` (string or null)
-     * **id** - deprecated integer id (int)
-     * **broadcast** - deprecated: the integer id of its broadcast (int or null)
-
-    Example:
-
-        GET /api/v2/messages.json?broadcast=0199bb98-3637-778d-9dfc-0ab85c950d7c
-
-        {
-            "next": null,
-            "previous": null,
-            "results": [
-                {
-                    "uuid": "0199bb98-4a2b-7c1d-8e3f-1a2b3c4d5e6f",
-                    "contact": {"uuid": "09d23a05-47fe-11e4-bfe9-b8f6b119e9ab", "name": "Joe Blow"},
-                    "urn": "tel:+250788123123",
-                    "channel": {"uuid": "9a8b001e-a913-486c-80f4-1356e23f582e", "name": "Vonage"},
-                    "direction": "out",
-                    "type": "text",
-                    "status": "sent",
-                    "archived": false,
-                    "visibility": "visible",
-                    "text": "Hello Joe Blow!",
-                    "labels": [],
-                    "flow": null,
-                    "attachments": [],
-                    "quick_replies": [{"type": "text", "text": "Pizza"}],
-                    "created_on": "2024-05-01T10:00:01.000001Z",
-                    "sent_on": "2024-05-01T10:00:03.120000Z",
-                    "modified_on": "2024-05-01T10:00:03.120000Z",
-                    "media": null,
-                    "id": 98765,
-                    "broadcast": 1235
-                }
-            ]
-        }
-
-    ## Errors
-
-    A bad filter is a **400**, e.g. `{"detail": "Value for id must be an integer"}`,
-    `{"detail": "Param 'broadcast': xyz is not a broadcast id or UUID."}` or
-    `{"detail": "You may only specify one of the contact, folder, label, broadcast parameters"}`.
-    """
+    Its documentation page is `api/v2/docs/messages.md`."""
 
     endpoint_name = "messages"
     title = "List messages"
