@@ -131,6 +131,9 @@ class WriteAPIMixin(LookupMixin):
     """POST: create, or update the object named by a lookup param; 201 / 200 with the read representation."""
 
     write_serializer_class = None
+    # Endpoints whose writes send (broadcasts, and the media they attach) are refused to a flagged or suspended
+    # workspace; managing contacts, groups and fields sends nothing, so those stay open.
+    blocked_when_flagged = False
 
     def post(self, request, *args, **kwargs):
         key = idempotency.key_from(request)
@@ -162,6 +165,8 @@ class WriteAPIMixin(LookupMixin):
         return Response(body, status=status.HTTP_200_OK if instance else status.HTTP_201_CREATED)
 
     def workspace_blocker(self) -> str | None:
+        if not self.blocked_when_flagged:
+            return None
         if self.workspace.is_flagged:
             return BLOCKER_FLAGGED
         if self.workspace.is_suspended:

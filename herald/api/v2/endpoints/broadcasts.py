@@ -285,6 +285,7 @@ class BroadcastsEndpoint(ListAPIMixin, WriteAPIMixin, BaseEndpoint):
     roles = {"GET": ADMIN_EDITOR, "POST": ADMIN_EDITOR}
     throttle_scope = "v2"
     serializer_class = BroadcastReadSerializer
+    blocked_when_flagged = True
     write_serializer_class = BroadcastWriteSerializer
 
     def get_queryset(self):

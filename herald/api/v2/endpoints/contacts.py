@@ -339,10 +339,6 @@ class ContactsEndpoint(ListAPIMixin, WriteAPIMixin, DeleteAPIMixin, BaseEndpoint
             self._field_keys = workspace_keys(self.workspace)
         return self._field_keys
 
-    def workspace_blocker(self):
-        # Flagged and suspended workspaces may not send; managing contacts sends nothing.
-        return None
-
     def perform_delete(self, contact):
         with transaction.atomic():
             writes.delete_contact(contact)

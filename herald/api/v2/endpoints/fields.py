@@ -1,6 +1,5 @@
 """`/api/v2/fields.json`: the custom contact field keys (`fields` on contacts, `@fields.KEY` in messages)."""
 
-from django.db import IntegrityError, transaction
 from drf_spectacular.types import OpenApiTypes
 from drf_spectacular.utils import OpenApiParameter, extend_schema, extend_schema_view
 from rest_framework import exceptions, serializers
@@ -10,11 +9,10 @@ from herald.contacts.contact_fields import MAX_NAME_LENGTH, key_error, make_key
 from herald.contacts.models import ContactField
 
 from .. import openapi
-from ..base import BaseEndpoint, ListAPIMixin, WriteAPIMixin
+from ..base import BaseEndpoint, ListAPIMixin
+from ..create_or_rename import UNIQUE_MESSAGE, CreateOrRenameMixin, CreateOrRenameSerializer
 from ..permissions import ADMIN_EDITOR, ALL_ROLES
-from .groups import WorkspaceLimitReached
 
-UNIQUE_MESSAGE = "This field must be unique."
 # Herald stores every value as text; the other RapidPro types are refused, not treated as text (COMPATIBILITY.md C11).
 TYPES = ["text"]
 
@@ -49,7 +47,10 @@ class FieldReadSerializer(serializers.Serializer):
         return "text"
 
 
-class FieldWriteSerializer(serializers.Serializer):
+class FieldWriteSerializer(CreateOrRenameSerializer):
+    limit_reached = contact_fields.FieldLimitReached
+    check_limit = staticmethod(contact_fields.check_limit)
+
     name = serializers.CharField(max_length=MAX_NAME_LENGTH)
     type = serializers.ChoiceField(choices=TYPES)
 
@@ -69,20 +70,9 @@ class FieldWriteSerializer(serializers.Serializer):
             raise serializers.ValidationError(UNIQUE_MESSAGE)
         return value
 
-    def save(self):
-        name = self.validated_data["name"]
-        try:
-            with transaction.atomic():
-                if self.instance is None:
-                    return contact_fields.create_field(self.context["workspace"], make_key(name), name)
-                self.instance.name = name
-                self.instance.save(update_fields=["name"])
-                return self.instance
-        except IntegrityError:
-            # Another request created the same key between our check and our write.
-            raise serializers.ValidationError({"name": [UNIQUE_MESSAGE]}) from None
-        except contact_fields.FieldLimitReached:
-            raise WorkspaceLimitReached() from None
+    def create_named(self, workspace, name):
+        # The key is made once, from the name it is created with; a rename keeps it.
+        return contact_fields.create_field(workspace, make_key(name), name)
 
 
 KEY_PARAM = OpenApiParameter("key", OpenApiTypes.STR, description="The field with this key")
@@ -101,7 +91,7 @@ KEY_PARAM = OpenApiParameter("key", OpenApiTypes.STR, description="The field wit
         responses=openapi.create_or_rename_responses(FieldReadSerializer, {409: openapi.LIMIT_REACHED}),
     ),
 )
-class FieldsEndpoint(ListAPIMixin, WriteAPIMixin, BaseEndpoint):
+class FieldsEndpoint(ListAPIMixin, CreateOrRenameMixin, BaseEndpoint):
     """List and create the custom fields contacts can carry values for.
 
     Its documentation page is `api/v2/docs/fields.md`."""
@@ -126,16 +116,3 @@ class FieldsEndpoint(ListAPIMixin, WriteAPIMixin, BaseEndpoint):
         if field is None:
             raise exceptions.NotFound()
         return field
-
-    def write(self, request):
-        # As for groups: a new field beyond the limit is refused before anything else is looked at.
-        if not self.lookup_values():
-            try:
-                contact_fields.check_limit(self.workspace)
-            except contact_fields.FieldLimitReached:
-                raise WorkspaceLimitReached() from None
-        return super().write(request)
-
-    def workspace_blocker(self):
-        # Flagged and suspended workspaces may not send; managing fields sends nothing.
-        return None

@@ -1,25 +1,17 @@
-from django.db import IntegrityError, transaction
+from django.db import transaction
 from django.db.models import Count, Q
 from drf_spectacular.types import OpenApiTypes
 from drf_spectacular.utils import OpenApiParameter, extend_schema, extend_schema_view
-from rest_framework import serializers, status
-from rest_framework.exceptions import APIException
+from rest_framework import serializers
 
 from herald.contacts import groups as group_rules
 from herald.contacts.models import ContactGroup
 
 from .. import openapi
-from ..base import BaseEndpoint, DeleteAPIMixin, ListAPIMixin, WriteAPIMixin
+from ..base import BaseEndpoint, DeleteAPIMixin, ListAPIMixin
+from ..create_or_rename import UNIQUE_MESSAGE, CreateOrRenameMixin, CreateOrRenameSerializer
 from ..params import exclusive_params, uuid_param
 from ..permissions import ADMIN_EDITOR, ALL_ROLES
-
-UNIQUE_MESSAGE = "This field must be unique."
-
-
-class WorkspaceLimitReached(APIException):
-    status_code = status.HTTP_409_CONFLICT
-    default_detail = "Cannot create object because workspace has reached limit."
-    default_code = "limit_reached"
 
 
 class GroupReadSerializer(serializers.Serializer):
@@ -40,7 +32,10 @@ class GroupReadSerializer(serializers.Serializer):
         return False
 
 
-class GroupWriteSerializer(serializers.Serializer):
+class GroupWriteSerializer(CreateOrRenameSerializer):
+    limit_reached = group_rules.GroupLimitReached
+    check_limit = staticmethod(group_rules.check_limit)
+
     # Whitespace is refused, not trimmed, so the name you send is the name you get.
     name = serializers.CharField(max_length=group_rules.MAX_NAME_LENGTH, trim_whitespace=False)
 
@@ -52,20 +47,8 @@ class GroupWriteSerializer(serializers.Serializer):
             raise serializers.ValidationError(UNIQUE_MESSAGE)
         return value
 
-    def save(self):
-        name = self.validated_data["name"]
-        try:
-            with transaction.atomic():
-                if self.instance is None:
-                    return group_rules.create_group(self.context["workspace"], name)
-                self.instance.name = name
-                self.instance.save(update_fields=["name"])
-                return self.instance
-        except IntegrityError:
-            # Another request took the name between our check and our write.
-            raise serializers.ValidationError({"name": [UNIQUE_MESSAGE]}) from None
-        except group_rules.GroupLimitReached:
-            raise WorkspaceLimitReached() from None
+    def create_named(self, workspace, name):
+        return group_rules.create_group(workspace, name)
 
 
 UUID_PARAM = OpenApiParameter("uuid", OpenApiTypes.UUID, description="The group with this UUID")
@@ -92,7 +75,7 @@ UUID_PARAM = OpenApiParameter("uuid", OpenApiTypes.UUID, description="The group 
         responses={204: None, 400: openapi.BAD_REQUEST, 404: openapi.NOT_FOUND, **openapi.COMMON_ERRORS},
     ),
 )
-class GroupsEndpoint(ListAPIMixin, WriteAPIMixin, DeleteAPIMixin, BaseEndpoint):
+class GroupsEndpoint(ListAPIMixin, CreateOrRenameMixin, DeleteAPIMixin, BaseEndpoint):
     """List, create, rename and delete the contact groups of your workspace.
 
     Its documentation page is `api/v2/docs/groups.md`."""
@@ -117,25 +100,11 @@ class GroupsEndpoint(ListAPIMixin, WriteAPIMixin, DeleteAPIMixin, BaseEndpoint):
             groups = groups.filter(name__iexact=name)
         return groups
 
-    def write(self, request):
-        # A new group beyond the limit is refused before anything else is looked at (but after an Idempotency-Key
-        # replay: a retry of the create that reached the limit gets its 201 again).
-        if not self.lookup_values():
-            try:
-                group_rules.check_limit(self.workspace)
-            except group_rules.GroupLimitReached:
-                raise WorkspaceLimitReached() from None
-        return super().write(request)
-
     def get_serializer(self, *args, **kwargs):
         # A group just written has no member_count annotation: read it back through the list queryset.
         if args and isinstance(args[0], ContactGroup) and not hasattr(args[0], "member_count"):
             args = (self.get_queryset().get(pk=args[0].pk), *args[1:])
         return super().get_serializer(*args, **kwargs)
-
-    def workspace_blocker(self):
-        # Flagged and suspended workspaces may not send; managing groups sends nothing.
-        return None
 
     def perform_delete(self, group):
         with transaction.atomic():

@@ -128,6 +128,7 @@ class MediaEndpoint(WriteAPIMixin, DeleteAPIMixin, BaseEndpoint):
     throttle_scope = "v2"
     parser_classes = [MultiPartParser, StrictFormParser]
     serializer_class = MediaReadSerializer
+    blocked_when_flagged = True
     write_serializer_class = MediaWriteSerializer
 
     @property
