@@ -12,7 +12,7 @@ from herald.api import idempotency
 
 from .openapi import EndpointSchema
 from .pagination import CreatedOnCursorPagination
-from .params import InvalidParam, parse_uuid, reject_nul_params
+from .params import InvalidParam, exclusive_params, parse_uuid, reject_nul_params
 
 BLOCKER_FLAGGED = (
     "Sorry, your workspace is currently flagged. To re-enable starting flows and sending messages, please contact "
@@ -85,6 +85,17 @@ class ListAPIMixin:
     """GET: the filtered queryset, a cursor page at a time."""
 
     pagination_class = CreatedOnCursorPagination
+    # The query-string filters (`filters.Filter`), in the order they are read; the OpenAPI parameters come from them.
+    list_filters: list = []
+    # Filters of which one request may give one at most.
+    exclusive_filters: list[str] = []
+
+    def filter_queryset(self, queryset):
+        if self.exclusive_filters:
+            exclusive_params(self.request, self.exclusive_filters)
+        for list_filter in self.list_filters:
+            queryset = list_filter.apply(self, queryset)
+        return queryset
 
     def get(self, request, *args, **kwargs):
         queryset = self.filter_queryset(self.get_queryset())

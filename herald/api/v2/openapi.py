@@ -81,8 +81,9 @@ QUERY_ERRORS = {"400": '`{"detail": "Param \'name\' must not contain NUL charact
 
 
 class EndpointSchema(AutoSchema):
-    """What every endpoint's schema gets without saying so: any may answer 400 (a NUL in the query), paged lists 404
-    (a bad cursor), and writes take an `Idempotency-Key` header and may answer 409 / 422."""
+    """What every endpoint's schema gets without saying so: its declared list filters as parameters, any may answer 400
+    (a NUL in the query), paged lists 404 (a bad cursor), and writes take an `Idempotency-Key` header and may answer
+    409 / 422."""
 
     def is_write(self) -> bool:
         return self.method == "POST" and getattr(self.view, "write_serializer_class", None) is not None
@@ -96,6 +97,8 @@ class EndpointSchema(AutoSchema):
 
     def get_override_parameters(self):
         parameters = super().get_override_parameters()
+        if self.method == "GET":
+            parameters = [*(f.parameter() for f in getattr(self.view, "list_filters", ())), *parameters]
         if self.is_write():
             parameters = [*parameters, *IDEMPOTENCY_PARAMETERS]
         return parameters

@@ -3,7 +3,6 @@
 from drf_spectacular.types import OpenApiTypes
 from drf_spectacular.utils import (
     OpenApiExample,
-    OpenApiParameter,
     OpenApiResponse,
     extend_schema,
     extend_schema_field,
@@ -18,8 +17,9 @@ from herald.msgs.tasks import enqueue_broadcast
 from .. import openapi
 from .. import translations as translations_module
 from ..base import BaseEndpoint, ListAPIMixin, WriteAPIMixin
+from ..filters import Filter, created_between
 from ..formats import format_datetime
-from ..params import InvalidParam, datetime_param, int_param, uuid_param
+from ..params import InvalidParam, int_param, uuid_param
 from ..permissions import ADMIN_EDITOR
 from ..serializer_fields import ContactRefsField, GroupRefsField, LanguageField, URNField
 from ..translations import TranslatedAttachmentsField, TranslatedQuickRepliesField, TranslatedTextField
@@ -238,18 +238,10 @@ ERROR_400 = OpenApiResponse(
 BAD_FILTER = OpenApiResponse(openapi.DETAIL, description="A bad filter, e.g. `before` that is not a datetime")
 INVALID_CURSOR = OpenApiResponse(openapi.DETAIL, description='`{"detail": "Invalid cursor"}`')
 
-LIST_PARAMS = [
-    OpenApiParameter("uuid", OpenApiTypes.UUID, description="Only the broadcast with this UUID."),
-    OpenApiParameter("id", OpenApiTypes.INT, description="Deprecated: only the broadcast with this integer id."),
-    OpenApiParameter("before", OpenApiTypes.DATETIME, description="Only broadcasts created on or before this time."),
-    OpenApiParameter("after", OpenApiTypes.DATETIME, description="Only broadcasts created on or after this time."),
-]
-
 
 @extend_schema_view(
     get=extend_schema(
         summary="List broadcasts",
-        parameters=LIST_PARAMS,
         responses={
             200: BroadcastReadSerializer(many=True),
             400: BAD_FILTER,
@@ -285,23 +277,16 @@ class BroadcastsEndpoint(ListAPIMixin, WriteAPIMixin, BaseEndpoint):
     roles = {"GET": ADMIN_EDITOR, "POST": ADMIN_EDITOR}
     throttle_scope = "v2"
     serializer_class = BroadcastReadSerializer
-    blocked_when_flagged = True
     write_serializer_class = BroadcastWriteSerializer
+    blocked_when_flagged = True
+    list_filters = [
+        Filter("uuid", uuid_param, "uuid", "Only the broadcast with this UUID."),
+        Filter("id", int_param, "id", "Deprecated: only the broadcast with this integer id."),
+        *created_between("broadcasts"),
+    ]
 
     def get_queryset(self):
         return Broadcast.objects.filter(workspace=self.workspace, is_active=True)
-
-    def filter_queryset(self, queryset):
-        request = self.request
-        if uuid := uuid_param(request):
-            queryset = queryset.filter(uuid=uuid)
-        if id_ := int_param(request, "id"):
-            queryset = queryset.filter(id=id_)
-        if before := datetime_param(request, "before"):
-            queryset = queryset.filter(created_on__lte=before)
-        if after := datetime_param(request, "after"):
-            queryset = queryset.filter(created_on__gte=after)
-        return queryset
 
     def prepare_page(self, page):
         attach_recipient_refs(page)

@@ -1,7 +1,7 @@
 import uuid
 
 from django.db import IntegrityError, transaction
-from django.db.models import Prefetch
+from django.db.models import Prefetch, Q
 from drf_spectacular.extensions import OpenApiSerializerExtension
 from drf_spectacular.types import OpenApiTypes
 from drf_spectacular.utils import (
@@ -22,9 +22,10 @@ from herald.languages import is_contact_language
 
 from .. import openapi
 from ..base import BaseEndpoint, DeleteAPIMixin, ListAPIMixin, WriteAPIMixin
+from ..filters import NOTHING, Filter
 from ..formats import format_datetime, ref
 from ..pagination import ModifiedOnCursorPagination
-from ..params import InvalidParam, bool_param, datetime_param, uuid_param
+from ..params import InvalidParam, bool_param, datetime_param, text_param, uuid_param
 from ..permissions import ADMIN_EDITOR, ALL_ROLES
 from ..serializer_fields import URN_LOOKUPS_REFUSED, GroupRefsField, URNField
 
@@ -217,23 +218,35 @@ def urns_in_use_error(indexes: list[int]) -> serializers.ValidationError:
     return serializers.ValidationError({"urns": {str(i): [writes.URNInUse.message] for i in indexes}})
 
 
+def deleted_filter(view, deleted: bool) -> Q:
+    # Always applied: without `deleted=true` only contacts not deleted are listed.
+    return Q(is_active=not deleted)
+
+
+def urn_filter(view, value: str) -> Q:
+    return Q(urns__identity=view.lookup_identity(value))
+
+
+def group_filter(view, value: str) -> Q:
+    """Members of the group with this UUID or name; a group that doesn't exist has none."""
+    groups = ContactGroup.objects.filter(workspace=view.workspace, is_active=True)
+    try:
+        group = groups.filter(uuid=uuid.UUID(value)).first()
+    except ValueError:
+        group = groups.filter(name__iexact=value).first()
+    return Q(groups=group) if group else NOTHING
+
+
+URN = "The contact with this URN, e.g. `tel:+250788123123`"
 LOOKUP_PARAMS = [
     OpenApiParameter("uuid", OpenApiTypes.UUID, description="The contact with this UUID"),
-    OpenApiParameter("urn", OpenApiTypes.STR, description="The contact with this URN, e.g. `tel:+250788123123`"),
+    OpenApiParameter("urn", OpenApiTypes.STR, description=URN),
 ]
 
 
 @extend_schema_view(
     get=extend_schema(
         summary="List contacts",
-        parameters=[
-            *LOOKUP_PARAMS,
-            OpenApiParameter("group", OpenApiTypes.STR, description="Only members of this group (name or UUID)"),
-            OpenApiParameter("deleted", OpenApiTypes.BOOL, description="`true` lists deleted contacts only"),
-            OpenApiParameter("before", OpenApiTypes.DATETIME, description="Only contacts modified on or before"),
-            OpenApiParameter("after", OpenApiTypes.DATETIME, description="Only contacts modified on or after"),
-            OpenApiParameter("reverse", OpenApiTypes.BOOL, description="`true` lists the oldest modified first"),
-        ],
         responses={200: ContactReadSerializer(many=True), 400: openapi.BAD_REQUEST, **openapi.COMMON_ERRORS},
     ),
     post=extend_schema(
@@ -274,20 +287,19 @@ class ContactsEndpoint(ListAPIMixin, WriteAPIMixin, DeleteAPIMixin, BaseEndpoint
             contacts = contacts.filter(is_active=True)
         return contacts
 
+    list_filters = [
+        Filter("deleted", bool_param, deleted_filter, "`true` lists deleted contacts only"),
+        Filter("uuid", uuid_param, "uuid", "The contact with this UUID"),
+        Filter("urn", text_param, urn_filter, URN),
+        Filter("group", text_param, group_filter, "Only members of this group (name or UUID)"),
+        Filter("before", datetime_param, "modified_on__lte", "Only contacts modified on or before"),
+        Filter("after", datetime_param, "modified_on__gte", "Only contacts modified on or after"),
+        # Read by the pagination (ModifiedOnCursorPagination).
+        Filter("reverse", bool_param, None, "`true` lists the oldest modified first"),
+    ]
+
     def filter_queryset(self, contacts):
-        params = self.request.query_params
-        contacts = contacts.filter(is_active=not bool_param(self.request, "deleted"))
-        if uuid := uuid_param(self.request):
-            contacts = contacts.filter(uuid=uuid)
-        if params.get("urn"):
-            contacts = contacts.filter(urns__identity=self.lookup_identity(params["urn"]))
-        if params.get("group"):
-            group = self.group_param(params["group"])
-            contacts = contacts.filter(groups=group) if group else contacts.none()
-        if before := datetime_param(self.request, "before"):
-            contacts = contacts.filter(modified_on__lte=before)
-        if after := datetime_param(self.request, "after"):
-            contacts = contacts.filter(modified_on__gte=after)
+        contacts = super().filter_queryset(contacts)
         return contacts.prefetch_related(
             Prefetch("urns", queryset=ContactURN.objects.order_by("-priority", "id")),
             Prefetch(
@@ -296,13 +308,6 @@ class ContactsEndpoint(ListAPIMixin, WriteAPIMixin, DeleteAPIMixin, BaseEndpoint
                 to_attr="active_groups",
             ),
         )
-
-    def group_param(self, value: str) -> ContactGroup | None:
-        groups = ContactGroup.objects.filter(workspace=self.workspace, is_active=True)
-        try:
-            return groups.filter(uuid=uuid.UUID(value)).first()
-        except ValueError:
-            return groups.filter(name__iexact=value).first()
 
     def lookup_identity(self, value: str) -> str:
         """The normalised identity of a `?urn=` value (read with the workspace's country)."""

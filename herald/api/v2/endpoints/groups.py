@@ -10,7 +10,8 @@ from herald.contacts.models import ContactGroup
 from .. import openapi
 from ..base import BaseEndpoint, DeleteAPIMixin, ListAPIMixin
 from ..create_or_rename import UNIQUE_MESSAGE, CreateOrRenameMixin, CreateOrRenameSerializer
-from ..params import exclusive_params, uuid_param
+from ..filters import Filter
+from ..params import text_param, uuid_param
 from ..permissions import ADMIN_EDITOR, ALL_ROLES
 
 
@@ -51,16 +52,13 @@ class GroupWriteSerializer(CreateOrRenameSerializer):
         return group_rules.create_group(workspace, name)
 
 
-UUID_PARAM = OpenApiParameter("uuid", OpenApiTypes.UUID, description="The group with this UUID")
+UUID_DESCRIPTION = "The group with this UUID"
+UUID_PARAM = OpenApiParameter("uuid", OpenApiTypes.UUID, description=UUID_DESCRIPTION)
 
 
 @extend_schema_view(
     get=extend_schema(
         summary="List groups",
-        parameters=[
-            UUID_PARAM,
-            OpenApiParameter("name", OpenApiTypes.STR, description="The group with this name (case-insensitive)"),
-        ],
         responses={200: GroupReadSerializer(many=True), 400: openapi.BAD_REQUEST, **openapi.COMMON_ERRORS},
     ),
     post=extend_schema(
@@ -85,20 +83,17 @@ class GroupsEndpoint(ListAPIMixin, CreateOrRenameMixin, DeleteAPIMixin, BaseEndp
     roles = {"GET": ALL_ROLES, "POST": ADMIN_EDITOR, "DELETE": ADMIN_EDITOR}
     serializer_class = GroupReadSerializer
     write_serializer_class = GroupWriteSerializer
+    list_filters = [
+        Filter("uuid", uuid_param, "uuid", UUID_DESCRIPTION),
+        Filter("name", text_param, "name__iexact", "The group with this name (case-insensitive)"),
+    ]
+    exclusive_filters = ["uuid", "name"]
 
     def get_queryset(self):
         # The member count comes from the same query as the page, so a page costs the same however big the groups.
         return group_rules.active_groups(self.workspace).annotate(
             member_count=Count("contacts", filter=Q(contacts__is_active=True))
         )
-
-    def filter_queryset(self, groups):
-        exclusive_params(self.request, ["uuid", "name"])
-        if uuid := uuid_param(self.request):
-            groups = groups.filter(uuid=uuid)
-        if name := self.request.query_params.get("name"):
-            groups = groups.filter(name__iexact=name)
-        return groups
 
     def get_serializer(self, *args, **kwargs):
         # A group just written has no member_count annotation: read it back through the list queryset.

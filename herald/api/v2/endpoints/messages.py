@@ -6,7 +6,6 @@ from django.db.models import Q
 from django.db.models.functions import Coalesce
 from drf_spectacular.types import OpenApiTypes
 from drf_spectacular.utils import (
-    OpenApiParameter,
     OpenApiResponse,
     extend_schema,
     extend_schema_field,
@@ -19,9 +18,10 @@ from herald.msgs.models import Msg, MsgStatus
 
 from .. import openapi
 from ..base import BaseEndpoint, ListAPIMixin
+from ..filters import NOTHING, Filter, created_between
 from ..formats import format_datetime, ref
 from ..pagination import CreatedOnCursorPagination
-from ..params import InvalidParam, datetime_param, exclusive_params, int_param, uuid_param
+from ..params import InvalidParam, int_param, text_param, uuid_param
 from ..permissions import ADMIN_EDITOR
 from ..translations import QUICK_REPLIES_SCHEMA
 
@@ -172,45 +172,27 @@ class MessagesPagination(CreatedOnCursorPagination):
         return self.ordering
 
 
-def broadcast_filter(value: str) -> Q:
+def broadcast_filter(view, value: str) -> Q:
     """`?broadcast=` takes the integer id (as RapidPro) or the broadcast's UUID (docs/COMPATIBILITY.md, C7)."""
     if value.isascii() and value.isdigit():
         number = int(value)
-        return Q(broadcast_id=number) if number < 2**63 else Q(pk__in=[])
+        return Q(broadcast_id=number) if number < 2**63 else NOTHING
     try:
         return Q(broadcast__uuid=uuid.UUID(value))
     except ValueError:
         raise InvalidParam(f"Param 'broadcast': {value} is not a broadcast id or UUID.") from None
 
 
-def contact_filter(value: str) -> Q:
+def contact_filter(view, value: str) -> Q:
     try:
         return Q(contact__uuid=uuid.UUID(value))
     except ValueError:
-        return Q(pk__in=[])  # an invalid UUID matches nothing, as in RapidPro
-
-
-LIST_PARAMS = [
-    OpenApiParameter("uuid", OpenApiTypes.UUID, description="Only the message with this UUID."),
-    OpenApiParameter("id", OpenApiTypes.INT, description="Deprecated: only the message with this integer id."),
-    OpenApiParameter("broadcast", OpenApiTypes.STR, description="Only messages of this broadcast (id or UUID)."),
-    OpenApiParameter("contact", OpenApiTypes.UUID, description="Only messages of this contact."),
-    OpenApiParameter(
-        "folder",
-        OpenApiTypes.STR,
-        enum=list(FOLDERS),
-        description="Only messages in this folder (case-insensitive); an unknown folder lists nothing.",
-    ),
-    OpenApiParameter("label", OpenApiTypes.STR, description="Only messages with this label (Herald has none)."),
-    OpenApiParameter("before", OpenApiTypes.DATETIME, description="Only messages created on or before this time."),
-    OpenApiParameter("after", OpenApiTypes.DATETIME, description="Only messages created on or after this time."),
-]
+        return NOTHING  # an invalid UUID matches nothing, as in RapidPro
 
 
 @extend_schema_view(
     get=extend_schema(
         summary="List messages",
-        parameters=LIST_PARAMS,
         responses={
             200: MsgReadSerializer(many=True),
             400: OpenApiResponse(openapi.DETAIL, description="A bad filter"),
@@ -234,11 +216,26 @@ class MessagesEndpoint(ListAPIMixin, BaseEndpoint):
     def get_queryset(self):
         return Msg.objects.filter(workspace=self.workspace)
 
-    def filter_queryset(self, queryset):
-        request = self.request
-        params = request.query_params
-        exclusive_params(request, ["contact", "folder", "label", "broadcast"])
+    list_filters = [
+        Filter("uuid", uuid_param, "uuid", "Only the message with this UUID."),
+        Filter("id", int_param, "id", "Deprecated: only the message with this integer id."),
+        Filter("broadcast", text_param, broadcast_filter, "Only messages of this broadcast (id or UUID)."),
+        Filter("contact", text_param, contact_filter, "Only messages of this contact.", schema_type=OpenApiTypes.UUID),
+        # Applied below with the default it has when absent, and the order `sent` lists in.
+        Filter(
+            "folder",
+            text_param,
+            None,
+            "Only messages in this folder (case-insensitive); an unknown folder lists nothing.",
+            enum=tuple(FOLDERS),
+        ),
+        Filter("label", text_param, lambda view, label: NOTHING, "Only messages with this label (Herald has none)."),
+        *created_between("messages"),
+    ]
+    exclusive_filters = ["contact", "folder", "label", "broadcast"]
 
+    def filter_queryset(self, queryset):
+        params = self.request.query_params
         folder = params.get("folder", "").lower()
         if folder:
             queryset = queryset.filter(FOLDERS.get(folder, Q(pk__in=[])))
@@ -247,18 +244,4 @@ class MessagesEndpoint(ListAPIMixin, BaseEndpoint):
         if folder == "sent":
             queryset = queryset.annotate(sent_order=Coalesce("sent_on", "created_on"))
 
-        if uuid_ := uuid_param(request):
-            queryset = queryset.filter(uuid=uuid_)
-        if id_ := int_param(request, "id"):
-            queryset = queryset.filter(id=id_)
-        if broadcast := params.get("broadcast"):
-            queryset = queryset.filter(broadcast_filter(broadcast))
-        if contact := params.get("contact"):
-            queryset = queryset.filter(contact_filter(contact))
-        if params.get("label"):
-            queryset = queryset.none()
-        if before := datetime_param(request, "before"):
-            queryset = queryset.filter(created_on__lte=before)
-        if after := datetime_param(request, "after"):
-            queryset = queryset.filter(created_on__gte=after)
-        return queryset.select_related("contact", "contact_urn", "channel")
+        return super().filter_queryset(queryset).select_related("contact", "contact_urn", "channel")
