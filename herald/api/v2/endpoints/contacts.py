@@ -10,7 +10,6 @@ from drf_spectacular.utils import (
     extend_schema,
     extend_schema_field,
     extend_schema_view,
-    inline_serializer,
 )
 from rest_framework import exceptions, serializers
 
@@ -23,19 +22,21 @@ from herald.languages import is_contact_language
 from .. import openapi
 from ..base import BaseEndpoint, DeleteAPIMixin, ListAPIMixin, WriteAPIMixin
 from ..filters import NOTHING, Filter
-from ..formats import format_datetime, ref
 from ..pagination import ModifiedOnCursorPagination
 from ..params import InvalidParam, bool_param, datetime_param, text_param, uuid_param
 from ..permissions import ADMIN_EDITOR, ALL_ROLES
-from ..serializer_fields import URN_LOOKUPS_REFUSED, GroupRefsField, URNField
+from ..serializer_fields import (
+    URN_LOOKUPS_REFUSED,
+    DateTimeField,
+    GroupRefsField,
+    LabelField,
+    ObjectRefSerializer,
+    URNField,
+    object_ref,
+)
 
 MAX_URNS = 100
 MAX_FIELD_VALUES = 100
-
-NULLABLE = {"nullable": True}
-REFS = inline_serializer(
-    name="ObjectRef", fields={"uuid": serializers.UUIDField(), "name": serializers.CharField()}, many=True
-)
 
 
 class ContactReadSerializer(serializers.Serializer):
@@ -43,22 +44,34 @@ class ContactReadSerializer(serializers.Serializer):
     see URN paths and get `ref` / `anon_display` instead."""
 
     uuid = serializers.UUIDField()
-    name = serializers.SerializerMethodField()
+    name = serializers.CharField(allow_null=True, read_only=True)
     ref = serializers.SerializerMethodField(help_text="Anonymous workspaces only")
     anon_display = serializers.SerializerMethodField(help_text="Anonymous workspaces only (deprecated, same as ref)")
-    status = serializers.SerializerMethodField()
-    language = serializers.SerializerMethodField()
+    status = LabelField(dict(ContactStatus.choices), allow_null=True, read_only=True)
+    language = serializers.CharField(allow_null=True, read_only=True)
     urns = serializers.SerializerMethodField()
     groups = serializers.SerializerMethodField()
     notes = serializers.SerializerMethodField()
     # (the method can't be get_fields: that name is the Serializer's own)
     fields = serializers.SerializerMethodField(method_name="get_field_values")
     flow = serializers.SerializerMethodField()
-    created_on = serializers.SerializerMethodField()
-    modified_on = serializers.SerializerMethodField()
-    last_seen_on = serializers.SerializerMethodField()
+    created_on = DateTimeField(read_only=True)
+    modified_on = DateTimeField(read_only=True)
+    last_seen_on = DateTimeField(allow_null=True, read_only=True)
     blocked = serializers.SerializerMethodField(help_text="Deprecated: use status")
     stopped = serializers.SerializerMethodField(help_text="Deprecated: use status")
+
+    # What a deleted contact shows instead of its values.
+    DELETED = {
+        "name": None,
+        "status": None,
+        "language": None,
+        "urns": [],
+        "groups": [],
+        "fields": {},
+        "blocked": None,
+        "stopped": None,
+    }
 
     def __init__(self, *args, **kwargs):
         super().__init__(*args, **kwargs)
@@ -67,8 +80,14 @@ class ContactReadSerializer(serializers.Serializer):
             self.fields.pop("ref")
             self.fields.pop("anon_display")
 
-    def get_name(self, contact) -> str | None:
-        return contact.name if contact.is_active else None
+    def to_representation(self, contact):
+        if contact.is_active:
+            return super().to_representation(contact)
+        # A deleted contact: only its uuid and dates (and an anonymous workspace's ref) are read.
+        return {
+            name: self.DELETED[name] if name in self.DELETED else field.to_representation(field.get_attribute(contact))
+            for name, field in self.fields.items()
+        }
 
     def get_ref(self, contact) -> str:
         return f"{contact.id:010d}"
@@ -76,27 +95,17 @@ class ContactReadSerializer(serializers.Serializer):
     def get_anon_display(self, contact) -> str:
         return self.get_ref(contact)
 
-    def get_status(self, contact) -> str | None:
-        return ContactStatus(contact.status).label if contact.is_active else None
-
-    def get_language(self, contact) -> str | None:
-        return contact.language if contact.is_active else None
-
     def get_urns(self, contact) -> list[str]:
-        if not contact.is_active:
-            return []
         if self.context["workspace"].is_anonymous:
             return [urns.redacted(urn.scheme) for urn in contact.urns.all()]
         return [urn.identity + (f"#{urn.display}" if urn.display else "") for urn in contact.urns.all()]
 
-    @extend_schema_field(REFS)
+    @extend_schema_field(ObjectRefSerializer(many=True))
     def get_groups(self, contact):
-        if not contact.is_active:
-            return []
         groups = getattr(contact, "active_groups", None)
         if groups is None:
             groups = contact.groups.filter(is_active=True).order_by("id")
-        return [ref(group) for group in groups]
+        return [object_ref(group) for group in groups]
 
     @extend_schema_field({"type": "array", "items": {"type": "object"}})
     def get_notes(self, contact):
@@ -104,32 +113,18 @@ class ContactReadSerializer(serializers.Serializer):
 
     @extend_schema_field({"type": "object", "additionalProperties": {"type": "string", "nullable": True}})
     def get_field_values(self, contact):
-        if not contact.is_active:
-            return {}
         values = contact.fields or {}
         return {key: values.get(key) for key in self.context["field_keys"]}
 
-    @extend_schema_field({**NULLABLE, "allOf": [{"$ref": "#/components/schemas/ObjectRef"}]})
+    @extend_schema_field(ObjectRefSerializer(allow_null=True))
     def get_flow(self, contact):
         return None
 
-    @extend_schema_field(OpenApiTypes.DATETIME)
-    def get_created_on(self, contact):
-        return format_datetime(contact.created_on)
-
-    @extend_schema_field(OpenApiTypes.DATETIME)
-    def get_modified_on(self, contact):
-        return format_datetime(contact.modified_on)
-
-    @extend_schema_field({**NULLABLE, "type": "string", "format": "date-time"})
-    def get_last_seen_on(self, contact):
-        return format_datetime(contact.last_seen_on)
-
     def get_blocked(self, contact) -> bool | None:
-        return contact.status == ContactStatus.BLOCKED if contact.is_active else None
+        return contact.status == ContactStatus.BLOCKED
 
     def get_stopped(self, contact) -> bool | None:
-        return contact.status == ContactStatus.STOPPED if contact.is_active else None
+        return contact.status == ContactStatus.STOPPED
 
 
 class ContactReadSchema(OpenApiSerializerExtension):

@@ -19,10 +19,10 @@ from herald.msgs.models import Msg, MsgStatus
 from .. import openapi
 from ..base import BaseEndpoint, ListAPIMixin
 from ..filters import NOTHING, Filter, created_between
-from ..formats import format_datetime, ref
 from ..pagination import CreatedOnCursorPagination
 from ..params import InvalidParam, int_param, text_param, uuid_param
 from ..permissions import ADMIN_EDITOR
+from ..serializer_fields import DateTimeField, ObjectRefSerializer
 from ..translations import QUICK_REPLIES_SCHEMA
 
 VISIBLE, ARCHIVED = "V", "A"
@@ -49,19 +49,13 @@ FOLDERS = {
 # The API shows pending, initializing and queued all as "queued".
 STATUS_NAMES = {**{s.value: s.label for s in MsgStatus}, MsgStatus.PENDING: "queued", MsgStatus.INITIALIZING: "queued"}
 
-REF_OUT = {
-    "type": "object",
-    "nullable": True,
-    "properties": {"uuid": {"type": "string", "format": "uuid"}, "name": {"type": "string", "nullable": True}},
-}
-
 
 class MsgReadSerializer(serializers.ModelSerializer):
     """A message as GET lists it."""
 
-    contact = serializers.SerializerMethodField()
+    contact = ObjectRefSerializer(allow_null=True, read_only=True)
     urn = serializers.SerializerMethodField()
-    channel = serializers.SerializerMethodField()
+    channel = ObjectRefSerializer(allow_null=True, read_only=True)
     direction = serializers.CharField(source="get_direction_display")
     type = serializers.CharField(source="get_msg_type_display")
     status = serializers.SerializerMethodField()
@@ -71,9 +65,9 @@ class MsgReadSerializer(serializers.ModelSerializer):
     flow = serializers.SerializerMethodField()
     attachments = serializers.SerializerMethodField()
     quick_replies = serializers.SerializerMethodField()
-    created_on = serializers.SerializerMethodField()
-    sent_on = serializers.SerializerMethodField()
-    modified_on = serializers.SerializerMethodField()
+    created_on = DateTimeField(read_only=True)
+    sent_on = DateTimeField(allow_null=True, read_only=True)
+    modified_on = DateTimeField(read_only=True)
     media = serializers.SerializerMethodField()
     broadcast = serializers.IntegerField(source="broadcast_id", allow_null=True)
 
@@ -102,20 +96,12 @@ class MsgReadSerializer(serializers.ModelSerializer):
             "broadcast",
         )
 
-    @extend_schema_field(REF_OUT)
-    def get_contact(self, msg):
-        return ref(msg.contact)
-
     @extend_schema_field({"type": "string", "nullable": True})
     def get_urn(self, msg):
         if msg.contact_urn is None or self.context["workspace"].is_anonymous:
             return None
         urn = msg.contact_urn
         return str(URN(urn.scheme, urn.path, display=urn.display or ""))
-
-    @extend_schema_field(REF_OUT)
-    def get_channel(self, msg):
-        return ref(msg.channel)
 
     @extend_schema_field({"type": "string", "enum": sorted(set(STATUS_NAMES.values()))})
     def get_status(self, msg) -> str:
@@ -124,11 +110,11 @@ class MsgReadSerializer(serializers.ModelSerializer):
     def get_archived(self, msg) -> bool:
         return msg.visibility == ARCHIVED
 
-    @extend_schema_field({"type": "array", "items": REF_OUT})
+    @extend_schema_field(ObjectRefSerializer(many=True))
     def get_labels(self, msg) -> list:
         return []  # Herald has no message labels
 
-    @extend_schema_field(REF_OUT)
+    @extend_schema_field(ObjectRefSerializer(allow_null=True))
     def get_flow(self, msg):
         return None  # Herald runs no flows
 
@@ -144,18 +130,6 @@ class MsgReadSerializer(serializers.ModelSerializer):
     @extend_schema_field(QUICK_REPLIES_SCHEMA)
     def get_quick_replies(self, msg) -> list:
         return msg.quick_replies
-
-    @extend_schema_field(OpenApiTypes.DATETIME)
-    def get_created_on(self, msg):
-        return format_datetime(msg.created_on)
-
-    @extend_schema_field({"type": "string", "format": "date-time", "nullable": True})
-    def get_sent_on(self, msg):
-        return format_datetime(msg.sent_on)
-
-    @extend_schema_field(OpenApiTypes.DATETIME)
-    def get_modified_on(self, msg):
-        return format_datetime(msg.modified_on)
 
     @extend_schema_field({"type": "string", "nullable": True, "description": "deprecated: the first attachment"})
     def get_media(self, msg):
