@@ -11,6 +11,8 @@ from herald.contacts.models import ContactField
 from .. import openapi
 from ..base import BaseEndpoint, ListAPIMixin
 from ..create_or_rename import UNIQUE_MESSAGE, CreateOrRenameMixin, CreateOrRenameSerializer
+from ..filters import Filter
+from ..params import text_param
 from ..permissions import ADMIN_EDITOR, ALL_ROLES
 
 # Herald stores every value as text; the other RapidPro types are refused, not treated as text (COMPATIBILITY.md C11).
@@ -75,13 +77,13 @@ class FieldWriteSerializer(CreateOrRenameSerializer):
         return contact_fields.create_field(workspace, make_key(name), name)
 
 
-KEY_PARAM = OpenApiParameter("key", OpenApiTypes.STR, description="The field with this key")
+KEY_DESCRIPTION = "The field with this key"
+KEY_PARAM = OpenApiParameter("key", OpenApiTypes.STR, description=KEY_DESCRIPTION)
 
 
 @extend_schema_view(
     get=extend_schema(
         summary="List contact fields",
-        parameters=[KEY_PARAM],
         responses={200: FieldReadSerializer(many=True), **openapi.COMMON_ERRORS},
     ),
     post=extend_schema(
@@ -102,14 +104,10 @@ class FieldsEndpoint(ListAPIMixin, CreateOrRenameMixin, BaseEndpoint):
     serializer_class = FieldReadSerializer
     write_serializer_class = FieldWriteSerializer
     lookup_params = {"key": "key"}
+    list_filters = [Filter("key", text_param, "key", KEY_DESCRIPTION)]
 
     def get_queryset(self):
         return ContactField.objects.filter(workspace=self.workspace)
-
-    def filter_queryset(self, fields):
-        if key := self.request.query_params.get("key"):
-            fields = fields.filter(key=key)
-        return fields
 
     def lookup_object(self, param, value):
         field = self.get_queryset().filter(key=value).first()
