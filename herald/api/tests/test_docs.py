@@ -1,5 +1,6 @@
 """The human docs pages, the JSON index and the OpenAPI schema."""
 
+from herald.api.v2.base import DOCS_DIR
 from herald.api.v2.registry import ENDPOINTS
 
 
@@ -53,3 +54,32 @@ def test_openapi_schema_describes_every_endpoint(anon):
     assert schema["openapi"].startswith("3.")
     for endpoint in ENDPOINTS:
         assert f"/api/v2/{endpoint.endpoint_name}.json" in schema["paths"], endpoint.endpoint_name
+
+
+def test_each_endpoint_page_and_its_openapi_description_come_from_its_markdown_file(anon):
+    schema = anon.get("/api/v2/openapi.json").json()
+    for endpoint in ENDPOINTS:
+        name = endpoint.endpoint_name
+        page = (DOCS_DIR / f"{name}.md").read_text(encoding="utf-8").strip()
+        # The page's first heading, rendered, is on the HTML page; the whole text is the OpenAPI description.
+        heading = next(line for line in page.splitlines() if line.startswith("## "))
+        assert f"<h2>{heading[3:]}</h2>".encode() in anon.get(f"/api/v2/{name}").content, name
+        for operation in schema["paths"][f"/api/v2/{name}.json"].values():
+            assert operation["description"] == page, name
+        # The class keeps a two-line docstring: the long text lives in the Markdown file only.
+        assert len(endpoint.__doc__.strip().splitlines()) <= 3, name
+
+
+def test_each_declared_list_filter_is_an_openapi_parameter_and_on_the_docs_page(anon):
+    schema = anon.get("/api/v2/openapi.json").json()
+    for endpoint in ENDPOINTS:
+        declared = {f.name: f for f in getattr(endpoint, "list_filters", [])}
+        if not declared:
+            continue
+        listing = schema["paths"][f"/api/v2/{endpoint.endpoint_name}.json"]["get"]
+        query = {p["name"]: p for p in listing["parameters"] if p["in"] == "query"}
+        # The paging cursor is the pagination's; every other query parameter is a declared filter.
+        assert set(query) - {"cursor"} == set(declared), endpoint.endpoint_name
+        for name, list_filter in declared.items():
+            assert query[name]["description"] == list_filter.description, (endpoint.endpoint_name, name)
+            assert f"**{name}**" in endpoint.documentation(), (endpoint.endpoint_name, name)

@@ -128,3 +128,12 @@ def test_limit_per_workspace_is_409(workspace, other_workspace, admin):
     assert post(admin, {"name": "Renamed", "type": "text"}, "?key=f0").status_code == 200
     ContactField.objects.filter(workspace=workspace, key="f1").update(workspace=other_workspace)
     assert post(admin, {"name": "One more", "type": "text"}).status_code == 201
+
+
+@pytest.mark.parametrize("flag", ["is_flagged", "is_suspended"])
+def test_flagged_or_suspended_workspace_may_still_create_and_rename_fields(workspace, admin, flag):
+    # Only writes that send are blocked (broadcasts, media); managing fields sends nothing.
+    setattr(workspace, flag, True)
+    workspace.save()
+    assert post(admin, {"name": "Nick name", "type": "text"}).status_code == 201
+    assert post(admin, {"name": "Nickname", "type": "text"}, "?key=nick_name").status_code == 200

@@ -203,3 +203,14 @@ def test_openapi_describes_the_endpoint(anon):
     assert set(path) == {"get", "post", "delete"}
     assert {p["name"] for p in path["get"]["parameters"]} >= {"uuid", "name", "cursor"}
     assert set(path["post"]["responses"]) >= {"200", "201", "400", "404", "409"}
+
+
+@pytest.mark.parametrize("flag", ["is_flagged", "is_suspended"])
+def test_flagged_or_suspended_workspace_may_still_create_and_rename_groups(workspace, admin, flag):
+    # Only writes that send are blocked (broadcasts, media); managing groups sends nothing.
+    setattr(workspace, flag, True)
+    workspace.save()
+    created = admin.post(URL, {"name": "Reporters"}, format="json")
+    assert created.status_code == 201, created.content
+    renamed = admin.post(f"{URL}?uuid={created.json()['uuid']}", {"name": "Writers"}, format="json")
+    assert renamed.status_code == 200, renamed.content

@@ -10,7 +10,7 @@ from django.utils import timezone
 
 from herald.api import idempotency
 from herald.api.models import IdempotencyKey
-from herald.api.v2.broadcasts import CANT_CHANGE
+from herald.api.v2.endpoints.broadcasts import CANT_CHANGE
 from herald.channels.registry import create_channel
 from herald.channels.tests.gateway import gateway  # noqa: F401 - the fixture
 from herald.conftest import create_user_token, token_client

@@ -9,8 +9,8 @@ import pytest
 from django.apps import apps as django_apps
 from django.core.files.uploadedfile import SimpleUploadedFile
 
-from herald.api.v2 import media as media_endpoint
 from herald.api.v2.base import BLOCKER_FLAGGED, BLOCKER_SUSPENDED
+from herald.api.v2.endpoints import media as media_endpoint
 from herald.channels.base import attachment_urls
 from herald.media import storage
 from herald.media.models import Media

@@ -50,7 +50,7 @@ def logged_errors(caplog) -> list[logging.LogRecord]:
 
 
 def test_an_unhandled_exception_in_the_api_is_a_json_500_logged_with_its_traceback(admin, monkeypatch, caplog):
-    monkeypatch.setattr("herald.api.v2.broadcasts.BroadcastWriteSerializer.create", explode)
+    monkeypatch.setattr("herald.api.v2.endpoints.broadcasts.BroadcastWriteSerializer.create", explode)
     body = {"urns": ["tel:+250788123123"], "text": "Hi"}
 
     response = admin.post("/api/v2/broadcasts.json", body, format="json")
@@ -66,7 +66,7 @@ def test_an_unhandled_exception_in_the_api_is_a_json_500_logged_with_its_traceba
 def test_a_failed_request_does_not_use_up_its_idempotency_key(admin, monkeypatch):
     body = {"urns": ["tel:+250788123123"], "text": "Hi"}
     with monkeypatch.context() as patched:
-        patched.setattr("herald.api.v2.broadcasts.BroadcastWriteSerializer.create", explode)
+        patched.setattr("herald.api.v2.endpoints.broadcasts.BroadcastWriteSerializer.create", explode)
         assert_json(admin.post("/api/v2/broadcasts.json", body, format="json", HTTP_IDEMPOTENCY_KEY="k1"), 500)
 
     retried = admin.post("/api/v2/broadcasts.json", body, format="json", HTTP_IDEMPOTENCY_KEY="k1")

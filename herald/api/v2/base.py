@@ -1,5 +1,8 @@
 """What every v2 endpoint shares: auth headers, listing, writing, deleting, workspace scoping."""
 
+from functools import cache
+from pathlib import Path
+
 from django.db import transaction
 from rest_framework import exceptions, status
 from rest_framework.generics import GenericAPIView
@@ -9,7 +12,7 @@ from herald.api import idempotency
 
 from .openapi import EndpointSchema
 from .pagination import CreatedOnCursorPagination
-from .params import InvalidParam, parse_uuid, reject_nul_params
+from .params import InvalidParam, exclusive_params, parse_uuid, reject_nul_params
 
 BLOCKER_FLAGGED = (
     "Sorry, your workspace is currently flagged. To re-enable starting flows and sending messages, please contact "
@@ -21,8 +24,18 @@ BLOCKER_SUSPENDED = (
 )
 
 
+# One Markdown page per endpoint (`<endpoint_name>.md`) and `index.md` for the API as a whole.
+DOCS_DIR = Path(__file__).parent / "docs"
+
+
+@cache
+def documentation_page(name: str) -> str:
+    """The Markdown of `docs/<name>.md`: an endpoint's page at `/api/v2/<name>` and its OpenAPI description."""
+    return (DOCS_DIR / f"{name}.md").read_text(encoding="utf-8").strip()
+
+
 class BaseEndpoint(GenericAPIView):
-    """An endpoint served at `/api/v2/<name>.json`; its docstring is its documentation page at `/api/v2/<name>`.
+    """An endpoint served at `/api/v2/<name>.json`, documented by `docs/<name>.md` (shown at `/api/v2/<name>`).
 
     Subclasses set `roles` (method → roles allowed), `throttle_scope` and `serializer_class` (read shape).
     """
@@ -35,6 +48,10 @@ class BaseEndpoint(GenericAPIView):
     title = ""
     # Documents what every endpoint answers without saying so (see EndpointSchema).
     schema = EndpointSchema()
+
+    @classmethod
+    def documentation(cls) -> str:
+        return documentation_page(cls.endpoint_name)
 
     def initial(self, request, *args, **kwargs):
         super().initial(request, *args, **kwargs)
@@ -68,6 +85,17 @@ class ListAPIMixin:
     """GET: the filtered queryset, a cursor page at a time."""
 
     pagination_class = CreatedOnCursorPagination
+    # The query-string filters (`filters.Filter`), in the order they are read; the OpenAPI parameters come from them.
+    list_filters: list = []
+    # Filters of which one request may give one at most.
+    exclusive_filters: list[str] = []
+
+    def filter_queryset(self, queryset):
+        if self.exclusive_filters:
+            exclusive_params(self.request, self.exclusive_filters)
+        for list_filter in self.list_filters:
+            queryset = list_filter.apply(self, queryset)
+        return queryset
 
     def get(self, request, *args, **kwargs):
         queryset = self.filter_queryset(self.get_queryset())
@@ -114,6 +142,9 @@ class WriteAPIMixin(LookupMixin):
     """POST: create, or update the object named by a lookup param; 201 / 200 with the read representation."""
 
     write_serializer_class = None
+    # Endpoints whose writes send (broadcasts, and the media they attach) are refused to a flagged or suspended
+    # workspace; managing contacts, groups and fields sends nothing, so those stay open.
+    blocked_when_flagged = False
 
     def post(self, request, *args, **kwargs):
         key = idempotency.key_from(request)
@@ -145,6 +176,8 @@ class WriteAPIMixin(LookupMixin):
         return Response(body, status=status.HTTP_200_OK if instance else status.HTTP_201_CREATED)
 
     def workspace_blocker(self) -> str | None:
+        if not self.blocked_when_flagged:
+            return None
         if self.workspace.is_flagged:
             return BLOCKER_FLAGGED
         if self.workspace.is_suspended:

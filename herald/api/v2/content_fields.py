@@ -14,7 +14,7 @@ from rest_framework import serializers
 from herald.media.references import find_media
 from herald.msgs.models import Broadcast
 
-from .fields import ReferenceListField, validate_translation_language
+from .serializer_fields import ReferenceListField, validate_translation_language
 
 MAX_LANGUAGES = 50
 QUICK_REPLY_TEXT_LEN = 64

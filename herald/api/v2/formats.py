@@ -1,4 +1,4 @@
-"""Output formats shared by every read serializer."""
+"""Output formats shared by every read serializer (`{uuid, name}` is `serializer_fields.ObjectRefSerializer`)."""
 
 from datetime import UTC, datetime
 
@@ -8,10 +8,3 @@ def format_datetime(value: datetime | None) -> str | None:
     if value is None:
         return None
     return value.astimezone(UTC).strftime("%Y-%m-%dT%H:%M:%S.%fZ")
-
-
-def ref(obj) -> dict | None:
-    """The `{uuid, name}` shape used for references to contacts, groups, channels and flows."""
-    if obj is None:
-        return None
-    return {"uuid": str(obj.uuid), "name": obj.name}

@@ -9,7 +9,7 @@ from rest_framework import serializers
 
 from herald.api import idempotency
 
-from .fields import MAX_REFERENCES
+from .serializer_fields import MAX_REFERENCES
 
 DETAIL = inline_serializer(name="ErrorDetail", fields={"detail": serializers.CharField()})
 
@@ -44,7 +44,7 @@ def create_or_rename_responses(read_serializer, more: dict | None = None) -> dic
 class ReferenceListFieldSchema(OpenApiSerializerFieldExtension):
     """Reference lists (`groups`, `contacts` ...) are arrays of UUIDs or other identifying strings."""
 
-    target_class = "herald.api.v2.fields.ReferenceListField"
+    target_class = "herald.api.v2.serializer_fields.ReferenceListField"
     match_subclasses = True
 
     def map_serializer_field(self, auto_schema, direction):
@@ -81,8 +81,9 @@ QUERY_ERRORS = {"400": '`{"detail": "Param \'name\' must not contain NUL charact
 
 
 class EndpointSchema(AutoSchema):
-    """What every endpoint's schema gets without saying so: any may answer 400 (a NUL in the query), paged lists 404
-    (a bad cursor), and writes take an `Idempotency-Key` header and may answer 409 / 422."""
+    """What every endpoint's schema gets without saying so: its declared list filters as parameters, any may answer 400
+    (a NUL in the query), paged lists 404 (a bad cursor), and writes take an `Idempotency-Key` header and may answer
+    409 / 422."""
 
     def is_write(self) -> bool:
         return self.method == "POST" and getattr(self.view, "write_serializer_class", None) is not None
@@ -90,8 +91,14 @@ class EndpointSchema(AutoSchema):
     def is_paged_list(self) -> bool:
         return self.method == "GET" and getattr(self.view, "pagination_class", None) is not None
 
+    def get_description(self):
+        # The endpoint's Markdown page, the same text its human docs page shows.
+        return self.view.documentation()
+
     def get_override_parameters(self):
         parameters = super().get_override_parameters()
+        if self.method == "GET":
+            parameters = [*(f.parameter() for f in getattr(self.view, "list_filters", ())), *parameters]
         if self.is_write():
             parameters = [*parameters, *IDEMPOTENCY_PARAMETERS]
         return parameters

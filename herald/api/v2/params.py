@@ -34,6 +34,10 @@ def parse_uuid(value: str, name: str) -> uuid.UUID:
         raise InvalidParam(f"Param '{name}': {value} is not a valid UUID.") from None
 
 
+def text_param(request, name: str) -> str | None:
+    return request.query_params.get(name) or None
+
+
 def int_param(request, name: str = "id") -> int | None:
     value = request.query_params.get(name)
     if not value:
@@ -78,6 +82,7 @@ def exclusive_params(request, names: list[str]) -> None:
 
 
 def bool_param(request, name: str) -> bool:
+    # Never None: an absent flag is False, and a filter on it always applies (e.g. contacts' `deleted`).
     return str(request.query_params.get(name, "")).lower() in ("true", "1", "yes")
 
 

@@ -1,13 +1,13 @@
 """Every endpoint of the API, in the order the docs list them: read by the URLconf (`urls.py`) and the docs
 (`docs.py`), so neither imports the other for it. A new endpoint is one line here."""
 
-from .broadcasts import BroadcastsEndpoint
-from .contacts import ContactsEndpoint
-from .fields_endpoint import FieldsEndpoint
-from .groups import GroupsEndpoint
-from .media import MediaEndpoint
-from .messages import MessagesEndpoint
-from .workspace import WorkspaceEndpoint
+from .endpoints.broadcasts import BroadcastsEndpoint
+from .endpoints.contacts import ContactsEndpoint
+from .endpoints.fields import FieldsEndpoint
+from .endpoints.groups import GroupsEndpoint
+from .endpoints.media import MediaEndpoint
+from .endpoints.messages import MessagesEndpoint
+from .endpoints.workspace import WorkspaceEndpoint
 
 ENDPOINTS = [
     BroadcastsEndpoint,

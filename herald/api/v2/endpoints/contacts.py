@@ -1,7 +1,7 @@
 import uuid
 
 from django.db import IntegrityError, transaction
-from django.db.models import Prefetch
+from django.db.models import Prefetch, Q
 from drf_spectacular.extensions import OpenApiSerializerExtension
 from drf_spectacular.types import OpenApiTypes
 from drf_spectacular.utils import (
@@ -10,7 +10,6 @@ from drf_spectacular.utils import (
     extend_schema,
     extend_schema_field,
     extend_schema_view,
-    inline_serializer,
 )
 from rest_framework import exceptions, serializers
 
@@ -20,21 +19,24 @@ from herald.contacts.contact_fields import workspace_keys
 from herald.contacts.models import Contact, ContactGroup, ContactStatus, ContactURN
 from herald.languages import is_contact_language
 
-from . import openapi
-from .base import BaseEndpoint, DeleteAPIMixin, ListAPIMixin, WriteAPIMixin
-from .fields import URN_LOOKUPS_REFUSED, GroupRefsField, URNField
-from .formats import format_datetime, ref
-from .pagination import ModifiedOnCursorPagination
-from .params import InvalidParam, bool_param, datetime_param, uuid_param
-from .permissions import ADMIN_EDITOR, ALL_ROLES
+from .. import openapi
+from ..base import BaseEndpoint, DeleteAPIMixin, ListAPIMixin, WriteAPIMixin
+from ..filters import NOTHING, Filter
+from ..pagination import ModifiedOnCursorPagination
+from ..params import InvalidParam, bool_param, datetime_param, text_param, uuid_param
+from ..permissions import ADMIN_EDITOR, ALL_ROLES
+from ..serializer_fields import (
+    URN_LOOKUPS_REFUSED,
+    DateTimeField,
+    GroupRefsField,
+    LabelField,
+    ObjectRefSerializer,
+    URNField,
+    object_ref,
+)
 
 MAX_URNS = 100
 MAX_FIELD_VALUES = 100
-
-NULLABLE = {"nullable": True}
-REFS = inline_serializer(
-    name="ObjectRef", fields={"uuid": serializers.UUIDField(), "name": serializers.CharField()}, many=True
-)
 
 
 class ContactReadSerializer(serializers.Serializer):
@@ -42,22 +44,34 @@ class ContactReadSerializer(serializers.Serializer):
     see URN paths and get `ref` / `anon_display` instead."""
 
     uuid = serializers.UUIDField()
-    name = serializers.SerializerMethodField()
+    name = serializers.CharField(allow_null=True, read_only=True)
     ref = serializers.SerializerMethodField(help_text="Anonymous workspaces only")
     anon_display = serializers.SerializerMethodField(help_text="Anonymous workspaces only (deprecated, same as ref)")
-    status = serializers.SerializerMethodField()
-    language = serializers.SerializerMethodField()
+    status = LabelField(dict(ContactStatus.choices), allow_null=True, read_only=True)
+    language = serializers.CharField(allow_null=True, read_only=True)
     urns = serializers.SerializerMethodField()
     groups = serializers.SerializerMethodField()
     notes = serializers.SerializerMethodField()
     # (the method can't be get_fields: that name is the Serializer's own)
     fields = serializers.SerializerMethodField(method_name="get_field_values")
     flow = serializers.SerializerMethodField()
-    created_on = serializers.SerializerMethodField()
-    modified_on = serializers.SerializerMethodField()
-    last_seen_on = serializers.SerializerMethodField()
+    created_on = DateTimeField(read_only=True)
+    modified_on = DateTimeField(read_only=True)
+    last_seen_on = DateTimeField(allow_null=True, read_only=True)
     blocked = serializers.SerializerMethodField(help_text="Deprecated: use status")
     stopped = serializers.SerializerMethodField(help_text="Deprecated: use status")
+
+    # What a deleted contact shows instead of its values.
+    DELETED = {
+        "name": None,
+        "status": None,
+        "language": None,
+        "urns": [],
+        "groups": [],
+        "fields": {},
+        "blocked": None,
+        "stopped": None,
+    }
 
     def __init__(self, *args, **kwargs):
         super().__init__(*args, **kwargs)
@@ -66,8 +80,14 @@ class ContactReadSerializer(serializers.Serializer):
             self.fields.pop("ref")
             self.fields.pop("anon_display")
 
-    def get_name(self, contact) -> str | None:
-        return contact.name if contact.is_active else None
+    def to_representation(self, contact):
+        if contact.is_active:
+            return super().to_representation(contact)
+        # A deleted contact: only its uuid and dates (and an anonymous workspace's ref) are read.
+        return {
+            name: self.DELETED[name] if name in self.DELETED else field.to_representation(field.get_attribute(contact))
+            for name, field in self.fields.items()
+        }
 
     def get_ref(self, contact) -> str:
         return f"{contact.id:010d}"
@@ -75,27 +95,17 @@ class ContactReadSerializer(serializers.Serializer):
     def get_anon_display(self, contact) -> str:
         return self.get_ref(contact)
 
-    def get_status(self, contact) -> str | None:
-        return ContactStatus(contact.status).label if contact.is_active else None
-
-    def get_language(self, contact) -> str | None:
-        return contact.language if contact.is_active else None
-
     def get_urns(self, contact) -> list[str]:
-        if not contact.is_active:
-            return []
         if self.context["workspace"].is_anonymous:
             return [urns.redacted(urn.scheme) for urn in contact.urns.all()]
         return [urn.identity + (f"#{urn.display}" if urn.display else "") for urn in contact.urns.all()]
 
-    @extend_schema_field(REFS)
+    @extend_schema_field(ObjectRefSerializer(many=True))
     def get_groups(self, contact):
-        if not contact.is_active:
-            return []
         groups = getattr(contact, "active_groups", None)
         if groups is None:
             groups = contact.groups.filter(is_active=True).order_by("id")
-        return [ref(group) for group in groups]
+        return [object_ref(group) for group in groups]
 
     @extend_schema_field({"type": "array", "items": {"type": "object"}})
     def get_notes(self, contact):
@@ -103,32 +113,18 @@ class ContactReadSerializer(serializers.Serializer):
 
     @extend_schema_field({"type": "object", "additionalProperties": {"type": "string", "nullable": True}})
     def get_field_values(self, contact):
-        if not contact.is_active:
-            return {}
         values = contact.fields or {}
         return {key: values.get(key) for key in self.context["field_keys"]}
 
-    @extend_schema_field({**NULLABLE, "allOf": [{"$ref": "#/components/schemas/ObjectRef"}]})
+    @extend_schema_field(ObjectRefSerializer(allow_null=True))
     def get_flow(self, contact):
         return None
 
-    @extend_schema_field(OpenApiTypes.DATETIME)
-    def get_created_on(self, contact):
-        return format_datetime(contact.created_on)
-
-    @extend_schema_field(OpenApiTypes.DATETIME)
-    def get_modified_on(self, contact):
-        return format_datetime(contact.modified_on)
-
-    @extend_schema_field({**NULLABLE, "type": "string", "format": "date-time"})
-    def get_last_seen_on(self, contact):
-        return format_datetime(contact.last_seen_on)
-
     def get_blocked(self, contact) -> bool | None:
-        return contact.status == ContactStatus.BLOCKED if contact.is_active else None
+        return contact.status == ContactStatus.BLOCKED
 
     def get_stopped(self, contact) -> bool | None:
-        return contact.status == ContactStatus.STOPPED if contact.is_active else None
+        return contact.status == ContactStatus.STOPPED
 
 
 class ContactReadSchema(OpenApiSerializerExtension):
@@ -217,23 +213,35 @@ def urns_in_use_error(indexes: list[int]) -> serializers.ValidationError:
     return serializers.ValidationError({"urns": {str(i): [writes.URNInUse.message] for i in indexes}})
 
 
+def deleted_filter(view, deleted: bool) -> Q:
+    # Always applied: without `deleted=true` only contacts not deleted are listed.
+    return Q(is_active=not deleted)
+
+
+def urn_filter(view, value: str) -> Q:
+    return Q(urns__identity=view.lookup_identity(value))
+
+
+def group_filter(view, value: str) -> Q:
+    """Members of the group with this UUID or name; a group that doesn't exist has none."""
+    groups = ContactGroup.objects.filter(workspace=view.workspace, is_active=True)
+    try:
+        group = groups.filter(uuid=uuid.UUID(value)).first()
+    except ValueError:
+        group = groups.filter(name__iexact=value).first()
+    return Q(groups=group) if group else NOTHING
+
+
+URN = "The contact with this URN, e.g. `tel:+250788123123`"
 LOOKUP_PARAMS = [
     OpenApiParameter("uuid", OpenApiTypes.UUID, description="The contact with this UUID"),
-    OpenApiParameter("urn", OpenApiTypes.STR, description="The contact with this URN, e.g. `tel:+250788123123`"),
+    OpenApiParameter("urn", OpenApiTypes.STR, description=URN),
 ]
 
 
 @extend_schema_view(
     get=extend_schema(
         summary="List contacts",
-        parameters=[
-            *LOOKUP_PARAMS,
-            OpenApiParameter("group", OpenApiTypes.STR, description="Only members of this group (name or UUID)"),
-            OpenApiParameter("deleted", OpenApiTypes.BOOL, description="`true` lists deleted contacts only"),
-            OpenApiParameter("before", OpenApiTypes.DATETIME, description="Only contacts modified on or before"),
-            OpenApiParameter("after", OpenApiTypes.DATETIME, description="Only contacts modified on or after"),
-            OpenApiParameter("reverse", OpenApiTypes.BOOL, description="`true` lists the oldest modified first"),
-        ],
         responses={200: ContactReadSerializer(many=True), 400: openapi.BAD_REQUEST, **openapi.COMMON_ERRORS},
     ),
     post=extend_schema(
@@ -255,114 +263,9 @@ LOOKUP_PARAMS = [
     ),
 )
 class ContactsEndpoint(ListAPIMixin, WriteAPIMixin, DeleteAPIMixin, BaseEndpoint):
-    """
-    List, create, update and delete the contacts of your workspace.
+    """List, create, update and delete the contacts of your workspace.
 
-    ## Listing contacts
-
-    `GET /api/v2/contacts.json` returns the contacts, most recently modified first, 250 a page:
-
-     * **uuid** - the UUID of the contact (string)
-     * **name** - its name (string or null)
-     * **status** - `active`, `blocked`, `stopped` or `archived` (string)
-     * **language** - its preferred language, an ISO-639-3 code (string or null)
-     * **urns** - its URNs, the preferred one first (array of strings)
-     * **groups** - the groups it belongs to (array of `{uuid, name}`)
-     * **notes** - always empty here (array)
-     * **fields** - a value for every custom field of the workspace, null when unset (object)
-     * **flow** - always null here
-     * **created_on**, **modified_on**, **last_seen_on** - when it was created, last changed, last heard from
-       (datetimes, `last_seen_on` may be null)
-     * **blocked**, **stopped** - deprecated booleans, use `status`
-
-    In anonymous workspaces URNs are masked (`tel:********`) and two more fields identify the contact:
-    **ref** and **anon_display** (deprecated).
-    A deleted contact (see `deleted=true`) shows only its uuid and dates: `name`, `status`, `language`,
-    `blocked` and `stopped` are null, `urns` and `groups` are empty and `fields` is `{}`.
-
-    Filters:
-
-     * **uuid** - the contact with this UUID, e.g. `?uuid=09d23a05-47fe-11e4-bfe9-b8f6b119e9ab`
-     * **urn** - the contact with this URN, e.g. `?urn=tel:%2B250788123123` (read with the workspace's country, so
-       a local number works too; not allowed in anonymous workspaces)
-     * **group** - members of this group, by name or UUID (a group that doesn't exist gives no contacts)
-     * **deleted** - `true` for deleted contacts only
-     * **before**, **after** - modified on or before / on or after this datetime
-     * **reverse** - `true` to list the oldest modified first
-
-    Example:
-
-        GET /api/v2/contacts.json?urn=tel:%2B250788123123
-
-        {
-            "next": null,
-            "previous": null,
-            "results": [{
-                "uuid": "09d23a05-47fe-11e4-bfe9-b8f6b119e9ab",
-                "name": "Ben Haggerty",
-                "status": "active",
-                "language": "eng",
-                "urns": ["tel:+250788123123"],
-                "groups": [{"uuid": "6685e933-26e1-4363-a468-8f7268ab63a9", "name": "Customers"}],
-                "notes": [],
-                "fields": {"nickname": "Macklemore", "side_kick": null},
-                "flow": null,
-                "created_on": "2015-11-11T13:05:57.457742Z",
-                "modified_on": "2020-08-11T13:05:57.576056Z",
-                "last_seen_on": "2020-07-11T13:05:57.576056Z",
-                "blocked": false,
-                "stopped": false
-            }]
-        }
-
-    ## Creating and updating contacts
-
-    `POST /api/v2/contacts.json` creates a contact. To update one instead, name it in the URL with `?uuid=` or
-    `?urn=`; only the fields you send change. `?urn=` with a URN nobody has creates a contact with that URN.
-
-     * **name** - its name, up to 64 characters (string or null, optional)
-     * **language** - an ISO-639-3 code (string or null, optional)
-     * **urns** - up to 100 URNs, preferred first; on update they replace its URNs (array of strings, optional,
-       not allowed with `?urn=`)
-     * **groups** - up to 100 groups by UUID or name; on update they replace its groups (array, optional)
-     * **fields** - up to 100 custom field values by key, each up to 640 characters; `null` or `""` clears one;
-       create keys with `/api/v2/fields.json` first (object, optional)
-
-    Example:
-
-        POST /api/v2/contacts.json?uuid=09d23a05-47fe-11e4-bfe9-b8f6b119e9ab
-        {
-            "name": "Ben Haggerty",
-            "language": "eng",
-            "urns": ["tel:+250788123123", "twitter:ben"],
-            "groups": ["Customers"],
-            "fields": {"nickname": "Macklemore"}
-        }
-
-    You get the contact back as in a list: **201** when it was created, **200** when updated. Errors (400):
-
-     * `{"urns": {"0": ["URN is in use by another contact."]}}` - another contact has that URN
-     * `{"urns": {"0": ["Invalid URN: 12345. Ensure phone numbers contain country codes."]}}`
-     * `{"language": ["Not a valid ISO639-3 language code."]}`
-     * `{"fields": ["Invalid contact field key: shoe_size"]}`
-     * `{"fields": {"nickname": ["Ensure this field has no more than 640 characters."]}}`
-     * `{"groups": ["No such object: Nobody"]}`
-     * `{"groups": ["Non-active contacts can't be added to groups"]}` - the contact is blocked, stopped or archived
-     * `{"urns": ["Field not allowed when using URN in URL"]}`
-     * `{"urns": ["Updating URNs not allowed for anonymous organizations"]}`
-     * `{"non_field_errors": ["Deleted contacts can't be modified."]}`
-     * `{"detail": "URL can only contain one of the following parameters: urn, uuid"}`
-     * `{"detail": "URN lookups not allowed for anonymous organizations"}`
-
-    A `?uuid=` that matches no contact of your workspace is a **404**.
-
-    ## Deleting contacts
-
-    `DELETE /api/v2/contacts.json?uuid=...` (or `?urn=...`) deletes a contact: **204**, or **404** if there is no
-    such contact. It keeps its history but loses its URNs (free for another contact) and its groups.
-
-    Agents may list, create and update contacts; only administrators and editors may delete them.
-    """
+    Its documentation page is `api/v2/docs/contacts.md`."""
 
     endpoint_name = "contacts"
     title = "Contacts"
@@ -379,20 +282,19 @@ class ContactsEndpoint(ListAPIMixin, WriteAPIMixin, DeleteAPIMixin, BaseEndpoint
             contacts = contacts.filter(is_active=True)
         return contacts
 
+    list_filters = [
+        Filter("deleted", bool_param, deleted_filter, "`true` lists deleted contacts only"),
+        Filter("uuid", uuid_param, "uuid", "The contact with this UUID"),
+        Filter("urn", text_param, urn_filter, URN),
+        Filter("group", text_param, group_filter, "Only members of this group (name or UUID)"),
+        Filter("before", datetime_param, "modified_on__lte", "Only contacts modified on or before"),
+        Filter("after", datetime_param, "modified_on__gte", "Only contacts modified on or after"),
+        # Read by the pagination (ModifiedOnCursorPagination).
+        Filter("reverse", bool_param, None, "`true` lists the oldest modified first"),
+    ]
+
     def filter_queryset(self, contacts):
-        params = self.request.query_params
-        contacts = contacts.filter(is_active=not bool_param(self.request, "deleted"))
-        if uuid := uuid_param(self.request):
-            contacts = contacts.filter(uuid=uuid)
-        if params.get("urn"):
-            contacts = contacts.filter(urns__identity=self.lookup_identity(params["urn"]))
-        if params.get("group"):
-            group = self.group_param(params["group"])
-            contacts = contacts.filter(groups=group) if group else contacts.none()
-        if before := datetime_param(self.request, "before"):
-            contacts = contacts.filter(modified_on__lte=before)
-        if after := datetime_param(self.request, "after"):
-            contacts = contacts.filter(modified_on__gte=after)
+        contacts = super().filter_queryset(contacts)
         return contacts.prefetch_related(
             Prefetch("urns", queryset=ContactURN.objects.order_by("-priority", "id")),
             Prefetch(
@@ -401,13 +303,6 @@ class ContactsEndpoint(ListAPIMixin, WriteAPIMixin, DeleteAPIMixin, BaseEndpoint
                 to_attr="active_groups",
             ),
         )
-
-    def group_param(self, value: str) -> ContactGroup | None:
-        groups = ContactGroup.objects.filter(workspace=self.workspace, is_active=True)
-        try:
-            return groups.filter(uuid=uuid.UUID(value)).first()
-        except ValueError:
-            return groups.filter(name__iexact=value).first()
 
     def lookup_identity(self, value: str) -> str:
         """The normalised identity of a `?urn=` value (read with the workspace's country)."""
@@ -443,10 +338,6 @@ class ContactsEndpoint(ListAPIMixin, WriteAPIMixin, DeleteAPIMixin, BaseEndpoint
         if not hasattr(self, "_field_keys"):
             self._field_keys = workspace_keys(self.workspace)
         return self._field_keys
-
-    def workspace_blocker(self):
-        # Flagged and suspended workspaces may not send; managing contacts sends nothing.
-        return None
 
     def perform_delete(self, contact):
         with transaction.atomic():

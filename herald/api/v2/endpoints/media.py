@@ -8,10 +8,10 @@ from rest_framework.parsers import MultiPartParser
 from herald.media import files, quota, storage
 from herald.media.models import Media
 
-from . import openapi
-from .base import BaseEndpoint, DeleteAPIMixin, WriteAPIMixin
-from .parsers import StrictFormParser
-from .permissions import ADMIN_EDITOR, ALL_ROLES
+from .. import openapi
+from ..base import BaseEndpoint, DeleteAPIMixin, WriteAPIMixin
+from ..parsers import StrictFormParser
+from ..permissions import ADMIN_EDITOR, ALL_ROLES
 
 UNSUPPORTED = "Unsupported file type."
 # Room for the multipart boundaries and part headers around the file when judging a body by its length.
@@ -118,66 +118,9 @@ UUID_PARAM = OpenApiParameter("uuid", OpenApiTypes.UUID, description="The upload
     ),
 )
 class MediaEndpoint(WriteAPIMixin, DeleteAPIMixin, BaseEndpoint):
-    """
-    Upload an image, audio or video file or a PDF, to attach to broadcasts; delete uploads you no longer need.
+    """Upload an image, audio or video file or a PDF, to attach to broadcasts; delete uploads you no longer need.
 
-    ## Uploading
-
-    `POST /api/v2/media.json` as `multipart/form-data` with one field, **file**. Its declared content type must be
-    one of `image/apng`, `image/avif`, `image/gif`, `image/jpeg`, `image/png`, `image/webp`, `audio/*`, `video/*`
-    or `application/pdf`, written as a plain `type/subtype` (parameters such as `; codecs=opus` are dropped, and the
-    stored type is lowercase), and its bytes must really be of that kind. Files up to
-    25 MB are accepted unless your server is configured otherwise.
-
-    The answer is **201** with:
-
-     * **uuid** - the UUID of the upload: put it in a broadcast's `attachments` (string)
-     * **content_type** - its content type (`.m4a` files are always `audio/mp4`) (string)
-     * **url** - the public address it is served at (string)
-     * **filename** - the stored name: only letters, digits, spaces and `-_[]()` are kept, and the extension
-       matches the content type (string)
-     * **size** - its size in bytes (int)
-
-    Example:
-
-        curl -H "Authorization: Token YOUR_API_TOKEN" -F "file=@steve marten.jpg;type=image/jpeg" \\
-            https://herald.example.com/api/v2/media.json
-
-        {"uuid": "b97f69f7-5edf-45c7-9fda-d37066eae91d", "content_type": "image/jpeg",
-         "url": "https://herald.example.com/media/b97f69f7-5edf-45c7-9fda-d37066eae91d/steve%20marten.jpg",
-         "filename": "steve marten.jpg", "size": 7461}
-
-    Then send it:
-
-        POST /api/v2/broadcasts.json
-        {"urns": ["tel:+250788123123"], "text": "Our new poster",
-         "attachments": ["b97f69f7-5edf-45c7-9fda-d37066eae91d"]}
-
-    ## Storage quota
-
-    A workspace keeps at most 1 GiB of uploads unless your server is configured otherwise. An upload that doesn't
-    fit gets **413** with a message giving the limit, what the workspace already stores and the file's size, e.g.
-    `{"detail": "Media storage quota exceeded: this workspace stores 1,070,000,000 bytes of uploads, its limit is
-    1,073,741,824 bytes (1024.0 MB) and this file has 7,461 bytes. ..."}`. Deleting uploads makes room at once.
-
-    ## Deleting uploads
-
-    `DELETE /api/v2/media.json?uuid=...` deletes an upload and its file and frees its bytes: **204**, or **404** if
-    your workspace has no such upload. Messages and broadcasts already made with it keep their text and the
-    attachment's address, which answers 404 from then on.
-
-        curl -X DELETE -H "Authorization: Token YOUR_API_TOKEN" \\
-            "https://herald.example.com/api/v2/media.json?uuid=b97f69f7-5edf-45c7-9fda-d37066eae91d"
-
-    Every role may upload; only administrators and editors may delete.
-
-    ## Errors
-
-    **400** with `{"file": ["No file was submitted."]}`, `{"file": ["The submitted file is empty."]}`,
-    `{"file": ["Unsupported file type."]}` (a type not listed above or not a plain `type/subtype`, or bytes that
-    aren't what the type says), or `{"file": ["Limit for file uploads is 25.0 MB."]}`. **413** when the quota is
-    full (above). A JSON body gets **415**; `GET` gets **405**. A `DELETE` without `uuid` gets **400**.
-    """
+    Its documentation page is `api/v2/docs/media.md`."""
 
     endpoint_name = "media"
     title = "Upload and delete attachments"
@@ -185,6 +128,7 @@ class MediaEndpoint(WriteAPIMixin, DeleteAPIMixin, BaseEndpoint):
     throttle_scope = "v2"
     parser_classes = [MultiPartParser, StrictFormParser]
     serializer_class = MediaReadSerializer
+    blocked_when_flagged = True
     write_serializer_class = MediaWriteSerializer
 
     @property

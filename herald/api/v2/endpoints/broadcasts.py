@@ -1,0 +1,252 @@
+"""`/api/v2/broadcasts.json`: list broadcasts (GET) and send a new one (POST)."""
+
+from drf_spectacular.types import OpenApiTypes
+from drf_spectacular.utils import (
+    OpenApiExample,
+    OpenApiResponse,
+    extend_schema,
+    extend_schema_field,
+    extend_schema_view,
+)
+from rest_framework import serializers
+
+from herald.contacts import urns as urn_parser
+from herald.msgs.content import Translations
+from herald.msgs.models import Broadcast, BroadcastStatus
+from herald.msgs.tasks import enqueue_broadcast
+
+from .. import content_fields, openapi
+from ..base import BaseEndpoint, ListAPIMixin, WriteAPIMixin
+from ..content_fields import TranslatedAttachmentsField, TranslatedQuickRepliesField, TranslatedTextField
+from ..filters import Filter, created_between
+from ..params import InvalidParam, int_param, uuid_param
+from ..permissions import ADMIN_EDITOR
+from ..serializer_fields import (
+    ContactRefsField,
+    DateTimeField,
+    DirectReadSerializer,
+    GroupRefsField,
+    LabelField,
+    LanguageField,
+    ObjectRefSerializer,
+    URNField,
+)
+
+MAX_URNS = 100
+
+
+# How far a broadcast's fan-out has got.
+class ProgressSerializer(DirectReadSerializer):
+    total = serializers.SerializerMethodField(help_text="recipients counted, -1 until they are")
+    started = serializers.IntegerField(source="msg_count", help_text="messages created so far")
+
+    def get_total(self, broadcast) -> int:
+        return broadcast.contact_count if broadcast.contact_count is not None else -1
+
+
+class BroadcastReadSerializer(DirectReadSerializer):
+    """A broadcast as GET lists it (and as POST answers it)."""
+
+    uuid = serializers.UUIDField()
+    status = LabelField(dict(BroadcastStatus.choices))
+    progress = ProgressSerializer(source="*")
+    urns = serializers.SerializerMethodField()
+    contacts = ObjectRefSerializer(many=True, source="contact_refs")
+    groups = ObjectRefSerializer(many=True, source="group_refs")
+    text = serializers.SerializerMethodField()
+    attachments = serializers.SerializerMethodField()
+    quick_replies = serializers.SerializerMethodField()
+    base_language = serializers.CharField(max_length=3)
+    created_on = DateTimeField(read_only=True)
+    id = serializers.IntegerField(read_only=True)
+
+    def to_representation(self, broadcast):
+        if not hasattr(broadcast, "contact_refs"):
+            attach_recipient_refs([broadcast])
+        return super().to_representation(broadcast)
+
+    @extend_schema_field({"type": "array", "items": {"type": "string"}, "nullable": True})
+    def get_urns(self, broadcast) -> list[str] | None:
+        # Anonymous workspaces never reveal addresses.
+        return None if self.context["workspace"].is_anonymous else list(broadcast.urns)
+
+    @extend_schema_field(content_fields.TRANSLATED_TEXT_OUT)
+    def get_text(self, broadcast) -> dict:
+        return broadcast.content.text_by_language()
+
+    @extend_schema_field(content_fields.TRANSLATED_ATTACHMENTS_OUT)
+    def get_attachments(self, broadcast) -> dict:
+        return broadcast.content.attachments_by_language()
+
+    @extend_schema_field(content_fields.TRANSLATED_QUICK_REPLIES_OUT)
+    def get_quick_replies(self, broadcast) -> dict:
+        return broadcast.content.quick_replies_by_language()
+
+
+def attach_recipient_refs(broadcasts: list[Broadcast]) -> None:
+    """Set `contact_refs` and `group_refs` (`{uuid, name}` lists, by id) on each broadcast: two queries in all."""
+    by_id = {b.id: b for b in broadcasts}
+    for b in broadcasts:
+        b.contact_refs, b.group_refs = [], []
+    contact_rows = (
+        Broadcast.contacts.through.objects.filter(broadcast_id__in=by_id)
+        .order_by("contact_id")
+        .values_list("broadcast_id", "contact__uuid", "contact__name")
+    )
+    for broadcast_id, uuid, name in contact_rows:
+        by_id[broadcast_id].contact_refs.append({"uuid": str(uuid), "name": name})
+    group_rows = (
+        Broadcast.groups.through.objects.filter(broadcast_id__in=by_id)
+        .order_by("contactgroup_id")
+        .values_list("broadcast_id", "contactgroup__uuid", "contactgroup__name")
+    )
+    for broadcast_id, uuid, name in group_rows:
+        by_id[broadcast_id].group_refs.append({"uuid": str(uuid), "name": name})
+
+
+class BroadcastWriteSerializer(serializers.Serializer):
+    """The POST body: recipients, content in one or more languages, and optionally its base language."""
+
+    urns = serializers.ListField(child=URNField(), max_length=MAX_URNS, required=False)
+    contacts = ContactRefsField(required=False)
+    groups = GroupRefsField(required=False)
+    text = TranslatedTextField(required=False)
+    attachments = TranslatedAttachmentsField(required=False)
+    quick_replies = TranslatedQuickRepliesField(required=False)
+    base_language = LanguageField(required=False)
+
+    def validate_urns(self, value):
+        # Two spellings of one address (`tel:0788 123 123`, `tel:+250788123123`) are one recipient.
+        unique = {}
+        for urn in value:
+            unique.setdefault(urn_parser.parse(urn).identity, urn)
+        return list(unique.values())
+
+    def validate(self, data):
+        # Only the first failing rule is reported, in RapidPro's order.
+        text = data.get("text")
+        attachments = data.get("attachments")
+        quick_replies = data.get("quick_replies")
+        # Unlike RapidPro, attachments that are all empty lists are no content (docs/COMPATIBILITY.md, C4).
+        if not text and not any((attachments or {}).values()):
+            raise serializers.ValidationError("Must provide either text or attachments.")
+        if not (data.get("urns") or data.get("contacts") or data.get("groups")):
+            raise serializers.ValidationError("Must provide either urns, contacts or groups.")
+
+        base = data.get("base_language")
+        if base:
+            # An attachments-only broadcast (no text at all) is valid: RapidPro's 500 here becomes the usual checks
+            # (docs/COMPATIBILITY.md, C1).
+            if text is not None and base not in text:
+                raise serializers.ValidationError("No text translation provided in base language.")
+            if attachments is not None and base not in attachments:
+                raise serializers.ValidationError("No attachment translations provided in base language.")
+            if quick_replies is not None and base not in quick_replies:
+                raise serializers.ValidationError("No quick_replies translations provided in base language.")
+        return data
+
+    def create(self, data):
+        attachments = {lang: [m.attachment for m in media] for lang, media in (data.get("attachments") or {}).items()}
+        content = Translations.from_parts(data.get("text"), attachments, data.get("quick_replies"))
+        broadcast = Broadcast.objects.create(
+            workspace=self.context["workspace"],
+            status=BroadcastStatus.PENDING,
+            translations=content.by_language,
+            base_language=data.get("base_language") or default_base_language(data),
+            urns=data.get("urns", []),
+            created_by=self.context["user"],
+        )
+        broadcast.contacts.set(data.get("contacts", []))
+        broadcast.groups.set(data.get("groups", []))
+        return broadcast
+
+
+def default_base_language(data) -> str:
+    """The first text language; failing that, the first language that has attachments.
+
+    RapidPro takes the first language of the merged translations, which can be one with an empty attachment list
+    and so nothing to fall back to (docs/COMPATIBILITY.md, C5).
+    """
+    if data.get("text"):
+        return next(iter(data["text"]))
+    return next(lang for lang, media in data["attachments"].items() if media)
+
+
+CANT_CHANGE = "Broadcasts can't be changed once created: POST without ?uuid= to create a new one."
+
+ERROR_400 = OpenApiResponse(
+    OpenApiTypes.OBJECT,
+    description="Invalid request: field errors keyed by field (and by language or index inside them), rules "
+    "broken by the whole body under `non_field_errors`, query-string errors under `detail`.",
+    examples=[
+        OpenApiExample("No recipients", value={"non_field_errors": ["Must provide either urns, contacts or groups."]}),
+        OpenApiExample("Unknown group", value={"groups": ["No such object: Reporters"]}),
+        OpenApiExample("Blank text", value={"text": {"eng": ["This field may not be blank."]}}),
+        OpenApiExample("Broadcasts are immutable", value={"detail": CANT_CHANGE}),
+    ],
+)
+BAD_FILTER = OpenApiResponse(openapi.DETAIL, description="A bad filter, e.g. `before` that is not a datetime")
+INVALID_CURSOR = OpenApiResponse(openapi.DETAIL, description='`{"detail": "Invalid cursor"}`')
+
+
+@extend_schema_view(
+    get=extend_schema(
+        summary="List broadcasts",
+        responses={
+            200: BroadcastReadSerializer(many=True),
+            400: BAD_FILTER,
+            404: INVALID_CURSOR,
+            **openapi.COMMON_ERRORS,
+        },
+    ),
+    post=extend_schema(
+        summary="Send a broadcast",
+        request=BroadcastWriteSerializer,
+        examples=[
+            OpenApiExample(
+                "Hello to one number",
+                value={"urns": ["tel:+250788123123"], "text": {"eng": "Hello @contact.name!", "fra": "Bonjour !"}},
+                request_only=True,
+            )
+        ],
+        responses={
+            201: BroadcastReadSerializer,
+            400: ERROR_400,
+            404: OpenApiResponse(openapi.DETAIL, description="`?uuid=` names no broadcast of your workspace"),
+            **openapi.COMMON_ERRORS,
+        },
+    ),
+)
+class BroadcastsEndpoint(ListAPIMixin, WriteAPIMixin, BaseEndpoint):
+    """Send a message, in one or more languages, to URNs, contacts and whole groups, and list what you sent.
+
+    Its documentation page is `api/v2/docs/broadcasts.md`."""
+
+    endpoint_name = "broadcasts"
+    title = "Send and list broadcasts"
+    roles = {"GET": ADMIN_EDITOR, "POST": ADMIN_EDITOR}
+    throttle_scope = "v2"
+    serializer_class = BroadcastReadSerializer
+    write_serializer_class = BroadcastWriteSerializer
+    blocked_when_flagged = True
+    list_filters = [
+        Filter("uuid", uuid_param, "uuid", "Only the broadcast with this UUID."),
+        Filter("id", int_param, "id", "Deprecated: only the broadcast with this integer id."),
+        *created_between("broadcasts"),
+    ]
+
+    def get_queryset(self):
+        return Broadcast.objects.filter(workspace=self.workspace, is_active=True)
+
+    def prepare_page(self, page):
+        attach_recipient_refs(page)
+
+    def get_lookup_object(self):
+        # RapidPro silently creates a copy when POSTed `?uuid=<existing>`; broadcasts are immutable, so say so
+        # (docs/COMPATIBILITY.md, C8).
+        if super().get_lookup_object() is not None:
+            raise InvalidParam(CANT_CHANGE)
+        return None
+
+    def after_write(self, broadcast, created: bool) -> None:
+        enqueue_broadcast(broadcast.id)
