@@ -116,7 +116,8 @@ def due_messages(channel_id: int, limit: int, now) -> list[Msg]:
 
 def others_due(channel_id: int, now) -> bool:
     """Whether another active channel, not paused by its breaker, has messages due: the one query a turn's end
-    costs. One index probe per channel (`msgs_outbox`), however long this channel's own backlog.
+    costs. Asked channel by channel (`msgs_outbox` leads with the channel), so this channel's own backlog, however
+    long, is not read.
 
     A channel whose sender runs on another thread counts too (the database can't tell it from one whose next task
     waits in the queue): a needless hand-over costs a gap, never a turn."""
