@@ -300,8 +300,8 @@ def provision(gateway_url: str, contacts: int, tps: int | None, name: str) -> di
     from django.core.management import call_command
     from django.db import transaction
 
-    from herald.channels.tests.gateway import gateway_channel
     from herald.contacts.models import Contact, ContactGroup, ContactURN
+    from herald.testing.gateway import gateway_channel
     from herald.workspaces.provisioning import create_token, create_workspace
 
     call_command("migrate", interactive=False, verbosity=0)

@@ -17,8 +17,8 @@ from dataclasses import dataclass, field
 
 import pytest
 
-from herald.channels.tests.gateway import FakeGateway, hang
 from herald.msgs.models import Broadcast, BroadcastStatus, Msg, MsgStatus
+from herald.testing.gateway import hang
 
 from .live import Installation, backend_name
 
@@ -42,18 +42,6 @@ DEAD_FAN_OUT = ("worker", "serve-worker")
 # Processes that their parent starts again, not the test; how to find one.
 CHILDREN = {"serve-worker": Installation.embedded_worker, "delivery-pool": Installation.delivery_pool}
 UNFINISHED = (MsgStatus.QUEUED, MsgStatus.ERRORED, MsgStatus.INITIALIZING, MsgStatus.PENDING)
-
-
-@pytest.fixture
-def herald(tmp_path, django_db_blocker):
-    with django_db_blocker.unblock(), Installation(tmp_path, **SETTINGS) as installation:
-        yield installation
-
-
-@pytest.fixture
-def gateway():
-    with FakeGateway() as running:
-        yield running
 
 
 @dataclass

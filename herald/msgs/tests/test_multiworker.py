@@ -25,11 +25,11 @@ import pytest
 from django.conf import settings
 from django.db import connection
 
-from herald.channels.tests.gateway import gateway, gateway_channel  # noqa: F401 - the fixture
 from herald.contacts.models import Contact, ContactGroup, ContactURN
 from herald.msgs.models import Broadcast, BroadcastStatus, Msg, MsgStatus
 from herald.runtime.celery import app as celery_app
-from herald.testing import make_broadcast
+from herald.testing.factories import make_broadcast
+from herald.testing.gateway import gateway_channel
 
 SCALE_SETUP = settings.DATABASES["default"]["ENGINE"].endswith("postgresql") and settings.CELERY_BROKER_URL.startswith(
     "redis://"
@@ -161,7 +161,7 @@ def workers(tmp_path, broker_url):
             worker.stop()
 
 
-def test_two_workers_share_broadcasts_and_send_each_message_once(workspace, gateway, broker_url, workers):  # noqa: F811
+def test_two_workers_share_broadcasts_and_send_each_message_once(workspace, gateway, broker_url, workers):
     gateway_channel(workspace, gateway.url)
     group = make_audience(workspace, CONTACTS)
 

@@ -7,7 +7,7 @@ from django.utils import timezone
 
 from herald.msgs import recovery
 from herald.msgs.models import Broadcast, BroadcastStatus
-from herald.testing import make_broadcast
+from herald.testing.factories import make_broadcast
 
 pytestmark = pytest.mark.django_db
 
