@@ -15,7 +15,9 @@ import time
 
 import httpx
 
-from .harness import BenchError, Row, background, child_env, database, free_port, percentile, run_child, wait_for_port
+from herald.testing.processes import free_port
+
+from .harness import BenchError, Row, background, child_env, database, percentile, run_child, wait_for_port
 
 BROADCASTS = 300
 PAGE = 250

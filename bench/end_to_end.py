@@ -14,7 +14,9 @@ import uuid
 
 import httpx
 
-from .harness import BenchError, Row, background, child_env, database, free_port, percentile, run_child, wait_for_port
+from herald.testing.processes import free_port
+
+from .harness import BenchError, Row, background, child_env, database, percentile, run_child, wait_for_port
 from .sink import RunningSink
 
 BROADCASTS = 20

@@ -25,9 +25,10 @@ import sys
 import threading
 import time
 from collections import Counter
-from urllib.parse import urlsplit, urlunsplit
 
 import httpx
+
+from herald.testing.processes import free_port, with_path
 
 from .harness import (
     BenchError,
@@ -35,7 +36,6 @@ from .harness import (
     background,
     child_env,
     database,
-    free_port,
     percentile,
     postgres_available,
     run_child,
@@ -72,8 +72,7 @@ def redis_url() -> str | None:
     url = os.environ.get("HERALD_BROKER_URL", "")
     if not url.startswith("redis"):
         return None
-    parts = urlsplit(url)
-    return urlunsplit(parts._replace(path=f"/{REDIS_BENCH_DB}"))
+    return with_path(url, f"/{REDIS_BENCH_DB}")
 
 
 def _flush_redis() -> None:

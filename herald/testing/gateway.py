@@ -12,11 +12,12 @@ The fixture also shortens the channel timeouts (`CHANNEL_SEND_TIMEOUT` 1 s) so h
 """
 
 import json
-import socket
 import threading
 from dataclasses import dataclass, field
 from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
 from urllib.parse import parse_qs, urlsplit
+
+from herald.testing.processes import free_port
 
 TEST_SEND_TIMEOUT = 1.0
 
@@ -185,10 +186,7 @@ class FakeGateway:
 
 def unreachable_url() -> str:
     """An http URL on 127.0.0.1 whose port was free a moment ago: connecting is refused."""
-    with socket.socket() as sock:
-        sock.bind(("127.0.0.1", 0))
-        port = sock.getsockname()[1]
-    return f"http://127.0.0.1:{port}"
+    return f"http://127.0.0.1:{free_port()}"
 
 
 GATEWAY_BODY = '{"id": {{id}}, "to": {{to}}, "text": {{text}}}'
