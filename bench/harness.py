@@ -21,7 +21,7 @@ from dataclasses import dataclass
 from pathlib import Path
 from urllib.parse import urlsplit
 
-from herald.testing.processes import Child, ThrowawayDatabase, herald_env
+from herald.testing.processes import Child, ThrowawayDatabase, free_port, herald_command, herald_env
 
 ROOT = Path(__file__).resolve().parent.parent
 # Each child's settings: quiet logs, and an API rate no benchmark reaches (the throttle itself still runs).
@@ -145,6 +145,16 @@ def background(command: list[str], env: dict, log_path: Path):
         yield server
     finally:
         server.stop(timeout=20)
+
+
+@contextlib.contextmanager
+def herald_server(command: str, env: dict, log_path: Path):
+    """`herald COMMAND --port PORT` (`web` or `serve`) on a free port, for the duration of a block: its base URL
+    once it listens."""
+    port = free_port()
+    with background(herald_command(command, "--port", str(port)), env, log_path) as server:
+        wait_for_port(port, server, log_path)
+        yield f"http://127.0.0.1:{port}"
 
 
 def wait_for_port(port: int, server: Child, log_path: Path, timeout: float = 60) -> None:
