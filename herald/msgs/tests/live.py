@@ -38,6 +38,7 @@ from herald.testing.processes import (
 
 # Bounds that end a hung test on a slow, busy machine; they don't judge speed.
 START_LIMIT_SECONDS = 90
+SETTLE_LIMIT_SECONDS = 180  # a broadcast settling after a crash
 REDIS_TEST_DB = 15
 
 
@@ -235,6 +236,51 @@ class Installation:
         )
         assert done.returncode == 0, done.stderr
         return json.loads(done.stdout.strip().splitlines()[-1])
+
+
+class Watch:
+    """Reads one broadcast's progress from the installation's database (from the test process, where Django is
+    set up; this module's own `__main__` imports no model)."""
+
+    def __init__(self, herald: Installation, broadcast_id: int):
+        self.db = herald.db
+        self.broadcast_id = broadcast_id
+
+    @property
+    def broadcast(self):
+        from herald.msgs.models import Broadcast
+
+        return Broadcast.objects.using(self.db).get(id=self.broadcast_id)
+
+    @property
+    def msgs(self):
+        from herald.msgs.models import Msg
+
+        return Msg.objects.using(self.db).filter(broadcast_id=self.broadcast_id)
+
+    def count(self, *statuses) -> int:
+        return self.msgs.filter(status__in=statuses).count()
+
+    def wait_until(self, condition, what: str, too_late=lambda: False, timeout: float = SETTLE_LIMIT_SECONDS):
+        deadline = time.monotonic() + timeout
+        while time.monotonic() < deadline:
+            if condition():
+                return
+            assert not too_late(), f"missed the moment: {what}"
+            time.sleep(0.01)
+        raise AssertionError(f"timed out waiting for: {what}")
+
+    def settled(self) -> bool:
+        """Completed, every recipient's message made, and none still on its way."""
+        from herald.msgs.models import BroadcastStatus, MsgStatus
+
+        unfinished = (MsgStatus.QUEUED, MsgStatus.ERRORED, MsgStatus.INITIALIZING, MsgStatus.PENDING)
+        broadcast = self.broadcast
+        return (
+            broadcast.status == BroadcastStatus.COMPLETED
+            and broadcast.msg_count == broadcast.contact_count
+            and not self.msgs.filter(status__in=unfinished).exists()
+        )
 
 
 def provision(gateway_url: str, contacts: int, tps: int | None, name: str) -> dict:

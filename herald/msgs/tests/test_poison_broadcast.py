@@ -22,8 +22,7 @@ from herald.contacts.models import Contact
 from herald.msgs.models import BroadcastStatus, Msg, MsgStatus
 from herald.testing.gateway import hang
 
-from .live import Installation, backend_name
-from .test_crash_recovery import Watch
+from .live import Installation, Watch, backend_name
 
 pytestmark = pytest.mark.slow
 
