@@ -9,13 +9,12 @@ counted too, to check that a page costs the same number of queries whatever it h
 """
 
 import json
-import sys
 import threading
 import time
 
 import httpx
 
-from .harness import BenchError, Row, background, child_env, database, free_port, percentile, run_child, wait_for_port
+from .harness import BenchError, Row, child_env, database, herald_server, percentile, run_child
 
 BROADCASTS = 300
 PAGE = 250
@@ -30,12 +29,8 @@ def run(quick: bool, log) -> list[Row]:
     rows = []
     with database("sqlite") as db:
         setup = run_child("bench.api:setup", db, env=SETTINGS)
-        port = free_port()
         log_path = db.data_dir / "web.log"
-        command = [sys.executable, "-m", "herald.cli", "web", "--port", str(port)]
-        with background(command, child_env(db, **SETTINGS), log_path) as server:
-            wait_for_port(port, server, log_path)
-            base = f"http://127.0.0.1:{port}"
+        with herald_server("web", child_env(db, **SETTINGS), log_path) as base:
             targets = {
                 "GET": (f"{base}/api/v2/broadcasts.json", None),
                 "POST": (f"{base}/api/v2/broadcasts.json", setup["post_body"]),

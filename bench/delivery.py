@@ -8,11 +8,12 @@ Figures, all timed by the sink's arrival clock:
 Runs on the embedded default (SQLite, file-system queue).
 """
 
-import sys
 import threading
 import time
 
 import httpx
+
+from herald.testing.processes import herald_command
 
 from .harness import BenchError, Row, background, child_env, database, run_child
 from .sink import RunningSink
@@ -41,7 +42,7 @@ def run(quick: bool, log) -> list[Row]:
         )
         concurrency = setup["concurrency"]
         log_path = db.data_dir / "worker.log"
-        worker = [sys.executable, "-m", "herald.cli", "worker", "--concurrency", "2"]
+        worker = herald_command("worker", "--concurrency", "2")
         with background(worker, child_env(db), log_path):
             log(f"delivery: {unlimited:,} messages, no limit")
             herald_rate = _drain(sink, db, setup, "unlimited", unlimited, log_path)

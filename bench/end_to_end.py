@@ -8,13 +8,12 @@ Baseline: the same two hops with nothing between them: a POST to the bare endpoi
 sending the message to the sink.
 """
 
-import sys
 import time
 import uuid
 
 import httpx
 
-from .harness import BenchError, Row, background, child_env, database, free_port, percentile, run_child, wait_for_port
+from .harness import BenchError, Row, child_env, database, herald_server, percentile, run_child
 from .sink import RunningSink
 
 BROADCASTS = 20
@@ -27,12 +26,8 @@ def run(quick: bool, log) -> list[Row]:
     count = QUICK_BROADCASTS if quick else BROADCASTS
     with RunningSink() as sink, database("sqlite") as db:
         setup = run_child("bench.end_to_end:setup", db, env=SETTINGS, sink_url=sink.url)
-        port = free_port()
         log_path = db.data_dir / "serve.log"
-        command = [sys.executable, "-m", "herald.cli", "serve", "--port", str(port)]
-        with background(command, child_env(db, **SETTINGS), log_path) as server:
-            wait_for_port(port, server, log_path)
-            base = f"http://127.0.0.1:{port}"
+        with herald_server("serve", child_env(db, **SETTINGS), log_path) as base:
             headers = {"Authorization": f"Token {setup['token']}"}
             with httpx.Client(base_url=base, headers=headers, timeout=30) as client:
                 log(f"end to end: {count} broadcasts through herald serve")

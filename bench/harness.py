@@ -2,7 +2,8 @@
 
 Herald's settings are read from the environment once per process, so anything that touches a database runs in a
 child process (`python -m bench.child`) whose environment names that benchmark's own data dir and database. The
-child reports its result as JSON, with its own peak RSS.
+child reports its result as JSON, with its own peak RSS. Ports, throwaway databases and child processes are the
+tests' own helpers (`herald.testing.processes`).
 """
 
 import contextlib
@@ -18,7 +19,9 @@ import time
 import uuid
 from dataclasses import dataclass
 from pathlib import Path
-from urllib.parse import urlsplit, urlunsplit
+from urllib.parse import urlsplit
+
+from herald.testing.processes import Child, ThrowawayDatabase, free_port, herald_command, herald_env
 
 ROOT = Path(__file__).resolve().parent.parent
 # Each child's settings: quiet logs, and an API rate no benchmark reaches (the throttle itself still runs).
@@ -74,17 +77,11 @@ def postgres_admin_url() -> str | None:
     return url if url.startswith(("postgres://", "postgresql://")) else None
 
 
-def _with_database(url: str, name: str) -> str:
-    parts = urlsplit(url)
-    return urlunsplit(parts._replace(path="/" + name))
-
-
 @contextlib.contextmanager
 def database(kind: str):
     """A fresh data dir, and a fresh database in it (SQLite) or next to the server's others (PostgreSQL); both are
     removed afterwards."""
     data_dir = Path(tempfile.mkdtemp(prefix="herald-bench-"))
-    name = None
     try:
         if kind == "sqlite":
             yield Database(kind, data_dir, f"sqlite:///{data_dir / 'herald.sqlite3'}")
@@ -92,20 +89,10 @@ def database(kind: str):
         admin = postgres_admin_url()
         if admin is None:
             raise BenchError("no PostgreSQL: set HERALD_BENCH_POSTGRES_URL=postgres://user:pass@127.0.0.1/postgres")
-        name = f"herald_bench_{uuid.uuid4().hex[:10]}"
-        _postgres_admin(admin, f'CREATE DATABASE "{name}"')
-        yield Database(kind, data_dir, _with_database(admin, name))
+        with ThrowawayDatabase(admin, prefix="herald_bench") as throwaway:
+            yield Database(kind, data_dir, throwaway.url)
     finally:
-        if name:
-            _postgres_admin(postgres_admin_url(), f'DROP DATABASE IF EXISTS "{name}" WITH (FORCE)')
         shutil.rmtree(data_dir, ignore_errors=True)
-
-
-def _postgres_admin(url: str, statement: str) -> None:
-    import psycopg
-
-    with psycopg.connect(url, autocommit=True) as connection:
-        connection.execute(statement)
 
 
 def postgres_available() -> str | None:
@@ -131,8 +118,7 @@ def postgres_available() -> str | None:
 def child_env(db: Database, **extra) -> dict:
     """The environment of a process working on `db`: Herald's defaults (the embedded broker and cache) except for
     the database, whatever HERALD_* variables the shell that started the benchmark had."""
-    inherited = {key: value for key, value in os.environ.items() if not key.startswith("HERALD_")}
-    return {**inherited, **CHILD_ENV, **db.env, **{key: str(value) for key, value in extra.items()}}
+    return {**herald_env(), **CHILD_ENV, **db.env, **{key: str(value) for key, value in extra.items()}}
 
 
 def run_child(target: str, db: Database, timeout: float = 1800, env: dict | None = None, **args) -> dict:
@@ -152,31 +138,30 @@ def run_child(target: str, db: Database, timeout: float = 1800, env: dict | None
 
 @contextlib.contextmanager
 def background(command: list[str], env: dict, log_path: Path):
-    """A server process for the duration of a block, its output in `log_path`; always stopped afterwards."""
-    with open(log_path, "wb") as log:
-        process = subprocess.Popen(command, cwd=ROOT, env=env, stdout=log, stderr=subprocess.STDOUT)
+    """A server process for the duration of a block, its output in `log_path`; always stopped afterwards (with
+    whatever it started)."""
+    server = Child(command, env, log_path, cwd=ROOT)
     try:
-        yield process
+        yield server
     finally:
-        process.terminate()
-        try:
-            process.wait(timeout=20)
-        except subprocess.TimeoutExpired:
-            process.kill()
-            process.wait()
+        server.stop(timeout=20)
 
 
-def free_port() -> int:
-    with socket.socket() as sock:
-        sock.bind(("127.0.0.1", 0))
-        return sock.getsockname()[1]
+@contextlib.contextmanager
+def herald_server(command: str, env: dict, log_path: Path):
+    """`herald COMMAND --port PORT` (`web` or `serve`) on a free port, for the duration of a block: its base URL
+    once it listens."""
+    port = free_port()
+    with background(herald_command(command, "--port", str(port)), env, log_path) as server:
+        wait_for_port(port, server, log_path)
+        yield f"http://127.0.0.1:{port}"
 
 
-def wait_for_port(port: int, process: subprocess.Popen, log_path: Path, timeout: float = 60) -> None:
+def wait_for_port(port: int, server: Child, log_path: Path, timeout: float = 60) -> None:
     deadline = time.monotonic() + timeout
     while time.monotonic() < deadline:
-        if process.poll() is not None:
-            raise BenchError(f"server exited with {process.returncode}:\n{tail_of(log_path)}")
+        if not server.alive():
+            raise BenchError(f"server exited with {server.popen.returncode}:\n{tail_of(log_path)}")
         with contextlib.suppress(OSError), socket.create_connection(("127.0.0.1", port), timeout=0.5):
             return
         time.sleep(0.1)

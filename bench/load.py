@@ -25,9 +25,10 @@ import sys
 import threading
 import time
 from collections import Counter
-from urllib.parse import urlsplit, urlunsplit
 
 import httpx
+
+from herald.testing.processes import herald_command, with_path
 
 from .harness import (
     BenchError,
@@ -35,11 +36,10 @@ from .harness import (
     background,
     child_env,
     database,
-    free_port,
+    herald_server,
     percentile,
     postgres_available,
     run_child,
-    wait_for_port,
 )
 from .sink import RunningSink
 
@@ -72,8 +72,7 @@ def redis_url() -> str | None:
     url = os.environ.get("HERALD_BROKER_URL", "")
     if not url.startswith("redis"):
         return None
-    parts = urlsplit(url)
-    return urlunsplit(parts._replace(path=f"/{REDIS_BENCH_DB}"))
+    return with_path(url, f"/{REDIS_BENCH_DB}")
 
 
 def _flush_redis() -> None:
@@ -91,15 +90,12 @@ def run_setup(name: str, seconds: float, clients: int) -> dict:
         with RunningSink() as sink, database(kind) as db:
             setup = run_child("bench.load:setup", db, env=extra, sink_url=sink.url)
             env = child_env(db, **extra)
-            port = free_port()
             web_log, worker_log = db.data_dir / "web.log", db.data_dir / "worker.log"
-            web = [sys.executable, "-m", "herald.cli", "serve" if name == "embedded" else "web", "--port", str(port)]
-            worker = [sys.executable, "-m", "herald.cli", "worker"]
             # `herald serve` runs its own worker; the scaled setup runs one beside the web server.
+            worker = herald_command("worker")
             beside = contextlib.nullcontext() if name == "embedded" else background(worker, env, worker_log)
-            with background(web, env, web_log) as server, beside:
-                wait_for_port(port, server, web_log)
-                result = hammer(f"http://127.0.0.1:{port}", setup, seconds, clients)
+            with herald_server("serve" if name == "embedded" else "web", env, web_log) as base, beside:
+                result = hammer(base, setup, seconds, clients)
             output = "\n".join(path.read_text(errors="replace") for path in (web_log, worker_log) if path.exists())
             result["locked"] = output.count(LOCKED)
             # ERROR lines, and CRITICAL ones (a worker that stops on an "Unrecoverable error" says so that way).

@@ -1,9 +1,8 @@
-"""Fixtures for channel tests: the fake gateway (see tests/gateway.py) and a contact to send to."""
+"""Fixtures for channel tests: a contact to send to (the fake `gateway` comes with herald.testing.fixtures)."""
 
 import pytest
 
-from herald.channels.tests.gateway import gateway  # noqa: F401 - a fixture, shared with every test below
-from herald.testing import make_contact
+from herald.testing.factories import make_contact
 
 
 @pytest.fixture

@@ -2,14 +2,13 @@
 stops any command with one line."""
 
 import subprocess
-import sys
 from io import StringIO
 from pathlib import Path
 
 import pytest
 from django.core.management import CommandError, call_command, load_command_class
 
-from herald.api.tests.serve_process import herald_env
+from herald.testing.processes import herald_env, run_herald
 
 HERALDS_COMMANDS = ["serve", "web", "worker", "migrate", "workspace", "token", "member", "channel", "contact"]
 
@@ -17,14 +16,7 @@ HERALDS_COMMANDS = ["serve", "web", "worker", "migrate", "workspace", "token", "
 def herald(*args: str, cwd: Path, **env: str) -> subprocess.CompletedProcess:
     """`herald ARGS` in `cwd`, with none of this test run's HERALD_* settings, and its data dir where the default
     puts it: ./var there."""
-    return subprocess.run(
-        [sys.executable, "-m", "herald.cli", *args],
-        cwd=cwd,
-        env={**herald_env(cwd / "var"), **env},
-        capture_output=True,
-        text=True,
-        timeout=120,
-    )
+    return run_herald(*args, env=herald_env(cwd / "var", **env), cwd=cwd)
 
 
 def listed(help_text: str) -> list[str]:

@@ -10,12 +10,8 @@ Nothing here talks to anything but 127.0.0.1.
 """
 
 import json
-import os
 import queue
-import signal
-import socket
-import subprocess
-import sys
+import shlex
 import threading
 import time
 import urllib.error
@@ -24,22 +20,12 @@ from pathlib import Path
 
 import pytest
 
+from herald.testing.processes import STOP_LIMIT_SECONDS, Child, herald_command, herald_env
+
 # Generous bounds for a slow machine: they end a hung test, they don't judge speed.
 STARTUP_LIMIT_SECONDS = 120
-STOP_LIMIT_SECONDS = 30
-
-
-def herald_env(data_dir: Path) -> dict:
-    """This process's environment without its HERALD_* / DJANGO_* settings, with HERALD_DATA_DIR=data_dir."""
-    env = {k: v for k, v in os.environ.items() if not k.startswith(("HERALD_", "DJANGO_"))}
-    env["HERALD_DATA_DIR"] = str(data_dir)
-    return env
-
-
-def free_port() -> int:
-    with socket.socket() as sock:
-        sock.bind(("127.0.0.1", 0))
-        return sock.getsockname()[1]
+# How long a sent broadcast may take to show up as the console channel's line.
+LINE_LIMIT_SECONDS = 20
 
 
 class Server:
@@ -50,19 +36,12 @@ class Server:
 
     def __init__(self, data_dir: Path, port: int, **settings: str):
         """`settings`: HERALD_* variables for the server and its worker (none of the test run's own are passed on)."""
-        env = {**herald_env(data_dir), **settings}
         data_dir.mkdir(exist_ok=True)
         # A file, not a pipe: nobody reads stderr while the server runs, and a full pipe would block it.
         self.stderr_path = data_dir / "serve.stderr"
-        with open(self.stderr_path, "w") as stderr:
-            self.process = subprocess.Popen(
-                [sys.executable, "-m", "herald.cli", "serve", "--port", str(port), "--json"],
-                env=env,
-                stdout=subprocess.PIPE,
-                stderr=stderr,
-                text=True,
-                start_new_session=True,
-            )
+        command = herald_command("serve", "--port", str(port), "--json")
+        self.child = Child(command, herald_env(data_dir, **settings), self.stderr_path, pipe_stdout=True)
+        self.process = self.child.popen
         # (time.monotonic() when read, line); None once the output ends.
         self.lines: queue.Queue = queue.Queue()
         self.stdout: list[str] = []
@@ -100,44 +79,36 @@ class Server:
         return json.loads(found[0])
 
     def child_pids(self) -> list[int]:
-        """Processes the server started (its gunicorn worker, its sending worker), from /proc (Linux)."""
-        children = []
-        for stat in Path("/proc").glob("[0-9]*/stat"):
-            try:
-                # "pid (name) state ppid ...": the name may hold spaces, so split after its closing parenthesis.
-                fields = stat.read_text().rsplit(")", 1)[1].split()
-            except (OSError, IndexError):
-                continue  # the process ended while we looked
-            if int(fields[1]) == self.process.pid:
-                children.append(int(stat.parent.name))
-        return children
+        """Processes the server started (its gunicorn worker, its sending worker)."""
+        return self.child.children()
 
     def stop(self) -> int:
-        if self.process.poll() is None:
-            self.process.send_signal(signal.SIGTERM)
-        try:
-            code = self.process.wait(timeout=STOP_LIMIT_SECONDS)
-        except subprocess.TimeoutExpired:
-            os.killpg(self.process.pid, signal.SIGKILL)
-            code = self.process.wait()
+        """SIGTERM, then the exit code (the group is killed if it hangs)."""
+        code = self.child.stop()
         self.reader.join(timeout=STOP_LIMIT_SECONDS)  # everything it printed is in self.stdout
         return code
 
 
-def command_line(pid: int) -> list[str]:
-    try:
-        return Path(f"/proc/{pid}/cmdline").read_bytes().decode().split("\0")
-    except OSError:
-        return []
+def curl_request(curl: str) -> urllib.request.Request:
+    """The request the printed `curl -sS -X POST URL -H ... -d BODY` command makes, for urllib."""
+    args = [arg for arg in shlex.split(curl) if arg != "-sS"]  # -sS only quiets curl's progress meter
+    assert args[:3] == ["curl", "-X", "POST"], curl
+    headers, body = {}, None
+    rest = iter(args[4:])
+    for flag in rest:
+        value = next(rest)
+        if flag == "-H":
+            name, _, header_value = value.partition(":")
+            headers[name.strip()] = header_value.strip()
+        elif flag == "-d":
+            body = value.encode()
+        else:
+            raise AssertionError(f"unexpected curl flag {flag!r} in {curl}")
+    return urllib.request.Request(args[3], data=body, headers=headers, method="POST")
 
 
-def is_running(pid: int) -> bool:
-    """True while `pid` exists and is not a zombie (an exited process nobody has reaped yet)."""
-    try:
-        state = Path(f"/proc/{pid}/stat").read_text().rsplit(")", 1)[1].split()[0]
-    except (OSError, IndexError):
-        return False
-    return state != "Z"
+def is_console_line_for(urn: str, text: str):
+    return lambda line: line.startswith("[console:") and f"→ {urn}" in line and text in line
 
 
 def get_when_up(url: str, token: str):

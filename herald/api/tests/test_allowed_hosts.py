@@ -8,10 +8,11 @@ import json
 import pytest
 from django.core.management.base import CommandError
 
-from herald.api.tests.serve_process import Server, free_port, get_when_up, upload_media
+from herald.api.tests.serve_process import Server, get_when_up, upload_media
 from herald.media.models import Media
 from herald.media.tests import samples
 from herald.runtime.web import prepare_bind
+from herald.testing.processes import free_port
 
 OTHER_HOST = "attacker.example"
 

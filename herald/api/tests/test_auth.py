@@ -2,7 +2,8 @@ import base64
 
 from django.contrib.auth import get_user_model
 
-from herald.conftest import create_user_token, token_client
+from herald.testing.factories import create_user_token
+from herald.testing.fixtures import token_client
 from herald.workspaces.models import Membership, Role
 
 URL = "/api/v2/workspace.json"

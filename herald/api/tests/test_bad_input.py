@@ -14,7 +14,7 @@ from django.apps import apps
 
 from herald.contacts.models import Contact, ContactField
 from herald.media.tests import samples
-from herald.testing import make_contact, make_group
+from herald.testing.factories import make_contact, make_group
 
 WRITE_ENDPOINTS = ["broadcasts", "contacts", "groups", "fields"]
 A_VALID_BODY = {

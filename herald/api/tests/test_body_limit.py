@@ -11,7 +11,7 @@ from herald.contacts.models import Contact
 from herald.media.models import Media
 from herald.media.tests import samples
 from herald.msgs.models import Broadcast
-from herald.testing import make_contact
+from herald.testing.factories import make_contact
 
 LIMIT = 4096
 TOO_LARGE = {"detail": f"Request body is larger than the limit of {LIMIT} bytes."}

@@ -5,7 +5,7 @@ import uuid
 import pytest
 
 from herald.msgs.models import Broadcast
-from herald.testing import make_contact, make_group, make_media
+from herald.testing.factories import make_contact, make_group, make_media
 
 URL = "/api/v2/broadcasts.json"
 RECIPIENT = {"urns": ["tel:+250788123123"]}

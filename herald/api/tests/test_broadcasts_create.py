@@ -4,18 +4,16 @@ import pytest
 
 from herald.api.v2.base import BLOCKER_FLAGGED, BLOCKER_SUSPENDED
 from herald.msgs.models import Broadcast, BroadcastStatus
-from herald.testing import make_contact, make_group, make_media
+from herald.testing.factories import make_contact, make_group, make_media
+from herald.testing.fixtures import poster
 
 URL = "/api/v2/broadcasts.json"
+post = poster(URL)
 
 
 @pytest.fixture
 def joe(workspace):
     return make_contact(workspace, "Joe", ["tel:+250788123123"])
-
-
-def post(client, body):
-    return client.post(URL, body, format="json")
 
 
 def assert_400(response, body):

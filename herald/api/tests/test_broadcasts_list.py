@@ -11,37 +11,24 @@ from rest_framework import serializers
 from rest_framework.renderers import JSONRenderer
 
 from herald.api.v2.endpoints.broadcasts import BroadcastReadSerializer, attach_recipient_refs
-from herald.conftest import create_user_token, token_client
 from herald.msgs.models import Broadcast, BroadcastStatus
-from herald.testing import make_broadcast, make_contact, make_group
+from herald.testing.factories import create_user_token, make_broadcast, make_contact, make_group
+from herald.testing.fixtures import results, token_client, uuids
 
 URL = "/api/v2/broadcasts.json"
 T0 = datetime(2024, 5, 1, 10, 0, 0, 123456, tzinfo=UTC)
 
 
-def results(response):
-    assert response.status_code == 200, response.content
-    return response.json()["results"]
-
-
-def uuids(response):
-    return [item["uuid"] for item in results(response)]
-
-
 # Access
 
 
-def test_get_roles(anon, agent, editor, admin):
-    assert anon.get(URL).status_code == 403
-    assert agent.get(URL).status_code == 403
+def test_get_roles(agent, assert_roles):
+    assert_roles(URL, get={"anon": 403, "agent": 403, "editor": 200, "admin": 200})
     assert agent.get(URL).json() == {"detail": "You do not have permission to perform this action."}
-    assert editor.get(URL).status_code == 200
-    assert admin.get(URL).status_code == 200
 
 
-def test_post_denied_to_anon_and_agent(anon, agent):
-    assert anon.post(URL, {"text": "Hi"}, format="json").status_code == 403
-    assert agent.post(URL, {"text": "Hi"}, format="json").status_code == 403
+def test_post_denied_to_anon_and_agent(assert_roles):
+    assert_roles(URL, post={"anon": ({"text": "Hi"}, 403), "agent": ({"text": "Hi"}, 403)})
 
 
 @pytest.mark.parametrize("method", ["delete", "put", "patch"])

@@ -11,8 +11,10 @@ from django.test.utils import CaptureQueriesContext
 from herald.api.v2.formats import format_datetime
 from herald.contacts import urns, writes
 from herald.contacts.models import Contact, ContactField, ContactGroup, ContactStatus, ContactURN
+from herald.testing.fixtures import poster, results, uuids
 
 URL = "/api/v2/contacts.json"
+post = poster(URL)
 T0 = datetime(2024, 1, 1, tzinfo=UTC)
 
 
@@ -41,35 +43,17 @@ def contact(workspace, minutes=0, **changes):
     return created
 
 
-def results(response):
-    assert response.status_code == 200, response.content
-    return response.json()["results"]
-
-
-def uuids(response):
-    return [item["uuid"] for item in results(response)]
-
-
-def post(client, data, query=""):
-    return client.post(URL + query, data, format="json")
-
-
 # Access
 
 
-def test_role_matrix(workspace, anon, admin, editor, agent):
-    assert anon.get(URL).status_code == 403
-    for client in (admin, editor, agent):
-        assert client.get(URL).status_code == 200
-
-    assert post(anon, {}).status_code == 403
-    for client in (admin, editor, agent):
-        assert post(client, {}).status_code == 201
-
+def test_role_matrix(workspace, admin, assert_roles):
+    assert_roles(
+        URL,
+        get={"anon": 403, "admin": 200, "editor": 200, "agent": 200},
+        post={"anon": ({}, 403), "admin": ({}, 201), "editor": ({}, 201), "agent": ({}, 201)},
+    )
     target = contact(workspace)
-    assert anon.delete(f"{URL}?uuid={target.uuid}").status_code == 403
-    assert agent.delete(f"{URL}?uuid={target.uuid}").status_code == 403
-    assert editor.delete(f"{URL}?uuid={target.uuid}").status_code == 204
+    assert_roles(f"{URL}?uuid={target.uuid}", delete={"anon": 403, "agent": 403, "editor": 204})
     assert admin.put(URL, {}, format="json").status_code == 405
 
 

@@ -12,7 +12,7 @@ from django.utils import timezone
 
 from herald.api.v2.base import ListAPIMixin
 from herald.api.v2.registry import ENDPOINTS
-from herald.testing import make_broadcast, make_contact, make_group
+from herald.testing.factories import make_broadcast, make_contact, make_group
 
 INVALID = {"detail": "Invalid cursor"}
 

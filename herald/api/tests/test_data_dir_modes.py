@@ -5,14 +5,19 @@ import contextlib
 import json
 import os
 import stat
-import subprocess
-import sys
 import time
 import urllib.request
 from pathlib import Path
 
-from herald.api.tests.serve_process import Server, free_port, get_when_up, upload_media
-from herald.api.tests.test_serve_sends import LINE_LIMIT_SECONDS, curl_request, is_console_line_for
+from herald.api.tests.serve_process import (
+    LINE_LIMIT_SECONDS,
+    Server,
+    curl_request,
+    get_when_up,
+    is_console_line_for,
+    upload_media,
+)
+from herald.testing.processes import free_port, herald_env, run_herald
 
 # The harness's own file in the data dir (the test process writes it), not Herald's.
 HARNESS_FILES = {"serve.stderr"}
@@ -46,12 +51,8 @@ def too_open(root: Path) -> dict[str, str]:
 
 def test_a_fresh_data_dir_is_private_from_the_first_command(tmp_path):
     data_dir = tmp_path / "new" / "data"
-    env = {k: v for k, v in os.environ.items() if not k.startswith(("HERALD_", "DJANGO_"))}
-    env["HERALD_DATA_DIR"] = str(data_dir)
     with operator_umask():
-        done = subprocess.run(
-            [sys.executable, "-m", "herald.cli", "migrate", "-v0"], env=env, capture_output=True, text=True, timeout=300
-        )
+        done = run_herald("migrate", "-v0", env=herald_env(data_dir), timeout=300)
     assert done.returncode == 0, done.stderr
 
     assert {"herald.sqlite3", "secret_key"} <= set(modes_under(data_dir))

@@ -1,9 +1,6 @@
 """HERALD_DEBUG=1 error pages never show a password: not in the settings (database, broker and Redis URLs), the
 request's environment or a frame's local variables; and debug is refused on an address other machines reach."""
 
-import os
-import subprocess
-import sys
 import uuid
 
 import pytest
@@ -12,6 +9,7 @@ from django.test import Client
 from django.urls import path
 
 from herald.api.debug import redact_url_credentials
+from herald.testing.processes import herald_env, run_herald
 
 # Made at run time: the page also shows source lines around each frame, and these must not be found there.
 DB, BROKER, REDIS, HEADER = (f"pw{uuid.uuid4().hex}" for _ in range(4))
@@ -54,15 +52,8 @@ def test_url_credentials_are_masked_wherever_they_sit_in_a_text():
 
 @pytest.mark.parametrize("command", ["serve", "web"])
 def test_debug_on_a_wildcard_bind_is_refused_with_one_line(tmp_path, command):
-    env = {k: v for k, v in os.environ.items() if not k.startswith(("HERALD_", "DJANGO_"))}
-    env.update(HERALD_DATA_DIR=str(tmp_path / "data"), HERALD_DEBUG="1")
-    done = subprocess.run(
-        [sys.executable, "-m", "herald.cli", command, "--host", "0.0.0.0", "--port", "9"],
-        env=env,
-        capture_output=True,
-        text=True,
-        timeout=120,
-    )
+    env = herald_env(tmp_path / "data", HERALD_DEBUG="1")
+    done = run_herald(command, "--host", "0.0.0.0", "--port", "9", env=env)
     assert done.returncode != 0
     assert done.stderr.strip().splitlines() == [
         "CommandError: HERALD_DEBUG=1 shows tracebacks and settings to anyone who reaches the server: bind it to "

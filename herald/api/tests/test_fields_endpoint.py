@@ -3,8 +3,10 @@
 import pytest
 
 from herald.contacts.models import ContactField
+from herald.testing.fixtures import poster
 
 URL = "/api/v2/fields.json"
+post = poster(URL)
 
 
 def item(key, name):
@@ -21,19 +23,18 @@ def item(key, name):
     }
 
 
-def post(client, data, query=""):
-    return client.post(URL + query, data, format="json")
-
-
-def test_role_matrix(workspace, anon, admin, editor, agent):
-    assert anon.get(URL).status_code == 403
-    for client in (admin, editor, agent):
-        assert client.get(URL).status_code == 200
-    assert post(anon, {"name": "A", "type": "text"}).status_code == 403
-    assert post(agent, {"name": "A", "type": "text"}).status_code == 403
-    assert post(editor, {"name": "A", "type": "text"}).status_code == 201
-    assert post(admin, {"name": "B", "type": "text"}).status_code == 201
-    assert admin.delete(f"{URL}?key=a").status_code == 405
+def test_role_matrix(workspace, assert_roles):
+    assert_roles(
+        URL,
+        get={"anon": 403, "admin": 200, "editor": 200, "agent": 200},
+        post={
+            "anon": ({"name": "A", "type": "text"}, 403),
+            "agent": ({"name": "A", "type": "text"}, 403),
+            "editor": ({"name": "A", "type": "text"}, 201),
+            "admin": ({"name": "B", "type": "text"}, 201),
+        },
+    )
+    assert_roles(f"{URL}?key=a", delete={"admin": 405})
 
 
 def test_create_derives_the_key_from_the_name(workspace, admin):

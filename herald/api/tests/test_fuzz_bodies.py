@@ -10,7 +10,7 @@ from hypothesis import HealthCheck, given, settings
 from hypothesis import strategies as st
 
 from herald.contacts.models import ContactField
-from herald.testing import make_contact, make_group, make_media
+from herald.testing.factories import make_contact, make_group, make_media
 
 FUZZ = settings(
     max_examples=80,

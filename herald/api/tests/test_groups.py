@@ -9,8 +9,10 @@ from django.test.utils import CaptureQueriesContext
 
 from herald.contacts import writes
 from herald.contacts.models import Contact, ContactGroup
+from herald.testing.fixtures import poster, results
 
 URL = "/api/v2/groups.json"
+post = poster(URL)
 T0 = datetime(2024, 1, 1, tzinfo=UTC)
 
 
@@ -25,29 +27,19 @@ def item(g, count=0):
     return {"uuid": str(g.uuid), "name": g.name, "query": None, "status": "ready", "system": False, "count": count}
 
 
-def results(response):
-    assert response.status_code == 200, response.content
-    return response.json()["results"]
-
-
-def post(client, data, query=""):
-    return client.post(URL + query, data, format="json")
-
-
-def test_role_matrix(workspace, anon, admin, editor, agent):
-    assert anon.get(URL).status_code == 403
-    for client in (admin, editor, agent):
-        assert client.get(URL).status_code == 200
-
-    assert post(anon, {"name": "A"}).status_code == 403
-    assert post(agent, {"name": "A"}).status_code == 403
-    assert post(editor, {"name": "A"}).status_code == 201
-    assert post(admin, {"name": "B"}).status_code == 201
-
+def test_role_matrix(workspace, admin, assert_roles):
+    assert_roles(
+        URL,
+        get={"anon": 403, "admin": 200, "editor": 200, "agent": 200},
+        post={
+            "anon": ({"name": "A"}, 403),
+            "agent": ({"name": "A"}, 403),
+            "editor": ({"name": "A"}, 201),
+            "admin": ({"name": "B"}, 201),
+        },
+    )
     target = ContactGroup.objects.get(name="A")
-    assert anon.delete(f"{URL}?uuid={target.uuid}").status_code == 403
-    assert agent.delete(f"{URL}?uuid={target.uuid}").status_code == 403
-    assert editor.delete(f"{URL}?uuid={target.uuid}").status_code == 204
+    assert_roles(f"{URL}?uuid={target.uuid}", delete={"anon": 403, "agent": 403, "editor": 204})
     assert admin.put(URL, {}, format="json").status_code == 405
 
 

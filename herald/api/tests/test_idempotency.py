@@ -12,15 +12,14 @@ from herald.api import idempotency
 from herald.api.models import IdempotencyKey
 from herald.api.v2.endpoints.broadcasts import CANT_CHANGE
 from herald.channels.registry import create_channel
-from herald.channels.tests.gateway import gateway  # noqa: F401 - the fixture
-from herald.conftest import create_user_token, token_client
 from herald.contacts.models import Contact, ContactGroup
 from herald.media.models import Media
 from herald.media.tests import samples
 from herald.msgs import tasks
 from herald.msgs.models import Broadcast, Msg
 from herald.runtime.celery import app as celery_app
-from herald.testing import make_broadcast
+from herald.testing.factories import create_user_token, make_broadcast
+from herald.testing.fixtures import token_client
 from herald.workspaces.models import Workspace
 
 BROADCASTS = "/api/v2/broadcasts.json"
@@ -252,15 +251,8 @@ def test_the_header_is_in_the_docs_and_on_every_post_in_the_openapi_schema(anon)
         assert "Idempotent-Replayed" in operation["responses"]["201"]["headers"]
 
 
-@pytest.fixture
-def eager_tasks():
-    celery_app.conf.task_always_eager = True
-    yield
-    celery_app.conf.task_always_eager = False
-
-
 @pytest.mark.django_db(transaction=True)
-def test_a_retried_broadcast_is_sent_once(admin, workspace, gateway, eager_tasks):  # noqa: F811
+def test_a_retried_broadcast_is_sent_once(admin, workspace, gateway, eager_tasks):
     create_channel(
         workspace,
         "external",

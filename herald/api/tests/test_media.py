@@ -15,7 +15,7 @@ from herald.channels.base import attachment_urls
 from herald.media import storage
 from herald.media.models import Media
 from herald.media.tests import samples
-from herald.testing import make_contact, make_media, make_msg
+from herald.testing.factories import make_contact, make_media, make_msg
 from herald.workspaces.models import Workspace
 
 URL = "/api/v2/media.json"

@@ -5,19 +5,17 @@ pointed at the test database (flushed afterwards), so the race is run on the con
 """
 
 import json
-import subprocess
-import sys
 import threading
 import urllib.error
 import urllib.request
-from urllib.parse import quote
 
 import pytest
 from django.db import connection
 
 from herald.media.tests import samples
+from herald.testing.processes import free_port, herald_env, postgres_url, run_herald
 
-from .serve_process import Server, free_port, get_when_up, herald_env
+from .serve_process import Server, get_when_up
 
 PARALLEL = 8
 FILE = samples.MP3 + b"\x00" * (256 * 1024)
@@ -29,19 +27,11 @@ def configuration_under_test() -> dict:
     """HERALD_* settings that put the server on this test run's database (none on SQLite: the server's own file)."""
     if connection.vendor != "postgresql":
         return {}
-    db = connection.settings_dict
-    url = f"postgres://{quote(db['USER'])}:{quote(db['PASSWORD'])}@{db['HOST']}:{db['PORT']}/{db['NAME']}"
-    return {"HERALD_DATABASE_URL": url}
+    return {"HERALD_DATABASE_URL": postgres_url(connection.settings_dict)}
 
 
 def herald(data_dir, env: dict, *args) -> str:
-    done = subprocess.run(
-        [sys.executable, "-m", "herald.cli", *args],
-        env={**herald_env(data_dir), **env},
-        capture_output=True,
-        text=True,
-        timeout=120,
-    )
+    done = run_herald(*args, env=herald_env(data_dir, **env))
     assert done.returncode == 0, done.stderr
     return done.stdout.strip()
 

@@ -8,19 +8,11 @@ from django.test.utils import CaptureQueriesContext
 
 from herald.channels.models import Channel
 from herald.msgs.models import Msg, MsgStatus
-from herald.testing import make_broadcast, make_contact, make_msg
+from herald.testing.factories import make_broadcast, make_contact, make_msg
+from herald.testing.fixtures import results, uuids
 
 URL = "/api/v2/messages.json"
 T0 = datetime(2024, 5, 1, 10, 0, 1, 1, tzinfo=UTC)
-
-
-def results(response):
-    assert response.status_code == 200, response.content
-    return response.json()["results"]
-
-
-def uuids(response):
-    return [item["uuid"] for item in results(response)]
 
 
 @pytest.fixture
@@ -31,11 +23,8 @@ def joe(workspace):
 # Access
 
 
-def test_roles(anon, agent, editor, admin):
-    assert anon.get(URL).status_code == 403
-    assert agent.get(URL).status_code == 403
-    assert editor.get(URL).status_code == 200
-    assert admin.get(URL).status_code == 200
+def test_roles(assert_roles):
+    assert_roles(URL, get={"anon": 403, "agent": 403, "editor": 200, "admin": 200})
 
 
 @pytest.mark.parametrize("method", ["post", "delete", "put", "patch"])

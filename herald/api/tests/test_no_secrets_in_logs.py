@@ -8,23 +8,16 @@ import pytest
 
 from herald.channels.callbacks import callback_urls
 from herald.channels.registry import create_channel
-from herald.channels.tests.gateway import gateway, reply  # noqa: F401 - the fixture
-from herald.conftest import create_user_token, token_client
-from herald.runtime.celery import app as celery_app
+from herald.testing.factories import create_user_token
+from herald.testing.fixtures import token_client
+from herald.testing.gateway import reply
 
-pytestmark = pytest.mark.django_db(transaction=True)
+pytestmark = [pytest.mark.django_db(transaction=True), pytest.mark.usefixtures("eager_tasks")]
 
 GATEWAY_SECRET = "Bearer gw-secret-5f1c9a7e"
 
 
-@pytest.fixture(autouse=True)
-def eager_tasks():
-    celery_app.conf.task_always_eager = True
-    yield
-    celery_app.conf.task_always_eager = False
-
-
-def test_tokens_and_gateway_credentials_are_never_logged(workspace, gateway, caplog, client):  # noqa: F811
+def test_tokens_and_gateway_credentials_are_never_logged(workspace, gateway, caplog, client):
     caplog.set_level(logging.DEBUG)
     channel = create_channel(
         workspace,

@@ -20,20 +20,13 @@ from temba_client.v2 import TembaClient
 from temba_client.v2.types import Broadcast, Contact, Field, Group, Message, Org
 
 from herald.channels.registry import create_channel
-from herald.channels.tests.gateway import gateway  # noqa: F401 - the fixture
-from herald.conftest import create_user_token
-from herald.runtime.celery import app as celery_app
-from herald.testing import make_broadcast, make_contact, make_group
+from herald.testing.factories import create_user_token, make_broadcast, make_contact, make_group
 
 PAGE_SIZE = 250
 
 
-@pytest.fixture(autouse=True)
-def eager_tasks():
-    # Sending runs inside the server's request thread, so nothing is left in a broker queue after a test.
-    celery_app.conf.task_always_eager = True
-    yield
-    celery_app.conf.task_always_eager = False
+# Sending runs inside the server's request thread, so nothing is left in a broker queue after a test.
+pytestmark = pytest.mark.usefixtures("eager_tasks")
 
 
 def client_for(live_server, workspace, role: str = "admin") -> TembaClient:
@@ -188,7 +181,7 @@ def test_contacts_list_newest_modified_first_and_reverse(temba, workspace):
 # Sending
 
 
-def test_a_created_broadcast_is_sent_and_its_messages_listed(temba, workspace, gateway):  # noqa: F811
+def test_a_created_broadcast_is_sent_and_its_messages_listed(temba, workspace, gateway):
     channel = create_channel(
         workspace,
         "external",

@@ -13,9 +13,8 @@ from schemathesis.specs.openapi.checks import (
     status_code_conformance,
 )
 
-from herald.conftest import create_user_token
 from herald.contacts.models import ContactField
-from herald.testing import make_broadcast, make_contact, make_group, make_media
+from herald.testing.factories import create_user_token, make_broadcast, make_contact, make_group, make_media
 from herald.wsgi import application
 
 CHECKS = [not_a_server_error, status_code_conformance, content_type_conformance, response_schema_conformance]

@@ -2,7 +2,8 @@
 
 import json
 
-from herald.api.tests.serve_process import Server, free_port, get_when_up
+from herald.api.tests.serve_process import Server, get_when_up
+from herald.testing.processes import free_port
 
 
 def test_serve_bootstraps_a_demo_and_answers_over_http(tmp_path):

@@ -2,36 +2,18 @@
 channel, printed by the worker child; stopping the server stops that worker too."""
 
 import json
-import shlex
 import time
 import urllib.request
 
-from herald.api.tests.serve_process import STOP_LIMIT_SECONDS, Server, command_line, free_port, get_when_up, is_running
-
-# How long a sent broadcast may take to show up: a bound that ends a stuck test, not a speed judgement.
-LINE_LIMIT_SECONDS = 20
-
-
-def curl_request(curl: str) -> urllib.request.Request:
-    """The request the printed `curl -sS -X POST URL -H ... -d BODY` command makes, for urllib."""
-    args = [arg for arg in shlex.split(curl) if arg != "-sS"]  # -sS only quiets curl's progress meter
-    assert args[:3] == ["curl", "-X", "POST"], curl
-    headers, body = {}, None
-    rest = iter(args[4:])
-    for flag in rest:
-        value = next(rest)
-        if flag == "-H":
-            name, _, header_value = value.partition(":")
-            headers[name.strip()] = header_value.strip()
-        elif flag == "-d":
-            body = value.encode()
-        else:
-            raise AssertionError(f"unexpected curl flag {flag!r} in {curl}")
-    return urllib.request.Request(args[3], data=body, headers=headers, method="POST")
-
-
-def is_console_line_for(urn: str, text: str):
-    return lambda line: line.startswith("[console:") and f"→ {urn}" in line and text in line
+from herald.api.tests.serve_process import (
+    LINE_LIMIT_SECONDS,
+    STOP_LIMIT_SECONDS,
+    Server,
+    curl_request,
+    get_when_up,
+    is_console_line_for,
+)
+from herald.testing.processes import command_line, free_port, is_running
 
 
 def send_and_time(server: Server, request: urllib.request.Request, urn: str, text: str) -> float:

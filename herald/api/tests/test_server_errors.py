@@ -16,7 +16,6 @@ from django.db import connection
 
 from herald.api.errors import INTERNAL_ERROR
 from herald.channels.callbacks import callback_urls
-from herald.channels.tests.gateway import gateway_channel, unreachable_url
 from herald.contacts.models import Contact
 from herald.media.models import Media
 from herald.media.tests import samples
@@ -24,6 +23,7 @@ from herald.msgs import reports as delivery_reports
 from herald.msgs.models import Broadcast
 from herald.msgs.tests.live import Installation
 from herald.runtime.tests.full_disk import small_filesystem
+from herald.testing.gateway import gateway_channel, unreachable_url
 
 DISK_FULL_PREFIX = "Herald's disk is full: "
 

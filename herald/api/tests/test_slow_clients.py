@@ -9,8 +9,9 @@ import socket
 import time
 import urllib.request
 
-from herald.api.tests.serve_process import Server, free_port, get_when_up
+from herald.api.tests.serve_process import Server, get_when_up
 from herald.runtime import web as web_server
+from herald.testing.processes import free_port
 
 SLOW_CLIENTS = 300
 # Generous bounds that end a stuck test; they don't judge speed.

@@ -5,7 +5,7 @@ import base64
 import pytest
 from rest_framework.test import APIClient
 
-from herald.conftest import create_user_token
+from herald.testing.factories import create_user_token
 
 URL = "/api/v2/workspace.json"
 

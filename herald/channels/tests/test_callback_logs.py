@@ -2,22 +2,16 @@
 (stdout) nor Herald's own log (stderr), whether the report is taken or refused."""
 
 import json
-import os
-import subprocess
-import sys
 import urllib.error
 import urllib.parse
 import urllib.request
 
-from herald.api.tests.serve_process import Server, free_port, get_when_up
+from herald.api.tests.serve_process import Server, get_when_up
+from herald.testing.processes import free_port, herald_env, run_herald
 
 
 def herald(data_dir, *args) -> str:
-    env = {k: v for k, v in os.environ.items() if not k.startswith(("HERALD_", "DJANGO_"))}
-    env["HERALD_DATA_DIR"] = str(data_dir)
-    done = subprocess.run(
-        [sys.executable, "-m", "herald.cli", *args], env=env, capture_output=True, text=True, timeout=120
-    )
+    done = run_herald(*args, env=herald_env(data_dir))
     assert done.returncode == 0, done.stderr
     return done.stdout
 

@@ -12,7 +12,7 @@ from herald.channels.callbacks import callback_urls
 from herald.channels.models import Channel
 from herald.channels.registry import get_type
 from herald.msgs.models import MsgStatus
-from herald.testing import make_msg
+from herald.testing.factories import make_msg
 
 
 def run(*args) -> str:

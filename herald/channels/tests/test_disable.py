@@ -7,20 +7,12 @@ import pytest
 from django.core.management import call_command
 from django.utils import timezone
 
-from herald.channels.tests.gateway import gateway_channel
 from herald.msgs import delivery, tasks
 from herald.msgs.models import Msg, MsgStatus
-from herald.runtime.celery import app as celery_app
-from herald.testing import make_contact, make_msg
+from herald.testing.factories import make_contact, make_msg
+from herald.testing.gateway import gateway_channel
 
-pytestmark = pytest.mark.django_db(transaction=True)
-
-
-@pytest.fixture(autouse=True)
-def eager_tasks():
-    celery_app.conf.task_always_eager = True
-    yield
-    celery_app.conf.task_always_eager = False
+pytestmark = [pytest.mark.django_db(transaction=True), pytest.mark.usefixtures("eager_tasks")]
 
 
 def channel_command(*args) -> str:

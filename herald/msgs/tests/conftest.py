@@ -1,4 +1,5 @@
-"""Shared by the reliability tests: the figures they report (faults injected, messages lost, duplicates).
+"""Shared by the reliability tests: a live installation, and the figures they report (faults injected, messages
+lost, duplicates).
 
 Each test calls `figures(...)` with its numbers; they are printed together at the end of the run, under
 "reliability figures", so CI's log carries them without `-s`.
@@ -6,7 +7,16 @@ Each test calls `figures(...)` with its numbers; they are printed together at th
 
 import pytest
 
+from .live import Installation
+
 FIGURES = pytest.StashKey[list]()
+
+
+@pytest.fixture
+def herald(request, tmp_path, django_db_blocker):
+    """A live Installation (see live.py) with the HERALD_* variables of the test module's `SETTINGS`."""
+    with django_db_blocker.unblock(), Installation(tmp_path, **getattr(request.module, "SETTINGS", {})) as running:
+        yield running
 
 
 @pytest.fixture

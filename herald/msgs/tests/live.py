@@ -15,29 +15,31 @@ Run as `python -m herald.msgs.tests.live provision '{...}'` (by `Installation.pr
 inside the installation's own environment and prints what the test needs as JSON.
 """
 
-import contextlib
 import json
 import os
-import signal
-import socket
 import subprocess
 import sys
 import time
 import uuid
 from pathlib import Path
-from urllib.parse import urlsplit, urlunsplit
 
 import httpx
 
+from herald.testing.processes import (
+    Child,
+    ThrowawayDatabase,
+    child_pids,
+    command_line,
+    free_port,
+    herald_command,
+    herald_env,
+    with_path,
+)
+
 # Bounds that end a hung test on a slow, busy machine; they don't judge speed.
 START_LIMIT_SECONDS = 90
+SETTLE_LIMIT_SECONDS = 180  # a broadcast settling after a crash
 REDIS_TEST_DB = 15
-
-
-def free_port() -> int:
-    with socket.socket() as sock:
-        sock.bind(("127.0.0.1", 0))
-        return sock.getsockname()[1]
 
 
 def scale_urls() -> tuple[str, str] | None:
@@ -52,72 +54,23 @@ def backend_name() -> str:
     return "postgres+redis" if scale_urls() else "embedded"
 
 
-def _with_path(url: str, path: str) -> str:
-    parts = urlsplit(url)
-    return urlunsplit((parts.scheme, parts.netloc, path, parts.query, parts.fragment))
-
-
-def child_pids(parent: int) -> list[int]:
-    """Processes whose parent is `parent` (Linux /proc)."""
-    found = []
-    for stat in Path("/proc").glob("[0-9]*/stat"):
-        with contextlib.suppress(OSError, IndexError, ValueError):
-            # "pid (command) state ppid ...": the command may hold spaces, so split after its closing bracket.
-            if int(stat.read_text().rsplit(")", 1)[1].split()[1]) == parent:
-                found.append(int(stat.parent.name))
-    return found
-
-
-def _child_with_argument(parent: int, argument: bytes) -> int | None:
+def _child_with_argument(parent: int, argument: str) -> int | None:
     for pid in child_pids(parent):
-        with contextlib.suppress(OSError):
-            if argument in Path(f"/proc/{pid}/cmdline").read_bytes().split(b"\0"):
-                return pid
+        if argument in command_line(pid):
+            return pid
     return None
 
 
-class Process:
-    """One Herald command in its own session (so it and its children can be cleaned up together)."""
+class Process(Child):
+    """One Herald command in its own session (so it and its children can be cleaned up together); each start of
+    `name` appends to one log, after a `--- herald ARGS` line."""
 
     def __init__(self, name: str, args: list[str], env: dict, log_dir: Path):
         self.name = name
         self.log = log_dir / f"{name}.log"
         with open(self.log, "a") as out:
             out.write(f"--- herald {' '.join(args)}\n")
-            out.flush()
-            self.popen = subprocess.Popen(
-                [sys.executable, "-m", "herald.cli", *args],
-                env=env,
-                stdout=out,
-                stderr=subprocess.STDOUT,
-                stdin=subprocess.DEVNULL,
-                start_new_session=True,
-            )
-
-    def alive(self) -> bool:
-        return self.popen.poll() is None
-
-    def kill(self) -> None:
-        """SIGKILL the command's own process only, as the kernel's OOM killer or a power cut would."""
-        if self.alive():
-            self.popen.send_signal(signal.SIGKILL)
-        self.popen.wait(timeout=30)
-
-    def group_alive(self) -> bool:
-        """Whether anything this command started still runs (e.g. a child that outlived it)."""
-        try:
-            os.killpg(self.popen.pid, 0)
-            return True
-        except ProcessLookupError:
-            return False
-
-    def kill_group(self) -> None:
-        """Everything this command started (clean-up)."""
-        try:
-            os.killpg(self.popen.pid, signal.SIGKILL)
-        except ProcessLookupError:
-            pass
-        self.popen.wait(timeout=30)
+        super().__init__(herald_command(*args), env, self.log)
 
 
 class Installation:
@@ -126,14 +79,13 @@ class Installation:
         self.data_dir = tmp_path / "data"
         self.data_dir.mkdir(parents=True, exist_ok=True)
         self.backend = backend_name()
-        self.env = {k: v for k, v in os.environ.items() if not k.startswith(("HERALD_", "DJANGO_"))}
-        self.env.update(HERALD_DATA_DIR=str(self.data_dir), HERALD_LOG_LEVEL="INFO", PYTHONUNBUFFERED="1")
+        self.env = herald_env(self.data_dir, HERALD_LOG_LEVEL="INFO", PYTHONUNBUFFERED="1")
+        self.database = None
         if self.backend != "embedded":
-            database, broker = scale_urls()
-            self.database_name = f"herald_live_{uuid.uuid4().hex[:12]}"
-            self._server_url = database
-            self.env["HERALD_DATABASE_URL"] = _with_path(database, "/" + self.database_name)
-            self.env["HERALD_BROKER_URL"] = _with_path(broker, f"/{REDIS_TEST_DB}")
+            server, broker = scale_urls()
+            self.database = ThrowawayDatabase(server, prefix="herald_live")
+            self.env["HERALD_DATABASE_URL"] = self.database.url
+            self.env["HERALD_BROKER_URL"] = with_path(broker, f"/{REDIS_TEST_DB}")
         self.env.update(env)
         self.processes: dict[str, Process] = {}  # the latest of each command
         self.started: list[Process] = []  # every one, for the clean-up
@@ -143,8 +95,8 @@ class Installation:
 
     # --- set-up and tear-down -------------------------------------------------------------------------------
     def __enter__(self) -> "Installation":
-        if self.backend != "embedded":
-            self._admin_sql(f'CREATE DATABASE "{self.database_name}"')
+        if self.database is not None:
+            self.database.__enter__()
             self._flush_redis()
         self._register_database()
         return self
@@ -156,15 +108,9 @@ class Installation:
 
         connections[self.db].close()
         del connections.settings[self.db]
-        if self.backend != "embedded":
+        if self.database is not None:
             self._flush_redis()
-            self._admin_sql(f'DROP DATABASE IF EXISTS "{self.database_name}" WITH (FORCE)')
-
-    def _admin_sql(self, statement: str) -> None:
-        import psycopg
-
-        with psycopg.connect(self._server_url, autocommit=True) as connection:
-            connection.execute(statement)
+            self.database.__exit__(*exc)
 
     def _flush_redis(self) -> None:
         import redis
@@ -215,11 +161,11 @@ class Installation:
 
     def embedded_worker(self) -> int | None:
         """The pid of the `herald worker` that `herald serve` runs as its child, if one runs."""
-        return _child_with_argument(self.processes["serve"].popen.pid, b"worker")
+        return _child_with_argument(self.processes["serve"].pid, "worker")
 
     def delivery_pool(self) -> int | None:
         """The pid of the delivery pool that `herald worker` runs as its child, if one runs."""
-        return _child_with_argument(self.processes["worker"].popen.pid, b"--deliveries-only")
+        return _child_with_argument(self.processes["worker"].pid, "--deliveries-only")
 
     def _wait_for_log(self, process: Process, text: str) -> None:
         """Wait for `text` in what the process printed since it started (each start appends to one log)."""
@@ -292,6 +238,51 @@ class Installation:
         return json.loads(done.stdout.strip().splitlines()[-1])
 
 
+class Watch:
+    """Reads one broadcast's progress from the installation's database (from the test process, where Django is
+    set up; this module's own `__main__` imports no model)."""
+
+    def __init__(self, herald: Installation, broadcast_id: int):
+        self.db = herald.db
+        self.broadcast_id = broadcast_id
+
+    @property
+    def broadcast(self):
+        from herald.msgs.models import Broadcast
+
+        return Broadcast.objects.using(self.db).get(id=self.broadcast_id)
+
+    @property
+    def msgs(self):
+        from herald.msgs.models import Msg
+
+        return Msg.objects.using(self.db).filter(broadcast_id=self.broadcast_id)
+
+    def count(self, *statuses) -> int:
+        return self.msgs.filter(status__in=statuses).count()
+
+    def wait_until(self, condition, what: str, too_late=lambda: False, timeout: float = SETTLE_LIMIT_SECONDS):
+        deadline = time.monotonic() + timeout
+        while time.monotonic() < deadline:
+            if condition():
+                return
+            assert not too_late(), f"missed the moment: {what}"
+            time.sleep(0.01)
+        raise AssertionError(f"timed out waiting for: {what}")
+
+    def settled(self) -> bool:
+        """Completed, every recipient's message made, and none still on its way."""
+        from herald.msgs.models import BroadcastStatus, MsgStatus
+
+        unfinished = (MsgStatus.QUEUED, MsgStatus.ERRORED, MsgStatus.INITIALIZING, MsgStatus.PENDING)
+        broadcast = self.broadcast
+        return (
+            broadcast.status == BroadcastStatus.COMPLETED
+            and broadcast.msg_count == broadcast.contact_count
+            and not self.msgs.filter(status__in=unfinished).exists()
+        )
+
+
 def provision(gateway_url: str, contacts: int, tps: int | None, name: str) -> dict:
     """Runs inside the installation's environment (see the module docstring)."""
     import django
@@ -300,8 +291,8 @@ def provision(gateway_url: str, contacts: int, tps: int | None, name: str) -> di
     from django.core.management import call_command
     from django.db import transaction
 
-    from herald.channels.tests.gateway import gateway_channel
     from herald.contacts.models import Contact, ContactGroup, ContactURN
+    from herald.testing.gateway import gateway_channel
     from herald.workspaces.provisioning import create_token, create_workspace
 
     call_command("migrate", interactive=False, verbosity=0)

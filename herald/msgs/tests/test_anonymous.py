@@ -10,16 +10,15 @@ shows each line really reaches a URN.
 
 import pytest
 
-from herald.channels.tests.gateway import gateway, gateway_channel  # noqa: F401 - the fixture
 from herald.contacts.models import ContactURN
 from herald.expressions import DEFAULT_KEY
 from herald.expressions.values import to_text
 from herald.msgs.context import contact_context
-from herald.testing import make_contact, make_group
+from herald.testing.factories import make_contact, make_group
+from herald.testing.fixtures import post_broadcast
+from herald.testing.gateway import gateway_channel
 
-from .test_pipeline import eager_tasks, post_broadcast  # noqa: F401 - the fixture
-
-pytestmark = pytest.mark.django_db(transaction=True)
+pytestmark = [pytest.mark.django_db(transaction=True), pytest.mark.usefixtures("eager_tasks")]
 
 MASK = "********"
 ANN_URNS = ["tel:+250788111111", "tel:+250788111112", "whatsapp:250788111113", "telegram:987654321"]
@@ -75,7 +74,7 @@ def context_of(contact) -> dict:
     return contact_context(contact, urns, [], {}, anonymous=False)
 
 
-def send_to_everyone(workspace, client, gateway):  # noqa: F811
+def send_to_everyone(workspace, client, gateway):
     """Ann and Bob in a group, one broadcast per path. Returns {contact: its URNs}, {(contact uuid, expression):
     rendered}, the gateway's requests and every API answer."""
     gateway_channel(workspace, gateway.url, body=GATEWAY_BODY)
@@ -99,7 +98,7 @@ def send_to_everyone(workspace, client, gateway):  # noqa: F811
     return {ann: ANN_URNS, bob: BOB_URNS}, sent, gateway.requests, answers
 
 
-def test_anonymous_workspace_renders_no_urn_on_any_template_path(workspace, editor, gateway):  # noqa: F811
+def test_anonymous_workspace_renders_no_urn_on_any_template_path(workspace, editor, gateway):
     workspace.is_anonymous = True
     workspace.save()
     contacts, sent, requests, answers = send_to_everyone(workspace, editor, gateway)
@@ -129,7 +128,7 @@ def test_anonymous_workspace_renders_no_urn_on_any_template_path(workspace, edit
         assert sent[(str(contact.uuid), "@contact.urns")] == ", ".join(listed[str(contact.uuid)])
 
 
-def test_other_workspaces_render_urns_in_full(workspace, editor, gateway):  # noqa: F811
+def test_other_workspaces_render_urns_in_full(workspace, editor, gateway):
     contacts, sent, requests, _ = send_to_everyone(workspace, editor, gateway)
     for contact, urns in contacts.items():
         for path in urn_paths(context_of(contact)):

@@ -5,7 +5,7 @@ import pytest
 
 from herald.msgs import tasks
 from herald.msgs.models import Broadcast, Msg
-from herald.testing import make_contact, make_media
+from herald.testing.factories import make_contact, make_media
 
 pytestmark = pytest.mark.django_db
 

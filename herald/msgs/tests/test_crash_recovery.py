@@ -17,10 +17,10 @@ from dataclasses import dataclass, field
 
 import pytest
 
-from herald.channels.tests.gateway import FakeGateway, hang
-from herald.msgs.models import Broadcast, BroadcastStatus, Msg, MsgStatus
+from herald.msgs.models import BroadcastStatus, MsgStatus
+from herald.testing.gateway import hang
 
-from .live import Installation, backend_name
+from .live import Installation, Watch, backend_name
 
 pytestmark = pytest.mark.slow
 
@@ -33,7 +33,6 @@ SETTINGS = {
     "HERALD_DELIVERY_LEASE_SECONDS": "2",  # a killed worker's send lease expires quickly
     "HERALD_SEND_RETRY_DELAYS": "1",
 }
-SETTLE_LIMIT_SECONDS = 180
 # Whose death leaves sends unrecorded: a worker's (on its own, or the one `herald serve` runs as its child), or its
 # delivery pool's (a process of its own, which the worker starts again). A killed worker's pool stops gracefully.
 DEAD_WORKER = ("worker", "serve-worker", "delivery-pool")
@@ -41,19 +40,6 @@ DEAD_WORKER = ("worker", "serve-worker", "delivery-pool")
 DEAD_FAN_OUT = ("worker", "serve-worker")
 # Processes that their parent starts again, not the test; how to find one.
 CHILDREN = {"serve-worker": Installation.embedded_worker, "delivery-pool": Installation.delivery_pool}
-UNFINISHED = (MsgStatus.QUEUED, MsgStatus.ERRORED, MsgStatus.INITIALIZING, MsgStatus.PENDING)
-
-
-@pytest.fixture
-def herald(tmp_path, django_db_blocker):
-    with django_db_blocker.unblock(), Installation(tmp_path, **SETTINGS) as installation:
-        yield installation
-
-
-@pytest.fixture
-def gateway():
-    with FakeGateway() as running:
-        yield running
 
 
 @dataclass
@@ -68,42 +54,6 @@ class Crash:
         text = f"{self.phase}: {self.fanned_out} made, {self.wired} wired"
         # Only a dead worker leaves sends unrecorded; otherwise the worker lives on and records them.
         return text + (f", {len(self.unrecorded)} on the wire" if self.target in DEAD_WORKER else "")
-
-
-class Watch:
-    """Reads one broadcast's progress from the installation's database."""
-
-    def __init__(self, herald: Installation, broadcast_id: int):
-        self.db = herald.db
-        self.broadcast_id = broadcast_id
-
-    @property
-    def broadcast(self) -> Broadcast:
-        return Broadcast.objects.using(self.db).get(id=self.broadcast_id)
-
-    @property
-    def msgs(self):
-        return Msg.objects.using(self.db).filter(broadcast_id=self.broadcast_id)
-
-    def count(self, *statuses) -> int:
-        return self.msgs.filter(status__in=statuses).count()
-
-    def wait_until(self, condition, what: str, too_late=lambda: False, timeout: float = SETTLE_LIMIT_SECONDS):
-        deadline = time.monotonic() + timeout
-        while time.monotonic() < deadline:
-            if condition():
-                return
-            assert not too_late(), f"missed the moment: {what}"
-            time.sleep(0.01)
-        raise AssertionError(f"timed out waiting for: {what}")
-
-    def settled(self) -> bool:
-        broadcast = self.broadcast
-        return (
-            broadcast.status == BroadcastStatus.COMPLETED
-            and broadcast.msg_count == broadcast.contact_count
-            and not self.msgs.filter(status__in=UNFINISHED).exists()
-        )
 
 
 def complete(request) -> bool:

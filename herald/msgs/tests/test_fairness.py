@@ -22,12 +22,11 @@ import pytest
 from django.utils import timezone
 
 from herald.channels.models import Channel
-from herald.channels.tests.gateway import FakeGateway, gateway, gateway_channel, hang, reply  # noqa: F401
 from herald.msgs import delivery, tasks
 from herald.msgs.models import Broadcast, Msg, MsgStatus
 from herald.msgs.tests.support import fan_out
-from herald.runtime.celery import app as celery_app
-from herald.testing import make_broadcast, make_contact
+from herald.testing.factories import make_broadcast, make_contact
+from herald.testing.gateway import FakeGateway, gateway_channel, hang, reply
 
 from .live import Installation, backend_name
 
@@ -190,13 +189,6 @@ def test_a_start_task_queued_on_the_old_queue_still_runs(tmp_path, django_db_blo
 _numbers = iter(range(1_000_000))
 
 
-@pytest.fixture
-def eager_tasks():
-    celery_app.conf.task_always_eager = True
-    yield
-    celery_app.conf.task_always_eager = False
-
-
 def queue_messages(workspace, count: int) -> Broadcast:
     """`count` queued messages (fanned out, not yet sent)."""
     contacts = [make_contact(workspace, f"C{n}", [f"tel:+25078{next(_numbers):07d}"]) for n in range(count)]
@@ -214,7 +206,7 @@ def lease_owner(channel) -> str:
 
 
 @pytest.mark.django_db(transaction=True)
-def test_breaker_pauses_a_channel_whose_sends_get_no_answer(workspace, gateway, settings, eager_tasks):  # noqa: F811
+def test_breaker_pauses_a_channel_whose_sends_get_no_answer(workspace, gateway, settings, eager_tasks):
     settings.DELIVERY_CONCURRENCY = 3
     settings.CHANNEL_BREAKER_FAILURES = 3
     channel = gateway_channel(workspace, gateway.url)
@@ -254,7 +246,7 @@ def end_pause(channel) -> None:
 
 
 @pytest.mark.django_db(transaction=True)
-def test_error_answers_dont_open_the_breaker(workspace, gateway, settings, eager_tasks):  # noqa: F811
+def test_error_answers_dont_open_the_breaker(workspace, gateway, settings, eager_tasks):
     settings.CHANNEL_BREAKER_FAILURES = 3
     channel = gateway_channel(workspace, gateway.url)
     gateway.will(reply(503))  # a gateway that answers, even "busy", is not down
@@ -294,7 +286,7 @@ def busiest_second(chunks) -> int:
 
 
 @pytest.mark.django_db(transaction=True)
-def test_a_task_hands_the_channel_on_at_the_exact_rate(workspace, gateway, settings, monkeypatch, eager_tasks):  # noqa: F811
+def test_a_task_hands_the_channel_on_at_the_exact_rate(workspace, gateway, settings, monkeypatch, eager_tasks):
     """Another channel has messages due all along: every turn ends with a hand-over, and the rate holds across."""
     settings.DELIVERY_TASK_SECONDS = 0.5  # about one chunk per task
     channel = gateway_channel(workspace, gateway.url, tps=4)
@@ -318,7 +310,7 @@ def test_a_task_hands_the_channel_on_at_the_exact_rate(workspace, gateway, setti
 @pytest.mark.django_db(transaction=True)
 def test_a_lone_channel_keeps_its_turn_until_another_has_messages_due(
     workspace,
-    gateway,  # noqa: F811
+    gateway,
     settings,
     monkeypatch,
     eager_tasks,
@@ -352,7 +344,7 @@ def test_a_lone_channel_keeps_its_turn_until_another_has_messages_due(
 
 
 @pytest.mark.django_db(transaction=True)
-def test_a_slow_chunk_is_parked_and_the_task_returns(workspace, gateway, settings):  # noqa: F811
+def test_a_slow_chunk_is_parked_and_the_task_returns(workspace, gateway, settings):
     settings.DELIVERY_TASK_SECONDS = 0.2
     settings.CHANNEL_SEND_TIMEOUT = 5.0
     channel = gateway_channel(workspace, gateway.url)

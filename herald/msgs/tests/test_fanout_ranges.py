@@ -16,19 +16,15 @@ from herald.contacts.models import ContactStatus
 from herald.msgs import fanout, tasks
 from herald.msgs.models import Broadcast, BroadcastStatus, FailedReason, Msg, MsgStatus
 from herald.msgs.tests.support import fan_out
-from herald.runtime.celery import app as celery_app
-from herald.testing import make_broadcast, make_contact, make_group
+from herald.testing.factories import make_broadcast, make_contact, make_group
 
 pytestmark = pytest.mark.django_db(transaction=True)
 
 
 @pytest.fixture(autouse=True)
-def small_batches(settings):
+def small_batches(settings, eager_tasks):
     settings.FANOUT_BATCH_SIZE = 4
     settings.FANOUT_TASK_SIZE = 10
-    celery_app.conf.task_always_eager = True
-    yield
-    celery_app.conf.task_always_eager = False
 
 
 @pytest.fixture

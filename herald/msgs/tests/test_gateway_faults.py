@@ -14,33 +14,25 @@ from datetime import timedelta
 import pytest
 from django.utils import timezone
 
-from herald.channels.tests.gateway import (  # noqa: F401 - gateway is a fixture
-    FakeGateway,
-    drop,
-    garbage,
-    gateway,
-    gateway_channel,
-    hang,
-    reply,
-    unreachable_url,
-)
 from herald.msgs import delivery, tasks
 from herald.msgs.models import Broadcast, BroadcastStatus, FailedReason, Msg, MsgStatus
 from herald.msgs.status import retry_delay
 from herald.msgs.tests.support import fan_out
 from herald.runtime.celery import app as celery_app
-from herald.testing import make_broadcast, make_contact
+from herald.testing.factories import make_broadcast, make_contact
+from herald.testing.gateway import (
+    FakeGateway,
+    drop,
+    garbage,
+    gateway_channel,
+    hang,
+    reply,
+    unreachable_url,
+)
 
-pytestmark = pytest.mark.django_db(transaction=True)
+pytestmark = [pytest.mark.django_db(transaction=True), pytest.mark.usefixtures("eager_tasks")]
 
 FINAL = (MsgStatus.WIRED, MsgStatus.FAILED)
-
-
-@pytest.fixture(autouse=True)
-def eager_tasks():
-    celery_app.conf.task_always_eager = True
-    yield
-    celery_app.conf.task_always_eager = False
 
 
 @pytest.fixture(autouse=True)
@@ -72,7 +64,7 @@ def retry(times: int = 1) -> None:
         tasks.tick()
 
 
-def seen_ids(gateway) -> Counter:  # noqa: F811
+def seen_ids(gateway) -> Counter:
     return Counter(request.json["id"] for request in gateway.requests)
 
 
@@ -80,7 +72,7 @@ def statuses() -> Counter:
     return Counter(Msg.objects.values_list("status", flat=True))
 
 
-def lost(broadcast: Broadcast, gateway=None) -> int:  # noqa: F811
+def lost(broadcast: Broadcast, gateway=None) -> int:
     """Recipients without a message, messages without a final status, and `wired` ones the gateway never saw."""
     broadcast.refresh_from_db()
     msgs = Msg.objects.filter(broadcast=broadcast)
@@ -94,7 +86,7 @@ def lost(broadcast: Broadcast, gateway=None) -> int:  # noqa: F811
     return missing + unfinished + unseen
 
 
-def test_5xx_for_a_while_then_ok(workspace, gateway, figures):  # noqa: F811
+def test_5xx_for_a_while_then_ok(workspace, gateway, figures):
     gateway_channel(workspace, gateway.url)
     gateway.will(reply(503, "busy"))
     broadcast = send_broadcast(workspace, 6)
@@ -123,7 +115,7 @@ def test_5xx_for_a_while_then_ok(workspace, gateway, figures):  # noqa: F811
     figures(faults=12, lost=0, duplicates=0)
 
 
-def test_timeouts_are_retried(workspace, gateway, figures):  # noqa: F811
+def test_timeouts_are_retried(workspace, gateway, figures):
     gateway_channel(workspace, gateway.url)
     gateway.will(hang(1.5))  # longer than the 1 s send timeout
     broadcast = send_broadcast(workspace, 3)
@@ -143,7 +135,7 @@ def test_timeouts_are_retried(workspace, gateway, figures):  # noqa: F811
     figures(faults=3, lost=0, duplicates=duplicates, why="gateway answered after the send timeout")
 
 
-def test_dropped_connections_and_garbage_are_retried(workspace, gateway, figures):  # noqa: F811
+def test_dropped_connections_and_garbage_are_retried(workspace, gateway, figures):
     gateway_channel(workspace, gateway.url)
     gateway.will(drop(), garbage(), drop(), reply(200))  # the first three requests fail, the rest succeed
     broadcast = send_broadcast(workspace, 5)
@@ -195,7 +187,7 @@ def test_gateway_down_past_the_retry_limit_fails_with_reason(workspace, figures)
 
 
 @pytest.mark.parametrize("code", [400, 401, 403, 404, 422])
-def test_4xx_fails_at_once_with_its_reason(workspace, gateway, code, figures):  # noqa: F811
+def test_4xx_fails_at_once_with_its_reason(workspace, gateway, code, figures):
     gateway_channel(workspace, gateway.url)
     gateway.will(reply(code, "unknown number"))
     broadcast = send_broadcast(workspace, 2)
@@ -209,7 +201,7 @@ def test_4xx_fails_at_once_with_its_reason(workspace, gateway, code, figures):  
     figures(faults=2, lost=0, duplicates=0, failed=2)
 
 
-def test_429_is_retried_not_failed(workspace, gateway):  # noqa: F811
+def test_429_is_retried_not_failed(workspace, gateway):
     gateway_channel(workspace, gateway.url)
     gateway.will(reply(429, "slow down"), reply(200))
     send_broadcast(workspace, 1)
@@ -231,7 +223,7 @@ class FakeClock:
         self.now += seconds
 
 
-def test_rate_limit_holds_while_retrying(workspace, gateway, monkeypatch, settings, figures):  # noqa: F811
+def test_rate_limit_holds_while_retrying(workspace, gateway, monkeypatch, settings, figures):
     clock = FakeClock()
     monkeypatch.setattr(delivery, "time", clock)
     # One task sends it all: the clock races ahead of the real sends, which would end a task's turn at once
@@ -266,7 +258,7 @@ def test_rate_limit_holds_while_retrying(workspace, gateway, monkeypatch, settin
     figures(faults=7, lost=0, duplicates=0, busiest_second=busiest, tps=3)
 
 
-def test_a_gateway_slower_than_the_send_lease_still_gets_each_message_once(workspace, gateway, settings):  # noqa: F811
+def test_a_gateway_slower_than_the_send_lease_still_gets_each_message_once(workspace, gateway, settings):
     # Sends that take longer than the lease: the live sender must keep its channel, or the tick's next delivery
     # would take the lease over and send the same (still queued) messages a second time.
     settings.DELIVERY_LEASE_SECONDS = 0.3

@@ -11,25 +11,21 @@ the workers connect to this test's own database (pytest-django's `test_<name>`) 
 suite's Redis server, which nothing else uses (other tests clear database 0, the suite's cache, as they start).
 """
 
-import os
 import re
-import signal
-import subprocess
-import sys
 import time
 from collections import Counter
 from pathlib import Path
-from urllib.parse import quote, urlsplit, urlunsplit
 
 import pytest
 from django.conf import settings
 from django.db import connection
 
-from herald.channels.tests.gateway import gateway, gateway_channel  # noqa: F401 - the fixture
 from herald.contacts.models import Contact, ContactGroup, ContactURN
 from herald.msgs.models import Broadcast, BroadcastStatus, Msg, MsgStatus
 from herald.runtime.celery import app as celery_app
-from herald.testing import make_broadcast
+from herald.testing.factories import make_broadcast
+from herald.testing.gateway import gateway_channel
+from herald.testing.processes import Child, herald_command, herald_env, postgres_url, with_path
 
 SCALE_SETUP = settings.DATABASES["default"]["ENGINE"].endswith("postgresql") and settings.CELERY_BROKER_URL.startswith(
     "redis://"
@@ -59,15 +55,9 @@ class Worker:
         data_dir.mkdir()
         self.name = name
         self.log = tmp_path / f"{name}.log"
-        with open(self.log, "w") as out:
-            self.process = subprocess.Popen(
-                [sys.executable, "-m", "herald.cli", "worker", "--concurrency", "2"],
-                env={**env, "HERALD_DATA_DIR": str(data_dir)},
-                stdout=out,
-                stderr=subprocess.STDOUT,
-                stdin=subprocess.DEVNULL,
-                start_new_session=True,
-            )
+        command = herald_command("worker", "--concurrency", "2")
+        self.child = Child(command, {**env, "HERALD_DATA_DIR": str(data_dir)}, self.log)
+        self.process = self.child.popen
 
     def output(self) -> str:
         return self.log.read_text(errors="replace")
@@ -80,20 +70,12 @@ class Worker:
             time.sleep(0.1)
 
     def stop(self) -> None:
-        if self.process.poll() is None:
-            self.process.send_signal(signal.SIGTERM)  # warm shutdown: finish the task at hand
-            try:
-                self.process.wait(timeout=30)
-            except subprocess.TimeoutExpired:
-                os.killpg(self.process.pid, signal.SIGKILL)
-                self.process.wait()
+        self.child.stop()  # SIGTERM, a warm shutdown: finish the task at hand
 
 
 def test_database_url() -> str:
     """This test's database (pytest-django's test_<name>), as a URL for the worker processes."""
-    db = connection.settings_dict
-    credentials = f"{quote(db['USER'], safe='')}:{quote(db['PASSWORD'] or '', safe='')}@"
-    return f"postgres://{credentials}{db['HOST'] or '127.0.0.1'}:{db['PORT'] or 5432}/{db['NAME']}"
+    return postgres_url(connection.settings_dict)
 
 
 test_database_url.__test__ = False  # a helper, not a test
@@ -132,7 +114,7 @@ def broker_url():
     """The suite's Redis server, database REDIS_DB: emptied before and after."""
     import redis
 
-    url = urlunsplit(urlsplit(settings.CELERY_BROKER_URL)._replace(path=f"/{REDIS_DB}"))
+    url = with_path(settings.CELERY_BROKER_URL, f"/{REDIS_DB}")
     redis.Redis.from_url(url).flushdb()
     yield url
     redis.Redis.from_url(url).flushdb()
@@ -140,7 +122,7 @@ def broker_url():
 
 @pytest.fixture
 def workers(tmp_path, broker_url):
-    env = {k: v for k, v in os.environ.items() if not k.startswith("HERALD_")}
+    env = herald_env()
     env.update(
         HERALD_DATABASE_URL=test_database_url(),
         HERALD_BROKER_URL=broker_url,
@@ -161,7 +143,7 @@ def workers(tmp_path, broker_url):
             worker.stop()
 
 
-def test_two_workers_share_broadcasts_and_send_each_message_once(workspace, gateway, broker_url, workers):  # noqa: F811
+def test_two_workers_share_broadcasts_and_send_each_message_once(workspace, gateway, broker_url, workers):
     gateway_channel(workspace, gateway.url)
     group = make_audience(workspace, CONTACTS)
 

@@ -11,41 +11,28 @@ from django.utils import timezone
 
 from herald.channels.callbacks import callback_urls
 from herald.channels.registry import create_channel
-from herald.channels.tests.gateway import gateway, gateway_channel, reply  # noqa: F401 - the fixture
 from herald.contacts.models import Contact, ContactStatus
 from herald.msgs import delivery, fanout, tasks
 from herald.msgs.compose import MessageComposer
 from herald.msgs.models import Broadcast, FailedReason, Msg, MsgStatus
 from herald.msgs.tests.support import create_batch, fan_out
-from herald.runtime.celery import app as celery_app
-from herald.testing import make_broadcast, make_contact, make_group
+from herald.testing.factories import make_broadcast, make_contact, make_group
+from herald.testing.fixtures import post_broadcast
+from herald.testing.gateway import gateway_channel, reply
 
-pytestmark = pytest.mark.django_db(transaction=True)
-
-
-@pytest.fixture(autouse=True)
-def eager_tasks():
-    celery_app.conf.task_always_eager = True
-    yield
-    celery_app.conf.task_always_eager = False
+pytestmark = [pytest.mark.django_db(transaction=True), pytest.mark.usefixtures("eager_tasks")]
 
 
 @pytest.fixture
-def sms(workspace, gateway):  # noqa: F811
+def sms(workspace, gateway):
     return gateway_channel(workspace, gateway.url)
 
 
-def sent_texts(gateway) -> dict:  # noqa: F811
+def sent_texts(gateway) -> dict:
     return {r.json["to"]: r.json["text"] for r in gateway.requests}
 
 
-def post_broadcast(client, body):
-    response = client.post("/api/v2/broadcasts.json", body, format="json")
-    assert response.status_code == 201, response.json()
-    return response.json()
-
-
-def test_each_recipient_gets_one_message_in_their_language(admin, workspace, sms, gateway):  # noqa: F811
+def test_each_recipient_gets_one_message_in_their_language(admin, workspace, sms, gateway):
     ann = make_contact(workspace, "Ann Smith", ["tel:+250788111111"], language="fra")
     bob = make_contact(workspace, "Bob", ["tel:+250788222222"])
     cat = make_contact(workspace, "Cat", ["tel:+250788333333"], language="kin")
@@ -85,7 +72,7 @@ def test_each_recipient_gets_one_message_in_their_language(admin, workspace, sms
     assert [m["uuid"] for m in by_id] == [m["uuid"] for m in messages]
 
 
-def test_gateway_receives_the_message_uuid(admin, workspace, sms, gateway):  # noqa: F811
+def test_gateway_receives_the_message_uuid(admin, workspace, sms, gateway):
     make_contact(workspace, "Ann", ["tel:+250788111111"])
     post_broadcast(admin, {"text": "Hi", "urns": ["tel:+250788111111"]})
     msg = Msg.objects.get()
@@ -97,7 +84,7 @@ def test_inactive_contacts_addressed_directly_get_a_failed_message_group_members
     admin,
     workspace,
     sms,
-    gateway,  # noqa: F811
+    gateway,
 ):
     blocked = make_contact(workspace, "Blocked", ["tel:+250788111111"], status=ContactStatus.BLOCKED)
     stopped_member = make_contact(workspace, "Stopped", ["tel:+250788222222"], status=ContactStatus.STOPPED)
@@ -113,7 +100,7 @@ def test_inactive_contacts_addressed_directly_get_a_failed_message_group_members
     assert Broadcast.objects.get().msg_count == 2
 
 
-def test_contact_without_a_route_gets_a_failed_message(admin, workspace, sms, gateway):  # noqa: F811
+def test_contact_without_a_route_gets_a_failed_message(admin, workspace, sms, gateway):
     post_broadcast(admin, {"text": "Hi", "urns": ["twitter:bobby", "tel:+250788111111"]})
     by_urn = {m.contact.urns.get().identity: m for m in Msg.objects.select_related("contact")}
     assert by_urn["twitter:bobby"].status == MsgStatus.FAILED
@@ -121,7 +108,7 @@ def test_contact_without_a_route_gets_a_failed_message(admin, workspace, sms, ga
     assert by_urn["tel:+250788111111"].status == MsgStatus.WIRED
 
 
-def test_templates_fill_attachments_and_quick_replies_per_contact(admin, workspace, gateway):  # noqa: F811
+def test_templates_fill_attachments_and_quick_replies_per_contact(admin, workspace, gateway):
     create_channel(workspace, "external", "Gw", schemes=["tel"],
                    config={"send_url": f"{gateway.url}/send", "content_type": "json"})  # fmt: skip
     make_contact(workspace, "Ann", ["tel:+250788111111"])
@@ -142,7 +129,7 @@ def test_templates_fill_attachments_and_quick_replies_per_contact(admin, workspa
     assert texts["Bob"][1][0] == {"type": "text", "text": "I am Bob"}
 
 
-def test_rendered_texts_are_bounded(admin, workspace, sms, gateway):  # noqa: F811
+def test_rendered_texts_are_bounded(admin, workspace, sms, gateway):
     """F3: a short template over long field values made one SMS of 150,000,000 characters."""
     assert admin.post("/api/v2/fields.json", {"name": "Bio", "type": "text"}, format="json").status_code == 201
     for urn, bio in (("tel:+250788111111", "x" * 640), ("tel:+250788222222", "hi")):
@@ -168,7 +155,7 @@ def test_rendered_texts_are_bounded(admin, workspace, sms, gateway):  # noqa: F8
     assert listed.status_code == 200 and len(listed.content) < 50_000
 
 
-def test_transient_errors_are_retried_until_sent(admin, workspace, sms, gateway):  # noqa: F811
+def test_transient_errors_are_retried_until_sent(admin, workspace, sms, gateway):
     gateway.will(reply(503), reply(200))
     make_contact(workspace, "Ann", ["tel:+250788111111"])
     post_broadcast(admin, {"text": "Hi", "urns": ["tel:+250788111111"]})
@@ -186,7 +173,7 @@ def test_transient_errors_are_retried_until_sent(admin, workspace, sms, gateway)
     assert len(gateway.requests) == 2
 
 
-def test_permanent_errors_fail_with_a_reason(admin, workspace, sms, gateway):  # noqa: F811
+def test_permanent_errors_fail_with_a_reason(admin, workspace, sms, gateway):
     gateway.will(reply(400, "unknown number"))
     post_broadcast(admin, {"text": "Hi", "urns": ["tel:+250788111111"]})
     msg = Msg.objects.get()
@@ -195,7 +182,7 @@ def test_permanent_errors_fail_with_a_reason(admin, workspace, sms, gateway):  #
     assert "400" in msg.error_detail
 
 
-def test_delivery_reports_move_messages_forward(admin, workspace, sms, gateway, client):  # noqa: F811
+def test_delivery_reports_move_messages_forward(admin, workspace, sms, gateway, client):
     post_broadcast(admin, {"text": "Hi", "urns": ["tel:+250788111111"]})
     msg = Msg.objects.get()
     assert client.post(callback_urls(sms)["delivered"], {"id": str(msg.uuid)}).status_code == 200
@@ -230,7 +217,7 @@ def test_small_batches_walk_every_recipient_once(settings, workspace, sms):
     assert sorted(Msg.objects.values_list("contact_id", flat=True)) == sorted(c.id for c in [*members, direct])
 
 
-def test_tick_resumes_a_broadcast_whose_task_was_lost(settings, workspace, sms, gateway):  # noqa: F811
+def test_tick_resumes_a_broadcast_whose_task_was_lost(settings, workspace, sms, gateway):
     settings.BROADCAST_STALL_SECONDS = 0
     make_contact(workspace, "Ann", ["tel:+250788111111"])
     broadcast = make_broadcast(workspace, "Hi", urns=["tel:+250788111111"])  # stored, never enqueued
@@ -243,7 +230,7 @@ def test_tick_resumes_a_broadcast_whose_task_was_lost(settings, workspace, sms, 
     assert len(gateway.requests) == 1
 
 
-def test_rate_limit_caps_each_second(workspace, gateway, monkeypatch):  # noqa: F811
+def test_rate_limit_caps_each_second(workspace, gateway, monkeypatch):
     channel = create_channel(workspace, "external", "Slow", schemes=["tel"], tps=4,
                              config={"send_url": f"{gateway.url}/send"})  # fmt: skip
     contacts = [make_contact(workspace, f"C{i}", [f"tel:+25078800{i:04d}"]) for i in range(10)]

@@ -18,12 +18,11 @@ from pathlib import Path
 
 import pytest
 
-from herald.channels.tests.gateway import FakeGateway, hang
 from herald.contacts.models import Contact
 from herald.msgs.models import BroadcastStatus, Msg, MsgStatus
+from herald.testing.gateway import hang
 
-from .live import Installation, backend_name
-from .test_crash_recovery import Watch
+from .live import Installation, Watch, backend_name
 
 pytestmark = pytest.mark.slow
 
@@ -79,18 +78,6 @@ def oom_killer(herald: Installation, limit: int):
     finally:
         killer.stopping.set()
         killer.join(timeout=10)
-
-
-@pytest.fixture
-def herald(tmp_path, django_db_blocker):
-    with django_db_blocker.unblock(), Installation(tmp_path, **SETTINGS) as installation:
-        yield installation
-
-
-@pytest.fixture
-def gateway():
-    with FakeGateway() as running:
-        yield running
 
 
 def post_broadcast(herald: Installation, setup: dict, text: str) -> Watch:

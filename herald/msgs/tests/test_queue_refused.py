@@ -12,12 +12,12 @@ from collections import Counter
 
 import pytest
 
-from herald.channels.tests.gateway import FakeGateway, gateway_channel, unreachable_url
 from herald.msgs import tasks
 from herald.msgs.models import Broadcast, BroadcastStatus, Msg, MsgStatus
-from herald.runtime.celery import app as celery_app
 from herald.runtime.tests.full_disk import small_filesystem
-from herald.testing import make_broadcast, make_contact
+from herald.testing.factories import make_broadcast, make_contact
+from herald.testing.fixtures import eager
+from herald.testing.gateway import FakeGateway, gateway_channel, unreachable_url
 
 from .live import Installation
 
@@ -25,18 +25,6 @@ SETTINGS = {"HERALD_TICK_SECONDS": "0.5", "HERALD_BROADCAST_STALL_SECONDS": "2"}
 RECIPIENTS = 3
 SETTLE_LIMIT_SECONDS = 120  # ends a hung test; the tick needs a few seconds
 QUIET_SECONDS = 6  # three stall periods: time enough for a second, duplicate start to show
-
-
-@pytest.fixture
-def gateway():
-    with FakeGateway() as running:
-        yield running
-
-
-@pytest.fixture
-def herald(tmp_path, django_db_blocker):
-    with django_db_blocker.unblock(), Installation(tmp_path, **SETTINGS) as installation:
-        yield installation
 
 
 @contextlib.contextmanager
@@ -137,10 +125,7 @@ def test_a_fan_out_whose_delivery_task_is_refused_is_not_a_failure_and_the_tick_
         assert refused and refused[0].exc_info is not None
         assert gateway.requests == []
 
-        celery_app.conf.task_always_eager = True  # the tick's own tasks, run in this process
-        try:
+        with eager():  # the tick's own tasks, run in this process
             tasks.tick()  # at once: the refused task doesn't hold back the next tick's
-        finally:
-            celery_app.conf.task_always_eager = False
         assert sorted(r.json["to"] for r in gateway.requests) == sorted(f"+25078800000{n}" for n in range(RECIPIENTS))
         assert Msg.objects.filter(channel=channel, status=MsgStatus.WIRED).count() == RECIPIENTS

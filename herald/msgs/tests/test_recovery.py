@@ -6,10 +6,10 @@ from datetime import timedelta
 import pytest
 from django.utils import timezone
 
-from herald.channels.tests.gateway import gateway_channel
 from herald.msgs import delivery, recovery
 from herald.msgs.models import Broadcast, BroadcastStatus, MsgDirection, MsgStatus
-from herald.testing import make_broadcast, make_contact, make_msg
+from herald.testing.factories import make_broadcast, make_contact, make_msg
+from herald.testing.gateway import gateway_channel
 
 pytestmark = pytest.mark.django_db
 

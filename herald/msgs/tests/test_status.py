@@ -7,7 +7,7 @@ import pytest
 from herald.channels.base import PermanentSendError, SendResult, TransientSendError
 from herald.msgs.models import FailedReason, Msg, MsgStatus
 from herald.msgs.status import allowed_from, apply_status, record_send_result, record_send_results, retry_delay
-from herald.testing import make_contact, make_msg
+from herald.testing.factories import make_contact, make_msg
 
 S = MsgStatus
 NOW = datetime(2025, 3, 1, 12, 0, tzinfo=UTC)

@@ -5,8 +5,8 @@ import shlex
 
 import pytest
 
-from herald.conftest import token_client
 from herald.runtime.demo import broadcast_curl, create_demo_if_empty, demo_info
+from herald.testing.fixtures import token_client
 from herald.workspaces.models import Membership, Role, Workspace
 
 pytestmark = pytest.mark.django_db

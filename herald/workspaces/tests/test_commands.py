@@ -10,7 +10,7 @@ from django.core.management import CommandError, call_command
 from django.db import connection
 from django.test.utils import CaptureQueriesContext
 
-from herald.conftest import token_client
+from herald.testing.fixtures import token_client
 from herald.workspaces.models import APIToken, Membership, Role, Workspace
 
 pytestmark = pytest.mark.django_db

@@ -5,7 +5,7 @@ from herald.channels.models import Channel
 from herald.channels.registry import get_type
 from herald.contacts.models import ContactURN
 from herald.msgs.models import Msg
-from herald.testing import make_contact, make_msg
+from herald.testing.factories import make_contact, make_msg
 
 CONSOLE = get_type("console")
 

@@ -8,8 +8,8 @@ import pytest
 from herald.channels.base import PermanentSendError, SendResult, TransientSendError
 from herald.channels.models import Channel
 from herald.channels.registry import get_type
-from herald.channels.tests.gateway import drop, garbage, hang, reply, unreachable_url
-from herald.testing import make_msg
+from herald.testing.factories import make_msg
+from herald.testing.gateway import drop, garbage, hang, reply, unreachable_url
 
 EXTERNAL = get_type("external")
 TRICKY = 'Hi Bob & "friends" <b>café</b> 100%+{{to}}'

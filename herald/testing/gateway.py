@@ -1,7 +1,6 @@
 """A real HTTP gateway on 127.0.0.1 for tests: it records every request and answers as it is told.
 
-    def test_something(gateway):                 # the fixture (herald/channels/conftest.py); elsewhere:
-        ...                                      #   from herald.channels.tests.gateway import gateway  # noqa: F401
+    def test_something(gateway):                 # the fixture (herald/testing/fixtures.py: every test has it)
         gateway.will(reply(503), reply(200, "OK"))   # next request 503, then 200 "OK" from then on
         gateway.will(hang())                     # answer nothing until past the (shortened) send timeout
         gateway.will(drop())                     # close the connection without answering
@@ -13,13 +12,12 @@ The fixture also shortens the channel timeouts (`CHANNEL_SEND_TIMEOUT` 1 s) so h
 """
 
 import json
-import socket
 import threading
 from dataclasses import dataclass, field
 from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
 from urllib.parse import parse_qs, urlsplit
 
-import pytest
+from herald.testing.processes import free_port
 
 TEST_SEND_TIMEOUT = 1.0
 
@@ -188,18 +186,7 @@ class FakeGateway:
 
 def unreachable_url() -> str:
     """An http URL on 127.0.0.1 whose port was free a moment ago: connecting is refused."""
-    with socket.socket() as sock:
-        sock.bind(("127.0.0.1", 0))
-        port = sock.getsockname()[1]
-    return f"http://127.0.0.1:{port}"
-
-
-@pytest.fixture
-def gateway(settings):
-    settings.CHANNEL_SEND_TIMEOUT = TEST_SEND_TIMEOUT
-    settings.CHANNEL_CONNECT_TIMEOUT = TEST_SEND_TIMEOUT
-    with FakeGateway() as running:
-        yield running
+    return f"http://127.0.0.1:{free_port()}"
 
 
 GATEWAY_BODY = '{"id": {{id}}, "to": {{to}}, "text": {{text}}}'

@@ -1,30 +1,37 @@
 """Small factories for tests: rows made directly, so a test reads as the situation it sets up.
 
-Plain functions rather than fixtures, so any test module can import them (`from herald.testing import ...`).
+Plain functions rather than fixtures, so any test module can import them (`from herald.testing.factories import
+...`). Contacts are made through `herald.contacts.writes`, the path the API and the importer take, so a factory's
+contact is one the product could have made.
 """
 
+from dataclasses import fields as dataclass_fields
 from datetime import datetime
 
+from django.contrib.auth import get_user_model
+from django.db import transaction
+
 from herald.contacts import urns as urn_parser
-from herald.contacts.models import Contact, ContactGroup, ContactURN
+from herald.contacts import writes
+from herald.contacts.models import Contact, ContactGroup
 from herald.media.models import Media
 from herald.msgs.models import Broadcast, Msg
+from herald.workspaces.models import APIToken, Membership, Role
+
+# What `writes.create_contact` sets itself (name, language, status, fields, groups); anything else a test gives
+# (e.g. is_active=False, a created_on) is written onto the row afterwards.
+_WRITABLE = {field.name for field in dataclass_fields(writes.ContactChanges)} - {"contact", "urns"}
 
 
 def make_contact(workspace, name: str | None = None, urns: list[str] = (), **fields) -> Contact:
     """A contact with these URNs (normalised with the workspace's country), highest priority first."""
-    contact = Contact.objects.create(workspace=workspace, name=name, **fields)
-    for priority, text in enumerate(reversed(urns)):
-        urn = urn_parser.parse_and_normalize(text, workspace.country)
-        ContactURN.objects.create(
-            workspace=workspace,
-            contact=contact,
-            scheme=urn.scheme,
-            path=urn.path,
-            identity=urn.identity,
-            display=urn.display or None,
-            priority=1000 + priority,
-        )
+    changes = {key: fields.pop(key) for key in list(fields) if key in _WRITABLE}
+    normalised = [urn_parser.parse_and_normalize(text, workspace.country) for text in urns]
+    with transaction.atomic():
+        contact = writes.create_contact(workspace, name=name, urns=normalised, **changes)
+    if fields:
+        Contact.objects.filter(pk=contact.pk).update(**fields)
+        contact.refresh_from_db()
     return contact
 
 
@@ -69,3 +76,12 @@ def make_msg(contact: Contact, text: str = "Hello", created_on: datetime | None 
     if created_on is not None:
         fields["created_on"] = created_on
     return Msg.objects.create(workspace=contact.workspace, contact=contact, text=text, **fields)
+
+
+def create_user_token(workspace, role: str = "admin", email: str | None = None) -> tuple:
+    """A user with `role` in `workspace` and a fresh API key for it: (user, key)."""
+    email = email or f"{role}-{workspace.pk}@example.com"
+    user, _ = get_user_model().objects.get_or_create(username=email, defaults={"email": email})
+    Membership.objects.update_or_create(workspace=workspace, user=user, defaults={"role": Role.from_name(role)})
+    _, key = APIToken.create_for(workspace, user)
+    return user, key
