@@ -95,7 +95,7 @@ def postgres_version() -> str | None:
                 "WHERE name IN ('fsync', 'synchronous_commit', 'shared_buffers')"
             ).fetchone()[0]
         return f"{version} ({settings})"
-    except Exception:  # noqa: BLE001 - the version is informative only
+    except Exception:
         return None
 
 

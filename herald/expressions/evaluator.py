@@ -90,7 +90,7 @@ class Path(Node):
 class Lookup(Node):
     """`target.key` on something that isn't a plain path (strict), or `target[expression]` (lenient)."""
 
-    __slots__ = ("target", "key", "strict")
+    __slots__ = ("key", "strict", "target")
 
     def __init__(self, target: Node, key: Node, strict: bool):
         self.target, self.key, self.strict = target, key, strict
@@ -142,7 +142,7 @@ OPERATORS = frozenset({*_ARITHMETIC, *_COMPARISONS, "=", "!=", "&"})
 class Binary(Node):
     """Arithmetic and comparisons work on numbers, `=` / `!=` compare text, `&` joins text (as Excellent)."""
 
-    __slots__ = ("operator", "left", "right")
+    __slots__ = ("left", "operator", "right")
 
     def __init__(self, operator: str, left: Node, right: Node):
         self.operator, self.left, self.right = operator, left, right
@@ -170,7 +170,7 @@ class Binary(Node):
 class Call(Node):
     """A built-in function call. Lazy functions (if, default, and, or, is_error) get the argument nodes."""
 
-    __slots__ = ("function", "arguments")
+    __slots__ = ("arguments", "function")
 
     def __init__(self, function, arguments: tuple[Node, ...]):
         self.function, self.arguments = function, arguments

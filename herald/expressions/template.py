@@ -75,7 +75,7 @@ def _compile(source: str, is_identifier: bool):
 class Template:
     """Immutable once built: literal parts plus compiled expressions; safe to share across contacts and threads."""
 
-    __slots__ = ("source", "_parts", "_expressions", "_constant")
+    __slots__ = ("_constant", "_expressions", "_parts", "source")
 
     def __init__(self, text: str, top_levels: frozenset[str] = TOP_LEVELS):
         self.source = text

@@ -77,7 +77,8 @@ def test_user_removed_from_workspace_loses_access(workspace):
 def test_only_the_key_hash_is_stored(workspace):
     user, key = create_user_token(workspace)
     token = user.api_tokens.get()
-    assert key not in token.key_hash and len(key) == 40
+    assert key not in token.key_hash
+    assert len(key) == 40
     assert Membership.objects.get(user=user).role == Role.ADMINISTRATOR
 
 

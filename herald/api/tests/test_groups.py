@@ -115,7 +115,7 @@ def test_create(workspace, admin):
 
 
 @pytest.mark.parametrize(
-    "data, errors",
+    ("data", "errors"),
     [
         ({}, {"name": ["This field is required."]}),
         ({"name": None}, {"name": ["This field may not be null."]}),

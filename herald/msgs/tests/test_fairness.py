@@ -280,7 +280,9 @@ def test_a_task_hands_the_channel_on_at_the_exact_rate(workspace, gateway, setti
 
     assert statuses() == {MsgStatus.WIRED: 14}
     assert Counter(request.json["id"] for request in gateway.requests).most_common(1)[0][1] == 1
-    assert len(turns) >= 3 and turns[0] is None and len({t.owner for t in turns[1:]}) == 1  # one lease, handed on
+    assert len(turns) >= 3
+    assert turns[0] is None
+    assert len({t.owner for t in turns[1:]}) == 1
     busiest = max(sum(size for at, size in chunks if start <= at < start + 1) for start, _ in chunks)
     assert busiest == 4
     assert lease_owner(channel) == ""
