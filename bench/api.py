@@ -12,6 +12,7 @@ import json
 import sys
 import threading
 import time
+from datetime import timedelta
 
 import httpx
 
@@ -121,8 +122,6 @@ def load(method: str, url: str, body: dict | None, headers: dict, concurrency: i
 def setup() -> dict:
     """Broadcasts as the API stores them (each to URNs, contacts and a group), a token, the bare endpoint's JSON,
     and the SQL queries each request makes."""
-    from datetime import timedelta
-
     from django.conf import settings
     from django.db import connection
     from django.test.utils import CaptureQueriesContext

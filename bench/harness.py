@@ -102,7 +102,7 @@ def database(kind: str):
 
 
 def _postgres_admin(url: str, statement: str) -> None:
-    import psycopg
+    import psycopg  # noqa: PLC0415 — the driver is needed only when PostgreSQL benchmarks run
 
     with psycopg.connect(url, autocommit=True) as connection:
         connection.execute(statement)
@@ -114,7 +114,7 @@ def postgres_available() -> str | None:
     if url is None:
         return "HERALD_BENCH_POSTGRES_URL is not set"
     try:
-        import psycopg
+        import psycopg  # noqa: PLC0415 — optional: without the driver this says why, rather than failing to import
     except ImportError:
         return "psycopg is not installed (pip install 'psycopg[binary]')"
     try:

@@ -2,6 +2,7 @@
 
 import pytest
 from django.contrib.auth import get_user_model
+from django.core.cache import caches
 from rest_framework.test import APIClient
 
 from herald.workspaces.models import APIToken, Membership, Role, Workspace
@@ -16,7 +17,6 @@ def media_root(settings, tmp_path):
 @pytest.fixture(autouse=True)
 def fresh_cache():
     # Throttle histories live in the cache; each test starts with a full budget (and no delivery marked queued).
-    from django.core.cache import caches
 
     caches["default"].clear()
     caches["shared"].clear()

@@ -79,7 +79,7 @@ class HeraldServer(BaseApplication):
             self.cfg.set(key, value)
 
     def load(self):
-        from herald.wsgi import application
+        from herald.wsgi import application  # noqa: PLC0415 — each web worker loads Django itself, after the fork
 
         return application
 

@@ -24,6 +24,8 @@ from pathlib import Path
 
 import pytest
 
+from herald.media.tests import samples
+
 # Generous bounds for a slow machine: they end a hung test, they don't judge speed.
 STARTUP_LIMIT_SECONDS = 120
 STOP_LIMIT_SECONDS = 30
@@ -155,7 +157,6 @@ def get_when_up(url: str, token: str):
 
 def upload_media(base_url: str, token: str, name: str = "photo.jpg") -> dict:
     """POST a small JPEG to media.json; its JSON answer."""
-    from herald.media.tests import samples
 
     body, content_type = samples.multipart(name, samples.JPEG, "image/jpeg")
     request = urllib.request.Request(

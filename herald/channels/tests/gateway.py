@@ -21,6 +21,8 @@ from urllib.parse import parse_qs, urlsplit
 
 import pytest
 
+from herald.channels.types import create_channel
+
 TEST_SEND_TIMEOUT = 1.0
 
 
@@ -208,7 +210,6 @@ GATEWAY_BODY = '{"id": {{id}}, "to": {{to}}, "text": {{text}}}'
 def gateway_channel(workspace, url: str, tps: int | None = None, name: str = "Gateway", body: str = GATEWAY_BODY):
     """An `external` tel channel that POSTs `body` (`{"id", "to", "text"}`) as JSON to `<url>/send`: the shape the
     pipeline tests read back from `Recorded.json`."""
-    from herald.channels.types import create_channel
 
     return create_channel(
         workspace,

@@ -27,7 +27,14 @@ import uuid
 from pathlib import Path
 from urllib.parse import urlsplit, urlunsplit
 
+import dj_database_url
+import django
 import httpx
+import psycopg
+import redis
+from django.core.management import call_command
+from django.db import connections, transaction
+from django.db.utils import ConnectionHandler
 
 # Bounds that end a hung test on a slow, busy machine; they don't judge speed.
 START_LIMIT_SECONDS = 90
@@ -152,7 +159,6 @@ class Installation:
     def __exit__(self, *exc):
         for process in self.started:
             process.kill_group()
-        from django.db import connections
 
         connections[self.db].close()
         del connections.settings[self.db]
@@ -161,21 +167,14 @@ class Installation:
             self._admin_sql(f'DROP DATABASE IF EXISTS "{self.database_name}" WITH (FORCE)')
 
     def _admin_sql(self, statement: str) -> None:
-        import psycopg
-
         with psycopg.connect(self._server_url, autocommit=True) as connection:
             connection.execute(statement)
 
     def _flush_redis(self) -> None:
-        import redis
-
         redis.Redis.from_url(self.env["HERALD_BROKER_URL"]).flushdb()
 
     def _register_database(self) -> None:
         """A Django database alias for this installation's database, so the test can read its rows."""
-        import dj_database_url
-        from django.db import connections
-        from django.db.utils import ConnectionHandler
 
         url = self.env.get("HERALD_DATABASE_URL") or f"sqlite:///{self.data_dir / 'herald.sqlite3'}"
         config = dj_database_url.parse(url)
@@ -259,7 +258,6 @@ class Installation:
         """Tasks waiting in `queue` ("starts" and "celery": fan-out, "deliveries", "ticks")."""
         if self.backend == "embedded":
             return len(list((self.data_dir / "queue").glob(f"*.{queue}.msg")))
-        import redis
 
         return redis.Redis.from_url(self.env["HERALD_BROKER_URL"]).llen(queue)
 
@@ -294,15 +292,12 @@ class Installation:
 
 def provision(gateway_url: str, contacts: int, tps: int | None, name: str) -> dict:
     """Runs inside the installation's environment (see the module docstring)."""
-    import django
 
     django.setup()
-    from django.core.management import call_command
-    from django.db import transaction
 
-    from herald.channels.tests.gateway import gateway_channel
-    from herald.contacts.models import Contact, ContactGroup, ContactURN
-    from herald.workspaces.provisioning import create_token, create_workspace
+    from herald.channels.tests.gateway import gateway_channel  # noqa: PLC0415 — after django.setup() above
+    from herald.contacts.models import Contact, ContactGroup, ContactURN  # noqa: PLC0415 — after django.setup() above
+    from herald.workspaces.provisioning import create_token, create_workspace  # noqa: PLC0415 — after django.setup() above
 
     call_command("migrate", interactive=False, verbosity=0)
     workspace = create_workspace(name, country="RW", api_rates=["v2=1000000/hour"])
@@ -336,10 +331,9 @@ def provision(gateway_url: str, contacts: int, tps: int | None, name: str) -> di
 
 def send_task(name: str, args: list, queue: str) -> dict:
     """Runs inside the installation's environment (see `Installation.send_task`)."""
-    import django
 
     django.setup()
-    from herald.runtime.celery import app
+    from herald.runtime.celery import app  # noqa: PLC0415 — after django.setup() above
 
     app.send_task(name, args=args, queue=queue)
     return {}

@@ -22,6 +22,7 @@ from pathlib import Path
 from urllib.parse import quote, urlsplit, urlunsplit
 
 import pytest
+import redis
 from django.conf import settings
 from django.db import connection
 
@@ -130,7 +131,6 @@ def progress(broadcast, workers) -> str:
 @pytest.fixture
 def broker_url():
     """The suite's Redis server, database REDIS_DB: emptied before and after."""
-    import redis
 
     url = urlunsplit(urlsplit(settings.CELERY_BROKER_URL)._replace(path=f"/{REDIS_DB}"))
     redis.Redis.from_url(url).flushdb()

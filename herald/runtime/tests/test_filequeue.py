@@ -11,6 +11,7 @@ from kombu.exceptions import ChannelError
 from kombu.simple import SimpleQueue
 
 from herald.runtime import filequeue
+from herald.runtime.celery import app
 from herald.runtime.tests.full_disk import small_filesystem
 
 
@@ -45,8 +46,6 @@ def test_a_message_is_invisible_until_written_whole(channel, monkeypatch):
 
 
 def test_the_embedded_broker_uses_it(settings):
-    from herald.runtime.celery import app
-
     if settings.CELERY_BROKER_URL != "filesystem://":
         pytest.skip("the suite runs with an external broker")
     assert app.connection_for_write().transport_cls == "herald.runtime.filequeue:Transport"
