@@ -184,7 +184,9 @@ def setup() -> dict:
     after = page["results"][9]["created_on"]
     small, small_queries = counted(client.get, url, {"after": after})
     created, post_queries = counted(client.post, url, post_body, format="json")
-    assert len(page["results"]) == PAGE and len(small["results"]) == 10, (len(page["results"]), len(small["results"]))
+    sizes = (len(page["results"]), len(small["results"]))
+    assert sizes[0] == PAGE, sizes
+    assert sizes[1] == 10, sizes
     (settings.DATA_DIR / RESPONSES_FILE).write_text(json.dumps({"list": page, "create": created}))
     return {
         "token": token,

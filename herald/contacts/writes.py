@@ -46,8 +46,8 @@ class ContactChanges:
     """What to write for one contact: `contact=None` creates one. Anything left UNSET / None stays as it is."""
 
     contact: Contact | None = None
-    name: str | None | _Unset = UNSET
-    language: str | None | _Unset = UNSET
+    name: str | _Unset | None = UNSET
+    language: str | _Unset | None = UNSET
     status: str | _Unset = UNSET
     # Merged into the contact's values; a None or "" value removes that key.
     fields: dict[str, str | None] | None = None

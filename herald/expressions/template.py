@@ -8,6 +8,8 @@ renders as empty text and the rest of the message is kept, as RapidPro does. An 
 `@word` whose top-level isn't known stay as written.
 """
 
+import contextlib
+
 from .errors import ExpressionSyntaxError
 from .evaluator import Node, Path, State
 from .parser import parse_expression
@@ -101,12 +103,10 @@ class Template:
         parts = list(self._parts)
         state = State(context)  # one budget for the whole render
         for index, expression in self._expressions:
-            try:
+            # EvaluationError / BudgetExceeded render empty, like RapidPro, and the message still goes. Anything else
+            # (an odd value in the context, a bug here) gets the same treatment: never stop a broadcast.
+            with contextlib.suppress(Exception):
                 parts[index] = expression.render(state)
-            except Exception:
-                # EvaluationError / BudgetExceeded render empty, like RapidPro, and the message still goes. Anything
-                # else (an odd value in the context, a bug here) gets the same treatment: never stop a broadcast.
-                pass
         return "".join(parts)
 
     def __repr__(self) -> str:

@@ -44,7 +44,7 @@ def allowed_from(new_status: str) -> tuple[str, ...]:
     if new_status not in RANK:
         raise ValueError(f"{new_status!r} is not an outgoing message status")
     before = tuple(status for status, rank in RANK.items() if rank < RANK[new_status])
-    return before + (S.FAILED,) if new_status in (S.DELIVERED, S.READ) else before
+    return (*before, S.FAILED) if new_status in (S.DELIVERED, S.READ) else before
 
 
 def apply_status(

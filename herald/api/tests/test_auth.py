@@ -46,7 +46,7 @@ def test_malformed_token_header_messages(anon):
 
 
 def test_basic_auth_with_email_and_token(workspace, anon):
-    user, key = create_user_token(workspace, email="bob@example.com")
+    _user, key = create_user_token(workspace, email="bob@example.com")
     anon.credentials(HTTP_AUTHORIZATION="Basic " + base64.b64encode(f"bob@example.com:{key}".encode()).decode())
     response = anon.get(URL)
     assert response.status_code == 200

@@ -109,7 +109,7 @@ def test_attachments_ten_per_language(admin, workspace, image):
     media = [str(make_media(workspace).uuid) for _ in range(10)]
     assert len(send(admin, attachments={"eng": media}).translations["eng"]["attachments"]) == 10
     Broadcast.objects.all().delete()
-    assert send(admin, attachments={"eng": media + [str(image.uuid)]}) == {
+    assert send(admin, attachments={"eng": [*media, str(image.uuid)]}) == {
         "attachments": {"eng": ["Ensure this field has no more than 10 elements."]}
     }
 
@@ -178,7 +178,7 @@ def test_ten_quick_replies_per_language(admin):
     replies = [{"text": str(i)} for i in range(10)]
     assert len(send(admin, quick_replies={"eng": replies}).translations["eng"]["quick_replies"]) == 10
     Broadcast.objects.all().delete()
-    assert send(admin, quick_replies={"eng": replies + [{"text": "11"}]}) == {
+    assert send(admin, quick_replies={"eng": [*replies, {"text": "11"}]}) == {
         "quick_replies": {"eng": ["Ensure this field has no more than 10 elements."]}
     }
 

@@ -120,10 +120,8 @@ class Process:
 
     def kill_group(self) -> None:
         """Everything this command started (clean-up)."""
-        try:
+        with contextlib.suppress(ProcessLookupError):
             os.killpg(self.popen.pid, signal.SIGKILL)
-        except ProcessLookupError:
-            pass
         self.popen.wait(timeout=30)
 
 
@@ -319,7 +317,7 @@ def provision(gateway_url: str, contacts: int, tps: int | None, name: str) -> di
                     identity=f"tel:{path}",
                 )
                 for n, contact_id in enumerate(ids)
-            ],  # fmt: skip
+            ],
             batch_size=1000,
         )
         Membership = ContactGroup.contacts.through

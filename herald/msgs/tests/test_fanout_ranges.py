@@ -4,6 +4,7 @@ runs at the same time or stops half-way; the broadcast completes once, with exac
 Tasks run eagerly here (the multi-process proof is test_multiworker.py); the database really commits.
 """
 
+import itertools
 import json
 import uuid
 from datetime import timedelta
@@ -52,12 +53,12 @@ def messages_by_contact(broadcast) -> dict:
 
 
 def test_plan_cuts_the_audience_into_ranges_that_cover_it(audience):
-    broadcast, contacts = audience
+    broadcast, _contacts = audience
     ranges = fanout.plan(broadcast.id, 10).ranges
     assert len(ranges) == 4  # 35 members: 10 + 10 + 10 + the open-ended rest
     assert ranges[0][0] == 0
     assert ranges[-1][1] is None
-    assert all(upto == after for (_, upto), (after, _) in zip(ranges, ranges[1:], strict=False))
+    assert all(upto == after for (_, upto), (after, _) in itertools.pairwise(ranges))
     broadcast.refresh_from_db()
     assert (broadcast.status, broadcast.contact_count, broadcast.msg_count) == (BroadcastStatus.QUEUED, 37, 0)
 
@@ -81,7 +82,7 @@ def test_ranges_run_in_any_order_make_one_message_each(audience):
 
 
 def test_a_range_run_twice_or_overlapping_ranges_create_nothing_twice(audience):
-    broadcast, contacts = audience
+    broadcast, _contacts = audience
     ranges = fanout.plan(broadcast.id, 10).ranges
     fanout.fan_out_range(broadcast.id, *ranges[1])
     fanout.fan_out_range(broadcast.id, *ranges[1])  # redelivered
@@ -122,7 +123,7 @@ def test_a_duplicate_start_while_the_fan_out_is_live_plans_nothing(audience):
 
 
 def test_a_quiet_broadcast_is_planned_again_for_what_is_left(settings, audience):
-    broadcast, contacts = audience
+    broadcast, _contacts = audience
     ranges = fanout.plan(broadcast.id, 10).ranges
     fanout.fan_out_range(broadcast.id, *ranges[0])  # then the worker died; the other range tasks were lost
     made = Msg.objects.filter(broadcast=broadcast).count()
@@ -140,7 +141,7 @@ def test_a_quiet_broadcast_is_planned_again_for_what_is_left(settings, audience)
 
 
 def test_completion_waits_for_every_recipient_even_when_the_count_is_reached(audience, workspace):
-    broadcast, contacts = audience
+    broadcast, _contacts = audience
     ranges = fanout.plan(broadcast.id, 10).ranges
     for after, upto in ranges[1:]:
         fanout.fan_out_range(broadcast.id, after, upto)

@@ -274,13 +274,13 @@ def test_a_fan_out_that_keeps_failing_fails_the_broadcast(settings, workspace, s
         raise ValueError("a bug")
 
     monkeypatch.setattr(fanout, "Audience", broken)
-    with pytest.raises(ValueError):
+    with pytest.raises(ValueError, match="a bug"):
         tasks.start_broadcast(broadcast.id)
     broadcast.refresh_from_db()
     assert (broadcast.status, broadcast.failures) == ("Q", 1)  # retried by the tick ...
 
     stall(broadcast)
-    with pytest.raises(ValueError):
+    with pytest.raises(ValueError, match="a bug"):
         tasks.start_broadcast(broadcast.id)
     broadcast.refresh_from_db()
     assert (broadcast.status, broadcast.failures) == ("F", 2)  # ... but not forever

@@ -1,6 +1,7 @@
 """The embedded queue never shows a worker a message that is still being written, and a full disk leaves nothing
 half-written in its folder."""
 
+import contextlib
 import errno
 import os
 from queue import Empty
@@ -30,10 +31,8 @@ def test_a_message_is_invisible_until_written_whole(channel, monkeypatch):
 
     def replace(partial, final):
         assert os.path.getsize(partial) > 0  # written in full under its temporary name ...
-        try:
+        with contextlib.suppress(Empty):  # ... where a polling worker doesn't take it
             seen_while_writing.append(channel._get("celery"))
-        except Empty:
-            pass  # ... where a polling worker doesn't take it
         real_replace(partial, final)
 
     monkeypatch.setattr(filequeue.os, "replace", replace)
@@ -64,7 +63,8 @@ def connect(folder):
 
 def disk_full_cause(exc: BaseException) -> OSError:
     cause = exc.__cause__
-    assert isinstance(cause, OSError) and cause.errno == errno.ENOSPC, repr(cause)
+    assert isinstance(cause, OSError), repr(cause)
+    assert cause.errno == errno.ENOSPC, repr(cause)
     return cause
 
 

@@ -297,7 +297,7 @@ def test_token_revoke_never_reaches_another_workspace(workspace_uuid):
     for reference in (their_id, theirs[:8], theirs):
         with pytest.raises(CommandError, match="No token"):
             run("token", "revoke", "--workspace", workspace_uuid, reference)
-    with pytest.raises(CommandError, match="eve@example.com is not a member"):
+    with pytest.raises(CommandError, match=r"eve@example\.com is not a member"):
         run("token", "revoke", "--workspace", workspace_uuid, "--email", "eve@example.com")
     assert api_status(theirs) == 200
 
