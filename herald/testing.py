@@ -3,6 +3,7 @@
 Plain functions rather than fixtures, so any test module can import them (`from herald.testing import ...`).
 """
 
+from collections.abc import Sequence
 from datetime import datetime
 
 from herald.contacts import urns as urn_parser
@@ -11,7 +12,7 @@ from herald.media.models import Media
 from herald.msgs.models import Broadcast, Msg
 
 
-def make_contact(workspace, name: str | None = None, urns: list[str] = (), **fields) -> Contact:
+def make_contact(workspace, name: str | None = None, urns: Sequence[str] = (), **fields) -> Contact:
     """A contact with these URNs (normalised with the workspace's country), highest priority first."""
     contact = Contact.objects.create(workspace=workspace, name=name, **fields)
     for priority, text in enumerate(reversed(urns)):
@@ -28,7 +29,7 @@ def make_contact(workspace, name: str | None = None, urns: list[str] = (), **fie
     return contact
 
 
-def make_group(workspace, name: str, contacts: list[Contact] = (), **fields) -> ContactGroup:
+def make_group(workspace, name: str, contacts: Sequence[Contact] = (), **fields) -> ContactGroup:
     group = ContactGroup.objects.create(workspace=workspace, name=name, **fields)
     group.contacts.add(*contacts)
     return group
@@ -47,8 +48,8 @@ def make_media(workspace, filename: str = "photo.jpg", content_type: str = "imag
 def make_broadcast(
     workspace,
     text: str | dict = "Hello",
-    contacts: list[Contact] = (),
-    groups: list[ContactGroup] = (),
+    contacts: Sequence[Contact] = (),
+    groups: Sequence[ContactGroup] = (),
     created_on: datetime | None = None,
     **fields,
 ) -> Broadcast:

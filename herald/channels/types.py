@@ -4,6 +4,8 @@ A new type is a folder `herald/channels/<type>/` with a `sender.py` holding a `C
 `TYPES` below.
 """
 
+from typing import cast
+
 from django.db import transaction
 
 from herald.channels.base import (  # noqa: F401 - re-exported: callers need only this module
@@ -22,8 +24,8 @@ from herald.workspaces.provisioning import ProvisioningError, parse_country
 
 TYPES: dict[str, ChannelType] = {t.code: t for t in (ConsoleType(), ExternalType())}
 
-MAX_NAME_LENGTH = Channel._meta.get_field("name").max_length
-MAX_ADDRESS_LENGTH = Channel._meta.get_field("address").max_length
+MAX_NAME_LENGTH = cast(int, Channel._meta.get_field("name").max_length)  # a CharField\'s: never None
+MAX_ADDRESS_LENGTH = cast(int, Channel._meta.get_field("address").max_length)  # a CharField\'s: never None
 
 
 class UnknownChannelType(KeyError):

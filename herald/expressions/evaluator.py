@@ -34,6 +34,7 @@ class State:
 
 class Node:
     __slots__ = ("depth",)
+    depth: int
 
     def _set_depth(self, *children: "Node") -> None:
         self.depth = 1 + max((child.depth for child in children), default=0)
@@ -118,7 +119,8 @@ def _divide(left: Decimal, right: Decimal) -> Decimal:
         raise EvaluationError("division by zero")
     quotient = values.NUMBERS.divide(left, right)
     # Excellent keeps 16 decimal places: 10 / 3 renders 3.3333333333333333.
-    if quotient.as_tuple().exponent < -16:
+    exponent = quotient.as_tuple().exponent  # an int: a quotient of finite numbers is finite
+    if isinstance(exponent, int) and exponent < -16:
         quotient = values.NUMBERS.quantize(quotient, Decimal("1e-16"))
     return quotient
 

@@ -11,7 +11,7 @@ def contact_context(
     shown = [(urn.scheme, shown_urn(urn, anonymous)) for urn in urns]
     preferred = shown[0][1] if shown else ""
     name = contact.name or ""
-    by_scheme = {}
+    by_scheme: dict[str, str] = {}
     for scheme, text in shown:
         by_scheme.setdefault(scheme, text)
     return {

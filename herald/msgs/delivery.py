@@ -34,7 +34,7 @@ from django.db import connection, transaction
 from django.db.models import Q
 from django.utils import timezone
 
-from herald.channels.base import GatewayUnreachable
+from herald.channels.base import GatewayUnreachable, SendResult
 from herald.channels.models import Channel
 from herald.channels.types import get_type
 
@@ -173,7 +173,7 @@ class Breaker:
             self._changed.notify_all()
 
 
-def deliver(channel_id: int, handoff: Handoff | None = None, hand_on: Callable[[Handoff], None] | None = None) -> int:
+def deliver(channel_id: int, handoff: Handoff | None = None, hand_on: Callable[[Handoff], object] | None = None) -> int:
     """Send what is due on a channel; returns how many messages this call tried to send.
 
     With `hand_on` (the delivery task's: it enqueues the channel's next task), stop after `DELIVERY_TASK_SECONDS`
@@ -282,6 +282,7 @@ class Run:
             return SKIPPED
         with self._count_lock:
             self.attempted += 1
+        outcome: SendResult | Exception
         try:
             outcome = self.sender.send(self.channel, msg)
         except Exception as exc:

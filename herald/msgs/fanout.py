@@ -37,6 +37,7 @@ from django.utils import timezone
 from herald.channels.models import Channel
 from herald.channels.routing import choose_route
 from herald.contacts.models import Contact, ContactGroup, ContactStatus, ContactURN
+from herald.expressions import Template
 from herald.expressions import parse as parse_template
 
 from .context import contact_context
@@ -89,7 +90,7 @@ RECIPIENT_COLUMNS = ("id", "uuid", "name", "language", "status", "fields", "crea
 class CompiledContent:
     """One translation choice with its templates parsed: shared by every contact who gets that choice."""
 
-    text: object
+    text: Template
     locale: str | None
     attachments: list
     quick_replies: list  # [(quick reply dict, parsed text template or None)]
@@ -369,7 +370,7 @@ class ContactIds(NamedTuple):
         return cls(first, last, None if last - first < 2 * len(rows) else ids)
 
     def lookup(self, field: str = "contact_id") -> dict:
-        lookup = {f"{field}__gte": self.first, f"{field}__lte": self.last}
+        lookup: dict[str, object] = {f"{field}__gte": self.first, f"{field}__lte": self.last}
         if self.ids is not None:
             lookup[f"{field}__in"] = self.ids
         return lookup
@@ -377,7 +378,7 @@ class ContactIds(NamedTuple):
 
 def with_urns(rows: list[tuple], ids: ContactIds, with_groups: bool) -> list[Recipient]:
     """Contacts read as RECIPIENT_COLUMNS rows (in id order), with their URNs (and group names)."""
-    urns = {row[0]: [] for row in rows}
+    urns: dict[int, list[RecipientURN]] = {row[0]: [] for row in rows}
     urn_rows = (
         ContactURN.objects.filter(**ids.lookup())
         .order_by("-priority", "id")
@@ -385,15 +386,19 @@ def with_urns(rows: list[tuple], ids: ContactIds, with_groups: bool) -> list[Rec
     )
     for contact_id, *urn in urn_rows:
         if contact_id in urns:  # the range may hold a few contacts that aren't in the batch
-            urns[contact_id].append(RecipientURN(*urn))
-    groups = None
+            urns[contact_id].append(RecipientURN._make(urn))
+    groups: dict[int, list[str]] | None = None
     if with_groups:
         groups = {row[0]: [] for row in rows}
         memberships = ContactGroup.contacts.through.objects.filter(**ids.lookup()).order_by("contactgroup_id")
         for contact_id, name in memberships.values_list("contact_id", "contactgroup__name"):
             if contact_id in groups:
                 groups[contact_id].append(name)
-    return [Recipient(*row, urns[row[0]], groups[row[0]] if groups is not None else None) for row in rows]
+    return [
+        # A row is RECIPIENT_COLUMNS: the fields before `urns`.
+        Recipient(*row, urns[row[0]], groups[row[0]] if groups is not None else None)  # type: ignore[call-arg]
+        for row in rows
+    ]
 
 
 def create_batch(plan: BroadcastPlan, contact_ids: list[int]) -> set[int]:

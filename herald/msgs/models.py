@@ -44,6 +44,9 @@ class Broadcast(models.Model):
     # counted), every batch of messages written clears the count. At settings.BROADCAST_MAX_FAILURES the broadcast
     # is failed instead of claimed again (see fanout.py).
     failures = models.PositiveSmallIntegerField(default=0)
+    # Not columns: the API sets them on a page of broadcasts (api/v2/broadcasts.py, attach_recipient_refs).
+    contact_refs: list[dict[str, str | None]]
+    group_refs: list[dict[str, str | None]]
     created_by = models.ForeignKey(settings.AUTH_USER_MODEL, on_delete=models.SET_NULL, null=True, blank=True)
     created_on = models.DateTimeField(default=timezone.now)
     modified_on = models.DateTimeField(default=timezone.now)

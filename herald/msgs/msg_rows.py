@@ -7,7 +7,7 @@ databases with one `executemany`.
 """
 
 import json
-from typing import NamedTuple
+from typing import NamedTuple, cast
 
 from django.db import connection
 from uuid6 import uuid7
@@ -42,7 +42,7 @@ def insert_messages(messages: list[NewMessage], **constants) -> None:
     template = Msg(**constants)
     fields = [f for f in Msg._meta.concrete_fields if not f.primary_key and f.attname not in VARYING]
     fixed = tuple(f.get_db_prep_save(getattr(template, f.attname), connection) for f in fields)
-    columns = ", ".join(connection.ops.quote_name(name) for name in (*VARYING, *(f.column for f in fields)))
+    columns = ", ".join(connection.ops.quote_name(name) for name in (*VARYING, *(cast(str, f.column) for f in fields)))
     table = connection.ops.quote_name(Msg._meta.db_table)
     rows = (
         (uid, *message[:4], _json(message.attachments), _json(message.quick_replies), *message[6:], *fixed)

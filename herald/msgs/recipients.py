@@ -5,6 +5,8 @@ Directly addressed contacts are recipients whatever their status (a blocked one 
 group members must be active. The set is a query, walked in id order by the fan-out, never a list in memory.
 """
 
+from typing import cast
+
 from django.db import IntegrityError, transaction
 from django.db.models import Exists, OuterRef, QuerySet
 
@@ -72,4 +74,4 @@ def contact_ids_for_urns(workspace, urn_strings: list[str]) -> list[int]:
         except (IntegrityError, URNInUse):
             pass  # another worker created these owners at the same moment: use theirs
         owners = urn_owners(workspace, identities)
-    return [owners[identity] for identity in identities]
+    return [cast(int, owners[identity]) for identity in identities]  # every URN has its owner now

@@ -30,7 +30,7 @@ from .models import FailedReason, Msg, MsgStatus
 
 S = MsgStatus
 # Position in the forward order; statuses of equal rank don't replace each other.
-RANK = {S.QUEUED: 0, S.INITIALIZING: 0, S.ERRORED: 1, S.WIRED: 2, S.SENT: 3, S.DELIVERED: 4, S.READ: 5}
+RANK: dict[str, int] = {S.QUEUED: 0, S.INITIALIZING: 0, S.ERRORED: 1, S.WIRED: 2, S.SENT: 3, S.DELIVERED: 4, S.READ: 5}
 HANDED_OVER = (S.WIRED, S.SENT, S.DELIVERED, S.READ)
 # A send outcome only applies to a message still waiting to go out: if a delivery report already moved it on
 # (a fast gateway can report before its answer to the send reaches us), the report wins.
@@ -86,20 +86,20 @@ def record_send_result(msg: Msg, outcome, now: datetime, max_retries: int | None
                                       HERALD_SEND_MAX_RETRIES, default 3) have failed too.
     Returns whether the message changed; it doesn't if a delivery report already moved it past `wired`.
     """
-    return _guarded_update(msg, AWAITING_SEND, plan_send_result(msg, outcome, now, max_retries))
+    return bool(_guarded_update(msg, AWAITING_SEND, plan_send_result(msg, outcome, now, max_retries)))
 
 
 def record_send_results(outcomes, now: datetime, max_retries: int | None = None) -> int:
     """`record_send_result` for many `(msg, outcome)` pairs in few queries: messages whose changes are identical
     (typically every success in a chunk) share one UPDATE. In-memory messages are not refreshed.
     Returns how many messages changed."""
-    groups = defaultdict(list)
+    groups: defaultdict[tuple, list[int]] = defaultdict(list)
     for msg, outcome in outcomes:
         fields = plan_send_result(msg, outcome, now, max_retries)
         groups[tuple(sorted(fields.items()))].append(msg.pk)
     changed = 0
-    for fields, ids in groups.items():
-        changed += _guarded_update(Msg.objects.filter(pk__in=ids), AWAITING_SEND, dict(fields))
+    for same_fields, ids in groups.items():
+        changed += _guarded_update(Msg.objects.filter(pk__in=ids), AWAITING_SEND, dict(same_fields))
     return changed
 
 

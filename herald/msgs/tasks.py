@@ -102,6 +102,7 @@ def start_broadcast(broadcast_id: int) -> None:
         for first in range(min(strands, len(planned.ranges))):
             queue_ranges(broadcast_id, planned.ranges[first::strands], planned.attempt)
         # This task's part is done; each range counts the attempt again when it begins (not while it waits).
+        assert planned.attempt is not None  # a plan with ranges has claimed its attempt
         fanout.settle_attempt(broadcast_id, planned.attempt)
 
 

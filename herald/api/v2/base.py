@@ -1,9 +1,13 @@
 """What every v2 endpoint shares: auth headers, listing, writing, deleting, workspace scoping."""
 
+from typing import TYPE_CHECKING
+
 from django.db import transaction
 from rest_framework import exceptions, status
 from rest_framework.generics import GenericAPIView
+from rest_framework.pagination import BasePagination
 from rest_framework.response import Response
+from rest_framework.serializers import BaseSerializer
 
 from herald.api import idempotency
 
@@ -64,10 +68,17 @@ class BaseEndpoint(GenericAPIView):
         return response
 
 
-class ListAPIMixin:
+# The mixins below are mixed into BaseEndpoint subclasses: type-check them as one.
+if TYPE_CHECKING:
+    _Endpoint = BaseEndpoint
+else:
+    _Endpoint = object
+
+
+class ListAPIMixin(_Endpoint):
     """GET: the filtered queryset, a cursor page at a time."""
 
-    pagination_class = CreatedOnCursorPagination
+    pagination_class: type[BasePagination] | None = CreatedOnCursorPagination
 
     def get(self, request, *args, **kwargs):
         queryset = self.filter_queryset(self.get_queryset())
@@ -80,7 +91,7 @@ class ListAPIMixin:
         """Hook: load what the page's items show, in a fixed number of queries for the whole page."""
 
 
-class LookupMixin:
+class LookupMixin(_Endpoint):
     """Finds the object a POST (update) or DELETE names in its query string, e.g. `?uuid=`."""
 
     # Query parameter → model field, e.g. {"uuid": "uuid"}.
@@ -113,7 +124,7 @@ class LookupMixin:
 class WriteAPIMixin(LookupMixin):
     """POST: create, or update the object named by a lookup param; 201 / 200 with the read representation."""
 
-    write_serializer_class = None
+    write_serializer_class: type[BaseSerializer]  # set by each endpoint that writes
 
     def post(self, request, *args, **kwargs):
         key = idempotency.key_from(request)

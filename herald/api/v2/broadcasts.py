@@ -125,7 +125,7 @@ class BroadcastReadSerializer(serializers.ModelSerializer):
         return translations_module.quick_replies_by_language(broadcast.translations)
 
     @extend_schema_field(OpenApiTypes.DATETIME)
-    def get_created_on(self, broadcast) -> str:
+    def get_created_on(self, broadcast) -> str | None:
         return format_datetime(broadcast.created_on)
 
 

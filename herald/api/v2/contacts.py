@@ -51,7 +51,7 @@ class ContactReadSerializer(serializers.Serializer):
     groups = serializers.SerializerMethodField()
     notes = serializers.SerializerMethodField()
     # (the method can't be get_fields: that name is the Serializer's own)
-    fields = serializers.SerializerMethodField(method_name="get_field_values")
+    fields = serializers.SerializerMethodField(method_name="get_field_values")  # type: ignore[assignment]  # the wire format's key; DRF takes declared fields off the class
     flow = serializers.SerializerMethodField()
     created_on = serializers.SerializerMethodField()
     modified_on = serializers.SerializerMethodField()
@@ -150,7 +150,7 @@ class ContactWriteSerializer(serializers.Serializer):
     language = serializers.CharField(required=False, min_length=3, max_length=3, allow_null=True)
     urns = serializers.ListField(required=False, child=URNField(), max_length=MAX_URNS)
     groups = GroupRefsField(required=False)
-    fields = serializers.DictField(
+    fields = serializers.DictField(  # type: ignore[assignment]  # the wire format's key; DRF takes declared fields off the class
         required=False,
         child=serializers.CharField(allow_blank=True, allow_null=True, max_length=MAX_FIELD_VALUE_LENGTH),
     )

@@ -224,7 +224,7 @@ def build_translations(text=None, attachments=None, quick_replies=None) -> dict:
     Languages are sorted: PostgreSQL's jsonb (and so RapidPro) keeps object keys in that order whatever order they
     came in, and sorting here gives the same order on every database.
     """
-    translations = {}
+    translations: dict[str, dict] = {}
     for lang, value in (text or {}).items():
         translations.setdefault(lang, {})["text"] = value
     for lang, media in (attachments or {}).items():

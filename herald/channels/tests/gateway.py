@@ -108,7 +108,7 @@ class FakeGateway:
 
     @property
     def url(self) -> str:
-        host, port = self.server.server_address[:2]
+        host, port = self.server.socket.getsockname()[:2]
         return f"http://{host}:{port}"
 
     def will(self, *behaviours) -> None:

@@ -24,6 +24,7 @@ import subprocess
 import sys
 import time
 import uuid
+from collections.abc import Callable
 from pathlib import Path
 from urllib.parse import urlsplit, urlunsplit
 
@@ -134,7 +135,9 @@ class Installation:
         self.env = {k: v for k, v in os.environ.items() if not k.startswith(("HERALD_", "DJANGO_"))}
         self.env.update(HERALD_DATA_DIR=str(self.data_dir), HERALD_LOG_LEVEL="INFO", PYTHONUNBUFFERED="1")
         if self.backend != "embedded":
-            database, broker = scale_urls()
+            urls = scale_urls()
+            assert urls is not None, "a backend other than embedded runs on the scale URLs"
+            database, broker = urls
             self.database_name = f"herald_live_{uuid.uuid4().hex[:12]}"
             self._server_url = database
             self.env["HERALD_DATABASE_URL"] = _with_path(database, "/" + self.database_name)
@@ -343,5 +346,5 @@ if __name__ == "__main__":
     datadir.ready()  # as `herald` would before its commands: settings only read the data dir
     os.environ.setdefault("DJANGO_SETTINGS_MODULE", "herald.settings")
     command, arguments = sys.argv[1], json.loads(sys.argv[2])
-    commands = {"provision": provision, "send_task": send_task}
+    commands: dict[str, Callable[..., dict]] = {"provision": provision, "send_task": send_task}
     print(json.dumps(commands[command](**arguments)))

@@ -97,7 +97,7 @@ def test_database_url() -> str:
     return f"postgres://{credentials}{db['HOST'] or '127.0.0.1'}:{db['PORT'] or 5432}/{db['NAME']}"
 
 
-test_database_url.__test__ = False  # a helper, not a test
+test_database_url.__test__ = False  # type: ignore[attr-defined]  # a helper, not a test (pytest reads __test__)
 
 
 def make_audience(workspace, size: int) -> ContactGroup:
