@@ -4,22 +4,22 @@ A new type is a folder `herald/channels/<type>/` with a `sender.py` holding a `C
 `TYPES` below.
 """
 
-from typing import cast
+from typing import Any, cast
 
 from django.db import transaction
 
-from herald.channels.base import (  # noqa: F401 - re-exported: callers need only this module
-    ChannelConfigError,
-    ChannelType,
-    PermanentSendError,
-    SendError,
-    SendResult,
-    TransientSendError,
-)
+# Re-exported (`X as X`): callers need only this module.
+from herald.channels.base import ChannelConfigError as ChannelConfigError
+from herald.channels.base import ChannelType as ChannelType
+from herald.channels.base import PermanentSendError as PermanentSendError
+from herald.channels.base import SendError as SendError
+from herald.channels.base import SendResult as SendResult
+from herald.channels.base import TransientSendError as TransientSendError
 from herald.channels.console.sender import ConsoleType
 from herald.channels.external.sender import ExternalType
 from herald.channels.models import Channel
 from herald.contacts import urns
+from herald.workspaces.models import Workspace
 from herald.workspaces.provisioning import ProvisioningError, parse_country
 
 TYPES: dict[str, ChannelType] = {t.code: t for t in (ConsoleType(), ExternalType())}
@@ -41,7 +41,7 @@ def get_type(code: str) -> ChannelType:
 
 
 def create_channel(
-    workspace,
+    workspace: Workspace,
     channel_type: str,
     name: str,
     *,
@@ -49,7 +49,7 @@ def create_channel(
     schemes: list[str] | None = None,
     country: str = "",
     tps: int | None = None,
-    config: dict | None = None,
+    config: dict[str, Any] | None = None,
 ) -> Channel:
     """Check everything, then create the channel. Raises `ChannelConfigError` with a message naming the problem."""
     try:

@@ -27,7 +27,8 @@ import uuid
 from collections.abc import Callable
 from concurrent.futures import FIRST_COMPLETED, Future, ThreadPoolExecutor, wait
 from dataclasses import dataclass
-from datetime import timedelta
+from datetime import datetime, timedelta
+from typing import cast
 
 from django.conf import settings
 from django.db import connection, transaction
@@ -102,7 +103,7 @@ def open_circuit(channel_id: int, owner: str) -> bool:
     return paused.update(send_lease_owner=CIRCUIT_OPEN, send_lease_until=until) == 1
 
 
-def due_messages(channel_id: int, limit: int, now) -> list[Msg]:
+def due_messages(channel_id: int, limit: int, now: datetime) -> list[Msg]:
     due = Q(status=MsgStatus.QUEUED) | Q(status=MsgStatus.ERRORED, next_attempt__lte=now)
     return list(
         # A channel disabled while its sender holds the lease has nothing due from the next chunk on.
@@ -154,7 +155,7 @@ class Breaker:
 
     @property
     def open(self) -> bool:
-        return 0 < settings.CHANNEL_BREAKER_FAILURES <= self.failures
+        return bool(0 < settings.CHANNEL_BREAKER_FAILURES <= self.failures)
 
     def admit(self) -> bool:
         """Wait until a send may start; False once the breaker is open (the send is skipped)."""
@@ -166,7 +167,7 @@ class Breaker:
             self.on_the_wire += 1
             return True
 
-    def note(self, outcome) -> None:
+    def note(self, outcome: object) -> None:
         with self._changed:
             self.on_the_wire -= 1
             self.failures = self.failures + 1 if isinstance(outcome, GatewayUnreachable) else 0
@@ -195,11 +196,11 @@ class Run:
     """One task's turn at a channel, from taking its lease to passing it on (to the next task, to the breaker, or
     back to anyone)."""
 
-    def __init__(self, channel: Channel, owner: str, failures: int, hand_on):
+    def __init__(self, channel: Channel, owner: str, failures: int, hand_on: Callable[[Handoff], object] | None):
         self.channel, self.owner, self.hand_on = channel, owner, hand_on
         self.sender = get_type(channel.channel_type)
         self.breaker = Breaker(failures)
-        self.deadline = time.monotonic() + settings.DELIVERY_TASK_SECONDS if hand_on else None
+        self.deadline: float | None = time.monotonic() + settings.DELIVERY_TASK_SECONDS if hand_on else None
         self.pace_until = 0.0  # a rate-limited channel's next chunk starts no earlier (time.monotonic)
         self.last_send_due = 0.0  # when the last send of the latest chunk was due to start
         self.attempted = 0
@@ -219,7 +220,7 @@ class Run:
             self._close(more)
         return self.attempted
 
-    def _send_chunks(self) -> tuple[dict[Future, Msg], bool]:
+    def _send_chunks(self) -> tuple[dict[Future[object], Msg], bool]:
         """Send chunk after chunk until nothing is due or this run must stop. Returns the sends still on the wire
         when the task's time ran out (to be parked), and whether more may be due."""
         while True:
@@ -252,12 +253,13 @@ class Run:
         case a turn's length after the chunk's last send was due (a rate-limited chunk spreads over its second)."""
         if self.deadline is None:
             return None
-        return max(self.deadline, self.last_send_due + settings.DELIVERY_TASK_SECONDS)
+        turn: float = settings.DELIVERY_TASK_SECONDS
+        return max(self.deadline, self.last_send_due + turn)
 
     def _wait_for_pace(self) -> None:
         time.sleep(max(0.0, self.pace_until - time.monotonic()))
 
-    def _submit(self, chunk: list[Msg]) -> dict[Future, Msg]:
+    def _submit(self, chunk: list[Msg]) -> dict[Future[object], Msg]:
         """Put a chunk on the wire. On a rate-limited channel its sends are spread evenly over the chunk's second
         (the i-th not before `started + i / tps`) and the next chunk waits for the second to end: no one-second
         window, within a task or across tasks, ever sees more than `tps`. Timed from the first send, not from the
@@ -272,7 +274,7 @@ class Run:
             msg.channel = self.channel
         return {self.pool.submit(self._attempt, msg, started + i * spacing): msg for i, msg in enumerate(chunk)}
 
-    def _attempt(self, msg: Msg, not_before: float):
+    def _attempt(self, msg: Msg, not_before: float) -> object:
         """The sender's result, or the exception it raised (recorded, never propagated: one bad message stops
         nothing); `SKIPPED` once the breaker is open."""
         delay = not_before - time.monotonic()
@@ -290,15 +292,19 @@ class Run:
         self.breaker.note(outcome)
         return outcome
 
-    def _collect(self, futures: dict[Future, Msg], deadline: float | None) -> dict[Future, Msg]:
+    def _collect(self, futures: dict[Future[object], Msg], deadline: float | None) -> dict[Future[object], Msg]:
         """Record outcomes as they arrive, a pool's worth per transaction: few writes, and a crash can only repeat
         the sends it had on the wire or had just heard back about. Returns the sends still unanswered at
         `deadline` (none if it is None)."""
-        pending, answered = set(futures), []
+        pending = set(futures)
+        answered: list[tuple[Msg, SendResult | Exception]] = []
         while pending:
             timeout = None if deadline is None else max(0.0, deadline - time.monotonic())
             done, pending = wait(pending, timeout=timeout, return_when=FIRST_COMPLETED)
-            answered += [(futures[f], f.result()) for f in done if f.result() is not SKIPPED]
+            # A future holds the send's SendResult, the exception it raised, or SKIPPED (left out).
+            answered += [
+                (futures[f], cast(SendResult | Exception, f.result())) for f in done if f.result() is not SKIPPED
+            ]
             if answered and (len(answered) >= settings.DELIVERY_CONCURRENCY or not pending or not done):
                 with transaction.atomic():
                     record_send_results(answered, timezone.now())
@@ -307,7 +313,7 @@ class Run:
                 return {f: futures[f] for f in pending}
         return {}
 
-    def _park(self, on_the_wire: dict[Future, Msg]) -> None:
+    def _park(self, on_the_wire: dict[Future[object], Msg]) -> None:
         logger.info("channel %s: %s sends unanswered at the end of the task's turn; parked", self.channel.uuid,
                     len(on_the_wire))  # fmt: skip
         thread = threading.Thread(target=self._finish_parked, args=(on_the_wire,), name=f"parked-{self.channel.id}")
@@ -315,7 +321,7 @@ class Run:
             _parked.add(thread)
         thread.start()
 
-    def _finish_parked(self, on_the_wire: dict[Future, Msg]) -> None:
+    def _finish_parked(self, on_the_wire: dict[Future[object], Msg]) -> None:
         try:
             self._collect(on_the_wire, None)
             self._close(more=True)

@@ -6,6 +6,7 @@ them, so a Spanish speaker can get Spanish text with the base language's picture
 """
 
 from dataclasses import dataclass
+from typing import Any
 
 
 @dataclass(frozen=True)
@@ -13,10 +14,12 @@ class Content:
     text: str
     text_language: str | None
     attachments: tuple[str, ...]
-    quick_replies: tuple[dict, ...]
+    quick_replies: tuple[dict[str, Any], ...]
 
 
-def candidate_languages(contact_language: str | None, workspace_languages: list[str], base_language: str) -> tuple:
+def candidate_languages(
+    contact_language: str | None, workspace_languages: list[str], base_language: str
+) -> tuple[str, ...]:
     candidates = []
     if contact_language and contact_language in workspace_languages:
         candidates.append(contact_language)
@@ -26,8 +29,8 @@ def candidate_languages(contact_language: str | None, workspace_languages: list[
     return tuple(dict.fromkeys(candidates))
 
 
-def choose_content(translations: dict, candidates: tuple) -> Content:
-    def first(part):
+def choose_content(translations: dict[str, dict[str, Any]], candidates: tuple[str, ...]) -> Content:
+    def first(part: str) -> tuple[Any, str | None]:
         for language in candidates:
             value = translations.get(language, {}).get(part)
             if value:

@@ -55,7 +55,7 @@ class Broadcast(models.Model):
     class Meta:
         indexes = [models.Index(fields=["workspace", "-created_on", "-id"], name="broadcasts_api_order")]
 
-    def __str__(self):
+    def __str__(self) -> str:
         return str(self.uuid)
 
 
@@ -134,5 +134,5 @@ class Msg(models.Model):
             models.Index(fields=["channel", "status", "next_attempt", "id"], name="msgs_outbox"),
         ]
 
-    def __str__(self):
+    def __str__(self) -> str:
         return str(self.uuid)

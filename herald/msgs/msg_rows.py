@@ -7,7 +7,8 @@ databases with one `executemany`.
 """
 
 import json
-from typing import NamedTuple, cast
+from collections.abc import Iterator
+from typing import Any, NamedTuple, cast
 
 from django.db import connection
 from uuid6 import uuid7
@@ -22,8 +23,8 @@ class NewMessage(NamedTuple):
     contact_urn_id: int | None
     channel_id: int | None
     text: str
-    attachments: list
-    quick_replies: list
+    attachments: list[str]
+    quick_replies: list[dict[str, Any]]
     locale: str | None
     status: str
     failed_reason: str | None
@@ -35,7 +36,7 @@ VARYING = ("uuid", *NewMessage._fields)
 EMPTY_JSON_LIST = json.dumps([])
 
 
-def insert_messages(messages: list[NewMessage], **constants) -> None:
+def insert_messages(messages: list[NewMessage], **constants: Any) -> None:
     """Insert `messages`, every other column taken from `constants` (e.g. workspace_id=, created_on=) or defaults."""
     if not messages:
         return
@@ -59,7 +60,7 @@ def insert_messages(messages: list[NewMessage], **constants) -> None:
             cursor.executemany(f"INSERT INTO {table} ({columns}) VALUES ({placeholders})", list(rows))
 
 
-def new_uuid_hexes(count: int):
+def new_uuid_hexes(count: int) -> Iterator[str]:
     """`count` new message UUIDs as 32 hex digits, how Django stores a UUIDField where it has no uuid type.
 
     Version 7 (time-ordered), like RapidPro's: new rows land at the end of the uuid index instead of at random
@@ -69,6 +70,6 @@ def new_uuid_hexes(count: int):
         yield uuid7().hex
 
 
-def _json(value: list) -> str:
+def _json(value: list[Any]) -> str:
     # The same text Django's JSONField writes (json.dumps with its defaults).
     return json.dumps(value) if value else EMPTY_JSON_LIST

@@ -27,21 +27,26 @@ contains `{{to}}` is sent as written, and a long text is sent in one request (th
 import functools
 import json
 import re
+from typing import Any
 from urllib.parse import quote_plus, urlsplit
 from xml.etree import ElementTree
 from xml.sax.saxutils import escape as xml_escape
+
+from django.http import HttpRequest
 
 from herald.channels import http
 from herald.channels.base import (
     ChannelConfigError,
     ChannelType,
     DeliveryReport,
+    OutgoingMsg,
     PermanentSendError,
     SendResult,
     attachment_urls,
     quick_reply_texts,
     urn_of,
 )
+from herald.channels.models import Channel
 
 from . import reports
 
@@ -106,14 +111,14 @@ def render_quick_replies(replies: list[str], content_type: str) -> str:
 def render(template: str, values: dict[str, str], replies: list[str], content_type: str) -> str:
     """Fill in `template` in one pass, each value escaped for `content_type`."""
 
-    def fill(match: re.Match) -> str:
+    def fill(match: re.Match[str]) -> str:
         name, quote = match["name"], match["quote"]
         if name == "quick_replies":
             value = render_quick_replies(replies, content_type)
         elif name in values:
             value = escape(values[name], content_type)
         else:
-            return match[0]  # not ours: left as written (validation rejects these up front)
+            return str(match[0])  # not ours: left as written (validation rejects these up front)
         return value if content_type == "json" else f"{quote}{value}{quote}"
 
     return _VARIABLE.sub(fill, template)
@@ -144,10 +149,10 @@ class ExternalType(ChannelType):
     callback_url_name = "channels.external.callback"
     callback_actions = reports.ACTIONS
 
-    def read_report(self, request, action: str) -> DeliveryReport:
+    def read_report(self, request: HttpRequest, action: str) -> DeliveryReport:
         return reports.read_report(request, action)
 
-    def validate_config(self, config: dict) -> dict:
+    def validate_config(self, config: dict[str, Any]) -> dict[str, Any]:
         config = dict(config or {})
         for alias, key in ALIASES.items():
             if alias in config:
@@ -215,7 +220,7 @@ class ExternalType(ChannelType):
                 raise ChannelConfigError(f"send_body is not well-formed XML once filled in ({exc})") from None
 
     @staticmethod
-    def _check_headers(headers) -> dict:
+    def _check_headers(headers: object) -> dict[str, str]:
         if not isinstance(headers, dict):
             raise ChannelConfigError('headers must be an object of names to values, e.g. {"X-Api-Key": "secret"}')
         for name, value in headers.items():
@@ -225,7 +230,7 @@ class ExternalType(ChannelType):
                 raise ChannelConfigError(f"header {name} must be a one-line string")
         return dict(headers)
 
-    def send(self, channel, msg) -> SendResult:
+    def send(self, channel: Channel, msg: OutgoingMsg) -> SendResult:
         config = _validated(self, channel.config)
         to = urn_of(msg).split(":", 1)[1]
         address = channel.address or ""
@@ -260,7 +265,7 @@ class ExternalType(ChannelType):
         return SendResult()
 
 
-def _validated(channel_type: ExternalType, config: dict) -> dict:
+def _validated(channel_type: ExternalType, config: dict[str, Any]) -> dict[str, Any]:
     """A channel's config, checked once per distinct config rather than once per message."""
     try:
         return _validated_cached(channel_type, json.dumps(config, sort_keys=True))
@@ -269,5 +274,5 @@ def _validated(channel_type: ExternalType, config: dict) -> dict:
 
 
 @functools.lru_cache(maxsize=256)
-def _validated_cached(channel_type: ExternalType, config_json: str) -> dict:
+def _validated_cached(channel_type: ExternalType, config_json: str) -> dict[str, Any]:
     return channel_type.validate_config(json.loads(config_json))
