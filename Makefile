@@ -18,10 +18,11 @@ test:  ## the whole suite on the embedded default, then on PostgreSQL + Redis (a
 test-fast:  ## the suite without the slow crash tests, on the configuration in your environment
 	$(PYTEST) -m "not slow" $(ARGS)
 
-lint:  ## what CI checks before the tests: ruff, formatting, the layer contract
+lint:  ## what CI checks before the tests: ruff, formatting, the layer contract, types
 	ruff check .
 	ruff format --check .
 	lint-imports
+	mypy
 
 bench-quick:  ## a smoke run of every benchmark (a minute or two); `python -m bench --help` for more
 	$(PYTHON) -m bench --quick $(BENCH_ARGS)

@@ -11,6 +11,7 @@ counted too, to check that a page costs the same number of queries whatever it h
 import json
 import threading
 import time
+from datetime import timedelta
 
 import httpx
 
@@ -116,8 +117,6 @@ def load(method: str, url: str, body: dict | None, headers: dict, concurrency: i
 def setup() -> dict:
     """Broadcasts as the API stores them (each to URNs, contacts and a group), a token, the bare endpoint's JSON,
     and the SQL queries each request makes."""
-    from datetime import timedelta
-
     from django.conf import settings
     from django.db import connection
     from django.test.utils import CaptureQueriesContext
@@ -180,7 +179,9 @@ def setup() -> dict:
     after = page["results"][9]["created_on"]
     small, small_queries = counted(client.get, url, {"after": after})
     created, post_queries = counted(client.post, url, post_body, format="json")
-    assert len(page["results"]) == PAGE and len(small["results"]) == 10, (len(page["results"]), len(small["results"]))
+    sizes = (len(page["results"]), len(small["results"]))
+    assert sizes[0] == PAGE, sizes
+    assert sizes[1] == 10, sizes
     (settings.DATA_DIR / RESPONSES_FILE).write_text(json.dumps({"list": page, "create": created}))
     return {
         "token": token,

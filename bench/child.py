@@ -11,14 +11,16 @@ import resource
 import sys
 from pathlib import Path
 
+import django
+
+from herald import datadir
+
 
 def main() -> None:
     target, args, result_path = sys.argv[1:4]
-    from herald import datadir
 
     datadir.ready()  # as `herald` would before its commands: settings only read the data dir
     os.environ.setdefault("DJANGO_SETTINGS_MODULE", "herald.settings")
-    import django
 
     django.setup()
     module_name, function_name = target.split(":")

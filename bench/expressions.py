@@ -7,6 +7,7 @@ against the same text built by a hand-written f-string (the floor: no parsing, n
 import time
 from datetime import UTC, datetime, timedelta
 
+from bench.harness import Row
 from herald.expressions import parse
 
 RENDERS = 100_000
@@ -58,8 +59,6 @@ def renders_per_second(render, data: list[dict], renders: int) -> float:
 
 
 def run(quick: bool, log):
-    from bench.harness import Row
-
     template = parse(TEMPLATE)
     data = contexts(1_000)
     if template.render(data[0]) != by_hand(data[0]):

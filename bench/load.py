@@ -132,10 +132,7 @@ def hammer(base: str, setup: dict, seconds: float, clients: int) -> dict:
                 operation = "create" if choose.random() < CREATE_SHARE else "list"
                 started = time.perf_counter()
                 try:
-                    if operation == "create":
-                        response = client.post(url, json=setup["post_body"])
-                    else:
-                        response = client.get(url)
+                    response = client.post(url, json=setup["post_body"]) if operation == "create" else client.get(url)
                 except httpx.TransportError as exc:
                     with lock:
                         transport_errors[type(exc).__name__] += 1

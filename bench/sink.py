@@ -55,6 +55,8 @@ class SinkProtocol(asyncio.Protocol):
     def __init__(self, sink: Sink):
         self.sink = sink
         self.buffer = bytearray()
+        # The event loop keeps only weak references to tasks: hold the running control requests until they finish.
+        self.controls: set[asyncio.Future] = set()
 
     def connection_made(self, transport):
         self.transport = transport
@@ -76,7 +78,9 @@ class SinkProtocol(asyncio.Protocol):
             url = urlsplit(lines[0].split(" ")[1])
             if url.path.startswith("/_"):
                 query = {key: values[-1] for key, values in parse_qs(url.query).items()}
-                asyncio.ensure_future(self._control(url.path, query))
+                control = asyncio.ensure_future(self._control(url.path, query))
+                self.controls.add(control)
+                control.add_done_callback(self.controls.discard)
             else:
                 self.sink.record(url.path, body, arrived)
                 self._respond(OK)

@@ -26,7 +26,7 @@ def read_json(stream, encoding: str):
     - nesting deeper than MAX_DEPTH: Python's parser would run out of stack.
     """
     try:
-        data = json.load(codecs.getreader(encoding)(stream), parse_float=_finite_float)
+        data = json.loads(codecs.getreader(encoding)(stream).read(), parse_float=_finite_float)
     except RecursionError:
         raise UnreadableBody(_too_deep()) from None
     except ValueError as exc:  # bad syntax, bad bytes for the encoding, NaN, integers over 4300 digits

@@ -33,7 +33,7 @@ def needs_data_dir(args: list[str]) -> bool:
 
 def _utility_class():
     # Django is imported only after the configuration was read and the data dir made ready.
-    from django.core.management import ManagementUtility, get_commands, load_command_class
+    from django.core.management import ManagementUtility, get_commands, load_command_class  # noqa: PLC0415 — Django is imported only once the configuration is read and the data dir ready
 
     class HeraldUtility(ManagementUtility):
         def main_help_text(self, commands_only: bool = False) -> str:

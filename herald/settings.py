@@ -6,6 +6,7 @@ Importing this module writes nothing: the data dir is made ready by herald/datad
 """
 
 import os
+from typing import Any
 from urllib.parse import urlsplit
 
 import dj_database_url
@@ -204,7 +205,7 @@ CELERY_BEAT_SCHEDULE = {
 }
 CELERY_BEAT_SCHEDULE_FILENAME = str(DATA_DIR / "celerybeat-schedule")
 
-REST_FRAMEWORK = {
+REST_FRAMEWORK: dict[str, Any] = {
     "DEFAULT_AUTHENTICATION_CLASSES": [
         "herald.api.v2.auth.APITokenAuthentication",
         "herald.api.v2.auth.APIBasicAuthentication",
@@ -240,7 +241,7 @@ SPECTACULAR_SETTINGS = {
 # DRF warns that PAGE_SIZE needs a default paginator; every list endpoint sets its own cursor paginator instead.
 SILENCED_SYSTEM_CHECKS = ["rest_framework.W001"]
 
-LOGGING = {
+LOGGING: dict[str, Any] = {
     "version": 1,
     "disable_existing_loggers": False,
     "formatters": {"plain": {"format": "%(asctime)s %(levelname)s %(name)s: %(message)s"}},

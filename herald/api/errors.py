@@ -13,6 +13,7 @@ the status that says what went wrong when it is the server's storage or a servic
 import errno
 import os
 import sqlite3
+from collections.abc import Iterator
 from dataclasses import dataclass
 from pathlib import Path
 
@@ -92,7 +93,7 @@ def unreachable_service(exc: BaseException) -> str | None:
     return None
 
 
-def _chain(exc: BaseException):
+def _chain(exc: BaseException | None) -> Iterator[BaseException]:
     """`exc`, then what it was raised from or during (Django wraps database errors, kombu wraps OSErrors)."""
     seen = set()
     while exc is not None and id(exc) not in seen:

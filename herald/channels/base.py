@@ -12,8 +12,19 @@ request to a gateway ...). It answers in one of three ways, and the delivery loo
                                        retrying the same request would get the same answer).
 """
 
+from __future__ import annotations
+
 import uuid
 from dataclasses import dataclass
+from typing import TYPE_CHECKING, Any
+
+if TYPE_CHECKING:
+    from django.http import HttpRequest
+
+    from herald.channels.models import Channel
+
+# An outgoing message: a herald.msgs.models.Msg, which lives a layer above channels and so isn't imported here.
+OutgoingMsg = Any
 
 
 @dataclass(frozen=True)
@@ -79,11 +90,11 @@ class ChannelType:
     callback_url_name: str = ""
     callback_actions: tuple[str, ...] = ()
 
-    def read_report(self, request, action: str) -> DeliveryReport:
+    def read_report(self, request: HttpRequest, action: str) -> DeliveryReport:
         """What a callback request to `action` reports; raises `CallbackRejected` for one that can't be read."""
         raise NotImplementedError(f"channel type {self.code!r} takes no delivery reports")
 
-    def validate_config(self, config: dict) -> dict:
+    def validate_config(self, config: dict[str, Any]) -> dict[str, Any]:
         """Check a channel's config and return it normalised (defaults filled in).
 
         Raises `ChannelConfigError` naming the first missing or invalid key. The base accepts only an empty config.
@@ -97,7 +108,7 @@ class ChannelType:
             )
         return config
 
-    def send(self, channel, msg) -> SendResult:
+    def send(self, channel: Channel, msg: OutgoingMsg) -> SendResult:
         """Hand `msg` (with `channel`, `contact_urn`, `text`, `attachments`, `quick_replies`, `uuid` loaded) over."""
         raise NotImplementedError
 
@@ -105,15 +116,15 @@ class ChannelType:
         return f"<ChannelType {self.code}>"
 
 
-def urn_of(msg) -> str:
+def urn_of(msg: OutgoingMsg) -> str:
     """The `scheme:path` a message goes to; a message without a URN can't be sent anywhere."""
     urn = msg.contact_urn
     if urn is None:
         raise PermanentSendError("message has no URN to send to")
-    return urn.identity
+    return str(urn.identity)
 
 
-def attachment_urls(msg) -> list[str]:
+def attachment_urls(msg: OutgoingMsg) -> list[str]:
     """Attachments are stored as `content-type:url`; gateways that only take text get the URLs."""
     urls = []
     for attachment in msg.attachments or []:
@@ -122,5 +133,5 @@ def attachment_urls(msg) -> list[str]:
     return urls
 
 
-def quick_reply_texts(msg) -> list[str]:
+def quick_reply_texts(msg: OutgoingMsg) -> list[str]:
     return [reply.get("text", "") if isinstance(reply, dict) else str(reply) for reply in msg.quick_replies or []]

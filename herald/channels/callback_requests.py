@@ -3,10 +3,12 @@ multipart body, read with the same rules as the API's, `herald.bodies`), and `Ca
 refusal of a request that can't be used. Below `callbacks.py` and every channel type's `reports.py`."""
 
 import io
+from collections.abc import Mapping
+from typing import Any
 
 from django.conf import settings
 from django.core.exceptions import TooManyFieldsSent, TooManyFilesSent
-from django.http import QueryDict
+from django.http import HttpRequest, QueryDict
 from django.http.multipartparser import MultiPartParserError
 
 from herald import bodies
@@ -21,24 +23,25 @@ class CallbackRejected(Exception):
         self.message = message
 
 
-def request_value(request, name: str) -> str | None:
+def request_value(request: HttpRequest, name: str) -> str | None:
     """A parameter from the query string, else from the body (JSON object, urlencoded or multipart form)."""
     if request.GET.get(name):
-        return request.GET[name]
+        return str(request.GET[name])
     value = request_body(request).get(name)
     return None if value is None or value == "" else str(value)
 
 
-def request_body(request) -> dict:
+def request_body(request: HttpRequest) -> Mapping[str, Any]:
     """The body's parameters, read once per request with the API's strict rules: bad JSON, JSON nested too deep,
     undecodable text or too many fields are a 400 naming the problem (a body over HERALD_MAX_BODY_BYTES is the
     API's 413)."""
-    if not hasattr(request, "_callback_body"):
-        request._callback_body = _parse_body(request)
-    return request._callback_body
+    body: Mapping[str, Any] | None = getattr(request, "_callback_body", None)
+    if body is None:
+        body = request._callback_body = _parse_body(request)  # type: ignore[attr-defined]  # kept on the request
+    return body
 
 
-def _parse_body(request) -> dict:
+def _parse_body(request: HttpRequest) -> Mapping[str, Any]:
     content_type = request.content_type or ""
     encoding = request.encoding or settings.DEFAULT_CHARSET
     try:

@@ -17,9 +17,10 @@ import functools
 import hmac
 import logging
 import uuid
+from collections.abc import Callable
 
 from django.conf import settings
-from django.http import JsonResponse
+from django.http import HttpRequest, HttpResponse, JsonResponse
 from django.urls import reverse
 from django.views.decorators.csrf import csrf_exempt
 from django.views.decorators.http import require_http_methods
@@ -32,7 +33,7 @@ from herald.channels.registry import get_type
 logger = logging.getLogger("herald.channels.callbacks")
 
 
-def rejected(request, exc: CallbackRejected) -> JsonResponse:
+def rejected(request: HttpRequest, exc: CallbackRejected) -> JsonResponse:
     logger.warning(
         "channel callback refused with %s: %s %s: %s",
         exc.status_code,
@@ -62,15 +63,20 @@ def authenticated_channel(channel_type: str, channel_uuid: str, secret: str) -> 
     return channel
 
 
-def channel_callback(channel_type: str):
+# A callback view: `view(request, channel, **url_kwargs)`; the endpoint Django routes to.
+CallbackView = Callable[..., HttpResponse]
+Endpoint = Callable[..., HttpResponse]
+
+
+def channel_callback(channel_type: str) -> Callable[[CallbackView], Endpoint]:
     """Make `view(request, channel, **url_kwargs)` a callback endpoint of `channel_type` (GET and POST, no CSRF:
     the caller is a gateway). `CallbackRejected` raised anywhere inside becomes its JSON answer."""
 
-    def decorate(view):
+    def decorate(view: CallbackView) -> Endpoint:
         @csrf_exempt
         @require_http_methods(["GET", "POST"])
         @functools.wraps(view)
-        def endpoint(request, channel_uuid: str, secret: str, **kwargs):
+        def endpoint(request: HttpRequest, channel_uuid: str, secret: str, **kwargs: str) -> HttpResponse:
             try:
                 return view(request, authenticated_channel(channel_type, channel_uuid, secret), **kwargs)
             except CallbackRejected as exc:
@@ -82,7 +88,7 @@ def channel_callback(channel_type: str):
 
 
 @csrf_exempt
-def missing_secret(request, **_):
+def missing_secret(request: HttpRequest, **_: str) -> JsonResponse:
     """The URL shape from before callbacks had secrets (`/c/ex/<uuid>/<action>`): refused, saying what changed."""
     return rejected(
         request,

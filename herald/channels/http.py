@@ -59,7 +59,9 @@ class Answer:
         return text[:200] + ("…" if len(text) > 200 else "")
 
 
-def request(method: str, url: str, *, content: str | bytes | None = None, headers: dict | None = None) -> Answer:
+def request(
+    method: str, url: str, *, content: str | bytes | None = None, headers: dict[str, str] | None = None
+) -> Answer:
     """Make one request; return the 2xx answer, else raise the matching send error."""
     connect, total = _timeouts()
     client = shared_client()

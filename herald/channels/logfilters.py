@@ -24,7 +24,7 @@ class RedactCallbackSecrets(logging.Filter):
     def filter(self, record: logging.LogRecord) -> bool:
         try:
             message = record.getMessage()
-        except Exception:  # noqa: BLE001 - a record that can't be formatted is left for logging to report
+        except Exception:
             return True
         redacted = redact_callback_secrets(message)
         if redacted != message:

@@ -38,5 +38,5 @@ class Channel(models.Model):
     send_lease_owner = models.CharField(max_length=64, blank=True, default="")
     send_lease_until = models.DateTimeField(null=True, blank=True)
 
-    def __str__(self):
+    def __str__(self) -> str:
         return self.name

@@ -3,11 +3,16 @@
 A pure function over objects already loaded, so the fan-out can call it for every contact without a query.
 """
 
+from collections.abc import Iterable
+from typing import Any
+
+from herald.channels.models import Channel
 from herald.contacts.urns import country_of_tel
 
 
-def choose_route(contact_urns, channels):
-    """The `(urn, channel)` to send through, or None when no channel can reach any of the URNs.
+def choose_route(contact_urns: Iterable[Any], channels: Iterable[Channel]) -> tuple[Any, Channel] | None:
+    """The `(urn, channel)` to send through, or None when no channel can reach any of the URNs. A URN is anything
+    with ContactURN's `id`, `scheme`, `path`, `priority` and `channel_id` (the fan-out passes lighter tuples).
 
     - URNs are tried highest priority first (ties: oldest first); the first one some channel serves wins.
     - The URN's affinity channel (the one it was last reached through) is kept while active and serving the scheme.
@@ -30,7 +35,7 @@ def choose_route(contact_urns, channels):
     return None
 
 
-def _tel_channel(number: str, candidates):
+def _tel_channel(number: str, candidates: list[Channel]) -> Channel | None:
     # Parsing the number is the costly part; skip it when no candidate is tied to a country.
     if any(c.country for c in candidates):
         country = country_of_tel(number)

@@ -2,12 +2,13 @@
 have and how long a value may be (shared by the API and the importer)."""
 
 import re
+from typing import cast
 
 from .models import ContactField
 from .urns import SCHEMES
 
-MAX_KEY_LENGTH = ContactField._meta.get_field("key").max_length
-MAX_NAME_LENGTH = ContactField._meta.get_field("name").max_length
+MAX_KEY_LENGTH = cast(int, ContactField._meta.get_field("key").max_length)  # a CharField\'s: never None
+MAX_NAME_LENGTH = cast(int, ContactField._meta.get_field("name").max_length)  # a CharField\'s: never None
 MAX_VALUE_LENGTH = ContactField.MAX_VALUE_LENGTH
 MAX_PER_WORKSPACE = ContactField.MAX_PER_WORKSPACE
 

@@ -1,10 +1,12 @@
 """Contact groups: the naming rules, the per-workspace limit, creating and deleting (shared by API and importer)."""
 
+from typing import cast
+
 from django.utils import timezone
 
 from .models import Contact, ContactGroup
 
-MAX_NAME_LENGTH = ContactGroup._meta.get_field("name").max_length
+MAX_NAME_LENGTH = cast(int, ContactGroup._meta.get_field("name").max_length)  # a CharField\'s: never None
 FORBIDDEN_CHARACTERS = '"\\'
 
 

@@ -13,6 +13,7 @@ Each batch is read, matched against existing URNs with one query and written wit
 import csv
 from collections.abc import Callable, Iterable, Iterator
 from dataclasses import dataclass, field
+from typing import cast
 
 from django.db import transaction
 
@@ -22,7 +23,7 @@ from . import contact_fields, groups, urns, writes
 from .models import Contact, ContactField, ContactGroup
 
 BATCH_SIZE = 1000
-MAX_NAME_LENGTH = Contact._meta.get_field("name").max_length
+MAX_NAME_LENGTH = cast(int, Contact._meta.get_field("name").max_length)  # a CharField\'s: never None
 
 
 class ImportAborted(Exception):
@@ -263,8 +264,8 @@ def _import_batch(workspace, rows: list[Row], group: ContactGroup | None, result
         targets = []
         for urn in row.urns:
             target = by_identity.get(urn.identity)
-            if target is None and owners.get(urn.identity):
-                contact_id = owners[urn.identity]
+            contact_id = owners.get(urn.identity)
+            if target is None and contact_id:
                 target = by_contact.get(contact_id)
                 if target is None:
                     target = by_contact[contact_id] = writes.ContactChanges(contact=existing[contact_id])
@@ -304,4 +305,5 @@ def _merge_row(changes: writes.ContactChanges, row: Row) -> None:
     if row.fields:
         changes.fields = {**(changes.fields or {}), **row.fields}
     identities = {urn.identity for urn in row.urns}
-    changes.urns = row.urns + [urn for urn in changes.urns or [] if urn.identity not in identities]
+    earlier = cast("list[urns.URN]", changes.urns or [])  # an import's changes hold parsed URNs only
+    changes.urns = [*row.urns, *(urn for urn in earlier if urn.identity not in identities)]

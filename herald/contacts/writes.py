@@ -6,8 +6,10 @@ contact. Callers validate first (URNs normalised with `herald.contacts.urns`, fi
 and wrap the call in a transaction.
 """
 
+import enum
 from collections import defaultdict
 from dataclasses import dataclass
+from typing import Final
 
 from django.utils import timezone
 
@@ -17,14 +19,17 @@ from . import urns as urn_utils
 from .models import Contact, ContactGroup, ContactStatus, ContactURN
 
 
-class _Unset:
-    """Marks a value the caller didn't give (distinct from None, which clears a name or language)."""
+class _Unset(enum.Enum):
+    """Marks a value the caller didn't give (distinct from None, which clears a name or language). An enum's one
+    member, so that `is not UNSET` narrows the type."""
+
+    UNSET = "UNSET"
 
     def __repr__(self):
         return "UNSET"
 
 
-UNSET = _Unset()
+UNSET: Final = _Unset.UNSET
 
 # The first URN of a contact gets this priority, the next one less, and so on (higher is preferred for sending).
 TOP_PRIORITY = 1000
@@ -47,8 +52,8 @@ class ContactChanges:
     """What to write for one contact: `contact=None` creates one. Anything left UNSET / None stays as it is."""
 
     contact: Contact | None = None
-    name: str | None | _Unset = UNSET
-    language: str | None | _Unset = UNSET
+    name: str | _Unset | None = UNSET
+    language: str | _Unset | None = UNSET
     status: str | _Unset = UNSET
     # Merged into the contact's values; a None or "" value removes that key.
     fields: dict[str, str | None] | None = None
@@ -73,29 +78,29 @@ def save_contacts(workspace, changes: list[ContactChanges], *, merge: bool = Fal
     another contact (check first with `urns_in_use` to report it nicely).
     """
     now = timezone.now()
-    created, updated = [], []
+    created, updated, contacts = [], [], []
     for change in changes:
         if change.contact is None:
             change.contact = Contact(workspace=workspace, created_on=now)
             created.append(change.contact)
         else:
             updated.append(change.contact)
-        _apply_attributes(change, now)
+        contacts.append(change.contact)
+        _apply_attributes(change.contact, change, now)
 
     Contact.objects.bulk_create(created)
     update_rows(Contact, updated, ["name", "language", "status", "fields", "modified_on"])
 
-    with_urns = {c.contact: c.urns for c in changes if c.urns is not None}
+    with_urns = {contact: c.urns for contact, c in zip(contacts, changes, strict=True) if c.urns is not None}
     if with_urns:
         set_urns(workspace, with_urns, merge=merge, touched=True)
-    with_groups = {c.contact: c.groups for c in changes if c.groups is not None}
+    with_groups = {contact: c.groups for contact, c in zip(contacts, changes, strict=True) if c.groups is not None}
     if with_groups:
         set_groups(with_groups, merge=merge, touched=True)
-    return [c.contact for c in changes]
+    return contacts
 
 
-def _apply_attributes(change: ContactChanges, now) -> None:
-    contact = change.contact
+def _apply_attributes(contact: Contact, change: ContactChanges, now) -> None:
     if change.name is not UNSET:
         contact.name = change.name
     if change.language is not UNSET:
@@ -150,15 +155,18 @@ def set_urns(workspace, urns_by_contact: dict[Contact, list], *, merge=False, to
             wanted = {urn.identity for urn in urns}
             released |= {row.identity for row in current[contact.pk] if row.identity not in wanted}
 
-    to_create, to_update, conflicts, claimed = [], {}, [], {}
+    to_create: list[ContactURN] = []
+    to_update: dict[int, ContactURN] = {}
+    conflicts: list[int] = []
+    claimed: dict[str, Contact] = {}
     for contact, urns in parsed.items():
         for index, urn in enumerate(urns):
             if claimed.setdefault(urn.identity, contact) is not contact:
                 conflicts.append(index)
                 continue
             priority = TOP_PRIORITY - index
-            row = existing.get(urn.identity)
-            if row is None:
+            known = existing.get(urn.identity)
+            if known is None:
                 to_create.append(
                     ContactURN(
                         workspace=workspace,
@@ -171,13 +179,13 @@ def set_urns(workspace, urns_by_contact: dict[Contact, list], *, merge=False, to
                     )
                 )
                 continue
-            owned_elsewhere = row.contact_id not in (None, contact.pk) and row.contact.is_active
-            if owned_elsewhere and row.identity not in released:
+            owned_elsewhere = known.contact is not None and known.contact_id != contact.pk and known.contact.is_active
+            if owned_elsewhere and known.identity not in released:
                 conflicts.append(index)
-            display = urn.display or row.display
-            if (row.contact_id, row.priority, row.display) != (contact.pk, priority, display):
-                row.contact, row.priority, row.display = contact, priority, display
-                to_update[row.pk] = row
+            display = urn.display or known.display
+            if (known.contact_id, known.priority, known.display) != (contact.pk, priority, display):
+                known.contact, known.priority, known.display = contact, priority, display
+                to_update[known.pk] = known
 
     # Then the URNs each contact had but wasn't given (unless another contact just took them).
     for contact, urns in parsed.items():

@@ -4,13 +4,27 @@ A layout is read as runs of one repeated character. Runs of ` : / . , T - _` are
 must be one of the sequences below, or the layout is an error (as in Excellent: no free text in a layout).
 """
 
+from collections.abc import Callable
 from datetime import datetime, timedelta
 from functools import lru_cache
 
 from .errors import EvaluationError
 
-_MONTHS = "January February March April May June July August September October November December".split()
-_DAYS = "Monday Tuesday Wednesday Thursday Friday Saturday Sunday".split()
+_MONTHS = [
+    "January",
+    "February",
+    "March",
+    "April",
+    "May",
+    "June",
+    "July",
+    "August",
+    "September",
+    "October",
+    "November",
+    "December",
+]
+_DAYS = ["Monday", "Tuesday", "Wednesday", "Thursday", "Friday", "Saturday", "Sunday"]
 _COPIED = frozenset(" :/.,T-_")
 
 
@@ -23,7 +37,7 @@ def _offset(moment: datetime, utc_as_z: bool) -> str:
     return f"{sign}{abs(minutes) // 60:02d}:{abs(minutes) % 60:02d}"
 
 
-_DATE_SEQUENCES = {
+_DATE_SEQUENCES: dict[str, Callable[[datetime], str]] = {
     "YY": lambda m: f"{m.year % 100:02d}",
     "YYYY": lambda m: f"{m.year:04d}",
     "M": lambda m: str(m.month),
@@ -36,7 +50,7 @@ _DATE_SEQUENCES = {
     "EEEE": lambda m: _DAYS[m.weekday()],
 }
 
-_TIME_SEQUENCES = {
+_TIME_SEQUENCES: dict[str, Callable[[datetime], str]] = {
     "h": lambda m: str(m.hour % 12 or 12),
     "hh": lambda m: f"{m.hour % 12 or 12:02d}",
     "t": lambda m: str(m.hour),
@@ -67,7 +81,7 @@ def format_layout(moment: datetime, layout: str, with_time: bool) -> str:
 def _compile(layout: str, with_time: bool) -> tuple:
     """A layout as literal runs and formatting functions."""
     sequences = _DATE_AND_TIME_SEQUENCES if with_time else _DATE_SEQUENCES
-    parts = []
+    parts: list[str | Callable[[datetime], str]] = []
     start = 0
     while start < len(layout):
         end = start + 1

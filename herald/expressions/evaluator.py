@@ -34,6 +34,7 @@ class State:
 
 class Node:
     __slots__ = ("depth",)
+    depth: int
 
     def _set_depth(self, *children: "Node") -> None:
         self.depth = 1 + max((child.depth for child in children), default=0)
@@ -90,7 +91,7 @@ class Path(Node):
 class Lookup(Node):
     """`target.key` on something that isn't a plain path (strict), or `target[expression]` (lenient)."""
 
-    __slots__ = ("target", "key", "strict")
+    __slots__ = ("key", "strict", "target")
 
     def __init__(self, target: Node, key: Node, strict: bool):
         self.target, self.key, self.strict = target, key, strict
@@ -118,7 +119,8 @@ def _divide(left: Decimal, right: Decimal) -> Decimal:
         raise EvaluationError("division by zero")
     quotient = values.NUMBERS.divide(left, right)
     # Excellent keeps 16 decimal places: 10 / 3 renders 3.3333333333333333.
-    if quotient.as_tuple().exponent < -16:
+    exponent = quotient.as_tuple().exponent  # an int: a quotient of finite numbers is finite
+    if isinstance(exponent, int) and exponent < -16:
         quotient = values.NUMBERS.quantize(quotient, Decimal("1e-16"))
     return quotient
 
@@ -142,7 +144,7 @@ OPERATORS = frozenset({*_ARITHMETIC, *_COMPARISONS, "=", "!=", "&"})
 class Binary(Node):
     """Arithmetic and comparisons work on numbers, `=` / `!=` compare text, `&` joins text (as Excellent)."""
 
-    __slots__ = ("operator", "left", "right")
+    __slots__ = ("left", "operator", "right")
 
     def __init__(self, operator: str, left: Node, right: Node):
         self.operator, self.left, self.right = operator, left, right
@@ -170,7 +172,7 @@ class Binary(Node):
 class Call(Node):
     """A built-in function call. Lazy functions (if, default, and, or, is_error) get the argument nodes."""
 
-    __slots__ = ("function", "arguments")
+    __slots__ = ("arguments", "function")
 
     def __init__(self, function, arguments: tuple[Node, ...]):
         self.function, self.arguments = function, arguments

@@ -197,7 +197,7 @@ def is_error(state, value):
 
 def _numbers(arguments) -> list[Decimal]:
     """Numbers from the arguments; a list argument contributes its items, so `sum(fields.scores)` works."""
-    numbers = []
+    numbers: list[Decimal] = []
     for argument in arguments:
         items = argument if isinstance(argument, list | tuple) else (argument,)
         numbers.extend(values.to_number(item) for item in items)

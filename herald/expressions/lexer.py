@@ -18,7 +18,7 @@ class Token(NamedTuple):
 
 
 def tokenize(source: str) -> list[Token]:
-    tokens = []
+    tokens: list[Token] = []
     position = 0
     length = len(source)
     while position < length:

@@ -5,6 +5,7 @@ operators are left-associative (so `2 ^ 3 ^ 2` is 64, and `-2 ^ 2` is 4, as in E
 """
 
 from decimal import Decimal
+from typing import NoReturn
 
 from .errors import MAX_DEPTH, ExpressionSyntaxError
 from .evaluator import Binary, Call, Literal, Lookup, Negate, Node, Path
@@ -65,7 +66,7 @@ class _Parser:
         self.advance()
 
     @staticmethod
-    def fail(token: Token):
+    def fail(token: Token) -> NoReturn:
         found = "end of expression" if token.kind == END else f"'{token.value}'"
         raise ExpressionSyntaxError(f"unexpected {found} at {token.position}")
 
@@ -139,8 +140,8 @@ class _Parser:
                     node = node.with_key(key) if isinstance(node, Path) else Lookup(node, Literal(key), strict=True)
             elif self.at_symbol("["):
                 self.advance()
-                key = self.expression(0)
+                index = self.expression(0)
                 self.expect("]")
-                node = Lookup(node, key, strict=False)
+                node = Lookup(node, index, strict=False)
             else:
                 return node

@@ -8,6 +8,8 @@ renders as empty text and the rest of the message is kept, as RapidPro does. An 
 `@word` whose top-level isn't known stay as written.
 """
 
+import contextlib
+
 from .errors import ExpressionSyntaxError
 from .evaluator import Node, Path, State
 from .parser import parse_expression
@@ -75,7 +77,7 @@ def _compile(source: str, is_identifier: bool):
 class Template:
     """Immutable once built: literal parts plus compiled expressions; safe to share across contacts and threads."""
 
-    __slots__ = ("source", "_parts", "_expressions", "_constant")
+    __slots__ = ("_constant", "_expressions", "_parts", "source")
 
     def __init__(self, text: str, top_levels: frozenset[str] = TOP_LEVELS):
         self.source = text
@@ -101,12 +103,10 @@ class Template:
         parts = list(self._parts)
         state = State(context)  # one budget for the whole render
         for index, expression in self._expressions:
-            try:
+            # EvaluationError / BudgetExceeded render empty, like RapidPro, and the message still goes. Anything else
+            # (an odd value in the context, a bug here) gets the same treatment: never stop a broadcast.
+            with contextlib.suppress(Exception):
                 parts[index] = expression.render(state)
-            except Exception:
-                # EvaluationError / BudgetExceeded render empty, like RapidPro, and the message still goes. Anything
-                # else (an odd value in the context, a bug here) gets the same treatment: never stop a broadcast.
-                pass
         return "".join(parts)
 
     def __repr__(self) -> str:

@@ -1,17 +1,19 @@
 """The values a message template sees for one contact: @contact, @fields, @urns and @globals."""
 
+from typing import Any
+
 from herald.contacts.urns import redacted
 
 
 def contact_context(
-    contact, urns: list, group_names: list[str] | None, workspace_globals: dict, *, anonymous: bool
-) -> dict:
+    contact: Any, urns: list[Any], group_names: list[str] | None, workspace_globals: dict[str, Any], *, anonymous: bool
+) -> dict[str, Any]:
     """`urns` are the contact's ContactURNs, highest priority first. In an `anonymous` workspace every URN is
     redacted here, at the root, so that no path, index or function in a template can reach a number."""
     shown = [(urn.scheme, shown_urn(urn, anonymous)) for urn in urns]
     preferred = shown[0][1] if shown else ""
     name = contact.name or ""
-    by_scheme = {}
+    by_scheme: dict[str, str] = {}
     for scheme, text in shown:
         by_scheme.setdefault(scheme, text)
     return {
@@ -34,6 +36,6 @@ def contact_context(
     }
 
 
-def shown_urn(urn, anonymous: bool) -> str:
+def shown_urn(urn: Any, anonymous: bool) -> str:
     """The text a template gets for a URN: its identity, or in an anonymous workspace the API's mask."""
     return redacted(urn.scheme) if anonymous else str(urn.identity)

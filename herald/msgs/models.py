@@ -54,6 +54,9 @@ class Broadcast(models.Model):
     # counted), every batch of messages written clears the count. At settings.BROADCAST_MAX_FAILURES the broadcast
     # is failed instead of claimed again (see fanout.py).
     failures = models.PositiveSmallIntegerField(default=0)
+    # Not columns: the API sets them on a page of broadcasts (api/v2/broadcasts.py, attach_recipient_refs).
+    contact_refs: list[dict[str, str | None]]
+    group_refs: list[dict[str, str | None]]
     created_by = models.ForeignKey(settings.AUTH_USER_MODEL, on_delete=models.SET_NULL, null=True, blank=True)
     created_on = models.DateTimeField(default=timezone.now)
     modified_on = models.DateTimeField(default=timezone.now)
@@ -62,7 +65,7 @@ class Broadcast(models.Model):
     class Meta:
         indexes = [models.Index(fields=["workspace", "-created_on", "-id"], name="broadcasts_api_order")]
 
-    def __str__(self):
+    def __str__(self) -> str:
         return str(self.uuid)
 
     @property
@@ -198,5 +201,5 @@ class Msg(models.Model):
             models.Index(fields=["channel", "status", "next_attempt", "id"], name="msgs_outbox"),
         ]
 
-    def __str__(self):
+    def __str__(self) -> str:
         return str(self.uuid)

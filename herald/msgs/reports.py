@@ -8,13 +8,14 @@ callbacks, so a new type declares its `callback_path` and `read_report` and need
 """
 
 import logging
+from typing import Any
 
-from django.http import JsonResponse
-from django.urls import path
+from django.http import HttpRequest, JsonResponse
+from django.urls import URLPattern, path
 
-from herald.channels.base import DeliveryReport
+from herald.channels.base import ChannelType, DeliveryReport
 from herald.channels.callback_requests import CallbackRejected
-from herald.channels.callbacks import channel_callback, missing_secret
+from herald.channels.callbacks import Endpoint, channel_callback, missing_secret
 from herald.channels.models import Channel
 from herald.channels.registry import TYPES
 
@@ -27,7 +28,7 @@ logger = logging.getLogger("herald.channels.callbacks")
 STATUSES = {"sent": MsgStatus.SENT, "delivered": MsgStatus.DELIVERED, "failed": MsgStatus.FAILED}
 
 
-def apply_report(channel: Channel, report: DeliveryReport) -> dict:
+def apply_report(channel: Channel, report: DeliveryReport) -> dict[str, Any]:
     """Apply a report to the channel's message it names; the response's `data` item."""
     msg = Msg.objects.outgoing().filter(uuid=report.msg_uuid, channel=channel).first()
     if msg is None:
@@ -46,18 +47,18 @@ def apply_report(channel: Channel, report: DeliveryReport) -> dict:
     }
 
 
-def report_endpoint(kind):
+def report_endpoint(kind: ChannelType) -> Endpoint:
     """The callback view of channel type `kind`: secret checked, report read by the type, then applied."""
 
     @channel_callback(kind.code)
-    def receive(request, channel, action: str):
+    def receive(request: HttpRequest, channel: Channel, action: str) -> JsonResponse:
         item = apply_report(channel, kind.read_report(request, action))
         return JsonResponse({"message": "Status Update Accepted", "data": [item]})
 
     return receive
 
 
-def report_urls(kind) -> list:
+def report_urls(kind: ChannelType) -> list[URLPattern]:
     prefix = kind.callback_path
     return [
         path(

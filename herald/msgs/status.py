@@ -17,7 +17,9 @@ docs/COMPATIBILITY.md, C14):
 """
 
 from collections import defaultdict
+from collections.abc import Iterable
 from datetime import datetime, timedelta
+from typing import Any
 
 from django.conf import settings
 from django.db.models import DateTimeField, F, QuerySet, Value
@@ -30,7 +32,7 @@ from .models import FailedReason, Msg, MsgStatus
 
 S = MsgStatus
 # Position in the forward order; statuses of equal rank don't replace each other.
-RANK = {S.QUEUED: 0, S.INITIALIZING: 0, S.ERRORED: 1, S.WIRED: 2, S.SENT: 3, S.DELIVERED: 4, S.READ: 5}
+RANK: dict[str, int] = {S.QUEUED: 0, S.INITIALIZING: 0, S.ERRORED: 1, S.WIRED: 2, S.SENT: 3, S.DELIVERED: 4, S.READ: 5}
 HANDED_OVER = (S.WIRED, S.SENT, S.DELIVERED, S.READ)
 # A send outcome only applies to a message still waiting to go out: if a delivery report already moved it on
 # (a fast gateway can report before its answer to the send reaches us), the report wins.
@@ -44,11 +46,11 @@ def allowed_from(new_status: str) -> tuple[str, ...]:
     if new_status not in RANK:
         raise ValueError(f"{new_status!r} is not an outgoing message status")
     before = tuple(status for status, rank in RANK.items() if rank < RANK[new_status])
-    return before + (S.FAILED,) if new_status in (S.DELIVERED, S.READ) else before
+    return (*before, S.FAILED) if new_status in (S.DELIVERED, S.READ) else before
 
 
 def apply_status(
-    target: Msg | QuerySet,
+    target: Msg | QuerySet[Msg],
     new_status: str,
     *,
     external_id: str | None = None,
@@ -62,7 +64,7 @@ def apply_status(
     Returns whether the message changed (its in-memory fields updated to match), or for a queryset how many did.
     """
     now = now or timezone.now()
-    fields: dict = {"status": new_status, "modified_on": now}
+    fields: dict[str, Any] = {"status": new_status, "modified_on": now}
     if new_status in HANDED_OVER:
         fields.update(sent_on=now, failed_reason=None, next_attempt=None)
     elif new_status == S.FAILED:
@@ -74,7 +76,9 @@ def apply_status(
     return _guarded_update(target, allowed_from(new_status), fields)
 
 
-def record_send_result(msg: Msg, outcome, now: datetime, max_retries: int | None = None) -> bool:
+def record_send_result(
+    msg: Msg, outcome: SendResult | Exception, now: datetime, max_retries: int | None = None
+) -> bool:
     """Record what a channel's `send` did for `msg`: a `SendResult`, or the exception it raised.
 
     - `SendResult`                 -> `wired` (+ external id);
@@ -86,24 +90,28 @@ def record_send_result(msg: Msg, outcome, now: datetime, max_retries: int | None
                                       HERALD_SEND_MAX_RETRIES, default 3) have failed too.
     Returns whether the message changed; it doesn't if a delivery report already moved it past `wired`.
     """
-    return _guarded_update(msg, AWAITING_SEND, plan_send_result(msg, outcome, now, max_retries))
+    return bool(_guarded_update(msg, AWAITING_SEND, plan_send_result(msg, outcome, now, max_retries)))
 
 
-def record_send_results(outcomes, now: datetime, max_retries: int | None = None) -> int:
+def record_send_results(
+    outcomes: Iterable[tuple[Msg, SendResult | Exception]], now: datetime, max_retries: int | None = None
+) -> int:
     """`record_send_result` for many `(msg, outcome)` pairs in few queries: messages whose changes are identical
     (typically every success in a chunk) share one UPDATE. In-memory messages are not refreshed.
     Returns how many messages changed."""
-    groups = defaultdict(list)
+    groups: defaultdict[tuple[tuple[str, Any], ...], list[int]] = defaultdict(list)
     for msg, outcome in outcomes:
         fields = plan_send_result(msg, outcome, now, max_retries)
         groups[tuple(sorted(fields.items()))].append(msg.pk)
     changed = 0
-    for fields, ids in groups.items():
-        changed += _guarded_update(Msg.objects.filter(pk__in=ids), AWAITING_SEND, dict(fields))
+    for same_fields, ids in groups.items():
+        changed += _guarded_update(Msg.objects.filter(pk__in=ids), AWAITING_SEND, dict(same_fields))
     return changed
 
 
-def plan_send_result(msg: Msg, outcome, now: datetime, max_retries: int | None = None) -> dict:
+def plan_send_result(
+    msg: Msg, outcome: SendResult | Exception, now: datetime, max_retries: int | None = None
+) -> dict[str, Any]:
     """The field changes a send outcome calls for (not yet written)."""
     if isinstance(outcome, SendResult):
         fields = {"status": S.WIRED, "sent_on": now, "next_attempt": None, "failed_reason": None}
@@ -129,7 +137,7 @@ def retry_delay(error_count: int) -> timedelta:
     return timedelta(seconds=delays[min(error_count, len(delays)) - 1])
 
 
-def _guarded_update(target: Msg | QuerySet, allowed: tuple[str, ...], fields: dict) -> bool | int:
+def _guarded_update(target: Msg | QuerySet[Msg], allowed: tuple[str, ...], fields: dict[str, Any]) -> bool | int:
     values = dict(fields)
     if "sent_on" in values:  # the first hand-over time is kept
         values["sent_on"] = Coalesce(F("sent_on"), Value(values["sent_on"], output_field=DateTimeField()))

@@ -28,7 +28,7 @@ def _beat_dies_with_its_worker(**kwargs):
 def _finish_sending_soon(**kwargs):
     # A warm shutdown waits for running tasks: ask deliveries to stop after the chunk on the wire, so a restart
     # neither waits for a task's whole turn nor cuts sends mid-way.
-    from herald.msgs import delivery
+    from herald.msgs import delivery  # noqa: PLC0415 — msgs needs Django's app registry, not ready when the Celery app is made
 
     delivery.stop_soon()
 
@@ -37,6 +37,6 @@ def _finish_sending_soon(**kwargs):
 def _record_parked_sends(**kwargs):
     # Chunks parked by delivery tasks (a slow gateway's, see herald/msgs/delivery.py) still wait for answers: record
     # them before the process exits, or those messages would be sent again by the next worker.
-    from herald.msgs import delivery
+    from herald.msgs import delivery  # noqa: PLC0415 — msgs needs Django's app registry, not ready when the Celery app is made
 
     delivery.wait_for_parked()

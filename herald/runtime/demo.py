@@ -3,6 +3,7 @@
 import json
 import shlex
 from dataclasses import asdict, dataclass
+from typing import Any
 
 from django.db import transaction
 
@@ -10,7 +11,7 @@ from herald.channels.registry import create_channel
 from herald.workspaces.models import Workspace
 from herald.workspaces.provisioning import create_token, create_workspace
 
-DEMO_WORKSPACE = {"name": "Demo", "country": "RW", "languages": ["eng", "fra"]}
+DEMO_WORKSPACE: dict[str, Any] = {"name": "Demo", "country": "RW", "languages": ["eng", "fra"]}
 DEMO_EMAIL = "admin@example.com"
 DEMO_URN = "tel:+250788123123"
 

@@ -22,7 +22,7 @@ from kombu.utils.json import dumps
 class Channel(filesystem.Channel):
     def _put(self, queue, payload, **kwargs):
         # The same name as kombu's (its time prefix keeps the queue first-in, first-out).
-        name = f"{int(round(monotonic() * 1000))}_{uuid.uuid4()}.{queue}.msg"
+        name = f"{round(monotonic() * 1000)}_{uuid.uuid4()}.{queue}.msg"
         final = os.path.join(self.data_folder_out, name)
         partial = final + ".partial"
         try:

@@ -79,7 +79,7 @@ class HeraldServer(BaseApplication):
             self.cfg.set(key, value)
 
     def load(self):
-        from herald.wsgi import application
+        from herald.wsgi import application  # noqa: PLC0415 — each web worker loads Django itself, after the fork
 
         return application
 
@@ -155,7 +155,7 @@ class HeraldWSGIServer(TcpWSGIServer):
         super().__init__(
             application, socket_map, _sock=listener, dispatcher=dispatcher, adj=adj, sockinfo=info, bind_socket=False
         )
-        self.log = log
+        self.access_log = log  # not `log`: asyncore dispatchers have a log() method of their own
 
     def maintenance(self, now):
         super().maintenance(now)  # closes the connections idle for longer than IDLE_SECONDS
@@ -169,7 +169,7 @@ class HeraldWSGIServer(TcpWSGIServer):
         environ.setdefault("RAW_URI", environ.get("REQUEST_URI", ""))
         response = SimpleNamespace(status=task.status, sent=task.content_bytes_written, headers=task.response_headers)
         took = datetime.timedelta(seconds=time.time() - task.start_time)
-        self.log.access(response, [], environ, took)
+        self.access_log.access(response, [], environ, took)
 
 
 def waitress_adjustments() -> Adjustments:

@@ -178,7 +178,7 @@ class FakeGateway:
                 except OSError:  # the client gave up (timed out) first
                     self.close_connection = True
 
-            def log_message(self, format, *args):  # noqa: A002 - the base class's signature
+            def log_message(self, format, *args):
                 pass  # quiet: tests read `gateway.requests` instead
 
         return Handler

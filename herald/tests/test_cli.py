@@ -29,7 +29,8 @@ def test_help_lists_heralds_commands_one_line_each_and_leaves_an_empty_folder_em
 
     assert done.returncode == 0, done.stderr
     assert sorted(listed(done.stdout)) == sorted(HERALDS_COMMANDS)  # no Django extras, no `contacts` alias
-    assert "Run Herald:" in done.stdout and "herald help --all" in done.stdout
+    assert "Run Herald:" in done.stdout
+    assert "herald help --all" in done.stdout
     assert "startproject" not in done.stdout
     assert list(tmp_path.iterdir()) == []
 
@@ -45,7 +46,8 @@ def test_other_help_writes_nothing_either(tmp_path, args):
 def test_help_all_lists_djangos_commands_too(tmp_path):
     done = herald("help", "--all", cwd=tmp_path)
 
-    assert "startproject" in done.stdout and "createsuperuser" in done.stdout
+    assert "startproject" in done.stdout
+    assert "createsuperuser" in done.stdout
     assert {"serve", "channel", "contact"} <= set(done.stdout.split())
 
 
@@ -53,7 +55,8 @@ def test_help_command_shows_that_commands_actions(tmp_path):
     done = herald("help", "contact", cwd=tmp_path)
 
     assert done.returncode == 0, done.stderr
-    assert "usage: herald contact" in done.stdout and "import" in done.stdout
+    assert "usage: herald contact" in done.stdout
+    assert "import" in done.stdout
 
 
 def assert_stopped_with(done: subprocess.CompletedProcess, line: str, folder: Path) -> None:
@@ -74,7 +77,7 @@ def test_a_bad_value_stops_every_command_with_one_line_and_a_non_zero_exit(tmp_p
 
 
 @pytest.mark.parametrize(
-    "variable, value, line",
+    ("variable", "value", "line"),
     [
         ("HERALD_FANOUT_BATCH", "lots", "herald: HERALD_FANOUT_BATCH must be a whole number, got 'lots'"),
         ("HERALD_FANOUT_BATCH", "0", "herald: HERALD_FANOUT_BATCH must be at least 1, got '0'"),

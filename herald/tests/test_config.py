@@ -13,7 +13,7 @@ def readme_defaults() -> dict[str, str]:
     """`{variable: default cell}` from the table under "## Configuration"; a row naming `A` / `B` has defaults
     `x` / `y`, one each."""
     section = README.read_text().split("\n## Configuration\n", 1)[1].split("\n## ", 1)[0]
-    defaults = {}
+    defaults: dict[str, str] = {}
     for row in section.splitlines():
         cells = [cell.strip() for cell in row.strip("|").split("|")]
         names = re.findall(r"`(HERALD_[A-Z_]+)`", cells[0])

@@ -77,6 +77,8 @@ class APIToken(models.Model):
     # `last_used_on` is written at most this often per token: a write on every request would queue every API call
     # behind SQLite's one writer.
     LAST_USED_PRECISION = timedelta(minutes=1)
+    # Not a column: set on the tokens provisioning.working_tokens lists.
+    role_name: str | None
 
     workspace = models.ForeignKey(Workspace, on_delete=models.CASCADE, related_name="api_tokens")
     user = models.ForeignKey(settings.AUTH_USER_MODEL, on_delete=models.CASCADE, related_name="api_tokens")

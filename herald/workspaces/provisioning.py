@@ -4,6 +4,9 @@ Every input is checked here, once, with a message a person can act on; callers t
 their own kind of failure (a command's non-zero exit).
 """
 
+from collections.abc import Sequence
+from typing import cast
+
 import pycountry
 from django.conf import settings
 from django.contrib.auth import get_user_model
@@ -94,7 +97,7 @@ def create_workspace(
     name = (name or "").strip()
     if not name:
         raise ProvisioningError("A workspace needs a name.")
-    max_length = Workspace._meta.get_field("name").max_length
+    max_length = cast(int, Workspace._meta.get_field("name").max_length)  # a CharField's: never None
     if len(name) > max_length:
         raise ProvisioningError(f"Workspace names have at most {max_length} characters.")
     return Workspace.objects.create(
@@ -176,7 +179,7 @@ def find_tokens(workspace: Workspace, reference: str) -> list[APIToken]:
     return found
 
 
-def revoke_tokens(workspace: Workspace, references: list[str] = (), email: str | None = None) -> list[APIToken]:
+def revoke_tokens(workspace: Workspace, references: Sequence[str] = (), email: str | None = None) -> list[APIToken]:
     """Revoke the tokens named by `references` and every token of `email` in `workspace`; all or nothing: any name
     that matches nothing refuses the lot. Returns the tokens that were still active (now revoked)."""
     if not references and not email:

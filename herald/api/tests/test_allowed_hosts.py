@@ -50,7 +50,8 @@ def test_herald_serve_answers_its_base_url_host_and_refuses_others(tmp_path):
         status, _ = get_with_host(port, OTHER_HOST, "/api/v2/workspace.json", info["token"])
         assert status == 400
         status, body = get_with_host(port, "herald.example.org", "/api/v2/workspace.json", info["token"])
-        assert status == 200 and json.loads(body)["uuid"] == info["workspace"]
+        assert status == 200
+        assert json.loads(body)["uuid"] == info["workspace"]
         media = upload_media(f"http://127.0.0.1:{port}/", info["token"])
         assert media["url"].startswith("https://herald.example.org/media/")  # HERALD_BASE_URL's, not the Host's
     finally:

@@ -47,7 +47,7 @@ def test_malformed_token_header_messages(anon):
 
 
 def test_basic_auth_with_email_and_token(workspace, anon):
-    user, key = create_user_token(workspace, email="bob@example.com")
+    _user, key = create_user_token(workspace, email="bob@example.com")
     anon.credentials(HTTP_AUTHORIZATION="Basic " + base64.b64encode(f"bob@example.com:{key}".encode()).decode())
     response = anon.get(URL)
     assert response.status_code == 200
@@ -78,7 +78,8 @@ def test_user_removed_from_workspace_loses_access(workspace):
 def test_only_the_key_hash_is_stored(workspace):
     user, key = create_user_token(workspace)
     token = user.api_tokens.get()
-    assert key not in token.key_hash and len(key) == 40
+    assert key not in token.key_hash
+    assert len(key) == 40
     assert Membership.objects.get(user=user).role == Role.ADMINISTRATOR
 
 

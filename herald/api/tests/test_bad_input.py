@@ -170,7 +170,7 @@ NUL_BODIES = [
 ]
 
 
-@pytest.mark.parametrize("endpoint,body,errors", NUL_BODIES)
+@pytest.mark.parametrize(("endpoint", "body", "errors"), NUL_BODIES)
 def test_nul_characters_in_a_body_are_a_400(admin, unchanged, endpoint, body, errors):
     unchanged(post_raw(admin, endpoint, json.dumps(body)), 400, errors)
 
@@ -181,7 +181,7 @@ def test_nul_characters_in_an_update_change_nothing(admin, unchanged, ann):
 
 
 @pytest.mark.parametrize(
-    "method,query,param",
+    ("method", "query", "param"),
     [
         ("GET", "contacts.json?group=Reporters%00", "group"),
         ("GET", "contacts.json?urn=tel:%2B250788111111%00", "urn"),
@@ -231,7 +231,7 @@ def urn_inputs(value) -> list[tuple[str, str, dict | None, dict]]:
 
 
 @pytest.mark.parametrize(
-    "method,path,body,errors", [case for value in HOSTILE_URNS for case in urn_inputs(value)], ids=repr
+    ("method", "path", "body", "errors"), [case for value in HOSTILE_URNS for case in urn_inputs(value)], ids=repr
 )
 def test_hostile_urns_are_a_400_in_every_urn_input(admin, unchanged, method, path, body, errors):
     started = time.monotonic()
@@ -296,7 +296,7 @@ def test_integers_too_long_to_read_are_a_400(admin, unchanged, endpoint):
 
 
 @pytest.mark.parametrize(
-    "body,errors",
+    ("body", "errors"),
     [
         ({"name": 10**4000}, {"name": ["Ensure this field has no more than 64 characters."]}),
         ({"urns": [10**30]}, {"urns": {"0": [f"Invalid URN: {10**30}. Ensure phone numbers contain country codes."]}}),
@@ -369,7 +369,7 @@ def upload(client, name: str, content: bytes, content_type: str | None):
 
 
 @pytest.mark.parametrize(
-    "content_type,content",
+    ("content_type", "content"),
     [
         ("text/html", samples.HTML),
         ("image/svg+xml", b'<svg xmlns="http://www.w3.org/2000/svg"><script>alert(1)</script></svg>'),
@@ -428,6 +428,7 @@ def test_hostile_file_names_are_kept_only_as_safe_names_inside_the_workspace(adm
         assert files == []
         return
     stored = response.json()["filename"]
-    assert SAFE_NAME.match(stored) and len(stored.encode()) <= 255
+    assert SAFE_NAME.match(stored)
+    assert len(stored.encode()) <= 255
     assert [p.relative_to(media_root / str(workspace.uuid)).name for p in files] == [stored]
     assert files[0].read_bytes() == samples.JPEG

@@ -38,7 +38,7 @@ def test_text_max_length_respected(admin):
 
 
 @pytest.mark.parametrize(
-    "text, errors",
+    ("text", "errors"),
     [
         ({"eng": ""}, {"eng": ["This field may not be blank."]}),
         ("", {"eng": ["This field may not be blank."]}),
@@ -109,13 +109,13 @@ def test_attachments_ten_per_language(admin, workspace, image):
     media = [str(make_media(workspace).uuid) for _ in range(10)]
     assert len(send(admin, attachments={"eng": media}).translations["eng"]["attachments"]) == 10
     Broadcast.objects.all().delete()
-    assert send(admin, attachments={"eng": media + [str(image.uuid)]}) == {
+    assert send(admin, attachments={"eng": [*media, str(image.uuid)]}) == {
         "attachments": {"eng": ["Ensure this field has no more than 10 elements."]}
     }
 
 
 @pytest.mark.parametrize(
-    "value, errors",
+    ("value", "errors"),
     [
         ({}, ["This dictionary may not be empty."]),
         ({"eng": [""]}, {"eng": ["No such object: "]}),
@@ -155,7 +155,7 @@ def test_attachment_uuid_inside_url_must_be_canonical_lowercase(admin, image):
 
 
 @pytest.mark.parametrize(
-    "item, stored",
+    ("item", "stored"),
     [
         ({"text": "Red"}, {"type": "text", "text": "Red"}),
         ({"text": "Red", "extra": "Like blood"}, {"type": "text", "text": "Red", "extra": "Like blood"}),
@@ -178,7 +178,7 @@ def test_ten_quick_replies_per_language(admin):
     replies = [{"text": str(i)} for i in range(10)]
     assert len(send(admin, quick_replies={"eng": replies}).translations["eng"]["quick_replies"]) == 10
     Broadcast.objects.all().delete()
-    assert send(admin, quick_replies={"eng": replies + [{"text": "11"}]}) == {
+    assert send(admin, quick_replies={"eng": [*replies, {"text": "11"}]}) == {
         "quick_replies": {"eng": ["Ensure this field has no more than 10 elements."]}
     }
 
@@ -187,7 +187,7 @@ NOT_AN_OBJECT = ['Must be an object, e.g. {"text": "Yes"}.']
 
 
 @pytest.mark.parametrize(
-    "value, errors",
+    ("value", "errors"),
     [
         ({"eng": ""}, {"eng": ['Expected a list of items but got type "str".']}),
         ("", ['Expected a dictionary of items but got type "str".']),
@@ -231,7 +231,7 @@ def test_base_language_accepts(admin, code):
 
 
 @pytest.mark.parametrize(
-    "code, errors",
+    ("code", "errors"),
     [
         ("123", ["Not an allowed ISO 639-3 language code."]),
         ("base", ["Ensure this field has no more than 3 characters.", "Not an allowed ISO 639-3 language code."]),
@@ -248,7 +248,7 @@ def test_base_language_rejects(admin, code, errors):
 
 
 @pytest.mark.parametrize(
-    "given, stored",
+    ("given", "stored"),
     [
         ("tel:+1-800-123-4567", "tel:+18001234567"),
         ("tel:0788 123 123", "tel:+250788123123"),  # the workspace is in Rwanda
@@ -264,7 +264,7 @@ def test_urns_normalised(admin, given, stored):
 
 
 @pytest.mark.parametrize(
-    "urns, errors",
+    ("urns", "errors"),
     [
         (["foo:bar"], {"0": ["Invalid URN: foo:bar. Ensure phone numbers contain country codes."]}),
         (["12345"], {"0": ["Invalid URN: 12345. Ensure phone numbers contain country codes."]}),
@@ -327,7 +327,7 @@ def test_contacts_any_status(admin, workspace):
 
 
 @pytest.mark.parametrize(
-    "contacts, errors",
+    ("contacts", "errors"),
     [
         ([0], ["No such object: 0"]),
         (["abcde"], ["No such object: abcde"]),
@@ -364,7 +364,7 @@ def test_groups_by_uuid_or_name_any_case(admin, workspace):
 
 
 @pytest.mark.parametrize(
-    "groups, errors",
+    ("groups", "errors"),
     [
         ([123456], ["No such object: 123456"]),
         (["Nobody"], ["No such object: Nobody"]),

@@ -98,7 +98,7 @@ def test_base_language_without_text_is_checked_not_a_crash(admin, workspace, joe
 
 
 @pytest.mark.parametrize(
-    "flags, message",
+    ("flags", "message"),
     [
         ({"is_flagged": True}, BLOCKER_FLAGGED),
         ({"is_suspended": True}, BLOCKER_SUSPENDED),
@@ -184,7 +184,8 @@ def test_full_payload(admin, workspace, editor):
     assert set(broadcast.contacts.all()) == {joe, frank}
     assert list(broadcast.groups.all()) == [reporters]
     assert broadcast.status == BroadcastStatus.PENDING
-    assert broadcast.contact_count is None and broadcast.msg_count == 0
+    assert broadcast.contact_count is None
+    assert broadcast.msg_count == 0
     assert broadcast.created_by.email == f"admin-{workspace.pk}@example.com"
 
     # Editors may send too.

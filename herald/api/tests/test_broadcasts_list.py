@@ -77,7 +77,8 @@ def test_openapi_describes_both_methods(admin):
     paths = [p for p in schema["paths"] if p.startswith("/api/v2/broadcasts")]
     assert paths
     operations = schema["paths"][paths[0]]
-    assert set(operations) >= {"get", "post"} and "delete" not in operations
+    assert set(operations) >= {"get", "post"}
+    assert "delete" not in operations
     params = {p["name"] for p in operations["get"]["parameters"]}
     assert {"uuid", "id", "before", "after", "cursor"} <= params
     assert {"201", "400"} <= set(operations["post"]["responses"])
@@ -170,7 +171,7 @@ def test_sent_broadcast_with_progress_urns_and_groups(admin, workspace):
 
 # docs/COMPATIBILITY.md, C6: RapidPro's is -1 for 0 recipients too.
 @pytest.mark.parametrize(
-    "contact_count, msg_count, progress",
+    ("contact_count", "msg_count", "progress"),
     [(None, 0, {"total": -1, "started": 0}), (0, 0, {"total": 0, "started": 0}), (5, 3, {"total": 5, "started": 3})],
 )
 def test_progress_total_is_minus_one_only_until_counted(admin, workspace, contact_count, msg_count, progress):
@@ -369,7 +370,8 @@ def test_every_reference_in_the_schema_is_the_one_object_ref(anon):
     }
     ref = {"$ref": "#/components/schemas/ObjectRef"}
     broadcast = components["BroadcastRead"]["properties"]
-    assert broadcast["contacts"]["items"] == ref and broadcast["groups"]["items"] == ref
+    assert broadcast["contacts"]["items"] == ref
+    assert broadcast["groups"]["items"] == ref
     assert broadcast["progress"] == {"$ref": "#/components/schemas/Progress"}
     assert components["ContactRead"]["properties"]["groups"]["items"] == ref
     assert components["MsgRead"]["properties"]["contact"]["allOf"] == [ref]

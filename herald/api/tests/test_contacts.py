@@ -231,7 +231,8 @@ def test_pages_of_250_with_absolute_next(workspace, admin):
     assert len(first["results"]) == 250
     assert first["next"].startswith("http://testserver/api/v2/contacts.json?cursor=")
     second = admin.get(first["next"]).json()
-    assert len(second["results"]) == 1 and second["next"] is None
+    assert len(second["results"]) == 1
+    assert second["next"] is None
     assert len({c["uuid"] for c in first["results"] + second["results"]}) == 251
 
 
@@ -294,7 +295,7 @@ def test_any_iso639_3_language_is_a_contact_language(admin):
 
 
 @pytest.mark.parametrize(
-    "data, errors",
+    ("data", "errors"),
     [
         ({"name": "x" * 65}, {"name": ["Ensure this field has no more than 64 characters."]}),
         ({"name": ""}, {"name": ["This field may not be blank."]}),
@@ -369,7 +370,8 @@ def test_urn_of_another_contact_is_in_use(workspace, admin):
     response = post(admin, {"name": "Robert", "urns": ["twitter:rob", "tel:078-5555555"]})
     assert response.status_code == 400
     assert response.json() == {"urns": {"1": ["URN is in use by another contact."]}}
-    assert Contact.objects.count() == 1 and not ContactURN.objects.filter(identity="twitter:rob").exists()
+    assert Contact.objects.count() == 1
+    assert not ContactURN.objects.filter(identity="twitter:rob").exists()
 
 
 def test_other_workspaces_are_invisible_to_writes(workspace, other_workspace, admin):
@@ -421,7 +423,8 @@ def test_update_by_uuid_replaces_everything_sent(workspace, admin, customers, ni
     )
     assert response.status_code == 200
     body = response.json()
-    assert body["name"] == "Jason" and body["language"] == "ita"
+    assert body["name"] == "Jason"
+    assert body["language"] == "ita"
     assert body["urns"] == ["twitter:jason", "tel:+250784444444"]
     assert body["groups"] == [{"uuid": str(vips.uuid), "name": "VIPs"}]
     assert body["fields"] == {"nickname": "Žan", "gender": None}
@@ -519,7 +522,8 @@ def test_delete_by_uuid(workspace, admin, customers):
     assert response.status_code == 204
     jean.refresh_from_db()
     assert jean.is_active is False
-    assert not jean.urns.exists() and not customers.contacts.exists()
+    assert not jean.urns.exists()
+    assert not customers.contacts.exists()
     # Gone: deleting again is a 404, and its URN can make a new contact.
     assert admin.delete(f"{URL}?uuid={jean.uuid}").status_code == 404
     assert post(admin, {"urns": ["tel:+250784444444"]}).status_code == 201

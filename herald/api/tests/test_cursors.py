@@ -54,7 +54,7 @@ def one_of_everything(workspace):
     make_broadcast(workspace, "Hello", contacts=[ann])
 
 
-@pytest.mark.parametrize("url, params", LIST_VARIANTS)
+@pytest.mark.parametrize(("url", "params"), LIST_VARIANTS)
 @pytest.mark.parametrize("forged", FORGED.values(), ids=FORGED.keys())
 def test_a_forged_cursor_is_404_invalid_cursor(admin, one_of_everything, url, params, forged):
     response = admin.get(url, {**params, "cursor": forged})
@@ -62,7 +62,7 @@ def test_a_forged_cursor_is_404_invalid_cursor(admin, one_of_everything, url, pa
     assert response.json() == INVALID
 
 
-@pytest.mark.parametrize("url, params", LIST_VARIANTS)
+@pytest.mark.parametrize(("url", "params"), LIST_VARIANTS)
 @pytest.mark.parametrize("reverse", ["0", "1"])
 def test_a_well_formed_cursor_still_pages(admin, one_of_everything, url, params, reverse):
     position = str(timezone.now() + timezone.timedelta(days=1))  # what DRF writes: `str()` of an aware datetime

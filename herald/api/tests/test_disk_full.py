@@ -71,7 +71,8 @@ def test_a_full_disk_is_a_json_507_for_every_request_and_nothing_is_half_written
         assert response.headers["Content-Type"] == "application/json"
         assert response.json()["detail"].startswith(DISK_FULL), (name, response.text)
     listed = httpx.get(f"{herald.base_url}/api/v2/contacts.json", headers={"Authorization": f"Token {herald.token}"})
-    assert listed.status_code == 507 and listed.json()["detail"].startswith(DISK_FULL)
+    assert listed.status_code == 507
+    assert listed.json()["detail"].startswith(DISK_FULL)
     disk.free()
 
     assert stored(herald) == before

@@ -45,7 +45,8 @@ def test_create_derives_the_key_from_the_name(workspace, admin):
 
     assert post(admin, {"name": "Date of Birth (D/M/Y)", "type": "text"}).json()["key"] == "date_of_birth_d_m_y"
     long = post(admin, {"name": "A very long field name that goes on", "type": "text"}).json()
-    assert long["key"] == "a_very_long_field_name_that_goes_on" and len(long["key"]) <= 36
+    assert long["key"] == "a_very_long_field_name_that_goes_on"
+    assert len(long["key"]) <= 36
 
 
 def test_list_newest_first_and_by_key(workspace, other_workspace, admin):
@@ -65,7 +66,7 @@ def test_list_newest_first_and_by_key(workspace, other_workspace, admin):
 
 # docs/COMPATIBILITY.md, C11: only text fields.
 @pytest.mark.parametrize(
-    "data, errors",
+    ("data", "errors"),
     [
         ({}, {"name": ["This field is required."], "type": ["This field is required."]}),
         ({"name": "Age"}, {"type": ["This field is required."]}),

@@ -124,7 +124,7 @@ def body_for(endpoint: str):
 def row_counts() -> dict:
     labels = {app.label for app in apps.get_app_configs() if app.name.startswith("herald.")}
     models = [m for m in apps.get_models(include_auto_created=True) if m._meta.app_label in labels]
-    return {model._meta.label: model.objects.count() for model in models}
+    return {model._meta.label: model._default_manager.count() for model in models}
 
 
 @pytest.fixture

@@ -46,7 +46,7 @@ def test_role_matrix(workspace, admin, assert_roles):
 def test_list_newest_first_with_active_member_counts(workspace, other_workspace, admin):
     alive = [writes.create_contact(workspace) for _ in range(3)]
     gone = writes.create_contact(workspace)
-    customers = group(workspace, "Customers", 1, alive + [gone])
+    customers = group(workspace, "Customers", 1, [*alive, gone])
     writes.delete_contact(gone)
     # A member deleted behind the API's back (still linked) isn't counted either.
     Contact.objects.filter(pk=alive[2].pk).update(is_active=False)
@@ -107,7 +107,7 @@ def test_create(workspace, admin):
 
 
 @pytest.mark.parametrize(
-    "data, errors",
+    ("data", "errors"),
     [
         ({}, {"name": ["This field is required."]}),
         ({"name": None}, {"name": ["This field may not be null."]}),

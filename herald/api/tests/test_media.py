@@ -122,12 +122,13 @@ def test_types_outside_the_allowed_list_are_refused(admin, media_root, content_t
     response = upload(admin, "x.png", samples.png(), content_type)
     assert response.status_code == 400
     assert response.json() == UNSUPPORTED
-    assert not Media.objects.exists() and not files_under(media_root)
+    assert not Media.objects.exists()
+    assert not files_under(media_root)
 
 
 # docs/COMPATIBILITY.md, C17.
 @pytest.mark.parametrize(
-    "content, content_type",
+    ("content", "content_type"),
     [
         pytest.param(samples.HTML, "image/png", id="web page dressed as an image"),
         pytest.param(samples.JPEG, "image/png", id="jpeg declared png"),
@@ -142,11 +143,12 @@ def test_bytes_that_contradict_the_declared_type_are_refused(admin, media_root, 
     response = upload(admin, "x", content, content_type)
     assert response.status_code == 400
     assert response.json() == UNSUPPORTED
-    assert not Media.objects.exists() and not files_under(media_root)
+    assert not Media.objects.exists()
+    assert not files_under(media_root)
 
 
 @pytest.mark.parametrize(
-    "content, content_type",
+    ("content", "content_type"),
     [
         pytest.param(samples.png(), "image/apng", id="a still png is a one-frame apng"),
         pytest.param(samples.MP4, "audio/mp4", id="video container declared audio"),
@@ -194,7 +196,7 @@ def test_body_far_over_the_limit_is_refused_before_it_is_parsed(admin, settings,
 
 
 @pytest.mark.parametrize(
-    "name, content_type, expected",
+    ("name", "content_type", "expected"),
     [
         ("../../etc/passwd", "image/png", "passwd.png"),
         ("..\\..\\windows\\win.ini", "image/png", "win.png"),
@@ -235,7 +237,8 @@ def test_very_long_names_fit_the_file_system(admin, media_root, base):
     response = upload(admin, base + ".png", samples.png(), "image/png")
     assert response.status_code == 201
     filename = response.json()["filename"]
-    assert filename.endswith(".png") and filename.startswith(base[:10])
+    assert filename.endswith(".png")
+    assert filename.startswith(base[:10])
     assert len(filename.encode()) <= 255
     (written,) = files_under(media_root)
     assert written.name == filename
@@ -271,14 +274,15 @@ def test_form_built_by_the_test_client_works_too(admin):
     assert response.json()["filename"] == "hi.gif"
 
 
-@pytest.mark.parametrize("flag, message", [("is_flagged", BLOCKER_FLAGGED), ("is_suspended", BLOCKER_SUSPENDED)])
+@pytest.mark.parametrize(("flag", "message"), [("is_flagged", BLOCKER_FLAGGED), ("is_suspended", BLOCKER_SUSPENDED)])
 def test_blocked_workspace_cannot_upload(admin, workspace, media_root, flag, message):
     setattr(workspace, flag, True)
     workspace.save()
     response = upload(admin, "a.gif", samples.GIF, "image/gif")
     assert response.status_code == 400
     assert response.json() == {"non_field_errors": [message]}
-    assert not Media.objects.exists() and not files_under(media_root)
+    assert not Media.objects.exists()
+    assert not files_under(media_root)
 
 
 def test_upload_belongs_to_the_tokens_workspace(workspace, other_workspace, make_client, media_root):
@@ -327,7 +331,8 @@ def test_openapi_describes_the_upload_and_the_delete(anon):
     assert "application/json" not in post["requestBody"]["content"]
     assert {"201", "400", "413", "415"} <= set(post["responses"])
     created = post["responses"]["201"]["content"]["application/json"]["schema"]
-    assert form and created
+    assert form
+    assert created
     delete = operations["delete"]
     assert [p["name"] for p in delete["parameters"]] == ["uuid"]
     assert {"204", "400", "403", "404"} <= set(delete["responses"])
@@ -357,7 +362,8 @@ def test_content_types_that_are_not_a_bare_type_and_subtype_are_refused(admin, m
     response = upload(admin, "x.mp3", samples.MP3, content_type)
     assert response.status_code == 400
     assert response.json() == UNSUPPORTED
-    assert not Media.objects.exists() and not files_under(media_root)
+    assert not Media.objects.exists()
+    assert not files_under(media_root)
 
 
 def test_parameters_are_dropped_and_the_type_is_lowercase_everywhere_it_is_used(admin, workspace):
@@ -411,7 +417,8 @@ def test_upload_beyond_the_quota_is_413_naming_the_limit_and_the_usage(admin, se
         f"bytes (0.0 MB) and this file has {size:,} bytes."
     )
     assert "DELETE /api/v2/media.json?uuid=" in detail
-    assert Media.objects.count() == 2 and len(files_under(media_root)) == 2
+    assert Media.objects.count() == 2
+    assert len(files_under(media_root)) == 2
 
 
 def test_the_quota_is_inclusive(admin, settings):
@@ -428,7 +435,7 @@ def test_a_full_workspace_does_not_stop_another(admin, settings, other_workspace
 
 
 @pytest.mark.parametrize(
-    "override, setting, fits",
+    ("override", "setting", "fits"),
     [
         pytest.param(None, 50, False, id="no override: the setting"),
         pytest.param(10_000, 50, True, id="a larger override"),
@@ -457,7 +464,8 @@ def test_the_quota_is_checked_again_when_the_row_is_saved(admin, workspace, sett
     monkeypatch.setattr(storage, "store_upload", another_upload_commits_first)
     response = upload(admin, "a.gif", samples.GIF, "image/gif")
     assert response.status_code == 413
-    assert not Media.objects.filter(filename="a.gif").exists() and not files_under(media_root)
+    assert not Media.objects.filter(filename="a.gif").exists()
+    assert not files_under(media_root)
 
 
 @pytest.mark.parametrize("role", ["admin", "editor"])
@@ -508,7 +516,8 @@ def test_agents_may_upload_but_not_delete(workspace, make_client, media_root):
     response = agent.delete(f"{URL}?uuid={body['uuid']}")
     assert response.status_code == 403
     assert response.json() == {"detail": "You do not have permission to perform this action."}
-    assert Media.objects.filter(uuid=body["uuid"]).exists() and len(files_under(media_root)) == 1
+    assert Media.objects.filter(uuid=body["uuid"]).exists()
+    assert len(files_under(media_root)) == 1
 
 
 def test_anonymous_delete_is_403(anon, workspace):
@@ -522,11 +531,12 @@ def test_another_workspaces_upload_cannot_be_deleted(admin, other_workspace, mak
     response = admin.delete(f"{URL}?uuid={body['uuid']}")
     assert response.status_code == 404
     assert response.json() == {"detail": "Not found."}
-    assert Media.objects.filter(uuid=body["uuid"]).exists() and len(files_under(media_root)) == 1
+    assert Media.objects.filter(uuid=body["uuid"]).exists()
+    assert len(files_under(media_root)) == 1
 
 
 @pytest.mark.parametrize(
-    "query, status, detail",
+    ("query", "status", "detail"),
     [
         ("", 400, "URL must contain one of the following parameters: uuid"),
         ("?uuid=xyz", 400, "Param 'uuid': xyz is not a valid UUID."),

@@ -157,7 +157,7 @@ def test_urn_null_without_urn_or_when_anonymous(admin, workspace, joe):
 
 
 @pytest.mark.parametrize(
-    "status, name",
+    ("status", "name"),
     [
         ("I", "queued"), ("Q", "queued"), ("H", "handled"), ("W", "wired"), ("S", "sent"), ("D", "delivered"),
         ("R", "read"), ("E", "errored"), ("F", "failed"),

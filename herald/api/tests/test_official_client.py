@@ -72,7 +72,8 @@ def test_create_broadcast_returns_a_parsed_broadcast(temba, workspace):
     assert [(c.uuid, c.name) for c in sent.contacts] == [(str(ann.uuid), "Ann")]
     assert [(g.uuid, g.name) for g in sent.groups] == [(str(team.uuid), "Team")]
     assert sent.status in ("pending", "queued", "started", "completed")
-    assert isinstance(sent.created_on, datetime) and abs(sent.created_on - timezone.now()) < timedelta(minutes=5)
+    assert isinstance(sent.created_on, datetime)
+    assert abs(sent.created_on - timezone.now()) < timedelta(minutes=5)
 
     listed = temba.get_broadcasts(uuid=sent.uuid).all()
     assert uuids(listed) == [sent.uuid]
@@ -102,7 +103,8 @@ def test_iterfetches_gives_a_cursor_that_resumes_where_it_stopped(temba, workspa
     # A later run (a new client even) picks up from the saved cursor.
     resumed = [b for page in temba.get_broadcasts().iterfetches(resume_cursor=cursor) for b in page]
     assert uuids(resumed) == newest_first[PAGE_SIZE:]
-    assert pages.get_cursor() is not None and next(pages, None) is not None  # the first iterator can go on too
+    assert pages.get_cursor() is not None
+    assert next(pages, None) is not None
 
 
 def test_get_broadcasts_before_and_after(temba, workspace):
@@ -152,7 +154,8 @@ def test_contacts_fields_and_groups_round_trip(temba, workspace):
     assert ann.urns == ["tel:+250788111111"]  # normalised with the workspace's country
     assert ann.fields == {"nick_name": "Annie"}
     assert [(g.uuid, g.name) for g in ann.groups] == [(group.uuid, "Volunteers")]
-    assert isinstance(ann.created_on, datetime) and isinstance(ann.modified_on, datetime)
+    assert isinstance(ann.created_on, datetime)
+    assert isinstance(ann.modified_on, datetime)
 
     assert uuids(temba.get_contacts(uuid=ann.uuid).all()) == [ann.uuid]
     assert uuids(temba.get_contacts(urn="tel:+250788111111").all()) == [ann.uuid]

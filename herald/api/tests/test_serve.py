@@ -14,7 +14,8 @@ def test_serve_bootstraps_a_demo_and_answers_over_http(tmp_path):
         info = server.first_json_line()
         assert info["created"] is True
         assert info["url"] == f"http://127.0.0.1:{port}/"
-        assert len(info["token"]) == 40 and info["token"] in info["curl"]
+        assert len(info["token"]) == 40
+        assert info["token"] in info["curl"]
         assert info["email"] == "admin@example.com"
 
         with get_when_up(f"http://127.0.0.1:{port}/api/v2/workspace.json", info["token"]) as response:
@@ -34,7 +35,8 @@ def test_serve_bootstraps_a_demo_and_answers_over_http(tmp_path):
     server = Server(data_dir, port)
     try:
         again = server.first_json_line()
-        assert again["created"] is False and again["token"] is None
+        assert again["created"] is False
+        assert again["token"] is None
         with get_when_up(f"http://127.0.0.1:{port}/api/v2/workspace.json", info["token"]) as response:
             assert json.load(response)["uuid"] == info["workspace"]
     finally:

@@ -5,6 +5,7 @@ References are resolved within the request's workspace only (serializer context 
 workspace's objects are simply "No such object".
 """
 
+import contextlib
 import uuid
 
 from django.db.models import Q
@@ -207,10 +208,8 @@ class ContactRefsField(ReferenceListField):
             raise serializers.ValidationError(URN_LOOKUPS_REFUSED)
         by_identity = {}
         for ref in urn_refs:
-            try:
+            with contextlib.suppress(urns.InvalidURN):
                 by_identity[ref] = urns.parse_and_normalize(ref, workspace.country).identity
-            except urns.InvalidURN:
-                pass
         contacts = Contact.objects.filter(workspace=workspace, is_active=True)
         found = {}
         if by_uuid:

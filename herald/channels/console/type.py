@@ -9,12 +9,13 @@ It serves every URN scheme by default, so any broadcast visibly goes somewhere.
 
 import sys
 
-from herald.channels.base import ChannelType, SendResult, quick_reply_texts, urn_of
+from herald.channels.base import ChannelType, OutgoingMsg, SendResult, quick_reply_texts, urn_of
+from herald.channels.models import Channel
 from herald.contacts import urns
 from herald.controlchars import printable
 
 
-def format_line(channel, msg) -> str:
+def format_line(channel: Channel, msg: OutgoingMsg) -> str:
     who = ", ".join(part for part in (_contact_name(msg), msg.locale) if part)
     line = f"[console:{channel.name}] → {urn_of(msg)}"
     if who:
@@ -34,10 +35,10 @@ def format_line(channel, msg) -> str:
     return printable(line)
 
 
-def _contact_name(msg) -> str:
+def _contact_name(msg: OutgoingMsg) -> str:
     # Only when the caller loaded the contact (select_related): a query per message would slow the delivery loop.
     if type(msg).contact.is_cached(msg):
-        return msg.contact.name or ""
+        return str(msg.contact.name or "")
     return ""
 
 
@@ -46,7 +47,7 @@ class ConsoleType(ChannelType):
     name = "Console"
     schemes = tuple(sorted(urns.SCHEMES))
 
-    def send(self, channel, msg) -> SendResult:
+    def send(self, channel: Channel, msg: OutgoingMsg) -> SendResult:
         line = format_line(channel, msg)
         stream = sys.stdout  # looked up per call, so redirected output (tests, daemons) is honoured
         try:

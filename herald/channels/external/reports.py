@@ -9,6 +9,8 @@ an unreadable body; 403 for a wrong or missing secret or a disabled channel; 404
 
 import uuid
 
+from django.http import HttpRequest
+
 from herald.channels.base import REPORTED_STATUSES, DeliveryReport
 from herald.channels.callback_requests import CallbackRejected, request_value
 
@@ -16,7 +18,7 @@ from herald.channels.callback_requests import CallbackRejected, request_value
 ACTIONS = REPORTED_STATUSES
 
 
-def read_report(request, action: str) -> DeliveryReport:
+def read_report(request: HttpRequest, action: str) -> DeliveryReport:
     if action not in ACTIONS:
         raise CallbackRejected(404, f"unknown report {action!r}: use one of {', '.join(ACTIONS)}")
     msg_id = request_value(request, "id")

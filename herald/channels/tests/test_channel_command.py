@@ -82,7 +82,7 @@ def test_add_external_with_json_output(workspace, settings):
 
 
 @pytest.mark.parametrize(
-    "args, error",
+    ("args", "error"),
     [
         (["--type", "external", "--name", "G"], "send_url is required"),
         (["--type", "external", "--name", "G", "--config", "send_url"], "Bad --config 'send_url': write KEY=VALUE"),
@@ -205,7 +205,8 @@ def test_rotate_secret_prints_new_urls_and_the_old_ones_stop_working(workspace, 
 
     channel.refresh_from_db()
     new = callback_urls(channel)
-    assert output["callback_urls"] == new and new != old
+    assert output["callback_urls"] == new
+    assert new != old
     response = Client().post(old["sent"], {"id": str(msg.uuid)})
     assert response.status_code == 403
     msg.refresh_from_db()

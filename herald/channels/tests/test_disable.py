@@ -38,7 +38,8 @@ def test_a_disabled_channel_sends_nothing_until_enabled(admin, workspace, gatewa
     assert delivery.deliver(first.id) == 0
     assert delivery.due_messages(first.id, 10, timezone.now()) == []
     waiting.refresh_from_db()
-    assert waiting.status == MsgStatus.QUEUED and gateway.requests == []
+    assert waiting.status == MsgStatus.QUEUED
+    assert gateway.requests == []
 
     # New messages go through the channel still enabled, even for a contact whose URN last used the disabled one.
     response = admin.post("/api/v2/broadcasts.json", {"text": "Hi", "contacts": [str(ann.uuid)]}, format="json")

@@ -200,7 +200,8 @@ def test_new_field_columns_beyond_the_workspace_limit_stop_the_import(workspace,
         run(csv_file("urn:tel,field:A,field:B\n+250788000001,1,2\n"), workspace, "--group", "New")
     # Nothing of it was written: no contact, no field, not even the group.
     assert ContactField.objects.filter(workspace=workspace).count() == ContactField.MAX_PER_WORKSPACE - 1
-    assert not Contact.objects.exists() and not ContactGroup.objects.exists()
+    assert not Contact.objects.exists()
+    assert not ContactGroup.objects.exists()
     # Columns of fields the workspace has don't count, and one new field still fits.
     assert run_json(csv_file("urn:tel,field:f0,field:A\n+250788000001,1,2\n"), workspace)["created"] == 1
     assert ContactField.objects.filter(workspace=workspace).count() == ContactField.MAX_PER_WORKSPACE
@@ -246,7 +247,7 @@ def test_byte_order_mark_is_not_part_of_the_header(workspace, csv_file):
 
 
 @pytest.mark.parametrize(
-    "content, message",
+    ("content", "message"),
     [
         ("", "The file is empty: it needs a header line"),
         ("name,language\nAnn,eng\n", "The header has no urn: column (e.g. urn:tel); it needs at least one"),

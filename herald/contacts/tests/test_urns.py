@@ -13,7 +13,7 @@ from herald.controlchars import has_control_characters, printable
 
 
 @pytest.mark.parametrize(
-    "text, country, expected",
+    ("text", "country", "expected"),
     [
         ("tel:+1-800-123-4567", "", "tel:+18001234567"),
         ("tel:0788 123 123", "RW", "tel:+250788123123"),
@@ -47,7 +47,7 @@ def test_normalises(text, country, expected):
 
 
 @pytest.mark.parametrize(
-    "text, country",
+    ("text", "country"),
     [
         ("tel:800-123-4567", ""),  # no country code and no workspace country
         ("12345", ""),  # no scheme
@@ -103,7 +103,7 @@ def test_country_of_tel():
 
 
 @pytest.mark.parametrize(
-    "text, expected",
+    ("text", "expected"),
     [
         ("tel:2.50788123123e+11", "tel:+250788123123"),
         ("tel:2.50788123123E11", "tel:+250788123123"),

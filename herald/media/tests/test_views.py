@@ -40,7 +40,8 @@ def test_serves_the_file_with_its_stored_type_and_safety_headers(client, workspa
     assert response["Content-Length"] == str(len(samples.png()))
     assert response["X-Content-Type-Options"] == "nosniff"
     csp = response["Content-Security-Policy"]
-    assert "sandbox" in csp and "default-src 'none'" in csp
+    assert "sandbox" in csp
+    assert "default-src 'none'" in csp
 
 
 def test_the_stored_type_wins_over_what_the_bytes_look_like(client, workspace, media_root):

@@ -315,7 +315,7 @@ def provision(gateway_url: str, contacts: int, tps: int | None, name: str) -> di
                     identity=f"tel:{path}",
                 )
                 for n, contact_id in enumerate(ids)
-            ],  # fmt: skip
+            ],
             batch_size=1000,
         )
         Membership = ContactGroup.contacts.through

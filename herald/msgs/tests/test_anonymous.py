@@ -109,7 +109,7 @@ def test_anonymous_workspace_renders_no_urn_on_any_template_path(workspace, edit
     # Each path of each contact reaches its URN, and gets the mask instead.
     for contact in contacts:
         for path in urn_paths(context_of(contact)):
-            lines = expressions(path)[:-1] + ["quick reply " + expressions(path)[0]]  # (word(x, -1) gives `tel`)
+            lines = [*expressions(path)[:-1], "quick reply " + expressions(path)[0]]  # (word(x, -1) gives `tel`)
             for line in lines:
                 assert MASK in sent[(str(contact.uuid), line)], line
 
@@ -134,5 +134,6 @@ def test_other_workspaces_render_urns_in_full(workspace, editor, gateway):
         for path in urn_paths(context_of(contact)):
             for line in [*expressions(path), "quick reply " + expressions(path)[0]]:
                 text = sent[(str(contact.uuid), line)]
-                assert MASK not in text and any(s in text for s in secrets(urns)), f"{line} rendered {text!r}"
+                assert MASK not in text, f"{line} rendered {text!r}"
+                assert any(s in text for s in secrets(urns)), f"{line} rendered {text!r}"
     assert any("+250788111111" in r.json["text"] for r in requests)

@@ -102,7 +102,8 @@ def check_invariants(herald: Installation, watch: Watch, gateway, recipients: in
     assert broadcast.status == BroadcastStatus.COMPLETED
     assert broadcast.contact_count == broadcast.msg_count == recipients
     per_contact = Counter(watch.msgs.values_list("contact_id", flat=True))
-    assert len(per_contact) == recipients and set(per_contact.values()) == {1}
+    assert len(per_contact) == recipients
+    assert set(per_contact.values()) == {1}
     assert Counter(watch.msgs.values_list("status", flat=True)) == {MsgStatus.WIRED: recipients}
 
     seen = seen_ids(gateway)

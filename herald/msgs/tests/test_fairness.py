@@ -298,7 +298,9 @@ def test_a_task_hands_the_channel_on_at_the_exact_rate(workspace, gateway, setti
     assert Counter(Msg.objects.filter(broadcast=mine).values_list("status", flat=True)) == {MsgStatus.WIRED: 14}
     assert Counter(request.json["id"] for request in gateway.requests).most_common(1)[0][1] == 1
     handoffs = [handoff for _, handoff in turns]
-    assert len(turns) >= 3 and handoffs[0] is None and len({h.owner for h in handoffs[1:]}) == 1  # one lease
+    assert len(turns) >= 3
+    assert handoffs[0] is None
+    assert len({h.owner for h in handoffs[1:]}) == 1
     assert busiest_second(chunks) == 4
     assert lease_owner(channel) == ""
     # Eager tasks run each hand-over's next turn at once, in this thread: the other channel's turn comes after.
@@ -332,11 +334,13 @@ def test_a_lone_channel_keeps_its_turn_until_another_has_messages_due(
     monkeypatch.setattr(delivery.Run, "_submit", submit)
     tasks.deliver_channel(channel.id)
 
-    assert len(chunks) == 4 and busiest_second(chunks) == 4  # the exact rate all along
+    assert len(chunks) == 4
+    assert busiest_second(chunks) == 4
     # One task sent the first three chunks, turn after turn; the one it handed the channel to, once the other
     # channel had messages due, sent the rest.
     assert [at for at, _ in turns] == [0, 3]
-    assert turns[0][1] is None and turns[1][1] is not None
+    assert turns[0][1] is None
+    assert turns[1][1] is not None
     assert not any(lease_taken)  # the lease was renewed all along: nobody else could take it
     assert lease_owner(channel) == ""
     assert Counter(request.json["id"] for request in gateway.requests).most_common(1)[0][1] == 1

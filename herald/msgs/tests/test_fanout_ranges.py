@@ -4,6 +4,7 @@ runs at the same time or stops half-way; the broadcast completes once, with exac
 Tasks run eagerly here (the multi-process proof is test_multiworker.py); the database really commits.
 """
 
+import itertools
 import json
 import uuid
 from datetime import timedelta
@@ -49,11 +50,12 @@ def messages_by_contact(broadcast) -> dict:
 
 
 def test_plan_cuts_the_audience_into_ranges_that_cover_it(audience):
-    broadcast, contacts = audience
+    broadcast, _contacts = audience
     ranges = fanout.split_into_ranges(broadcast.id, 10).ranges
     assert len(ranges) == 4  # 35 members: 10 + 10 + 10 + the open-ended rest
-    assert ranges[0][0] == 0 and ranges[-1][1] is None
-    assert all(upto == after for (_, upto), (after, _) in zip(ranges, ranges[1:], strict=False))
+    assert ranges[0][0] == 0
+    assert ranges[-1][1] is None
+    assert all(upto == after for (_, upto), (after, _) in itertools.pairwise(ranges))
     broadcast.refresh_from_db()
     assert (broadcast.status, broadcast.contact_count, broadcast.msg_count) == (BroadcastStatus.QUEUED, 37, 0)
 
@@ -77,7 +79,7 @@ def test_ranges_run_in_any_order_make_one_message_each(audience):
 
 
 def test_a_range_run_twice_or_overlapping_ranges_create_nothing_twice(audience):
-    broadcast, contacts = audience
+    broadcast, _contacts = audience
     ranges = fanout.split_into_ranges(broadcast.id, 10).ranges
     fanout.fan_out_range(broadcast.id, *ranges[1])
     fanout.fan_out_range(broadcast.id, *ranges[1])  # redelivered
@@ -118,14 +120,15 @@ def test_a_duplicate_start_while_the_fan_out_is_live_plans_nothing(audience):
 
 
 def test_a_quiet_broadcast_is_planned_again_for_what_is_left(settings, audience):
-    broadcast, contacts = audience
+    broadcast, _contacts = audience
     ranges = fanout.split_into_ranges(broadcast.id, 10).ranges
     fanout.fan_out_range(broadcast.id, *ranges[0])  # then the worker died; the other range tasks were lost
     made = Msg.objects.filter(broadcast=broadcast).count()
     Broadcast.objects.filter(id=broadcast.id).update(modified_on=timezone.now() - timedelta(minutes=5))
 
     again = fanout.split_into_ranges(broadcast.id, 10).ranges
-    assert again and again[0][0] == 0
+    assert again
+    assert again[0][0] == 0
     for after, upto in again:
         fanout.fan_out_range(broadcast.id, after, upto)
     broadcast.refresh_from_db()
@@ -135,7 +138,7 @@ def test_a_quiet_broadcast_is_planned_again_for_what_is_left(settings, audience)
 
 
 def test_completion_waits_for_every_recipient_even_when_the_count_is_reached(audience, workspace):
-    broadcast, contacts = audience
+    broadcast, _contacts = audience
     ranges = fanout.split_into_ranges(broadcast.id, 10).ranges
     for after, upto in ranges[1:]:
         fanout.fan_out_range(broadcast.id, after, upto)
@@ -155,7 +158,8 @@ def test_a_broadcast_whose_recipients_all_have_messages_completes_on_resume(sett
     )
     assert fanout.split_into_ranges(broadcast.id, 10).ranges == []
     broadcast.refresh_from_db()
-    assert broadcast.status == BroadcastStatus.COMPLETED and broadcast.msg_count == 37
+    assert broadcast.status == BroadcastStatus.COMPLETED
+    assert broadcast.msg_count == 37
 
 
 def test_rows_written_in_bulk_read_back_like_orm_rows(workspace, channel):
@@ -172,15 +176,18 @@ def test_rows_written_in_bulk_read_back_like_orm_rows(workspace, channel):
 
     msg = Msg.objects.get(broadcast=broadcast)
     assert Msg.objects.get(uuid=msg.uuid) == msg  # stored as Django stores UUIDs on this database
-    assert isinstance(msg.uuid, uuid.UUID) and msg.uuid.version == 7
-    assert msg.text == "Salut Ann ✓" and msg.locale == "fra"
+    assert isinstance(msg.uuid, uuid.UUID)
+    assert msg.uuid.version == 7
+    assert msg.text == "Salut Ann ✓"
+    assert msg.locale == "fra"
     assert msg.attachments == ["image/jpeg:https://example.com/a.jpg"]  # the base language's, as a list
     assert msg.quick_replies == [{"type": "text", "text": "Oui 👍"}]
     assert Msg.objects.filter(quick_replies__0__text="Oui 👍").count() == 1  # real JSON, not a string
     assert (msg.status, msg.channel, msg.contact_urn.identity) == (MsgStatus.QUEUED, channel, "tel:+250788111111")
     assert msg.msg_count == 2  # UCS-2 text in one part, plus the attachment
     assert (msg.direction, msg.visibility, msg.error_count, msg.external_id) == ("O", "V", 0, None)
-    assert msg.created_on == msg.modified_on and abs(msg.created_on - timezone.now()) < timedelta(minutes=1)
+    assert msg.created_on == msg.modified_on
+    assert abs(msg.created_on - timezone.now()) < timedelta(minutes=1)
     assert json.loads(json.dumps(msg.attachments)) == msg.attachments
 
 

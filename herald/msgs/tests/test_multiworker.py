@@ -17,6 +17,7 @@ from collections import Counter
 from pathlib import Path
 
 import pytest
+import redis
 from django.conf import settings
 from django.db import connection
 
@@ -78,7 +79,7 @@ def test_database_url() -> str:
     return postgres_url(connection.settings_dict)
 
 
-test_database_url.__test__ = False  # a helper, not a test
+test_database_url.__test__ = False  # type: ignore[attr-defined]  # a helper, not a test (pytest reads __test__)
 
 
 def make_audience(workspace, size: int) -> ContactGroup:
@@ -112,7 +113,6 @@ def progress(broadcast, workers) -> str:
 @pytest.fixture
 def broker_url():
     """The suite's Redis server, database REDIS_DB: emptied before and after."""
-    import redis
 
     url = with_path(settings.CELERY_BROKER_URL, f"/{REDIS_DB}")
     redis.Redis.from_url(url).flushdb()
@@ -175,7 +175,8 @@ def test_two_workers_share_broadcasts_and_send_each_message_once(workspace, gate
     for broadcast in (shared, raced):
         messages = Msg.objects.filter(broadcast=broadcast)
         per_contact = Counter(messages.values_list("contact_id", flat=True))
-        assert set(per_contact) == members and set(per_contact.values()) == {1}
+        assert set(per_contact) == members
+        assert set(per_contact.values()) == {1}
         assert {str(u) for u in messages.values_list("uuid", flat=True)} <= set(seen)
         broadcast.refresh_from_db()
         assert broadcast.status == BroadcastStatus.COMPLETED

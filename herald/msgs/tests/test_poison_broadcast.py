@@ -15,6 +15,7 @@ import threading
 import time
 from contextlib import contextmanager, suppress
 from pathlib import Path
+from typing import cast
 
 import pytest
 
@@ -98,7 +99,7 @@ def idle_worker_size(herald: Installation) -> int:
         assert time.monotonic() < deadline, "herald serve started no worker"
         time.sleep(0.1)
     time.sleep(2)  # its start-up done
-    return resident_bytes(herald.embedded_worker())
+    return resident_bytes(cast(int, herald.embedded_worker()))  # the loop above waited for it
 
 
 def test_a_fan_out_that_kills_its_worker_ends_failed_and_others_keep_sending(herald, gateway, figures):

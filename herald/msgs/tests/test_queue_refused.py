@@ -68,7 +68,8 @@ def test_a_stored_broadcast_whose_start_was_refused_is_a_201_and_sent_once_by_th
         assert plain.json()["status"] == "pending"
         assert first.status_code == 201, first.text
         # ... and a replay of the keyed one answers what happened: the same 201, nothing written again.
-        assert replay.status_code == 201 and replay.headers["Idempotent-Replayed"] == "true"
+        assert replay.status_code == 201
+        assert replay.headers["Idempotent-Replayed"] == "true"
         assert replay.json() == first.json()
         ids = {plain.json()["id"], first.json()["id"]}
         assert set(Broadcast.objects.using(herald.db).values_list("id", flat=True)) == ids
@@ -122,7 +123,8 @@ def test_a_fan_out_whose_delivery_task_is_refused_is_not_a_failure_and_the_tick_
         assert (broadcast.status, broadcast.failures) == (BroadcastStatus.COMPLETED, 0)
         assert Msg.objects.filter(broadcast=broadcast, status=MsgStatus.QUEUED).count() == RECIPIENTS
         refused = [r for r in caplog.records if "could not queue herald.msgs.tasks.deliver_channel" in r.getMessage()]
-        assert refused and refused[0].exc_info is not None
+        assert refused
+        assert refused[0].exc_info is not None
         assert gateway.requests == []
 
         with eager():  # the tick's own tasks, run in this process

@@ -6,7 +6,7 @@ from herald.msgs.segments import count_segments, is_gsm7
 
 
 @pytest.mark.parametrize(
-    "text, parts",
+    ("text", "parts"),
     [
         ("", 1),
         ("Hello", 1),

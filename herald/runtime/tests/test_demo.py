@@ -36,15 +36,20 @@ def test_curl_sends_a_broadcast_with_the_token():
     assert words[words.index("-H") + 1] == "Authorization: Token abc123"
     assert "Content-Type: application/json" in words
     body = json.loads(words[words.index("-d") + 1])
-    assert body["urns"] == ["tel:+250788123123"] and set(body["text"]) == {"eng", "fra"}
+    assert body["urns"] == ["tel:+250788123123"]
+    assert set(body["text"]) == {"eng", "fra"}
 
 
 def test_info_for_a_first_and_a_later_start():
     demo = create_demo_if_empty()
     first = demo_info(demo, "http://127.0.0.1:8000/")
-    assert first["created"] is True and first["token"] == demo.token and demo.token in first["curl"]
+    assert first["created"] is True
+    assert first["token"] == demo.token
+    assert demo.token in first["curl"]
     assert first["docs"] == "http://127.0.0.1:8000/api/v2/"
 
     later = demo_info(None, "http://127.0.0.1:8000/")
     assert later["created"] is False
-    assert later["token"] is None and later["curl"] is None and later["workspace"] is None
+    assert later["token"] is None
+    assert later["curl"] is None
+    assert later["workspace"] is None

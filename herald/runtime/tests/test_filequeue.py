@@ -1,6 +1,7 @@
 """The embedded queue never shows a worker a message that is still being written, and a full disk leaves nothing
 half-written in its folder."""
 
+import contextlib
 import errno
 import os
 from queue import Empty
@@ -11,6 +12,7 @@ from kombu.exceptions import ChannelError
 from kombu.simple import SimpleQueue
 
 from herald.runtime import filequeue
+from herald.runtime.celery import app
 from herald.runtime.tests.full_disk import small_filesystem
 
 
@@ -29,10 +31,8 @@ def test_a_message_is_invisible_until_written_whole(channel, monkeypatch):
 
     def replace(partial, final):
         assert os.path.getsize(partial) > 0  # written in full under its temporary name ...
-        try:
+        with contextlib.suppress(Empty):  # ... where a polling worker doesn't take it
             seen_while_writing.append(channel._get("celery"))
-        except Empty:
-            pass  # ... where a polling worker doesn't take it
         real_replace(partial, final)
 
     monkeypatch.setattr(filequeue.os, "replace", replace)
@@ -45,8 +45,6 @@ def test_a_message_is_invisible_until_written_whole(channel, monkeypatch):
 
 
 def test_the_embedded_broker_uses_it(settings):
-    from herald.runtime.celery import app
-
     if settings.CELERY_BROKER_URL != "filesystem://":
         pytest.skip("the suite runs with an external broker")
     assert app.connection_for_write().transport_cls == "herald.runtime.filequeue:Transport"
@@ -65,7 +63,8 @@ def connect(folder):
 
 def disk_full_cause(exc: BaseException) -> OSError:
     cause = exc.__cause__
-    assert isinstance(cause, OSError) and cause.errno == errno.ENOSPC, repr(cause)
+    assert isinstance(cause, OSError), repr(cause)
+    assert cause.errno == errno.ENOSPC, repr(cause)
     return cause
 
 

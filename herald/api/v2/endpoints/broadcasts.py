@@ -10,18 +10,13 @@ from drf_spectacular.utils import (
 )
 from rest_framework import serializers
 
-from herald.contacts import urns as urn_parser
-from herald.msgs.content import Translations
-from herald.msgs.models import Broadcast, BroadcastStatus
-from herald.msgs.tasks import enqueue_broadcast
-
-from .. import content_fields, openapi
-from ..base import BaseEndpoint, ListAPIMixin, WriteAPIMixin
-from ..content_fields import TranslatedAttachmentsField, TranslatedQuickRepliesField, TranslatedTextField
-from ..filters import Filter, created_between
-from ..params import InvalidParam, int_param, uuid_param
-from ..permissions import ADMIN_EDITOR
-from ..serializer_fields import (
+from herald.api.v2 import content_fields, openapi
+from herald.api.v2.base import BaseEndpoint, ListAPIMixin, WriteAPIMixin
+from herald.api.v2.content_fields import TranslatedAttachmentsField, TranslatedQuickRepliesField, TranslatedTextField
+from herald.api.v2.filters import Filter, created_between
+from herald.api.v2.params import InvalidParam, int_param, uuid_param
+from herald.api.v2.permissions import ADMIN_EDITOR
+from herald.api.v2.serializer_fields import (
     ContactRefsField,
     DateTimeField,
     DirectReadSerializer,
@@ -31,6 +26,10 @@ from ..serializer_fields import (
     ObjectRefSerializer,
     URNField,
 )
+from herald.contacts import urns as urn_parser
+from herald.msgs.content import Translations
+from herald.msgs.models import Broadcast, BroadcastStatus
+from herald.msgs.tasks import enqueue_broadcast
 
 MAX_URNS = 100
 

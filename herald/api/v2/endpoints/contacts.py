@@ -13,19 +13,13 @@ from drf_spectacular.utils import (
 )
 from rest_framework import exceptions, serializers
 
-from herald.contacts import urns, writes
-from herald.contacts.contact_fields import MAX_VALUE_LENGTH as MAX_FIELD_VALUE_LENGTH
-from herald.contacts.contact_fields import workspace_keys
-from herald.contacts.models import Contact, ContactGroup, ContactStatus, ContactURN
-from herald.languages import is_contact_language
-
-from .. import openapi
-from ..base import BaseEndpoint, DeleteAPIMixin, ListAPIMixin, WriteAPIMixin
-from ..filters import NOTHING, Filter
-from ..pagination import ModifiedOnCursorPagination
-from ..params import InvalidParam, bool_param, datetime_param, text_param, uuid_param
-from ..permissions import ADMIN_EDITOR, ALL_ROLES
-from ..serializer_fields import (
+from herald.api.v2 import openapi
+from herald.api.v2.base import BaseEndpoint, DeleteAPIMixin, ListAPIMixin, WriteAPIMixin
+from herald.api.v2.filters import NOTHING, Filter
+from herald.api.v2.pagination import ModifiedOnCursorPagination
+from herald.api.v2.params import InvalidParam, bool_param, datetime_param, text_param, uuid_param
+from herald.api.v2.permissions import ADMIN_EDITOR, ALL_ROLES
+from herald.api.v2.serializer_fields import (
     URN_LOOKUPS_REFUSED,
     DateTimeField,
     GroupRefsField,
@@ -34,6 +28,11 @@ from ..serializer_fields import (
     URNField,
     object_ref,
 )
+from herald.contacts import urns, writes
+from herald.contacts.contact_fields import MAX_VALUE_LENGTH as MAX_FIELD_VALUE_LENGTH
+from herald.contacts.contact_fields import workspace_keys
+from herald.contacts.models import Contact, ContactGroup, ContactStatus, ContactURN
+from herald.languages import is_contact_language
 
 MAX_URNS = 100
 MAX_FIELD_VALUES = 100
@@ -53,7 +52,7 @@ class ContactReadSerializer(serializers.Serializer):
     groups = serializers.SerializerMethodField()
     notes = serializers.SerializerMethodField()
     # (the method can't be get_fields: that name is the Serializer's own)
-    fields = serializers.SerializerMethodField(method_name="get_field_values")
+    fields = serializers.SerializerMethodField(method_name="get_field_values")  # type: ignore[assignment]  # the wire format's key; DRF takes declared fields off the class
     flow = serializers.SerializerMethodField()
     created_on = DateTimeField(read_only=True)
     modified_on = DateTimeField(read_only=True)
@@ -146,7 +145,7 @@ class ContactWriteSerializer(serializers.Serializer):
     language = serializers.CharField(required=False, min_length=3, max_length=3, allow_null=True)
     urns = serializers.ListField(required=False, child=URNField(), max_length=MAX_URNS)
     groups = GroupRefsField(required=False)
-    fields = serializers.DictField(
+    fields = serializers.DictField(  # type: ignore[assignment]  # the wire format's key; DRF takes declared fields off the class
         required=False,
         child=serializers.CharField(allow_blank=True, allow_null=True, max_length=MAX_FIELD_VALUE_LENGTH),
     )

@@ -4,16 +4,15 @@ from drf_spectacular.types import OpenApiTypes
 from drf_spectacular.utils import OpenApiParameter, extend_schema, extend_schema_view
 from rest_framework import exceptions, serializers
 
+from herald.api.v2 import openapi
+from herald.api.v2.base import BaseEndpoint, ListAPIMixin
+from herald.api.v2.create_or_rename import UNIQUE_MESSAGE, CreateOrRenameMixin, CreateOrRenameSerializer
+from herald.api.v2.filters import Filter
+from herald.api.v2.params import text_param
+from herald.api.v2.permissions import ADMIN_EDITOR, ALL_ROLES
 from herald.contacts import contact_fields
 from herald.contacts.contact_fields import MAX_NAME_LENGTH, key_error, make_key
 from herald.contacts.models import ContactField
-
-from .. import openapi
-from ..base import BaseEndpoint, ListAPIMixin
-from ..create_or_rename import UNIQUE_MESSAGE, CreateOrRenameMixin, CreateOrRenameSerializer
-from ..filters import Filter
-from ..params import text_param
-from ..permissions import ADMIN_EDITOR, ALL_ROLES
 
 # Herald stores every value as text; the other RapidPro types are refused, not treated as text (COMPATIBILITY.md C11).
 TYPES = ["text"]

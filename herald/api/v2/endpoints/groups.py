@@ -4,15 +4,14 @@ from drf_spectacular.types import OpenApiTypes
 from drf_spectacular.utils import OpenApiParameter, extend_schema, extend_schema_view
 from rest_framework import serializers
 
+from herald.api.v2 import openapi
+from herald.api.v2.base import BaseEndpoint, DeleteAPIMixin, ListAPIMixin
+from herald.api.v2.create_or_rename import UNIQUE_MESSAGE, CreateOrRenameMixin, CreateOrRenameSerializer
+from herald.api.v2.filters import Filter
+from herald.api.v2.params import text_param, uuid_param
+from herald.api.v2.permissions import ADMIN_EDITOR, ALL_ROLES
 from herald.contacts import groups as group_rules
 from herald.contacts.models import ContactGroup
-
-from .. import openapi
-from ..base import BaseEndpoint, DeleteAPIMixin, ListAPIMixin
-from ..create_or_rename import UNIQUE_MESSAGE, CreateOrRenameMixin, CreateOrRenameSerializer
-from ..filters import Filter
-from ..params import text_param, uuid_param
-from ..permissions import ADMIN_EDITOR, ALL_ROLES
 
 
 class GroupReadSerializer(serializers.Serializer):

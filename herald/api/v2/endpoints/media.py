@@ -5,13 +5,12 @@ from rest_framework import serializers, status
 from rest_framework.exceptions import APIException
 from rest_framework.parsers import MultiPartParser
 
+from herald.api.v2 import openapi
+from herald.api.v2.base import BaseEndpoint, DeleteAPIMixin, WriteAPIMixin
+from herald.api.v2.parsers import StrictFormParser
+from herald.api.v2.permissions import ADMIN_EDITOR, ALL_ROLES
 from herald.media import files, quota, storage
 from herald.media.models import Media
-
-from .. import openapi
-from ..base import BaseEndpoint, DeleteAPIMixin, WriteAPIMixin
-from ..parsers import StrictFormParser
-from ..permissions import ADMIN_EDITOR, ALL_ROLES
 
 UNSUPPORTED = "Unsupported file type."
 # Room for the multipart boundaries and part headers around the file when judging a body by its length.

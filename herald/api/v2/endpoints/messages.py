@@ -13,17 +13,16 @@ from drf_spectacular.utils import (
 )
 from rest_framework import serializers
 
+from herald.api.v2 import openapi
+from herald.api.v2.base import BaseEndpoint, ListAPIMixin
+from herald.api.v2.content_fields import QUICK_REPLIES_SCHEMA
+from herald.api.v2.filters import NOTHING, Filter, created_between
+from herald.api.v2.pagination import CreatedOnCursorPagination
+from herald.api.v2.params import InvalidParam, int_param, text_param, uuid_param
+from herald.api.v2.permissions import ADMIN_EDITOR
+from herald.api.v2.serializer_fields import DateTimeField, ObjectRefSerializer
 from herald.contacts.urns import URN
 from herald.msgs.models import Msg, MsgFolder, MsgStatus, MsgVisibility
-
-from .. import openapi
-from ..base import BaseEndpoint, ListAPIMixin
-from ..content_fields import QUICK_REPLIES_SCHEMA
-from ..filters import NOTHING, Filter, created_between
-from ..pagination import CreatedOnCursorPagination
-from ..params import InvalidParam, int_param, text_param, uuid_param
-from ..permissions import ADMIN_EDITOR
-from ..serializer_fields import DateTimeField, ObjectRefSerializer
 
 # The API shows pending, initializing and queued all as "queued".
 STATUS_NAMES = {**{s.value: s.label for s in MsgStatus}, MsgStatus.PENDING: "queued", MsgStatus.INITIALIZING: "queued"}

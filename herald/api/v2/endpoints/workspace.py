@@ -1,8 +1,8 @@
 from rest_framework import serializers
 from rest_framework.response import Response
 
-from ..base import BaseEndpoint
-from ..permissions import ALL_ROLES
+from herald.api.v2.base import BaseEndpoint
+from herald.api.v2.permissions import ALL_ROLES
 
 
 class WorkspaceReadSerializer(serializers.Serializer):

@@ -51,7 +51,9 @@ def test_line_breaks_stay_on_one_line_and_plurals(workspace, capsys):
 
 
 def test_serves_every_scheme_by_default():
-    assert "tel" in CONSOLE.schemes and "mailto" in CONSOLE.schemes and "whatsapp" in CONSOLE.schemes
+    assert "tel" in CONSOLE.schemes
+    assert "mailto" in CONSOLE.schemes
+    assert "whatsapp" in CONSOLE.schemes
 
 
 def test_control_characters_of_names_replies_and_old_urns_are_shown_not_obeyed(workspace, capsys):

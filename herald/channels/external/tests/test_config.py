@@ -30,11 +30,12 @@ def test_get_needs_no_body_and_values_are_normalised():
 def test_rapidpro_aliases_become_our_keys():
     config = EXTERNAL.validate_config({"send_url": URL, "method": "PUT", "body": "t={{text}}"})
     assert (config["send_method"], config["send_body"]) == ("PUT", "t={{text}}")
-    assert "method" not in config and "body" not in config
+    assert "method" not in config
+    assert "body" not in config
 
 
 @pytest.mark.parametrize(
-    "config, error",
+    ("config", "error"),
     [
         ({}, "send_url is required"),
         ({"send_url": "  "}, "send_url is required"),

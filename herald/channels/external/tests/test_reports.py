@@ -115,7 +115,7 @@ def test_another_channels_message_is_not_found(workspace, channel, bob):
 
 
 @pytest.mark.parametrize(
-    "data, error",
+    ("data", "error"),
     [
         ({}, "missing id: give the message UUID as `id` in the query string or the body"),
         ({"id": ""}, "missing id: give the message UUID as `id` in the query string or the body"),
@@ -139,7 +139,7 @@ def test_bad_json_is_400(channel):
 
 
 @pytest.mark.parametrize(
-    "body, error",
+    ("body", "error"),
     [
         # Deep enough to exhaust Python's parser stack (a 500 when read with a bare json.loads).
         ("[" * 100_000 + "]" * 100_000, "JSON parse error - nesting deeper than 32 levels is not allowed"),

@@ -179,7 +179,7 @@ def test_redirects_are_not_followed(workspace, gateway, msg):
     channel = external_channel(workspace, gateway.url)
     gateway.will(reply(302, "", headers={"Location": gateway.url + "/elsewhere"}))
 
-    with pytest.raises(PermanentSendError, match="HTTP 302.*redirects are not followed"):
+    with pytest.raises(PermanentSendError, match=r"HTTP 302.*redirects are not followed"):
         send(channel, msg)
     assert len(gateway.requests) == 1
 
