@@ -27,6 +27,9 @@ class Workspace(models.Model):
     # Bytes of uploads it may keep; null: HERALD_MEDIA_QUOTA_BYTES, 0: no limit.
     media_quota_bytes = models.PositiveBigIntegerField(null=True, blank=True)
     created_on = models.DateTimeField(default=timezone.now)
+    # The IANA name of the zone Herald reasons about local time in (template datetimes, schedules, quiet hours).
+    # Declared after every use of django.utils.timezone in this class body, which the name hides from here on.
+    timezone = models.CharField(max_length=64, default="UTC")
 
     def __str__(self):
         return self.name
