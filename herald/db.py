@@ -10,7 +10,6 @@ from typing import Any, cast
 
 from django.db import connection, models
 
-
 # A model's concrete field (what `_meta.get_field` gives for a column name; the stubs also allow a reverse relation).
 ConcreteField = models.Field[Any, Any]
 

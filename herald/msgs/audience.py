@@ -10,8 +10,8 @@ from django.db.models import Exists, OuterRef, QuerySet
 
 from herald.contacts import urns as urn_utils
 from herald.contacts.models import Contact, ContactGroup, ContactStatus
-from herald.workspaces.models import Workspace
 from herald.contacts.writes import ContactChanges, URNInUse, save_contacts, urn_owners
+from herald.workspaces.models import Workspace
 
 from .models import Broadcast
 

@@ -6,7 +6,6 @@ contact's template values are only gathered when some template has an expression
 """
 
 from dataclasses import dataclass
-from typing import Any
 
 from herald.channels.models import Channel
 from herald.channels.routing import choose_route

@@ -197,7 +197,7 @@ class Breaker:
             self._changed.notify_all()
 
 
-def deliver(channel_id: int, handoff: Handoff | None = None, hand_on: Callable[[Handoff], None] | None = None) -> int:
+def deliver(channel_id: int, handoff: Handoff | None = None, hand_on: Callable[[Handoff], object] | None = None) -> int:
     """Send what is due on a channel; returns how many messages this call tried to send.
 
     With `hand_on` (the delivery task's: it enqueues the channel's next task), stop after `DELIVERY_TASK_SECONDS`
@@ -220,7 +220,7 @@ class Run:
     """One task's turn at a channel, from taking its lease to passing it on (to the next task, to the breaker, or
     back to anyone)."""
 
-    def __init__(self, channel: Channel, owner: str, failures: int, hand_on: Callable[[Handoff], None] | None):
+    def __init__(self, channel: Channel, owner: str, failures: int, hand_on: Callable[[Handoff], object] | None):
         self.channel, self.owner, self.hand_on = channel, owner, hand_on
         self.sender = get_type(channel.channel_type)
         self.breaker = Breaker(failures)
