@@ -6,12 +6,12 @@ vary only a few columns, so here the constant parts are prepared once and every 
 """
 
 from collections.abc import Sequence
-from typing import Any, cast
+from typing import Any, TypeAlias, cast
 
 from django.db import connection, models
 
 # A model's concrete field (what `_meta.get_field` gives for a column name; the stubs also allow a reverse relation).
-ConcreteField = models.Field[Any, Any]
+ConcreteField: TypeAlias = "models.Field[Any, Any]"
 
 
 def _field(model: type[models.Model], name: str) -> ConcreteField:

@@ -68,7 +68,7 @@ def create_channel(
     *,
     address: str = "",
     schemes: list[str] | None = None,
-    country: str = "",
+    country: str | None = "",
     tps: int | None = None,
     config: dict[str, Any] | None = None,
 ) -> Channel:
