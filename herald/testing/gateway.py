@@ -105,7 +105,7 @@ class FakeGateway:
     @property
     def url(self) -> str:
         host, port = self.server.server_address[:2]
-        return f"http://{host}:{port}"
+        return f"http://{host!s}:{port}"
 
     def will(self, *behaviours) -> None:
         """Answer the next requests with `behaviours` in order; the last one then answers every later request."""

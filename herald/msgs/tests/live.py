@@ -21,6 +21,7 @@ import subprocess
 import sys
 import time
 import uuid
+from collections.abc import Callable
 from pathlib import Path
 
 import httpx
@@ -81,8 +82,8 @@ class Installation:
         self.backend = backend_name()
         self.env = herald_env(self.data_dir, HERALD_LOG_LEVEL="INFO", PYTHONUNBUFFERED="1")
         self.database = None
-        if self.backend != "embedded":
-            server, broker = scale_urls()
+        if (urls := scale_urls()) is not None:  # the backend is postgres+redis
+            server, broker = urls
             self.database = ThrowawayDatabase(server, prefix="herald_live")
             self.env["HERALD_DATABASE_URL"] = self.database.url
             self.env["HERALD_BROKER_URL"] = with_path(broker, f"/{REDIS_TEST_DB}")
@@ -342,5 +343,5 @@ if __name__ == "__main__":
     datadir.ready()  # as `herald` would before its commands: settings only read the data dir
     os.environ.setdefault("DJANGO_SETTINGS_MODULE", "herald.settings")
     command, arguments = sys.argv[1], json.loads(sys.argv[2])
-    commands = {"provision": provision, "send_task": send_task}
+    commands: dict[str, Callable[..., dict]] = {"provision": provision, "send_task": send_task}
     print(json.dumps(commands[command](**arguments)))
