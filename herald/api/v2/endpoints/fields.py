@@ -26,8 +26,7 @@ class FieldReadSerializer(serializers.Serializer):
     priority = serializers.SerializerMethodField()
     usages = serializers.SerializerMethodField()
     agent_access = serializers.SerializerMethodField()
-    # The wire format's key; DRF takes declared fields off the class, so the `Field.label` it shadows is unharmed.
-    label = serializers.CharField(source="name", help_text="Deprecated: same as name")  # type: ignore[assignment]
+    label = serializers.CharField(source="name", help_text="Deprecated: same as name")  # type: ignore[assignment]  # the wire format's key; DRF takes declared fields off the class
     value_type = serializers.SerializerMethodField(help_text="Deprecated: same as type")
 
     def get_type(self, field) -> str:
