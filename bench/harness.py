@@ -101,7 +101,7 @@ def postgres_available() -> str | None:
     if url is None:
         return "HERALD_BENCH_POSTGRES_URL is not set"
     try:
-        import psycopg
+        import psycopg  # noqa: PLC0415 — optional: without the driver this says why, rather than failing to import
     except ImportError:
         return "psycopg is not installed (pip install 'psycopg[binary]')"
     try:

@@ -6,11 +6,25 @@ vary only a few columns, so here the constant parts are prepared once and every 
 """
 
 from collections.abc import Sequence
+from typing import Any, TypeAlias, cast
 
 from django.db import connection, models
 
+# A model's concrete field (what `_meta.get_field` gives for a column name; the stubs also allow a reverse relation).
+ConcreteField: TypeAlias = "models.Field[Any, Any]"
 
-def insert_rows(model: type[models.Model], varying: Sequence[str], rows: list[Sequence], **constants) -> None:
+
+def _field(model: type[models.Model], name: str) -> ConcreteField:
+    return cast(ConcreteField, model._meta.get_field(name))
+
+
+def _column(field: ConcreteField) -> str:
+    return cast(str, field.column)  # set on every field attached to a model
+
+
+def insert_rows(
+    model: type[models.Model], varying: Sequence[str], rows: Sequence[Sequence[Any]], **constants: object
+) -> None:
     """Insert `rows` of `model`: each gives the values of the `varying` fields (attnames), already in the form the
     database takes; every other column comes from `constants` (e.g. workspace_id=, created_on=) or its default,
     prepared once by Django from one template instance. Rows go to PostgreSQL with COPY, to other databases with one
@@ -21,7 +35,7 @@ def insert_rows(model: type[models.Model], varying: Sequence[str], rows: list[Se
     fields = [f for f in model._meta.concrete_fields if not f.primary_key and f.attname not in varying]
     fixed = tuple(f.get_db_prep_save(getattr(template, f.attname), connection) for f in fields)
     quote = connection.ops.quote_name
-    column_names = [model._meta.get_field(name).column for name in varying] + [f.column for f in fields]
+    column_names = [_column(_field(model, name)) for name in varying] + [_column(f) for f in fields]
     columns = ", ".join(quote(name) for name in column_names)
     table = quote(model._meta.db_table)
     with connection.cursor() as cursor:
@@ -35,7 +49,7 @@ def insert_rows(model: type[models.Model], varying: Sequence[str], rows: list[Se
             cursor.executemany(f"INSERT INTO {table} ({columns}) VALUES ({placeholders})", [(*r, *fixed) for r in rows])
 
 
-def update_rows(model: type[models.Model], objects: list, field_names: list[str]) -> None:
+def update_rows(model: type[models.Model], objects: Sequence[models.Model], field_names: list[str]) -> None:
     """Save these fields of many rows with one prepared UPDATE run for each row.
 
     Django's bulk_update costs 30 times more at a thousand rows (and grows with the batch); values are still
@@ -43,10 +57,10 @@ def update_rows(model: type[models.Model], objects: list, field_names: list[str]
     """
     if not objects:
         return
-    fields = [model._meta.get_field(name) for name in field_names]
+    fields = [_field(model, name) for name in field_names]
     quote = connection.ops.quote_name
-    assignments = ", ".join(f"{quote(f.column)} = %s" for f in fields)
-    sql = f"UPDATE {quote(model._meta.db_table)} SET {assignments} WHERE {quote(model._meta.pk.column)} = %s"
+    assignments = ", ".join(f"{quote(_column(f))} = %s" for f in fields)
+    sql = f"UPDATE {quote(model._meta.db_table)} SET {assignments} WHERE {quote(_column(model._meta.pk))} = %s"
     rows = [[f.get_db_prep_save(getattr(obj, f.attname), connection) for f in fields] + [obj.pk] for obj in objects]
     with connection.cursor() as cursor:
         cursor.executemany(sql, rows)

@@ -4,10 +4,12 @@ A new type is a folder `herald/channels/<code>/` whose `type.py` holds a `Channe
 line in `TYPE_CLASSES` below (see CONTRIBUTING.md, "Checklist: a new channel type").
 """
 
+from typing import Any, cast
+
 from django.db import transaction
 from django.utils.module_loading import import_string
 
-from herald.channels.base import (  # noqa: F401 - re-exported: callers need only this module
+from herald.channels.base import (
     ChannelConfigError,
     ChannelType,
     PermanentSendError,
@@ -17,7 +19,22 @@ from herald.channels.base import (  # noqa: F401 - re-exported: callers need onl
 )
 from herald.channels.models import Channel
 from herald.contacts import urns
+from herald.workspaces.models import Workspace
 from herald.workspaces.provisioning import ProvisioningError, parse_country
+
+# Callers need only this module: the channel API of base.py is re-exported.
+__all__ = (
+    "TYPES",
+    "ChannelConfigError",
+    "ChannelType",
+    "PermanentSendError",
+    "SendError",
+    "SendResult",
+    "TransientSendError",
+    "UnknownChannelType",
+    "create_channel",
+    "get_type",
+)
 
 # One line per type, `herald.channels.<code>.type.<Class>`: named by path (as RapidPro's settings.CHANNEL_TYPES
 # names its types) so that adding a type is this line and its folder, nothing else.
@@ -27,8 +44,9 @@ TYPE_CLASSES = (
 )
 TYPES: dict[str, ChannelType] = {t.code: t for t in (import_string(path)() for path in TYPE_CLASSES)}
 
-MAX_NAME_LENGTH = Channel._meta.get_field("name").max_length
-MAX_ADDRESS_LENGTH = Channel._meta.get_field("address").max_length
+# Both are CharFields: their max_length is set.
+MAX_NAME_LENGTH = cast(int, Channel._meta.get_field("name").max_length)
+MAX_ADDRESS_LENGTH = cast(int, Channel._meta.get_field("address").max_length)
 
 
 class UnknownChannelType(KeyError):
@@ -44,15 +62,15 @@ def get_type(code: str) -> ChannelType:
 
 
 def create_channel(
-    workspace,
+    workspace: Workspace,
     channel_type: str,
     name: str,
     *,
     address: str = "",
     schemes: list[str] | None = None,
-    country: str = "",
+    country: str | None = "",
     tps: int | None = None,
-    config: dict | None = None,
+    config: dict[str, Any] | None = None,
 ) -> Channel:
     """Check everything, then create the channel. Raises `ChannelConfigError` with a message naming the problem."""
     try:

@@ -11,6 +11,7 @@ from django.db.models import Exists, OuterRef, QuerySet
 from herald.contacts import urns as urn_utils
 from herald.contacts.models import Contact, ContactGroup, ContactStatus
 from herald.contacts.writes import ContactChanges, URNInUse, save_contacts, urn_owners
+from herald.workspaces.models import Workspace
 
 from .models import Broadcast
 
@@ -30,16 +31,16 @@ class Audience:
         self.direct_ids = sorted(direct)
         self.group_ids = list(broadcast.groups.filter(is_active=True).values_list("id", flat=True))
 
-    def contacts(self) -> QuerySet:
+    def contacts(self) -> QuerySet[Contact]:
         """Every recipient, as one query (to count them, or to ask whether any is left)."""
         return self.direct() | self.members()
 
-    def direct(self, after: int = 0, upto: int | None = None) -> QuerySet:
+    def direct(self, after: int = 0, upto: int | None = None) -> QuerySet[Contact]:
         """Directly addressed recipients with `after < id <= upto`."""
         ids = [i for i in self.direct_ids if i > after and (upto is None or i <= upto)]
         return self._active(after, upto).filter(id__in=ids)
 
-    def members(self, after: int = 0, upto: int | None = None) -> QuerySet:
+    def members(self, after: int = 0, upto: int | None = None) -> QuerySet[Contact]:
         """Active members of the addressed groups with `after < id <= upto`."""
         memberships = ContactGroup.contacts.through.objects.filter(
             contactgroup_id__in=self.group_ids, contact_id=OuterRef("id")
@@ -50,12 +51,12 @@ class Audience:
             memberships = memberships.filter(contact_id__lte=upto)
         return self._active(after, upto).filter(Exists(memberships), status=ContactStatus.ACTIVE)
 
-    def _active(self, after: int, upto: int | None) -> QuerySet:
+    def _active(self, after: int, upto: int | None) -> QuerySet[Contact]:
         contacts = Contact.objects.filter(workspace=self.workspace, is_active=True, id__gt=after)
         return contacts if upto is None else contacts.filter(id__lte=upto)
 
 
-def contact_ids_for_urns(workspace, urn_strings: list[str]) -> list[int]:
+def contact_ids_for_urns(workspace: Workspace, urn_strings: list[str]) -> list[int]:
     """The active owner of each URN, creating a contact for each URN that no active contact owns."""
     identities = [urn_utils.parse(text).identity for text in urn_strings]
     owners = urn_owners(workspace, identities)
@@ -67,4 +68,5 @@ def contact_ids_for_urns(workspace, urn_strings: list[str]) -> list[int]:
         except (IntegrityError, URNInUse):
             pass  # another worker created these owners at the same moment: use theirs
         owners = urn_owners(workspace, identities)
-    return [owners[identity] for identity in identities]
+    # Each has an owner now; one deactivated since by someone else is no recipient.
+    return [owner for identity in identities if (owner := owners[identity]) is not None]

@@ -4,11 +4,11 @@ for their URNs and, when a template mentions groups, one for their memberships.
 """
 
 from dataclasses import dataclass
-from typing import NamedTuple
+from typing import Any, NamedTuple
 
 from django.db.models import QuerySet
 
-from herald.contacts.models import ContactGroup, ContactStatus, ContactURN
+from herald.contacts.models import Contact, ContactGroup, ContactStatus, ContactURN
 
 STATUS_LABELS = dict(ContactStatus.choices)
 
@@ -33,7 +33,7 @@ class Recipient:
     name: str | None
     language: str | None
     status: str
-    fields: dict
+    fields: dict[str, Any]
     created_on: object
     urns: list[RecipientURN]  # highest priority first
     group_names: list[str] | None  # only read when a template mentions groups
@@ -42,10 +42,12 @@ class Recipient:
         return STATUS_LABELS[self.status]
 
 
+# One contact read as RECIPIENT_COLUMNS: the first fields of a Recipient.
+Row = tuple[int, object, str | None, str | None, str, dict[str, Any], object]
 RECIPIENT_COLUMNS = ("id", "uuid", "name", "language", "status", "fields", "created_on")
 
 
-def load_batch(contacts: QuerySet, with_groups: bool) -> list[Recipient]:
+def load_batch(contacts: QuerySet[Contact], with_groups: bool) -> list[Recipient]:
     """The contacts of `contacts` (a batch's worth, ordered by id) as recipients, with their URNs (and group names
     if `with_groups`)."""
     rows = list(contacts.values_list(*RECIPIENT_COLUMNS))
@@ -64,22 +66,22 @@ class ContactIds(NamedTuple):
     ids: object
 
     @classmethod
-    def of(cls, rows: list[tuple], ids) -> "ContactIds":
+    def of(cls, rows: list[Row], ids: object) -> "ContactIds":
         first, last = rows[0][0], rows[-1][0]
         # A range read is one stretch of an index, cheaper than matching ids; but where the batch's contacts are
         # spread thin (a small group in a big workspace) the range alone would read everyone in between.
         return cls(first, last, None if last - first < 2 * len(rows) else ids)
 
-    def lookup(self, field: str = "contact_id") -> dict:
-        lookup = {f"{field}__gte": self.first, f"{field}__lte": self.last}
+    def lookup(self, field: str = "contact_id") -> dict[str, Any]:
+        lookup: dict[str, Any] = {f"{field}__gte": self.first, f"{field}__lte": self.last}
         if self.ids is not None:
             lookup[f"{field}__in"] = self.ids
         return lookup
 
 
-def with_urns(rows: list[tuple], ids: ContactIds, with_groups: bool) -> list[Recipient]:
+def with_urns(rows: list[Row], ids: ContactIds, with_groups: bool) -> list[Recipient]:
     """Contacts read as RECIPIENT_COLUMNS rows (in id order), with their URNs (and group names)."""
-    urns = {row[0]: [] for row in rows}
+    urns: dict[int, list[RecipientURN]] = {row[0]: [] for row in rows}
     urn_rows = (
         ContactURN.objects.filter(**ids.lookup())
         .order_by("-priority", "id")
@@ -87,8 +89,8 @@ def with_urns(rows: list[tuple], ids: ContactIds, with_groups: bool) -> list[Rec
     )
     for contact_id, *urn in urn_rows:
         if contact_id in urns:  # the range may hold a few contacts that aren't in the batch
-            urns[contact_id].append(RecipientURN(*urn))
-    groups = None
+            urns[contact_id].append(RecipientURN._make(urn))
+    groups: dict[int, list[str]] | None = None
     if with_groups:
         groups = {row[0]: [] for row in rows}
         memberships = ContactGroup.contacts.through.objects.filter(**ids.lookup()).order_by("contactgroup_id")

@@ -10,10 +10,11 @@ from dataclasses import dataclass
 from herald.channels.models import Channel
 from herald.channels.routing import choose_route
 from herald.contacts.models import ContactStatus
+from herald.expressions import Template
 from herald.expressions import parse as parse_template
 
 from .batches import Recipient
-from .content import candidate_languages
+from .content import QuickReply, candidate_languages
 from .context import contact_context
 from .models import Broadcast, FailedReason, Msg, MsgStatus
 from .msg_rows import NewMessage
@@ -24,10 +25,10 @@ from .segments import count_segments
 class CompiledContent:
     """One translation choice with its templates parsed: shared by every contact who gets that choice."""
 
-    text: object
+    text: Template
     locale: str | None
-    attachments: list
-    quick_replies: list  # [(quick reply dict, parsed text template or None)]
+    attachments: list[Template]
+    quick_replies: list[tuple[QuickReply, Template | None]]  # [(quick reply dict, parsed text template or None)]
     personal: bool  # some template has an expression: render per contact
 
 
@@ -39,7 +40,7 @@ class MessageComposer:
         self.broadcast = broadcast
         self.workspace = broadcast.workspace
         self.channels = list(Channel.objects.filter(workspace=self.workspace, is_active=True).order_by("created_on"))
-        self._compiled: dict[tuple, CompiledContent] = {}
+        self._compiled: dict[tuple[str, ...], CompiledContent] = {}
         self.content = broadcast.content
         self.needs_groups = any("groups" in s for s in self.content.template_sources())
 
@@ -114,6 +115,6 @@ class MessageComposer:
         )
 
 
-def rendered_length(text: str, quick_replies: list[dict]) -> int:
+def rendered_length(text: str, quick_replies: list[QuickReply]) -> int:
     """What a message's templates made: its text and its quick replies' (each may repeat `@fields` lookups)."""
     return len(text) + sum(len(reply.get("text") or "") for reply in quick_replies)

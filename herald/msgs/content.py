@@ -12,6 +12,11 @@ base language's picture.
 """
 
 from dataclasses import dataclass
+from typing import Any
+
+# A quick reply `{"type", "text", "extra"}`; one language's parts `{"text": ..., "attachments": ..., ...}`.
+QuickReply = dict[str, Any]
+Parts = dict[str, Any]
 
 TEXT, ATTACHMENTS, QUICK_REPLIES = "text", "attachments", "quick_replies"
 
@@ -23,39 +28,49 @@ class Content:
     text: str
     text_language: str | None
     attachments: tuple[str, ...]
-    quick_replies: tuple[dict, ...]
+    quick_replies: tuple[QuickReply, ...]
 
 
 @dataclass(frozen=True)
 class Translations:
-    by_language: dict  # as stored in Broadcast.translations
+    by_language: dict[str, Parts]  # as stored in Broadcast.translations
 
     @classmethod
-    def from_parts(cls, text=None, attachments=None, quick_replies=None) -> "Translations":
+    def from_parts(
+        cls,
+        text: dict[str, str] | None = None,
+        attachments: dict[str, list[str]] | None = None,
+        quick_replies: dict[str, list[QuickReply]] | None = None,
+    ) -> "Translations":
         """Merge validated parts, each `{lang: value}`: text a string, attachments `["ct:url", ...]`, quick replies
         a list of `{"type", "text", "extra"}` dicts.
 
         Languages are sorted: PostgreSQL's jsonb (and so RapidPro) keeps object keys in that order whatever order
         they came in, and sorting here gives the same order on every database.
         """
-        by_language: dict[str, dict] = {}
-        for part, values in ((TEXT, text), (ATTACHMENTS, attachments), (QUICK_REPLIES, quick_replies)):
+        by_language: dict[str, Parts] = {}
+        parts: tuple[tuple[str, dict[str, Any] | None], ...] = (
+            (TEXT, text),
+            (ATTACHMENTS, attachments),
+            (QUICK_REPLIES, quick_replies),
+        )
+        for part, values in parts:
             for lang, value in (values or {}).items():
                 by_language.setdefault(lang, {})[part] = value
         return cls(dict(sorted(by_language.items())))
 
     # Read side: one object per part, keyed by every language of the translations.
 
-    def text_by_language(self) -> dict:
+    def text_by_language(self) -> dict[str, str | None]:
         return {lang: parts.get(TEXT) for lang, parts in self.by_language.items()}
 
-    def attachments_by_language(self) -> dict:
+    def attachments_by_language(self) -> dict[str, list[str]]:
         return {lang: parts.get(ATTACHMENTS, []) for lang, parts in self.by_language.items()}
 
-    def quick_replies_by_language(self) -> dict:
+    def quick_replies_by_language(self) -> dict[str, list[QuickReply]]:
         return {lang: parts.get(QUICK_REPLIES, []) for lang, parts in self.by_language.items()}
 
-    def for_contact(self, candidates: tuple) -> Content:
+    def for_contact(self, candidates: tuple[str, ...]) -> Content:
         """Each part from the first of the `candidates` languages that has it (see `candidate_languages`)."""
         text, text_language = self._first(TEXT, candidates)
         attachments, _ = self._first(ATTACHMENTS, candidates)
@@ -74,7 +89,7 @@ class Translations:
             )
         ]
 
-    def _first(self, part: str, candidates: tuple):
+    def _first(self, part: str, candidates: tuple[str, ...]) -> tuple[Any, str | None]:
         for language in candidates:
             value = self.by_language.get(language, {}).get(part)
             if value:
@@ -82,7 +97,9 @@ class Translations:
         return None, None
 
 
-def candidate_languages(contact_language: str | None, workspace_languages: list[str], base_language: str) -> tuple:
+def candidate_languages(
+    contact_language: str | None, workspace_languages: list[str], base_language: str
+) -> tuple[str, ...]:
     """The languages to take a contact's content from, best first, without repeats."""
     candidates = []
     if contact_language and contact_language in workspace_languages:

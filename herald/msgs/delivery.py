@@ -29,14 +29,14 @@ import uuid
 from collections.abc import Callable
 from concurrent.futures import FIRST_COMPLETED, Future, ThreadPoolExecutor, wait
 from dataclasses import dataclass
-from datetime import timedelta
+from datetime import datetime, timedelta
 
 from django.conf import settings
 from django.db import connection, transaction
 from django.db.models import Exists, OuterRef, Q
 from django.utils import timezone
 
-from herald.channels.base import GatewayUnreachable
+from herald.channels.base import GatewayUnreachable, SendResult
 from herald.channels.models import Channel
 from herald.channels.registry import get_type
 
@@ -48,8 +48,16 @@ logger = logging.getLogger(__name__)
 UNLIMITED_CHUNK = 100
 # The lease owner of a channel paused by its circuit breaker.
 CIRCUIT_OPEN = "circuit-open"
+
+
 # What `_attempt` returns for a send the breaker skipped: not sent, nothing recorded, the message stays due.
-SKIPPED = object()
+class Skipped:
+    pass
+
+
+SKIPPED = Skipped()
+# What a send came to: the sender's result, the exception it raised, or SKIPPED.
+Outcome = SendResult | Exception | Skipped
 
 # Set when the worker is shutting down (see herald/runtime/celery.py): delivery loops stop after their current chunk.
 _stopping = threading.Event()
@@ -104,7 +112,7 @@ def open_circuit(channel_id: int, owner: str) -> bool:
     return paused.update(send_lease_owner=CIRCUIT_OPEN, send_lease_until=until) == 1
 
 
-def due_messages(channel_id: int, limit: int, now) -> list[Msg]:
+def due_messages(channel_id: int, limit: int, now: datetime) -> list[Msg]:
     return list(
         # A channel disabled while its sender holds the lease has nothing due from the next chunk on.
         Msg.objects.due(now)
@@ -114,7 +122,7 @@ def due_messages(channel_id: int, limit: int, now) -> list[Msg]:
     )
 
 
-def others_due(channel_id: int, now) -> bool:
+def others_due(channel_id: int, now: datetime) -> bool:
     """Whether another active channel, not paused by its breaker, has messages due: the one query a turn's end
     costs. Asked channel by channel (`msgs_outbox` leads with the channel), so this channel's own backlog, however
     long, is not read.
@@ -169,7 +177,8 @@ class Breaker:
 
     @property
     def open(self) -> bool:
-        return 0 < settings.CHANNEL_BREAKER_FAILURES <= self.failures
+        limit: int = settings.CHANNEL_BREAKER_FAILURES
+        return 0 < limit <= self.failures
 
     def admit(self) -> bool:
         """Wait until a send may start; False once the breaker is open (the send is skipped)."""
@@ -181,14 +190,14 @@ class Breaker:
             self.on_the_wire += 1
             return True
 
-    def note(self, outcome) -> None:
+    def note(self, outcome: Outcome) -> None:
         with self._changed:
             self.on_the_wire -= 1
             self.failures = self.failures + 1 if isinstance(outcome, GatewayUnreachable) else 0
             self._changed.notify_all()
 
 
-def deliver(channel_id: int, handoff: Handoff | None = None, hand_on: Callable[[Handoff], None] | None = None) -> int:
+def deliver(channel_id: int, handoff: Handoff | None = None, hand_on: Callable[[Handoff], object] | None = None) -> int:
     """Send what is due on a channel; returns how many messages this call tried to send.
 
     With `hand_on` (the delivery task's: it enqueues the channel's next task), stop after `DELIVERY_TASK_SECONDS`
@@ -211,11 +220,11 @@ class Run:
     """One task's turn at a channel, from taking its lease to passing it on (to the next task, to the breaker, or
     back to anyone)."""
 
-    def __init__(self, channel: Channel, owner: str, failures: int, hand_on):
+    def __init__(self, channel: Channel, owner: str, failures: int, hand_on: Callable[[Handoff], object] | None):
         self.channel, self.owner, self.hand_on = channel, owner, hand_on
         self.sender = get_type(channel.channel_type)
         self.breaker = Breaker(failures)
-        self.deadline = time.monotonic() + settings.DELIVERY_TASK_SECONDS if hand_on else None
+        self.deadline: float | None = time.monotonic() + settings.DELIVERY_TASK_SECONDS if hand_on else None
         self.pace_until = 0.0  # a rate-limited channel's next chunk starts no earlier (time.monotonic)
         self.last_send_due = 0.0  # when the last send of the latest chunk was due to start
         self.attempted = 0
@@ -235,7 +244,7 @@ class Run:
             self._close(more)
         return self.attempted
 
-    def _send_chunks(self) -> tuple[dict[Future, Msg], bool]:
+    def _send_chunks(self) -> tuple[dict[Future[Outcome], Msg], bool]:
         """Send chunk after chunk until nothing is due or this run must stop. Returns the sends still on the wire
         when the task's time ran out (to be parked), and whether more may be due."""
         while True:
@@ -276,12 +285,13 @@ class Run:
         case a turn's length after the chunk's last send was due (a rate-limited chunk spreads over its second)."""
         if self.deadline is None:
             return None
-        return max(self.deadline, self.last_send_due + settings.DELIVERY_TASK_SECONDS)
+        turn: float = settings.DELIVERY_TASK_SECONDS
+        return max(self.deadline, self.last_send_due + turn)
 
     def _wait_for_pace(self) -> None:
         time.sleep(max(0.0, self.pace_until - time.monotonic()))
 
-    def _submit(self, chunk: list[Msg]) -> dict[Future, Msg]:
+    def _submit(self, chunk: list[Msg]) -> dict[Future[Outcome], Msg]:
         """Put a chunk on the wire. On a rate-limited channel its sends are spread evenly over the chunk's second
         (the i-th not before `started + i / tps`) and the next chunk waits for the second to end: no one-second
         window, within a task or across tasks, ever sees more than `tps`. Timed from the first send, not from the
@@ -296,7 +306,7 @@ class Run:
             msg.channel = self.channel
         return {self.pool.submit(self._attempt, msg, started + i * spacing): msg for i, msg in enumerate(chunk)}
 
-    def _attempt(self, msg: Msg, not_before: float):
+    def _attempt(self, msg: Msg, not_before: float) -> Outcome:
         """The sender's result, or the exception it raised (recorded, never propagated: one bad message stops
         nothing); `SKIPPED` once the breaker is open."""
         delay = not_before - time.monotonic()
@@ -307,21 +317,22 @@ class Run:
         with self._count_lock:
             self.attempted += 1
         try:
-            outcome = self.sender.send(self.channel, msg)
+            outcome: Outcome = self.sender.send(self.channel, msg)
         except Exception as exc:
             outcome = exc
         self.breaker.note(outcome)
         return outcome
 
-    def _collect(self, futures: dict[Future, Msg], deadline: float | None) -> dict[Future, Msg]:
+    def _collect(self, futures: dict[Future[Outcome], Msg], deadline: float | None) -> dict[Future[Outcome], Msg]:
         """Record outcomes as they arrive, a pool's worth per transaction: few writes, and a crash can only repeat
         the sends it had on the wire or had just heard back about. Returns the sends still unanswered at
         `deadline` (none if it is None)."""
-        pending, answered = set(futures), []
+        pending, answered = set(futures), list[tuple[Msg, SendResult | Exception]]()
         while pending:
             timeout = None if deadline is None else max(0.0, deadline - time.monotonic())
             done, pending = wait(pending, timeout=timeout, return_when=FIRST_COMPLETED)
-            answered += [(futures[f], f.result()) for f in done if f.result() is not SKIPPED]
+            outcomes = ((futures[f], f.result()) for f in done)
+            answered += [(msg, outcome) for msg, outcome in outcomes if not isinstance(outcome, Skipped)]
             if answered and (len(answered) >= settings.DELIVERY_CONCURRENCY or not pending or not done):
                 with transaction.atomic():
                     record_send_results(answered, timezone.now())
@@ -330,7 +341,7 @@ class Run:
                 return {f: futures[f] for f in pending}
         return {}
 
-    def _park(self, on_the_wire: dict[Future, Msg]) -> None:
+    def _park(self, on_the_wire: dict[Future[Outcome], Msg]) -> None:
         logger.info("channel %s: %s sends unanswered at the end of the task's turn; parked", self.channel.uuid,
                     len(on_the_wire))  # fmt: skip
         thread = threading.Thread(target=self._finish_parked, args=(on_the_wire,), name=f"parked-{self.channel.id}")
@@ -338,7 +349,7 @@ class Run:
             _parked.add(thread)
         thread.start()
 
-    def _finish_parked(self, on_the_wire: dict[Future, Msg]) -> None:
+    def _finish_parked(self, on_the_wire: dict[Future[Outcome], Msg]) -> None:
         try:
             self._collect(on_the_wire, None)
             self._close(more=True)

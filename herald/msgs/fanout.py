@@ -26,6 +26,7 @@ to the next and back, so one worker dying with four ranges of a broadcast in its
 
 import contextlib
 import logging
+from collections.abc import Callable, Iterator
 from datetime import timedelta
 from typing import NamedTuple
 
@@ -34,11 +35,16 @@ from django.db import InterfaceError, OperationalError, transaction
 from django.db.models import Case, Exists, F, OuterRef, QuerySet, Value, When
 from django.utils import timezone
 
+from herald.contacts.models import Contact
+
 from .audience import Audience
 from .batches import Recipient, load_batch
 from .compose import MessageComposer
 from .models import Broadcast, BroadcastStatus, Msg, MsgStatus
 from .msg_rows import NewMessage, insert_messages
+
+# Told the channels a batch gave messages to send (the fan-out task queues their delivery).
+OnBatch = Callable[[set[int]], None]
 
 logger = logging.getLogger(__name__)
 
@@ -93,7 +99,7 @@ def settle_attempt(broadcast_id: int, attempt: int) -> None:
 
 
 @contextlib.contextmanager
-def counting_failures(broadcast_id: int, attempt: int | None = None):
+def counting_failures(broadcast_id: int, attempt: int | None = None) -> Iterator[None]:
     """An error while fanning a broadcast out is retried by the tick; one that keeps coming back (a bug, bad data)
     fails the broadcast after settings.BROADCAST_MAX_FAILURES attempts instead of retrying forever.
 
@@ -124,7 +130,7 @@ def counting_failures(broadcast_id: int, attempt: int | None = None):
         settle_attempt(broadcast_id, attempt)
 
 
-def fan_out_range(broadcast_id: int, after: int, upto: int | None, on_batch=None) -> int:
+def fan_out_range(broadcast_id: int, after: int, upto: int | None, on_batch: OnBatch | None = None) -> int:
     """Create the messages of the recipients with `after < id <= upto` (no upper bound if `upto` is None), then
     complete the broadcast if nobody is left without a message. Returns how many messages this call created."""
     broadcast = Broadcast.objects.select_related("workspace").get(id=broadcast_id)
@@ -183,7 +189,9 @@ def _claim(broadcast: Broadcast, pending: bool) -> int | None:
     return failed_before if won else None
 
 
-def _pending(broadcast: Broadcast, contacts: QuerySet, after: int = 0, upto: int | None = None) -> QuerySet:
+def _pending(
+    broadcast: Broadcast, contacts: QuerySet[Contact], after: int = 0, upto: int | None = None
+) -> QuerySet[Contact]:
     """Those of `contacts` that have no message of this broadcast yet. `after` and `upto` repeat the contacts' id
     bounds inside: PostgreSQL then starts its scan of the messages at `after` rather than at the first one."""
     has_message = Msg.objects.filter(broadcast_id=broadcast.id, contact_id=OuterRef("id"), contact_id__gt=after)
@@ -196,7 +204,7 @@ def _any_pending(broadcast: Broadcast, audience: Audience) -> bool:
     return any(_pending(broadcast, part).exists() for part in (audience.direct(), audience.members()))
 
 
-def _walk(composer: MessageComposer, audience: Audience, after: int, upto: int | None, on_batch) -> int:
+def _walk(composer: MessageComposer, audience: Audience, after: int, upto: int | None, on_batch: OnBatch | None) -> int:
     """Create the messages of the recipients in `(after, upto]`: the direct ones, then the group members. Returns
     how many it created."""
     batch_size = settings.FANOUT_BATCH_SIZE

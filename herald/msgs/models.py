@@ -1,3 +1,5 @@
+from datetime import datetime
+
 from django.conf import settings
 from django.db import models
 from django.db.models import Q
@@ -108,7 +110,7 @@ class MsgFolder(models.TextChoices):
     FAILED = "failed"
 
 
-FOLDER_QUERIES = {
+FOLDER_QUERIES: dict[str, Q] = {
     MsgFolder.INBOX: Q(direction=MsgDirection.IN, visibility=MsgVisibility.VISIBLE, status=MsgStatus.HANDLED),
     MsgFolder.FLOWS: Q(pk__in=[]),  # incoming messages handled by a flow: Herald runs no flows
     MsgFolder.ARCHIVED: Q(direction=MsgDirection.IN, visibility=MsgVisibility.ARCHIVED, status=MsgStatus.HANDLED),
@@ -126,15 +128,15 @@ FOLDER_QUERIES = {
 }
 
 
-class MsgQuerySet(models.QuerySet):
-    def outgoing(self):
+class MsgQuerySet(models.QuerySet["Msg"]):
+    def outgoing(self) -> "MsgQuerySet":
         return self.filter(direction=MsgDirection.OUT)
 
-    def due(self, now):
+    def due(self, now: datetime) -> "MsgQuerySet":
         """Outgoing messages waiting for their channel: queued, or errored and their retry time has come."""
         return self.outgoing().filter(Q(status=MsgStatus.QUEUED) | Q(status=MsgStatus.ERRORED, next_attempt__lte=now))
 
-    def in_folder(self, name: str):
+    def in_folder(self, name: str) -> "MsgQuerySet":
         """The messages in folder `name` (a MsgFolder value); an unknown folder holds nothing."""
         return self.filter(FOLDER_QUERIES.get(name, Q(pk__in=[])))
 

@@ -5,7 +5,8 @@ built per message.
 """
 
 import json
-from typing import NamedTuple
+from collections.abc import Iterator
+from typing import Any, NamedTuple
 
 from uuid6 import uuid7
 
@@ -21,8 +22,8 @@ class NewMessage(NamedTuple):
     contact_urn_id: int | None
     channel_id: int | None
     text: str
-    attachments: list
-    quick_replies: list
+    attachments: list[str]
+    quick_replies: list[dict[str, Any]]
     locale: str | None
     status: str
     failed_reason: str | None
@@ -34,16 +35,16 @@ VARYING = ("uuid", *NewMessage._fields)
 EMPTY_JSON_LIST = json.dumps([])
 
 
-def insert_messages(messages: list[NewMessage], **constants) -> None:
+def insert_messages(messages: list[NewMessage], **constants: object) -> None:
     """Insert `messages`, every other column taken from `constants` (e.g. workspace_id=, created_on=) or defaults."""
-    rows = [
+    rows: list[tuple[Any, ...]] = [
         (uid, *message[:4], _json(message.attachments), _json(message.quick_replies), *message[6:])
         for uid, message in zip(new_uuid_hexes(len(messages)), messages, strict=True)
     ]
     insert_rows(Msg, VARYING, rows, **constants)
 
 
-def new_uuid_hexes(count: int):
+def new_uuid_hexes(count: int) -> Iterator[str]:
     """`count` new message UUIDs as 32 hex digits, how Django stores a UUIDField where it has no uuid type.
 
     Version 7 (time-ordered), like RapidPro's: new rows land at the end of the uuid index instead of at random
@@ -53,6 +54,6 @@ def new_uuid_hexes(count: int):
         yield uuid7().hex
 
 
-def _json(value: list) -> str:
+def _json(value: list[Any]) -> str:
     # The same text Django's JSONField writes (json.dumps with its defaults).
     return json.dumps(value) if value else EMPTY_JSON_LIST

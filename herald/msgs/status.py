@@ -28,7 +28,7 @@ from django.utils import timezone
 
 from herald.channels.base import PermanentSendError, SendError, SendResult
 
-from .models import FailedReason, Msg, MsgStatus
+from .models import FailedReason, Msg, MsgQuerySet, MsgStatus
 
 S = MsgStatus
 # Position in the forward order; statuses of equal rank don't replace each other.
@@ -50,7 +50,7 @@ def allowed_from(new_status: str) -> tuple[str, ...]:
 
 
 def apply_status(
-    target: Msg | QuerySet[Msg],
+    target: Msg | MsgQuerySet,
     new_status: str,
     *,
     external_id: str | None = None,
@@ -137,7 +137,7 @@ def retry_delay(error_count: int) -> timedelta:
     return timedelta(seconds=delays[min(error_count, len(delays)) - 1])
 
 
-def _guarded_update(target: Msg | QuerySet[Msg], allowed: tuple[str, ...], fields: dict[str, Any]) -> bool | int:
+def _guarded_update(target: Msg | MsgQuerySet, allowed: tuple[str, ...], fields: dict[str, Any]) -> bool | int:
     values = dict(fields)
     if "sent_on" in values:  # the first hand-over time is kept
         values["sent_on"] = Coalesce(F("sent_on"), Value(values["sent_on"], output_field=DateTimeField()))

@@ -4,10 +4,13 @@ do.
 """
 
 import logging
+from collections.abc import Callable, Iterable
+from functools import partial
+from typing import Any
 
-from celery import shared_task
+from celery import Task, shared_task
 from django.conf import settings
-from django.core.cache import caches
+from django.core.cache import BaseCache, caches
 from django.db import transaction
 
 from . import delivery, fanout, recovery
@@ -15,7 +18,7 @@ from . import delivery, fanout, recovery
 logger = logging.getLogger(__name__)
 
 
-def shared_cache():
+def shared_cache() -> BaseCache:
     """The cache every process of the installation sees: delivery tasks run in another process than the fan-out
     that queues them (see settings.CACHES)."""
     return caches["shared"]
@@ -26,15 +29,19 @@ def enqueue_broadcast(broadcast_id: int) -> None:
     send_after_commit(start_broadcast, broadcast_id)
 
 
-def enqueue_delivery(channel_ids) -> None:
+def enqueue_delivery(channel_ids: Iterable[int]) -> None:
     for channel_id in channel_ids:
         # Coalesce: one queued delivery per channel is enough, the holder drains everything due.
         queued = f"delivery-queued:{channel_id}"
         if shared_cache().add(queued, 1, timeout=5):
-            send_after_commit(deliver_channel, channel_id, on_failure=lambda key=queued: shared_cache().delete(key))
+            send_after_commit(deliver_channel, channel_id, on_failure=partial(_forget, queued))
 
 
-def send_after_commit(task, *args, on_failure=None) -> None:
+def _forget(key: str) -> None:
+    shared_cache().delete(key)
+
+
+def send_after_commit(task: Task[..., Any], *args: object, on_failure: Callable[[], object] | None = None) -> None:
     """Queue `task` once the current transaction commits (at once outside one).
 
     The work is committed by then, and the tick finds work whose task never came (a pending broadcast, a queued
@@ -43,7 +50,7 @@ def send_after_commit(task, *args, on_failure=None) -> None:
     nothing happened when it did: a client retrying a "failed" POST sent the broadcast twice.
     """
 
-    def send():
+    def send() -> None:
         try:
             task.delay(*args)
         except Exception:
@@ -61,7 +68,7 @@ def start_broadcast(broadcast_id: int) -> None:
         split = fanout.split_into_ranges(broadcast_id, settings.FANOUT_TASK_SIZE)  # counts the attempt it claims
     if len(split.ranges) == 1:
         fan_out_range(broadcast_id, *split.ranges[0], split.attempt)  # a call, not a message: runs here and now
-    elif split.ranges:
+    elif split.ranges and split.attempt is not None:  # ranges come with the attempt that claimed them
         # A few strands, each range queuing the next one of its strand when it is done: a big broadcast has at most
         # FANOUT_PARALLEL_TASKS tasks in the queue, so other broadcasts' ranges take turns with its own instead of
         # waiting for all of them.
@@ -72,14 +79,20 @@ def start_broadcast(broadcast_id: int) -> None:
         fanout.settle_attempt(broadcast_id, split.attempt)
 
 
-def queue_ranges(broadcast_id: int, ranges: list, attempt: int | None) -> None:
+def queue_ranges(broadcast_id: int, ranges: list[tuple[int, int | None]], attempt: int | None) -> None:
     """Queue a task for the first of `ranges`, which queues the next one when it is done."""
     (after, upto), *then = ranges
     send_after_commit(fan_out_range, broadcast_id, after, upto, attempt, then)
 
 
 @shared_task(name="herald.msgs.tasks.fan_out_range")
-def fan_out_range(broadcast_id: int, after: int, upto: int | None, attempt: int | None = None, then=()) -> None:
+def fan_out_range(
+    broadcast_id: int,
+    after: int,
+    upto: int | None,
+    attempt: int | None = None,
+    then: list[tuple[int, int | None]] | tuple[()] = (),
+) -> None:
     """Fan out the recipients in `(after, upto]`, then queue the ranges `then` (at the back of the queue). A range
     that fails leaves those to the tick, which plans the broadcast again once it has gone quiet."""
     with fanout.counting_failures(broadcast_id, attempt):

@@ -5,6 +5,7 @@ Plain functions rather than fixtures, so any test module can import them (`from 
 contact is one the product could have made.
 """
 
+from collections.abc import Sequence
 from dataclasses import fields as dataclass_fields
 from datetime import datetime
 
@@ -23,7 +24,7 @@ from herald.workspaces.models import APIToken, Membership, Role
 _WRITABLE = {field.name for field in dataclass_fields(writes.ContactChanges)} - {"contact", "urns"}
 
 
-def make_contact(workspace, name: str | None = None, urns: list[str] = (), **fields) -> Contact:
+def make_contact(workspace, name: str | None = None, urns: Sequence[str] = (), **fields) -> Contact:
     """A contact with these URNs (normalised with the workspace's country), highest priority first."""
     changes = {key: fields.pop(key) for key in list(fields) if key in _WRITABLE}
     normalised = [urn_parser.parse_and_normalize(text, workspace.country) for text in urns]
@@ -35,7 +36,7 @@ def make_contact(workspace, name: str | None = None, urns: list[str] = (), **fie
     return contact
 
 
-def make_group(workspace, name: str, contacts: list[Contact] = (), **fields) -> ContactGroup:
+def make_group(workspace, name: str, contacts: Sequence[Contact] = (), **fields) -> ContactGroup:
     group = ContactGroup.objects.create(workspace=workspace, name=name, **fields)
     group.contacts.add(*contacts)
     return group
@@ -54,8 +55,8 @@ def make_media(workspace, filename: str = "photo.jpg", content_type: str = "imag
 def make_broadcast(
     workspace,
     text: str | dict = "Hello",
-    contacts: list[Contact] = (),
-    groups: list[ContactGroup] = (),
+    contacts: Sequence[Contact] = (),
+    groups: Sequence[ContactGroup] = (),
     created_on: datetime | None = None,
     **fields,
 ) -> Broadcast:

@@ -12,6 +12,7 @@ test client) is imported inside the fixture or helper that uses it.
 import contextlib
 
 import pytest
+from django.core.cache import caches
 
 from herald.testing.gateway import TEST_SEND_TIMEOUT, FakeGateway
 
@@ -27,8 +28,6 @@ def media_root(settings, tmp_path):
 @pytest.fixture(autouse=True)
 def fresh_cache():
     # Throttle histories live in the cache; each test starts with a full budget (and no delivery marked queued).
-    from django.core.cache import caches
-
     caches["default"].clear()
     caches["shared"].clear()
 
@@ -38,21 +37,21 @@ def fresh_cache():
 
 @pytest.fixture
 def workspace(db):
-    from herald.workspaces.models import Workspace
+    from herald.workspaces.models import Workspace  # noqa: PLC0415 — the plugin loads before Django is set up
 
     return Workspace.objects.create(name="Nyaruka", languages=["eng", "fra", "kin"], country="RW")
 
 
 @pytest.fixture
 def other_workspace(db):
-    from herald.workspaces.models import Workspace
+    from herald.workspaces.models import Workspace  # noqa: PLC0415 — the plugin loads before Django is set up
 
     return Workspace.objects.create(name="Trileet", languages=["eng"], country="US")
 
 
 def token_client(key: str):
     """A DRF APIClient that sends `key` as its token."""
-    from rest_framework.test import APIClient
+    from rest_framework.test import APIClient  # noqa: PLC0415 — the plugin loads before Django is set up
 
     client = APIClient()
     client.credentials(HTTP_AUTHORIZATION=f"Token {key}")
@@ -62,7 +61,7 @@ def token_client(key: str):
 @pytest.fixture
 def make_client(db):
     """make_client(workspace, role="admin") -> an APIClient authenticated as a user with that role."""
-    from herald.testing.factories import create_user_token
+    from herald.testing.factories import create_user_token  # noqa: PLC0415 — the plugin loads before Django is set up
 
     def make(workspace, role: str = "admin", email: str | None = None):
         _, key = create_user_token(workspace, role, email)
@@ -88,7 +87,7 @@ def agent(workspace, make_client):
 
 @pytest.fixture
 def anon():
-    from rest_framework.test import APIClient
+    from rest_framework.test import APIClient  # noqa: PLC0415 — the plugin loads before Django is set up
 
     return APIClient()
 
@@ -110,7 +109,7 @@ def gateway(settings):
 def eager():
     """Inside the block Celery tasks run at once in this process (fan-out, then delivery), so a test sees them
     done; afterwards they are queued as before."""
-    from herald.runtime.celery import app
+    from herald.runtime.celery import app  # noqa: PLC0415 — the plugin loads before Django is set up
 
     before = app.conf.task_always_eager
     app.conf.task_always_eager = True
@@ -165,7 +164,7 @@ def assert_roles(workspace, make_client):
 
     GETs are tried first, then POSTs, then DELETEs, each in the order given (one client a role throughout).
     """
-    from rest_framework.test import APIClient
+    from rest_framework.test import APIClient  # noqa: PLC0415 — the plugin loads before Django is set up
 
     clients = {"anon": APIClient()}
 

@@ -105,7 +105,7 @@ class FakeGateway:
     @property
     def url(self) -> str:
         host, port = self.server.server_address[:2]
-        return f"http://{host}:{port}"
+        return f"http://{host!s}:{port}"
 
     def will(self, *behaviours) -> None:
         """Answer the next requests with `behaviours` in order; the last one then answers every later request."""
@@ -195,7 +195,7 @@ GATEWAY_BODY = '{"id": {{id}}, "to": {{to}}, "text": {{text}}}'
 def gateway_channel(workspace, url: str, tps: int | None = None, name: str = "Gateway", body: str = GATEWAY_BODY):
     """An `external` tel channel that POSTs `body` (`{"id", "to", "text"}`) as JSON to `<url>/send`: the shape the
     pipeline tests read back from `Recorded.json`."""
-    from herald.channels.registry import create_channel
+    from herald.channels.registry import create_channel  # noqa: PLC0415 — imported by the fixtures plugin, before Django is set up
 
     return create_channel(
         workspace,

@@ -73,7 +73,7 @@ def postgres_url(settings_dict: dict) -> str:
 
 def postgres_admin(server_url: str, statement: str) -> None:
     """Run one statement outside a transaction (CREATE / DROP DATABASE) on the server `server_url` names."""
-    import psycopg  # only the PostgreSQL runs need the driver loaded
+    import psycopg  # noqa: PLC0415 — only the PostgreSQL runs need the driver loaded
 
     with psycopg.connect(server_url, autocommit=True) as connection:
         connection.execute(statement)

@@ -20,6 +20,7 @@ from pathlib import Path
 
 import pytest
 
+from herald.media.tests import samples
 from herald.testing.processes import STOP_LIMIT_SECONDS, Child, herald_command, herald_env
 
 # Generous bounds for a slow machine: they end a hung test, they don't judge speed.
@@ -126,8 +127,6 @@ def get_when_up(url: str, token: str):
 
 def upload_media(base_url: str, token: str, name: str = "photo.jpg") -> dict:
     """POST a small JPEG to media.json; its JSON answer."""
-    from herald.media.tests import samples
-
     body, content_type = samples.multipart(name, samples.JPEG, "image/jpeg")
     request = urllib.request.Request(
         base_url + "api/v2/media.json",

@@ -2,11 +2,14 @@
 
 from functools import cache
 from pathlib import Path
+from typing import TYPE_CHECKING, Any
 
 from django.db import transaction
 from rest_framework import exceptions, status
 from rest_framework.generics import GenericAPIView
+from rest_framework.pagination import BasePagination
 from rest_framework.response import Response
+from rest_framework.serializers import BaseSerializer
 
 from herald.api import idempotency
 
@@ -81,10 +84,17 @@ class BaseEndpoint(GenericAPIView):
         return response
 
 
-class ListAPIMixin:
+# The mixins below are mixed into BaseEndpoint subclasses: type-check them as one.
+if TYPE_CHECKING:
+    _Endpoint = BaseEndpoint
+else:
+    _Endpoint = object
+
+
+class ListAPIMixin(_Endpoint):
     """GET: the filtered queryset, a cursor page at a time."""
 
-    pagination_class = CreatedOnCursorPagination
+    pagination_class: type[BasePagination] | None = CreatedOnCursorPagination
     # The query-string filters (`filters.Filter`), in the order they are read; the OpenAPI parameters come from them.
     list_filters: list = []
     # Filters of which one request may give one at most.
@@ -108,7 +118,7 @@ class ListAPIMixin:
         """Hook: load what the page's items show, in a fixed number of queries for the whole page."""
 
 
-class LookupMixin:
+class LookupMixin(_Endpoint):
     """Finds the object a POST (update) or DELETE names in its query string, e.g. `?uuid=`."""
 
     # Query parameter → model field, e.g. {"uuid": "uuid"}.
@@ -141,7 +151,7 @@ class LookupMixin:
 class WriteAPIMixin(LookupMixin):
     """POST: create, or update the object named by a lookup param; 201 / 200 with the read representation."""
 
-    write_serializer_class = None
+    write_serializer_class: type[BaseSerializer[Any]]  # set by each endpoint that writes
     # Endpoints whose writes send (broadcasts, and the media they attach) are refused to a flagged or suspended
     # workspace; managing contacts, groups and fields sends nothing, so those stay open.
     blocked_when_flagged = False

@@ -17,6 +17,7 @@ The variables and how each is escaped are in `template.py`.
 
 import json
 import re
+from typing import Any
 from urllib.parse import urlsplit
 from xml.etree import ElementTree
 
@@ -72,7 +73,7 @@ _SAMPLE = {
 _SAMPLE_REPLIES = ["Yes", "No"]
 
 
-def resolve_aliases(config: dict) -> dict:
+def resolve_aliases(config: dict[str, Any] | None) -> dict[str, Any]:
     """The config with RapidPro's key names replaced by Herald's (a copy)."""
     config = dict(config or {})
     for alias, key in ALIASES.items():
@@ -83,7 +84,7 @@ def resolve_aliases(config: dict) -> dict:
     return config
 
 
-def validate_config(config: dict) -> dict:
+def validate_config(config: dict[str, Any]) -> dict[str, Any]:
     """A config of known keys (aliases resolved), checked and normalised: defaults filled in, the URL and body
     checked to come out well-formed once filled in. Raises `ChannelConfigError` naming the first bad key."""
     config = dict(config)
@@ -148,7 +149,7 @@ def _check_body(body: str, content_type: str) -> None:
             raise ChannelConfigError(f"send_body is not well-formed XML once filled in ({exc})") from None
 
 
-def _check_headers(headers) -> dict:
+def _check_headers(headers: object) -> dict[str, str]:
     if not isinstance(headers, dict):
         raise ChannelConfigError('headers must be an object of names to values, e.g. {"X-Api-Key": "secret"}')
     for name, value in headers.items():

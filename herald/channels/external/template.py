@@ -42,8 +42,9 @@ def render_quick_replies(replies: list[str], content_type: str) -> str:
 def render(template: str, values: dict[str, str], replies: list[str], content_type: str) -> str:
     """Fill in `template` in one pass, each value escaped for `content_type`."""
 
-    def fill(match: re.Match) -> str:
-        name, quote = match["name"], match["quote"]
+    def fill(match: re.Match[str]) -> str:
+        name: str = match["name"]
+        quote: str = match["quote"]
         if name == "quick_replies":
             value = render_quick_replies(replies, content_type)
         elif name in values:

@@ -7,18 +7,23 @@ through `reports.py`.
 
 import functools
 import json
+from typing import Any
+
+from django.http import HttpRequest
 
 from herald.channels import http
 from herald.channels.base import (
     ChannelConfigError,
     ChannelType,
     DeliveryReport,
+    OutgoingMsg,
     PermanentSendError,
     SendResult,
     attachment_urls,
     quick_reply_texts,
     urn_of,
 )
+from herald.channels.models import Channel
 
 from . import config, reports
 from .template import render
@@ -33,14 +38,14 @@ class ExternalType(ChannelType):
     callback_url_name = "channels.external.callback"
     callback_actions = reports.ACTIONS
 
-    def read_report(self, request, action: str) -> DeliveryReport:
+    def read_report(self, request: HttpRequest, action: str) -> DeliveryReport:
         return reports.read_report(request, action)
 
-    def validate_config(self, channel_config: dict) -> dict:
+    def validate_config(self, channel_config: dict[str, Any]) -> dict[str, Any]:
         # RapidPro's names first: the base refuses keys it doesn't know, and `method` / `body` are only aliases.
         return config.validate_config(super().validate_config(config.resolve_aliases(channel_config)))
 
-    def send(self, channel, msg) -> SendResult:
+    def send(self, channel: Channel, msg: OutgoingMsg) -> SendResult:
         channel_config = _validated(self, channel.config)
         to = urn_of(msg).split(":", 1)[1]
         address = channel.address or ""
@@ -59,7 +64,7 @@ class ExternalType(ChannelType):
         content_type = channel_config["content_type"]
 
         url = render(channel_config["send_url"], values, replies, "urlencoded")
-        headers = {}
+        headers: dict[str, str] = {}
         body = None
         if channel_config["send_method"] in ("POST", "PUT"):
             body = render(channel_config["send_body"], values, replies, content_type).encode()
@@ -75,7 +80,7 @@ class ExternalType(ChannelType):
         return SendResult()
 
 
-def _validated(channel_type: ExternalType, channel_config: dict) -> dict:
+def _validated(channel_type: ExternalType, channel_config: dict[str, Any]) -> dict[str, Any]:
     """A channel's config, checked once per distinct config rather than once per message."""
     try:
         return _validated_cached(channel_type, json.dumps(channel_config, sort_keys=True))
@@ -84,5 +89,5 @@ def _validated(channel_type: ExternalType, channel_config: dict) -> dict:
 
 
 @functools.lru_cache(maxsize=256)
-def _validated_cached(channel_type: ExternalType, config_json: str) -> dict:
+def _validated_cached(channel_type: ExternalType, config_json: str) -> dict[str, Any]:
     return channel_type.validate_config(json.loads(config_json))

@@ -21,10 +21,19 @@ import subprocess
 import sys
 import time
 import uuid
+from collections.abc import Callable
 from pathlib import Path
 
+import dj_database_url
+import django
 import httpx
+import redis
+from django.core.management import call_command
+from django.db import connections, transaction
+from django.db.utils import ConnectionHandler
 
+from herald import datadir
+from herald.testing.gateway import gateway_channel
 from herald.testing.processes import (
     Child,
     ThrowawayDatabase,
@@ -81,8 +90,8 @@ class Installation:
         self.backend = backend_name()
         self.env = herald_env(self.data_dir, HERALD_LOG_LEVEL="INFO", PYTHONUNBUFFERED="1")
         self.database = None
-        if self.backend != "embedded":
-            server, broker = scale_urls()
+        if (urls := scale_urls()) is not None:  # the backend is postgres+redis
+            server, broker = urls
             self.database = ThrowawayDatabase(server, prefix="herald_live")
             self.env["HERALD_DATABASE_URL"] = self.database.url
             self.env["HERALD_BROKER_URL"] = with_path(broker, f"/{REDIS_TEST_DB}")
@@ -104,8 +113,6 @@ class Installation:
     def __exit__(self, *exc):
         for process in self.started:
             process.kill_group()
-        from django.db import connections
-
         connections[self.db].close()
         del connections.settings[self.db]
         if self.database is not None:
@@ -113,16 +120,10 @@ class Installation:
             self.database.__exit__(*exc)
 
     def _flush_redis(self) -> None:
-        import redis
-
         redis.Redis.from_url(self.env["HERALD_BROKER_URL"]).flushdb()
 
     def _register_database(self) -> None:
         """A Django database alias for this installation's database, so the test can read its rows."""
-        import dj_database_url
-        from django.db import connections
-        from django.db.utils import ConnectionHandler
-
         url = self.env.get("HERALD_DATABASE_URL") or f"sqlite:///{self.data_dir / 'herald.sqlite3'}"
         config = dj_database_url.parse(url)
         if config["ENGINE"].endswith("sqlite3"):
@@ -205,8 +206,6 @@ class Installation:
         """Tasks waiting in `queue` ("starts" and "celery": fan-out, "deliveries", "ticks")."""
         if self.backend == "embedded":
             return len(list((self.data_dir / "queue").glob(f"*.{queue}.msg")))
-        import redis
-
         return redis.Redis.from_url(self.env["HERALD_BROKER_URL"]).llen(queue)
 
     def empty_queue(self) -> int:
@@ -248,13 +247,13 @@ class Watch:
 
     @property
     def broadcast(self):
-        from herald.msgs.models import Broadcast
+        from herald.msgs.models import Broadcast  # noqa: PLC0415 — this module is also a child's __main__, which imports no model
 
         return Broadcast.objects.using(self.db).get(id=self.broadcast_id)
 
     @property
     def msgs(self):
-        from herald.msgs.models import Msg
+        from herald.msgs.models import Msg  # noqa: PLC0415 — this module is also a child's __main__, which imports no model
 
         return Msg.objects.using(self.db).filter(broadcast_id=self.broadcast_id)
 
@@ -272,7 +271,7 @@ class Watch:
 
     def settled(self) -> bool:
         """Completed, every recipient's message made, and none still on its way."""
-        from herald.msgs.models import BroadcastStatus, MsgStatus
+        from herald.msgs.models import BroadcastStatus, MsgStatus  # noqa: PLC0415 — this module is also a child's __main__, which imports no model
 
         unfinished = (MsgStatus.QUEUED, MsgStatus.ERRORED, MsgStatus.INITIALIZING, MsgStatus.PENDING)
         broadcast = self.broadcast
@@ -285,15 +284,9 @@ class Watch:
 
 def provision(gateway_url: str, contacts: int, tps: int | None, name: str) -> dict:
     """Runs inside the installation's environment (see the module docstring)."""
-    import django
-
     django.setup()
-    from django.core.management import call_command
-    from django.db import transaction
-
-    from herald.contacts.models import Contact, ContactGroup, ContactURN
-    from herald.testing.gateway import gateway_channel
-    from herald.workspaces.provisioning import create_token, create_workspace
+    from herald.contacts.models import Contact, ContactGroup, ContactURN  # noqa: PLC0415 — after django.setup() above
+    from herald.workspaces.provisioning import create_token, create_workspace  # noqa: PLC0415 — after django.setup() above
 
     call_command("migrate", interactive=False, verbosity=0)
     workspace = create_workspace(name, country="RW", api_rates=["v2=1000000/hour"])
@@ -327,20 +320,16 @@ def provision(gateway_url: str, contacts: int, tps: int | None, name: str) -> di
 
 def send_task(name: str, args: list, queue: str) -> dict:
     """Runs inside the installation's environment (see `Installation.send_task`)."""
-    import django
-
     django.setup()
-    from herald.runtime.celery import app
+    from herald.runtime.celery import app  # noqa: PLC0415 — after django.setup() above
 
     app.send_task(name, args=args, queue=queue)
     return {}
 
 
 if __name__ == "__main__":
-    from herald import datadir
-
     datadir.ready()  # as `herald` would before its commands: settings only read the data dir
     os.environ.setdefault("DJANGO_SETTINGS_MODULE", "herald.settings")
     command, arguments = sys.argv[1], json.loads(sys.argv[2])
-    commands = {"provision": provision, "send_task": send_task}
+    commands: dict[str, Callable[..., dict]] = {"provision": provision, "send_task": send_task}
     print(json.dumps(commands[command](**arguments)))

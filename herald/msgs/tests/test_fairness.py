@@ -137,31 +137,36 @@ BACKLOG_SETTINGS = {
 
 @pytest.mark.slow
 def test_a_big_broadcasts_fan_out_doesnt_hold_up_other_workspaces(tmp_path, django_db_blocker, figures):
-    with FakeGateway() as big_gateway, FakeGateway() as small_gateway, FakeGateway() as medium_gateway:
-        with django_db_blocker.unblock(), Installation(tmp_path, **BACKLOG_SETTINGS) as herald:
-            big = herald.provision(big_gateway.url, BIG_RECIPIENTS, tps=5, name="Big")
-            small = herald.provision(small_gateway.url, 1, name="Small")
-            medium = herald.provision(medium_gateway.url, MEDIUM_RECIPIENTS, name="Medium")
-            herald.start("worker", concurrency=1)
-            herald.start("web")
-            msgs = Msg.objects.using(herald.db)
+    with (
+        FakeGateway() as big_gateway,
+        FakeGateway() as small_gateway,
+        FakeGateway() as medium_gateway,
+        django_db_blocker.unblock(),
+        Installation(tmp_path, **BACKLOG_SETTINGS) as herald,
+    ):
+        big = herald.provision(big_gateway.url, BIG_RECIPIENTS, tps=5, name="Big")
+        small = herald.provision(small_gateway.url, 1, name="Small")
+        medium = herald.provision(medium_gateway.url, MEDIUM_RECIPIENTS, name="Medium")
+        herald.start("worker", concurrency=1)
+        herald.start("web")
+        msgs = Msg.objects.using(herald.db)
 
-            big_broadcast = broadcast(herald, big)
-            wait_until(lambda: msgs.filter(broadcast_id=big_broadcast).exists(), "the big broadcast's fan-out begun")
+        big_broadcast = broadcast(herald, big)
+        wait_until(lambda: msgs.filter(broadcast_id=big_broadcast).exists(), "the big broadcast's fan-out begun")
 
-            # A one-message broadcast (fanned out by its start task) and one cut into ranges, in other workspaces.
-            posted = time.monotonic()
-            broadcast(herald, small)
-            medium_broadcast = broadcast(herald, medium)
-            wait_until(lambda: small_gateway.requests, "the small broadcast's message")
-            small_took = time.monotonic() - posted
-            medium_done = msgs.filter(broadcast_id=medium_broadcast)
-            wait_until(lambda: medium_done.count() == MEDIUM_RECIPIENTS, "the medium broadcast's messages")
-            medium_took = time.monotonic() - posted
-            big_made = msgs.filter(broadcast_id=big_broadcast).count()
-            assert small_took < HANDED_OVER_WITHIN, f"small: handed over after {small_took:.1f} s"
-            assert medium_took < HANDED_OVER_WITHIN, f"medium: fanned out after {medium_took:.1f} s"
-            assert big_made < BIG_RECIPIENTS / 2, "the big broadcast's fan-out was nearly over: this proves nothing"
+        # A one-message broadcast (fanned out by its start task) and one cut into ranges, in other workspaces.
+        posted = time.monotonic()
+        broadcast(herald, small)
+        medium_broadcast = broadcast(herald, medium)
+        wait_until(lambda: small_gateway.requests, "the small broadcast's message")
+        small_took = time.monotonic() - posted
+        medium_done = msgs.filter(broadcast_id=medium_broadcast)
+        wait_until(lambda: medium_done.count() == MEDIUM_RECIPIENTS, "the medium broadcast's messages")
+        medium_took = time.monotonic() - posted
+        big_made = msgs.filter(broadcast_id=big_broadcast).count()
+        assert small_took < HANDED_OVER_WITHIN, f"small: handed over after {small_took:.1f} s"
+        assert medium_took < HANDED_OVER_WITHIN, f"medium: fanned out after {medium_took:.1f} s"
+        assert big_made < BIG_RECIPIENTS / 2, "the big broadcast's fan-out was nearly over: this proves nothing"
     figures(
         backend=backend_name(),
         big_range_tasks=BIG_RECIPIENTS // TASK_SIZE,
@@ -269,9 +274,15 @@ def other_busy_channel(workspace, url: str, due: bool = True) -> Broadcast:
 def record_turns(monkeypatch) -> tuple[list, list]:
     """Each delivery task's start (the number of chunks sent before it, its `Handoff`) and each chunk's first send
     (time.monotonic, size)."""
-    turns, chunks = [], []
+    turns: list[tuple[int, delivery.Handoff | None]] = []
+    chunks: list[tuple[float, int]] = []
     real_deliver, real_submit = delivery.deliver, delivery.Run._submit
-    monkeypatch.setattr(delivery, "deliver", lambda *a, **k: turns.append((len(chunks), a[1])) or real_deliver(*a, **k))
+
+    def deliver(*a, **k):
+        turns.append((len(chunks), a[1]))
+        return real_deliver(*a, **k)
+
+    monkeypatch.setattr(delivery, "deliver", deliver)
 
     def submit(run, chunk):
         chunks.append((time.monotonic(), len(chunk)))

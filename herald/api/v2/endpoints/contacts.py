@@ -1,4 +1,5 @@
 import uuid
+from typing import Any
 
 from django.db import IntegrityError, transaction
 from django.db.models import Prefetch, Q
@@ -61,7 +62,7 @@ class ContactReadSerializer(serializers.Serializer):
     stopped = serializers.SerializerMethodField(help_text="Deprecated: use status")
 
     # What a deleted contact shows instead of its values.
-    DELETED = {
+    DELETED: dict[str, Any] = {
         "name": None,
         "status": None,
         "language": None,

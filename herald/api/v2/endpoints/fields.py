@@ -26,7 +26,7 @@ class FieldReadSerializer(serializers.Serializer):
     priority = serializers.SerializerMethodField()
     usages = serializers.SerializerMethodField()
     agent_access = serializers.SerializerMethodField()
-    label = serializers.CharField(source="name", help_text="Deprecated: same as name")
+    label = serializers.CharField(source="name", help_text="Deprecated: same as name")  # type: ignore[assignment]  # the wire format's key; DRF takes declared fields off the class
     value_type = serializers.SerializerMethodField(help_text="Deprecated: same as type")
 
     def get_type(self, field) -> str:

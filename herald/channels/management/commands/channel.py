@@ -2,11 +2,13 @@
 [--config KEY=VALUE …] [--json]`, `herald channel list --workspace UUID [--json]`, `herald channel show UUID
 [--json]`, `herald channel disable|enable UUID` and `herald channel rotate-secret UUID [--json]`."""
 
+import argparse
 import json
+from typing import Any
 
 from django.conf import settings
 from django.core.exceptions import ValidationError
-from django.core.management.base import CommandError
+from django.core.management.base import CommandError, CommandParser
 
 from herald.channels.callbacks import callback_urls
 from herald.channels.models import Channel, new_callback_secret
@@ -16,9 +18,9 @@ from herald.subcommands import ActionCommand, comma_list
 from herald.workspaces.provisioning import ProvisioningError, find_workspace
 
 
-def parse_config(pairs: list[str]) -> dict:
+def parse_config(pairs: list[str]) -> dict[str, Any]:
     """`["send_url=https://…", "headers.X-Api-Key=secret"]` → a config dict; `a.b=v` sets key `b` of object `a`."""
-    config: dict = {}
+    config: dict[str, Any] = {}
     for pair in pairs or []:
         key, sep, value = pair.partition("=")
         key = key.strip()
@@ -35,7 +37,7 @@ def parse_config(pairs: list[str]) -> dict:
     return config
 
 
-def describe(channel: Channel) -> dict:
+def describe(channel: Channel) -> dict[str, Any]:
     return {
         "uuid": str(channel.uuid),
         "name": channel.name,
@@ -68,7 +70,7 @@ class Command(ActionCommand):
     help = "Manage channels: what sends a workspace's messages."
     user_errors = (ProvisioningError, ChannelConfigError)
 
-    def add_actions(self, actions):
+    def add_actions(self, actions: "argparse._SubParsersAction[CommandParser]") -> None:
         add = actions.add_parser(
             "add",
             help="add a channel to a workspace and print its UUID (and its callback URLs, if its type has any)",
@@ -101,7 +103,7 @@ class Command(ActionCommand):
         listing.add_argument("--json", action="store_true", dest="as_json", help="print one JSON object a line")
 
         show = actions.add_parser("show", help="show a channel, with its callback URLs")
-        show.add_argument("channel", metavar="UUID", help="the channel's UUID")
+        show.add_argument("channel_uuid", metavar="UUID", help="the channel's UUID")
         show.add_argument("--json", action="store_true", dest="as_json", help="print the channel as JSON")
 
         disable = actions.add_parser(
@@ -109,18 +111,31 @@ class Command(ActionCommand):
             help="stop a channel: it sends nothing and refuses its callbacks; its queued messages wait",
             description="New messages are routed past it; messages already queued on it wait until it is enabled.",
         )
-        disable.add_argument("channel", metavar="UUID", help="the channel's UUID")
+        disable.add_argument("channel_uuid", metavar="UUID", help="the channel's UUID")
         enable = actions.add_parser("enable", help="start a disabled channel again: its waiting messages go out")
-        enable.add_argument("channel", metavar="UUID", help="the channel's UUID")
+        enable.add_argument("channel_uuid", metavar="UUID", help="the channel's UUID")
 
         rotate = actions.add_parser(
             "rotate-secret",
             help="give a channel a new callback secret and print its new URLs (the old ones stop working at once)",
         )
-        rotate.add_argument("channel", metavar="UUID", help="the channel's UUID")
+        rotate.add_argument("channel_uuid", metavar="UUID", help="the channel's UUID")
         rotate.add_argument("--json", action="store_true", dest="as_json", help="print the channel as JSON")
 
-    def handle_add(self, *, workspace, channel_type, name, address, schemes, country, tps, config, as_json, **_):
+    def handle_add(
+        self,
+        *,
+        workspace: str,
+        channel_type: str,
+        name: str,
+        address: str,
+        schemes: list[str] | None,
+        country: str | None,
+        tps: int | None,
+        config: list[str],
+        as_json: bool,
+        **_: object,
+    ) -> None:
         channel = create_channel(
             find_workspace(workspace),
             channel_type,
@@ -138,7 +153,7 @@ class Command(ActionCommand):
             self.write_callback_urls(channel)
         self.warn_without_base_url(channel)
 
-    def handle_list(self, *, workspace, as_json, **_):
+    def handle_list(self, *, workspace: str, as_json: bool, **_: object) -> None:
         channels = find_workspace(workspace).channels.order_by("created_on", "id")
         for channel in channels:
             if as_json:
@@ -151,8 +166,8 @@ class Command(ActionCommand):
                     f"{','.join(channel.schemes)}  {channel.country or '-'}  {tps}{active}"
                 )
 
-    def handle_show(self, *, channel, as_json, **_):
-        channel = find_channel(channel)
+    def handle_show(self, *, channel_uuid: str, as_json: bool, **_: object) -> None:
+        channel = find_channel(channel_uuid)
         if as_json:
             self.stdout.write(json.dumps({**describe(channel), "workspace": str(channel.workspace.uuid)}))
         else:
@@ -172,8 +187,8 @@ class Command(ActionCommand):
             self.write_callback_urls(channel)
         self.warn_without_base_url(channel)
 
-    def handle_disable(self, *, channel, **_):
-        channel = find_channel(channel)
+    def handle_disable(self, *, channel_uuid: str, **_: object) -> None:
+        channel = find_channel(channel_uuid)
         Channel.objects.filter(id=channel.id).update(is_active=False)
         self.stdout.write(
             f"Channel {channel.uuid} ({channel.name}) is disabled: it sends nothing, new messages are routed past it "
@@ -181,16 +196,16 @@ class Command(ActionCommand):
             "`herald channel enable`."
         )
 
-    def handle_enable(self, *, channel, **_):
-        channel = find_channel(channel)
+    def handle_enable(self, *, channel_uuid: str, **_: object) -> None:
+        channel = find_channel(channel_uuid)
         Channel.objects.filter(id=channel.id).update(is_active=True)
         self.stdout.write(
             f"Channel {channel.uuid} ({channel.name}) is enabled: its {waiting_messages(channel)} waiting messages "
             "go out at the next tick of a running worker."
         )
 
-    def handle_rotate_secret(self, *, channel, as_json, **_):
-        channel = find_channel(channel)
+    def handle_rotate_secret(self, *, channel_uuid: str, as_json: bool, **_: object) -> None:
+        channel = find_channel(channel_uuid)
         if not get_type(channel.channel_type).callback_actions:
             raise CommandError(f"A {channel.channel_type} channel takes no callbacks: it has no secret to rotate.")
         channel.callback_secret = new_callback_secret()
