@@ -85,22 +85,23 @@ class BroadcastReadSerializer(DirectReadSerializer):
 def attach_recipient_refs(broadcasts: list[Broadcast]) -> None:
     """Set `contact_refs` and `group_refs` (`{uuid, name}` lists, by id) on each broadcast: two queries in all."""
     by_id = {b.id: b for b in broadcasts}
+    contacts = _refs_by_broadcast(Broadcast.contacts.through, "contact", by_id)
+    groups = _refs_by_broadcast(Broadcast.groups.through, "contactgroup", by_id)
     for b in broadcasts:
-        b.contact_refs, b.group_refs = [], []
-    contact_rows = (
-        Broadcast.contacts.through.objects.filter(broadcast_id__in=by_id)
-        .order_by("contact_id")
-        .values_list("broadcast_id", "contact__uuid", "contact__name")
+        b.contact_refs, b.group_refs = contacts.get(b.id, []), groups.get(b.id, [])
+
+
+def _refs_by_broadcast(through, target: str, broadcast_ids) -> dict[int, list[dict]]:
+    """The `{uuid, name}` of each broadcast's `target` rows (contacts or groups), in id order: one query."""
+    rows = (
+        through.objects.filter(broadcast_id__in=broadcast_ids)
+        .order_by(f"{target}_id")
+        .values_list("broadcast_id", f"{target}__uuid", f"{target}__name")
     )
-    for broadcast_id, uuid, name in contact_rows:
-        by_id[broadcast_id].contact_refs.append({"uuid": str(uuid), "name": name})
-    group_rows = (
-        Broadcast.groups.through.objects.filter(broadcast_id__in=by_id)
-        .order_by("contactgroup_id")
-        .values_list("broadcast_id", "contactgroup__uuid", "contactgroup__name")
-    )
-    for broadcast_id, uuid, name in group_rows:
-        by_id[broadcast_id].group_refs.append({"uuid": str(uuid), "name": name})
+    refs: dict[int, list[dict]] = {}
+    for broadcast_id, uuid, name in rows:
+        refs.setdefault(broadcast_id, []).append({"uuid": str(uuid), "name": name})
+    return refs
 
 
 class BroadcastWriteSerializer(serializers.Serializer):
