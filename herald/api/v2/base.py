@@ -4,7 +4,7 @@ from functools import cache
 from pathlib import Path
 
 from django.db import transaction
-from rest_framework import exceptions, status
+from rest_framework import exceptions, serializers, status
 from rest_framework.generics import GenericAPIView
 from rest_framework.response import Response
 
@@ -141,7 +141,7 @@ class LookupMixin:
 class WriteAPIMixin(LookupMixin):
     """POST: create, or update the object named by a lookup param; 201 / 200 with the read representation."""
 
-    write_serializer_class = None
+    write_serializer_class: type[serializers.BaseSerializer] | None = None
     # Endpoints whose writes send (broadcasts, and the media they attach) are refused to a flagged or suspended
     # workspace; managing contacts, groups and fields sends nothing, so those stay open.
     blocked_when_flagged = False
@@ -172,8 +172,11 @@ class WriteAPIMixin(LookupMixin):
         with transaction.atomic():
             saved = serializer.save()
         self.after_write(saved, created=instance is None)
+        return self.write_response(saved, created=instance is None)
+
+    def write_response(self, saved, created):
         body = self.get_serializer(saved).data
-        return Response(body, status=status.HTTP_200_OK if instance else status.HTTP_201_CREATED)
+        return Response(body, status=status.HTTP_201_CREATED if created else status.HTTP_200_OK)
 
     def workspace_blocker(self) -> str | None:
         if not self.blocked_when_flagged:
@@ -186,6 +189,15 @@ class WriteAPIMixin(LookupMixin):
 
     def after_write(self, obj, created: bool) -> None:
         """Hook run after the write committed (e.g. to enqueue work)."""
+
+
+class BulkWriteAPIMixin(WriteAPIMixin):
+    """POST: one action on many objects named in the body (RapidPro's `BulkWriteAPIMixin`): 204 with no body."""
+
+    lookup_params: dict = {}
+
+    def write_response(self, saved, created):
+        return Response(status=status.HTTP_204_NO_CONTENT)
 
 
 class DeleteAPIMixin(LookupMixin):
