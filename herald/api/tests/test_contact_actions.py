@@ -147,6 +147,13 @@ def test_urns_are_refused_in_an_anonymous_workspace(workspace, admin, people):
 def test_an_unknown_action_is_refused(workspace, admin, people):
     body = {"contacts": ids(people["Cat"]), "action": "like"}
     refused(admin, workspace, body, {"action": ['"like" is not a valid choice.']})
+    refused(admin, workspace, {**body, "action": 5}, {"action": ['"5" is not a valid choice.']})
+    refused(admin, workspace, {**body, "action": None}, {"action": ["This field may not be null."]})
+
+
+def test_a_body_that_isnt_one_object_is_refused(workspace, admin, people):
+    body = [{"contacts": ids(people["Cat"]), "action": "block"}]
+    refused(admin, workspace, body, {"non_field_errors": ["Request body should be a single JSON object"]})
 
 
 # add / remove
