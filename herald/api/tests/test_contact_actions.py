@@ -135,11 +135,13 @@ def test_no_contacts_or_no_list_is_refused(workspace, admin, people):
     refused(admin, workspace, {}, {"contacts": ["This field is required."], "action": ["This field is required."]})
 
 
-def test_urns_are_refused_in_an_anonymous_workspace(workspace, admin, people):
+def test_urns_are_refused_in_an_anonymous_workspace_known_or_not(workspace, admin, people):
+    # docs/COMPATIBILITY.md, C12: the same answer for Ann's number and for nobody's.
     workspace.is_anonymous = True
     workspace.save()
-    body = {"contacts": ["tel:+250788000001"], "action": "block"}
-    refused(admin, workspace, body, {"contacts": ["URN lookups not allowed for anonymous organizations"]})
+    for urn in ("tel:+250788000001", "tel:+250788000099"):
+        body = {"contacts": [urn], "action": "block"}
+        refused(admin, workspace, body, {"contacts": ["URN lookups not allowed for anonymous organizations"]})
     # By UUID it works.
     assert post(admin, {"contacts": ids(people["Ann"]), "action": "block"}).status_code == 204
 
