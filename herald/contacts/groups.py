@@ -59,7 +59,9 @@ def get_or_create_group(workspace, name: str) -> tuple[ContactGroup, bool]:
 
 def delete_group(group: ContactGroup) -> None:
     """Soft delete: the row stays for the broadcasts that addressed it; its members leave it (and are marked
-    modified, so clients syncing contacts by `after=` see their new groups)."""
+    modified, so clients syncing contacts by `after=` see their new groups). The group's row is locked first, as
+    `writes.add_to_group` locks it, so nobody joins it while it goes."""
+    list(ContactGroup.objects.select_for_update().filter(pk=group.pk).values_list("pk"))
     members = ContactGroup.contacts.through.objects.filter(contactgroup=group)
     Contact.objects.filter(id__in=members.values("contact_id")).update(modified_on=timezone.now())
     members.delete()

@@ -1,5 +1,6 @@
-"""Every change to contacts goes through here: the API (one contact at a time) and the CSV importer (a thousand
-at a time) call the same functions, so both follow the same rules.
+"""Every change to contacts goes through here: the API (one contact at a time, or up to a hundred through
+`contact_actions.json`) and the CSV importer (a thousand at a time) call the same functions, so all follow the
+same rules.
 
 The work is done in bulk whatever the number of contacts: a fixed handful of queries per call, never one per
 contact. Callers validate first (URNs normalised with `herald.contacts.urns`, field keys known, languages valid)
@@ -246,12 +247,110 @@ def set_groups(groups_by_contact: dict[Contact, list[ContactGroup]], *, merge=Fa
 
 
 def delete_contact(contact: Contact) -> None:
-    """Soft delete: the row stays for the history of what was sent to it, but it owns no URN and is in no group."""
-    contact.is_active = False
-    contact.modified_on = timezone.now()
-    contact.save(update_fields=["is_active", "modified_on"])
-    ContactURN.objects.filter(contact=contact).update(contact=None)
-    Membership.objects.filter(contact=contact).delete()
+    delete_contacts([contact])
+
+
+def delete_contacts(contacts: list[Contact]) -> None:
+    """Soft delete: the rows stay for the history of what was sent to them, but they own no URN and are in no
+    group. Raises ContactsGone if one of them was deleted already."""
+    ids = list(_lock_active(contacts))
+    now = timezone.now()
+    Contact.objects.filter(id__in=ids).update(is_active=False, modified_on=now)
+    ContactURN.objects.filter(contact_id__in=ids).update(contact=None)
+    Membership.objects.filter(contact_id__in=ids).delete()
+    for contact in contacts:
+        contact.is_active, contact.modified_on = False, now
+
+
+# Bulk actions (`contact_actions.json`). Each changes only what it names: adding contacts to a group inserts their
+# membership rows and never rewrites their other groups, so two scripts changing one contact's groups at once both
+# keep their change. Each locks the rows it acts on, always in one order (the group, then the contacts by id), and
+# reads the contacts' status under that lock, so a contact blocked or deleted meanwhile is seen as such.
+
+
+class ContactsGone(Exception):
+    """Contacts of an action were deleted after they were looked up; `uuids` lists them."""
+
+    def __init__(self, uuids: list[str]):
+        super().__init__(", ".join(uuids))
+        self.uuids = uuids
+
+
+class GroupGone(Exception):
+    """The group of an action was deleted after it was looked up."""
+
+
+class CantJoinGroups(Exception):
+    """Contacts that aren't active (blocked, stopped or archived) can't be added to groups; `uuids` lists them."""
+
+    def __init__(self, uuids: list[str]):
+        super().__init__(", ".join(uuids))
+        self.uuids = uuids
+
+
+def add_to_group(group: ContactGroup, contacts: list[Contact]) -> None:
+    """Make the contacts members of `group` as well. Raises CantJoinGroups, adding nobody, if any of them isn't
+    active."""
+    _lock_group(group)
+    statuses = _lock_active(contacts)
+    refused = [str(contact.uuid) for contact in contacts if statuses[contact.pk] != ContactStatus.ACTIVE]
+    if refused:
+        raise CantJoinGroups(refused)
+    members = set(
+        Membership.objects.filter(contactgroup=group, contact_id__in=statuses).values_list("contact_id", flat=True)
+    )
+    joining = [contact_id for contact_id in statuses if contact_id not in members]
+    Membership.objects.bulk_create(
+        [Membership(contact_id=contact_id, contactgroup_id=group.pk) for contact_id in joining], ignore_conflicts=True
+    )
+    _touch_ids(joining)
+
+
+def remove_from_group(group: ContactGroup, contacts: list[Contact]) -> None:
+    """Take the contacts out of `group`; those not in it stay as they are."""
+    _lock_group(group)
+    ids = list(_lock_active(contacts))
+    leaving = Membership.objects.filter(contactgroup=group, contact_id__in=ids)
+    left = list(leaving.values_list("contact_id", flat=True))
+    leaving.delete()
+    _touch_ids(left)
+
+
+def block(contacts: list[Contact]) -> None:
+    """Blocked contacts leave every group, so no group's broadcast reaches them, and a message addressed to one of
+    them directly fails saying so (`msgs/compose.py`)."""
+    ids = _set_status(contacts, ContactStatus.BLOCKED)
+    Membership.objects.filter(contact_id__in=ids).delete()
+
+
+def unblock(contacts: list[Contact]) -> None:
+    """The contacts become active (stopped ones too, as RapidPro's status change does); they rejoin no group."""
+    _set_status(contacts, ContactStatus.ACTIVE)
+
+
+def _set_status(contacts: list[Contact], status: str) -> list[int]:
+    """Give the contacts this status (those that have it already are left untouched); returns their ids."""
+    statuses = _lock_active(contacts)
+    changing = [contact_id for contact_id, current in statuses.items() if current != status]
+    if changing:
+        Contact.objects.filter(id__in=changing).update(status=status, modified_on=timezone.now())
+    return list(statuses)
+
+
+def _lock_group(group: ContactGroup) -> None:
+    if not list(ContactGroup.objects.select_for_update().filter(pk=group.pk, is_active=True).values_list("pk")):
+        raise GroupGone()
+
+
+def _lock_active(contacts: list[Contact]) -> dict[int, str]:
+    """Lock the contacts' rows, in id order, and read their status: id → status. Raises ContactsGone if any of
+    them has been deleted since the caller read it."""
+    rows = Contact.objects.select_for_update().filter(id__in=[contact.pk for contact in contacts], is_active=True)
+    statuses = dict(rows.order_by("id").values_list("id", "status"))
+    gone = [str(contact.uuid) for contact in contacts if contact.pk not in statuses]
+    if gone:
+        raise ContactsGone(gone)
+    return statuses
 
 
 def can_join_groups(contact: Contact | None) -> bool:
@@ -260,4 +359,9 @@ def can_join_groups(contact: Contact | None) -> bool:
 
 
 def _touch(contacts) -> None:
-    Contact.objects.filter(id__in=[c.pk for c in contacts]).update(modified_on=timezone.now())
+    _touch_ids([c.pk for c in contacts])
+
+
+def _touch_ids(ids: list[int]) -> None:
+    if ids:
+        Contact.objects.filter(id__in=ids).update(modified_on=timezone.now())

@@ -182,8 +182,11 @@ class WriteAPIMixin(LookupMixin):
         with transaction.atomic():
             saved = serializer.save()
         self.after_write(saved, created=instance is None)
+        return self.write_response(saved, created=instance is None)
+
+    def write_response(self, saved, created):
         body = self.get_serializer(saved).data
-        return Response(body, status=status.HTTP_200_OK if instance else status.HTTP_201_CREATED)
+        return Response(body, status=status.HTTP_201_CREATED if created else status.HTTP_200_OK)
 
     def workspace_blocker(self) -> str | None:
         if not self.blocked_when_flagged:
@@ -196,6 +199,15 @@ class WriteAPIMixin(LookupMixin):
 
     def after_write(self, obj, created: bool) -> None:
         """Hook run after the write committed (e.g. to enqueue work)."""
+
+
+class BulkWriteAPIMixin(WriteAPIMixin):
+    """POST: one action on many objects named in the body (RapidPro's `BulkWriteAPIMixin`): 204 with no body."""
+
+    lookup_params: dict = {}
+
+    def write_response(self, saved, created):
+        return Response(status=status.HTTP_204_NO_CONTENT)
 
 
 class DeleteAPIMixin(LookupMixin):

@@ -53,6 +53,17 @@ class ReferenceListFieldSchema(OpenApiSerializerFieldExtension):
         return {"type": "array", "items": {"type": "string"}, "maxItems": MAX_REFERENCES}
 
 
+class ReferenceFieldSchema(OpenApiSerializerFieldExtension):
+    """A single reference (`group` of contact_actions.json) is a UUID or another identifying string."""
+
+    target_class = "herald.api.v2.serializer_fields.ReferenceField"
+
+    def map_serializer_field(self, auto_schema, direction):
+        if direction == "response":
+            return build_object_type({"uuid": {"type": "string"}, "name": {"type": "string"}})
+        return {"type": "string"}
+
+
 IDEMPOTENCY_PARAMETERS = [
     OpenApiParameter(
         idempotency.HEADER,
@@ -67,7 +78,7 @@ IDEMPOTENCY_PARAMETERS = [
         idempotency.REPLAYED_HEADER,
         OpenApiTypes.STR,
         OpenApiParameter.HEADER,
-        response=[200, 201],
+        response=[200, 201, 204],
         description="`true` when this is the stored response to an earlier request with the same Idempotency-Key.",
     ),
 ]

@@ -2,6 +2,7 @@
 (`docs.py`), so neither imports the other for it. A new endpoint is one line here."""
 
 from .endpoints.broadcasts import BroadcastsEndpoint
+from .endpoints.contact_actions import ContactActionsEndpoint
 from .endpoints.contacts import ContactsEndpoint
 from .endpoints.fields import FieldsEndpoint
 from .endpoints.groups import GroupsEndpoint
@@ -13,6 +14,7 @@ ENDPOINTS = [
     BroadcastsEndpoint,
     MessagesEndpoint,
     ContactsEndpoint,
+    ContactActionsEndpoint,
     GroupsEndpoint,
     FieldsEndpoint,
     MediaEndpoint,

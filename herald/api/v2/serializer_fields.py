@@ -243,3 +243,32 @@ class GroupRefsField(ReferenceListField):
                     found[ref] = group
                     break
         return found
+
+
+class ReferenceField(serializers.Field):
+    """One reference (a string or integer), resolved the way the list field `refs` resolves each of its items:
+    `ReferenceField(GroupRefsField())` is one group by UUID or name. An empty string is no reference ("This field
+    may not be null.", as DRF's related fields answer)."""
+
+    default_error_messages = {
+        "bad_type": ReferenceListField.default_error_messages["bad_type"],
+        "not_found": ReferenceListField.default_error_messages["not_found"],
+    }
+
+    def __init__(self, refs: ReferenceListField, **kwargs):
+        super().__init__(**kwargs)
+        self.refs = refs
+
+    def run_validation(self, data=serializers.empty):
+        return super().run_validation(None if data == "" else data)
+
+    def to_internal_value(self, data):
+        if isinstance(data, bool) or not isinstance(data, (str, int)):
+            self.fail("bad_type")
+        found = {} if _has_nul(data) else self.refs.resolve(self.context["workspace"], [data])
+        if data not in found:
+            self.fail("not_found", value=data)
+        return found[data]
+
+    def to_representation(self, value):
+        return object_ref(value)

@@ -5,7 +5,8 @@ from django.db import connection
 from django.test.utils import CaptureQueriesContext
 
 from herald.contacts import writes
-from herald.contacts.models import Contact, ContactGroup, ContactURN
+from herald.contacts.groups import delete_group
+from herald.contacts.models import Contact, ContactGroup, ContactStatus, ContactURN
 
 
 def urn_rows(contact):
@@ -154,3 +155,84 @@ def test_two_new_contacts_cant_share_a_urn(workspace):
             workspace,
             [writes.ContactChanges(urns=["tel:+250788000001"]), writes.ContactChanges(urns=["tel:+250788000001"])],
         )
+
+
+# Bulk actions (contact_actions.json): each acts on what the contacts are when it writes, not when they were read.
+
+
+def test_adding_to_a_group_keeps_a_change_made_after_the_contact_was_read(workspace):
+    a, b = (ContactGroup.objects.create(workspace=workspace, name=n) for n in "AB")
+    contact = writes.create_contact(workspace, groups=[a])
+    read_earlier = Contact.objects.get(pk=contact.pk)
+    writes.remove_from_group(a, [contact])  # another request, in between
+    writes.add_to_group(b, [read_earlier])
+    assert set(contact.groups.all()) == {b}
+
+
+def test_a_contact_blocked_after_it_was_read_cant_join_a_group(workspace):
+    group = ContactGroup.objects.create(workspace=workspace, name="A")
+    ann = writes.create_contact(workspace, name="Ann")
+    bob = writes.create_contact(workspace, name="Bob")
+    read_earlier = list(Contact.objects.filter(pk__in=[ann.pk, bob.pk]).order_by("id"))
+    writes.block([bob])
+    with pytest.raises(writes.CantJoinGroups) as caught:
+        writes.add_to_group(group, read_earlier)
+    assert caught.value.uuids == [str(bob.uuid)]
+    assert not group.contacts.exists()  # nobody, Ann included
+
+
+def test_a_contact_deleted_after_it_was_read_is_gone_for_every_action(workspace):
+    group = ContactGroup.objects.create(workspace=workspace, name="A")
+    contact = writes.create_contact(workspace)
+    read_earlier = Contact.objects.get(pk=contact.pk)
+    writes.delete_contact(contact)
+    actions = [
+        lambda: writes.add_to_group(group, [read_earlier]),
+        lambda: writes.remove_from_group(group, [read_earlier]),
+        lambda: writes.block([read_earlier]),
+        lambda: writes.unblock([read_earlier]),
+        lambda: writes.delete_contacts([read_earlier]),
+    ]
+    for action in actions:
+        with pytest.raises(writes.ContactsGone) as caught:
+            action()
+        assert caught.value.uuids == [str(contact.uuid)]
+
+
+def test_a_group_deleted_after_it_was_read_takes_nobody(workspace):
+    group = ContactGroup.objects.create(workspace=workspace, name="A")
+    contact = writes.create_contact(workspace)
+    read_earlier = ContactGroup.objects.get(pk=group.pk)
+    delete_group(group)
+    with pytest.raises(writes.GroupGone):
+        writes.add_to_group(read_earlier, [contact])
+    assert not contact.groups.exists()
+
+
+def test_block_leaves_every_group_and_unblock_rejoins_none(workspace):
+    a, b = (ContactGroup.objects.create(workspace=workspace, name=n) for n in "AB")
+    contact = writes.create_contact(workspace, groups=[a, b])
+    writes.block([contact])
+    assert (Contact.objects.get(pk=contact.pk).status, list(contact.groups.all())) == (ContactStatus.BLOCKED, [])
+    writes.unblock([contact])
+    assert (Contact.objects.get(pk=contact.pk).status, list(contact.groups.all())) == (ContactStatus.ACTIVE, [])
+
+
+def test_actions_cost_the_same_queries_for_one_or_a_hundred_contacts(workspace):
+    group = ContactGroup.objects.create(workspace=workspace, name="A")
+
+    def queries(action, contacts) -> int:
+        with CaptureQueriesContext(connection) as captured:
+            action(contacts)
+        return len(captured)
+
+    one = [writes.create_contact(workspace)]
+    hundred = [writes.create_contact(workspace) for _ in range(100)]
+    for action in (
+        lambda contacts: writes.add_to_group(group, contacts),
+        lambda contacts: writes.remove_from_group(group, contacts),
+        writes.block,
+        writes.unblock,
+        writes.delete_contacts,
+    ):
+        assert queries(action, one) == queries(action, hundred)

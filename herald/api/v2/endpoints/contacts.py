@@ -340,5 +340,8 @@ class ContactsEndpoint(ListAPIMixin, WriteAPIMixin, DeleteAPIMixin, BaseEndpoint
         return self._field_keys
 
     def perform_delete(self, contact):
-        with transaction.atomic():
-            writes.delete_contact(contact)
+        try:
+            with transaction.atomic():
+                writes.delete_contact(contact)
+        except writes.ContactsGone:
+            raise exceptions.NotFound() from None  # another request deleted it first
