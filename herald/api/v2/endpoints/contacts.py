@@ -224,7 +224,7 @@ class ContactWriteSerializer(serializers.Serializer):
     def to_internal_value(self, data):
         # A field this serializer doesn't have is refused, never ignored: a client that sends `status` or `blocked`
         # must not get a 200 that changed nothing (docs/COMPATIBILITY.md, C32). Reported with the other errors.
-        unknown = {key: [self.unknown_field_message()] for key in data if key not in self.fields}
+        unknown = {key: [self.unknown_field_message()] for key in data if key not in self._declared_fields}
         try:
             value = super().to_internal_value(data)
         except serializers.ValidationError as exc:
@@ -234,7 +234,8 @@ class ContactWriteSerializer(serializers.Serializer):
         return value
 
     def unknown_field_message(self) -> str:
-        return f"Not a field of a contact: a POST may send {', '.join(self.fields)}."
+        # (The declared fields: `self.fields` is what mypy takes for the `fields` field.)
+        return f"Not a field of a contact: a POST may send {', '.join(self._declared_fields)}."
 
     def validate_language(self, value):
         if value is not None and not is_contact_language(value):
