@@ -559,6 +559,14 @@ def test_openapi_describes_the_endpoint(anon):
     assert set(path["post"]["responses"]) >= {"200", "201", "400", "404"}
     body = path["post"]["requestBody"]["content"]["application/json"]["schema"]
     assert body["$ref"].endswith("/ContactWriteRequest")
+    assert {p["name"] for p in path["post"]["parameters"]} >= {"uuid", "urn", "expand_urns", "urn_order"}
+    components = anon.get("/api/v2/openapi.json").json()["components"]["schemas"]
+    request = components["ContactWriteRequest"]
+    assert (list(request["properties"]), request["additionalProperties"]) == (
+        ["name", "language", "note", "urns", "groups", "fields"],
+        False,
+    )
+    assert set(components["ContactNote"]["properties"]) == {"text", "created_on", "created_by"}
 
 
 # How URNs are shown

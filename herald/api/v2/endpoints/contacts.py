@@ -297,6 +297,15 @@ class ContactWriteSerializer(serializers.Serializer):
             raise urns_in_use_error([0]) from None
 
 
+class ContactWriteSchema(OpenApiSerializerExtension):
+    """The schema says what the serializer does: a key it doesn't have is refused (docs/COMPATIBILITY.md, C32)."""
+
+    target_class = ContactWriteSerializer
+
+    def map_serializer(self, auto_schema, direction):
+        return {**super().map_serializer(auto_schema, direction), "additionalProperties": False}
+
+
 def urns_in_use_error(indexes: list[int]) -> serializers.ValidationError:
     return serializers.ValidationError({"urns": {str(i): [writes.URNInUse.message] for i in indexes}})
 
