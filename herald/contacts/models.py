@@ -116,6 +116,7 @@ class ContactNote(models.Model):
     )
 
     class Meta:
+        ordering = ["id"]  # oldest first, as the API lists them
         indexes = [models.Index(fields=["contact", "-id"], name="contact_notes_newest")]
 
     def __str__(self):

@@ -644,7 +644,7 @@ def test_urn_order_priority_keeps_the_order_of_preference(workspace, admin, vona
 
 # docs/COMPATIBILITY.md, C32: RapidPro reads any other value as the default order.
 def test_an_unknown_urn_order_is_a_400_and_writes_nothing(workspace, admin):
-    error = {"detail": "Param 'urn_order': newest is not an order of URNs, the one there is is priority."}
+    error = {"detail": "Param 'urn_order': newest is not a URN order; the only one is priority."}
     response = admin.get(URL + "?expand_urns=true&urn_order=newest")
     assert (response.status_code, response.json()) == (400, error)
     response = post(admin, {"name": "Ann"}, "?expand_urns=true&urn_order=newest")

@@ -333,7 +333,7 @@ def urn_order_param(request, name: str) -> str | None:
     """`urn_order=priority` or nothing: another value is refused rather than read as the default order."""
     value = request.query_params.get(name) or None
     if value not in (None, URN_ORDER_PRIORITY):
-        raise InvalidParam(f"Param '{name}': {value} is not an order of URNs, the one there is is priority.")
+        raise InvalidParam(f"Param '{name}': {value} is not a URN order; the only one is priority.")
     return value
 
 
