@@ -217,7 +217,7 @@ VARIABLES: list[Var] = [
         "HERALD_SECRET_KEY",
         TEXT,
         "",
-        "Django's secret key",
+        "Django's secret key; it also keys anonymous contacts' `ref` codes, which change with it",
         shown_default="generated once into `<data dir>/secret_key`",
     ),
     Var(

@@ -1,5 +1,6 @@
 import uuid
 
+from django.conf import settings
 from django.db import models
 from django.db.models.functions import Lower
 from django.utils import timezone
@@ -97,3 +98,26 @@ class ContactField(models.Model):
 
     def __str__(self):
         return self.key
+
+
+class ContactNote(models.Model):
+    """A note written about a contact (`note` on the API). A contact keeps its KEPT most recent notes, as RapidPro
+    does (`temba/contacts/models.py` `Contact.set_note`): a note is the current word on someone, not a log."""
+
+    MAX_LENGTH = 10_000
+    KEPT = 5
+
+    contact = models.ForeignKey(Contact, on_delete=models.CASCADE, related_name="notes")
+    text = models.TextField(max_length=MAX_LENGTH, blank=True)
+    created_on = models.DateTimeField(default=timezone.now)
+    # Kept when its author's account is removed; the note then shows no author.
+    created_by = models.ForeignKey(
+        settings.AUTH_USER_MODEL, on_delete=models.SET_NULL, null=True, related_name="contact_notes"
+    )
+
+    class Meta:
+        ordering = ["id"]  # oldest first, as the API lists them
+        indexes = [models.Index(fields=["contact", "-id"], name="contact_notes_newest")]
+
+    def __str__(self):
+        return self.text[:40]

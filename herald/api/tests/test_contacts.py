@@ -1,5 +1,9 @@
 """`/api/v2/contacts.json`: listing, creating, updating and deleting contacts (RapidPro's
-`ContactsEndpoint` in `temba/api/v2/views.py`; the differences are in docs/COMPATIBILITY.md)."""
+`ContactsEndpoint` in `temba/api/v2/views.py`; the differences are in docs/COMPATIBILITY.md).
+
+Re-expresses `temba/api/v2/tests/test_contacts.py::ContactsEndpointTest` (`test_endpoint`, `test_anonymous_org`,
+`test_expanded_urns_can_preserve_priority_order`, `test_prevent_null_chars`); each test below that comes from one
+names it."""
 
 from datetime import UTC, datetime, timedelta
 from urllib.parse import quote
@@ -9,8 +13,11 @@ from django.db import connection
 from django.test.utils import CaptureQueriesContext
 
 from herald.api.v2.formats import format_datetime
+from herald.channels.models import Channel
 from herald.contacts import urns, writes
-from herald.contacts.models import Contact, ContactField, ContactGroup, ContactStatus, ContactURN
+from herald.contacts.models import Contact, ContactField, ContactGroup, ContactNote, ContactStatus, ContactURN
+from herald.contacts.refs import ALPHABET, contact_ref
+from herald.testing.factories import create_user_token
 from herald.testing.fixtures import poster, results, uuids
 
 URL = "/api/v2/contacts.json"
@@ -201,7 +208,7 @@ def test_anonymous_workspace_masks_urns_and_shows_ref(workspace, admin, customer
 
     item = results(admin.get(URL))[0]
     assert item["urns"] == ["tel:********", "twitter:********"]
-    assert item["ref"] == item["anon_display"] == f"{ann.id:010d}"
+    assert item["ref"] == item["anon_display"] == contact_ref(ann.id)
     assert list(item)[:6] == ["uuid", "name", "ref", "anon_display", "status", "language"]
 
     response = admin.get(URL + "?urn=tel:%2B250788000001")
@@ -552,3 +559,259 @@ def test_openapi_describes_the_endpoint(anon):
     assert set(path["post"]["responses"]) >= {"200", "201", "400", "404"}
     body = path["post"]["requestBody"]["content"]["application/json"]["schema"]
     assert body["$ref"].endswith("/ContactWriteRequest")
+    assert {p["name"] for p in path["post"]["parameters"]} >= {"uuid", "urn", "expand_urns", "urn_order"}
+    components = anon.get("/api/v2/openapi.json").json()["components"]["schemas"]
+    request = components["ContactWriteRequest"]
+    assert (list(request["properties"]), request["additionalProperties"]) == (
+        ["name", "language", "note", "urns", "groups", "fields"],
+        False,
+    )
+    assert set(components["ContactNote"]["properties"]) == {"text", "created_on", "created_by"}
+
+
+# How URNs are shown
+
+
+# `temba/api/v2/tests/test_serializers.py::FieldsTest::test_contact`: a URN with a display fragment is written
+# `scheme:path` (RapidPro's `serialize_urn`, `temba/api/v2/fields.py`); its messages keep the display.
+def test_urns_are_written_scheme_and_path_without_their_display(workspace, admin):
+    response = post(admin, {"urns": ["twitterid:2352463463#franky", "tel:+250788383383#xyz", "ext:a%23b#c"]})
+    assert response.status_code == 201
+    # A path holding `#` is escaped, so that the string parses back to the same URN.
+    assert response.json()["urns"] == ["twitterid:2352463463", "tel:+250788383383", "ext:a%23b"]
+    assert results(admin.get(URL))[0]["urns"] == ["twitterid:2352463463", "tel:+250788383383", "ext:a%23b"]
+    stored = ContactURN.objects.get(identity="twitterid:2352463463")
+    assert stored.display == "franky"  # kept, for the messages
+
+
+@pytest.fixture
+def vonage(workspace):
+    return Channel.objects.create(workspace=workspace, channel_type="EX", name="Vonage", schemes=["tel"])
+
+
+# `temba/api/v2/tests/test_contacts.py::ContactsEndpointTest::test_endpoint` ("with expanded URNs").
+def test_expanded_urns_name_the_channel_that_would_send_to_each(workspace, admin, vonage):
+    don = contact(workspace, urns=["tel:0788000004", "twitterid:2352463463#franky"])
+    Channel.objects.create(workspace=workspace, channel_type="EX", name="Off", schemes=["twitterid"], is_active=False)
+
+    item = results(admin.get(URL + "?expand_urns=true"))[0]
+    assert item["uuid"] == str(don.uuid)
+    assert item["urns"] == [
+        {"channel": {"uuid": str(vonage.uuid), "name": "Vonage"}, "scheme": "tel", "path": "+250788000004",
+         "display": None},
+        # docs/COMPATIBILITY.md, C34: RapidPro gives the display of URNs that no channel serves only.
+        {"channel": None, "scheme": "twitterid", "path": "2352463463", "display": "franky"},
+    ]  # fmt: skip
+    # Without the flag (or with it false) URNs are strings.
+    assert results(admin.get(URL + "?expand_urns=false"))[0]["urns"] == ["tel:+250788000004", "twitterid:2352463463"]
+
+
+# `temba/api/v2/tests/test_contacts.py::ContactsEndpointTest::test_endpoint` ("with expanded URNs", anonymous).
+def test_expanded_urns_in_an_anonymous_workspace_mask_the_path_and_show_no_display(workspace, admin, vonage):
+    workspace.is_anonymous = True
+    workspace.save()
+    contact(workspace, urns=["tel:+250788000004", "twitterid:2352463463#franky"])
+    assert results(admin.get(URL + "?expand_urns=true"))[0]["urns"] == [
+        {"channel": {"uuid": str(vonage.uuid), "name": "Vonage"}, "scheme": "tel", "path": "********",
+         "display": None},
+        {"channel": None, "scheme": "twitterid", "path": "********", "display": None},
+    ]  # fmt: skip
+
+
+# `temba/api/v2/tests/test_contacts.py::ContactsEndpointTest::test_expanded_urns_can_preserve_priority_order`:
+# by default URNs a channel can reach come first; `urn_order=priority` keeps the contact's own order.
+def test_urn_order_priority_keeps_the_order_of_preference(workspace, admin, vonage):
+    reordered = contact(workspace, urns=["tel:+250788123456", "facebook:123456789"])
+
+    response = post(
+        admin,
+        {"urns": ["facebook:123456789", "tel:+250788123456"]},
+        f"?expand_urns=true&urn_order=priority&uuid={reordered.uuid}",
+    )
+    assert response.status_code == 200
+    expanded = response.json()["urns"]
+    assert [f"{urn['scheme']}:{urn['path']}" for urn in expanded] == ["facebook:123456789", "tel:+250788123456"]
+    assert expanded[0]["channel"] is None
+    assert expanded[1]["channel"] == {"uuid": str(vonage.uuid), "name": "Vonage"}
+
+    expanded = results(admin.get(f"{URL}?expand_urns=true&uuid={reordered.uuid}"))[0]["urns"]
+    assert [f"{urn['scheme']}:{urn['path']}" for urn in expanded] == ["tel:+250788123456", "facebook:123456789"]
+    expanded = results(admin.get(f"{URL}?expand_urns=true&urn_order=priority&uuid={reordered.uuid}"))[0]["urns"]
+    assert [f"{urn['scheme']}:{urn['path']}" for urn in expanded] == ["facebook:123456789", "tel:+250788123456"]
+    # Strings are always in the order of preference.
+    assert results(admin.get(f"{URL}?uuid={reordered.uuid}"))[0]["urns"] == ["facebook:123456789", "tel:+250788123456"]
+
+
+# docs/COMPATIBILITY.md, C32: RapidPro reads any other value as the default order.
+def test_an_unknown_urn_order_is_a_400_and_writes_nothing(workspace, admin):
+    error = {"detail": "Param 'urn_order': newest is not a URN order; the only one is priority."}
+    response = admin.get(URL + "?expand_urns=true&urn_order=newest")
+    assert (response.status_code, response.json()) == (400, error)
+    response = post(admin, {"name": "Ann"}, "?expand_urns=true&urn_order=newest")
+    assert (response.status_code, response.json()) == (400, error)
+    assert not Contact.objects.exists()
+
+
+# Refs
+
+
+# `temba/api/v2/tests/test_contacts.py::ContactsEndpointTest::test_endpoint` (anonymous: `ref`, `anon_display`)
+# and `temba/contacts/models.py` `Contact.ref`: a short code, not the id.
+def test_anonymous_contacts_are_named_by_a_short_code_that_hides_the_id(workspace, admin):
+    workspace.is_anonymous = True
+    workspace.save()
+    writes.save_contacts(workspace, [writes.ContactChanges(name=f"c{i}") for i in range(50)])
+
+    items = results(admin.get(URL))
+    refs = [item["ref"] for item in items]
+    assert [item["anon_display"] for item in items] == refs
+    assert len(set(refs)) == 50
+    assert all(len(ref) == 6 and set(ref) <= set(ALPHABET) for ref in refs)
+    # Newest first, yet the codes are in no order that tells who came first.
+    assert refs != sorted(refs)
+    assert refs != sorted(refs, reverse=True)
+    # The same contact keeps its code.
+    assert [item["ref"] for item in results(admin.get(URL))] == refs
+
+
+def test_refs_are_not_shown_outside_anonymous_workspaces(workspace, admin):
+    contact(workspace)
+    assert "ref" not in results(admin.get(URL))[0]
+
+
+# Notes
+
+
+@pytest.fixture
+def frank(workspace):
+    return contact(workspace, name="Frank", urns=["facebook:123456"])
+
+
+def note_author(workspace, role, first_name, last_name):
+    user, key = create_user_token(workspace, role)
+    user.first_name, user.last_name = first_name, last_name
+    user.save()
+    return user, key
+
+
+# `temba/api/v2/tests/test_contacts.py::ContactsEndpointTest::test_endpoint` ("add some notes for frank"): nine
+# notes by two users, the five newest are kept and listed oldest first.
+def test_notes_keep_the_five_newest_with_their_authors(workspace, frank, make_client):
+    admin_user, _ = note_author(workspace, "admin", "Ann", "Admin")
+    editor_user, _ = note_author(workspace, "editor", "Ed", "Itor")
+    admin, editor = make_client(workspace, "admin"), make_client(workspace, "editor")
+    for i in range(1, 6):
+        assert post(admin, {"note": f"Frank is a good guy ({i})"}, f"?uuid={frank.uuid}").status_code == 200
+    for i in range(6, 10):
+        assert post(editor, {"note": f"Frank is an okay guy ({i})"}, f"?uuid={frank.uuid}").status_code == 200
+
+    listed = results(editor.get(f"{URL}?uuid={frank.uuid}"))[0]["notes"]
+    stored = list(ContactNote.objects.filter(contact=frank).order_by("id"))
+    assert len(stored) == 5
+    assert listed == [
+        {
+            "text": note.text,
+            "created_on": format_datetime(note.created_on),
+            "created_by": {"email": note.created_by.email, "name": note.created_by.get_full_name()},
+        }
+        for note in stored
+    ]
+    assert listed[0]["text"] == "Frank is a good guy (5)"
+    assert listed[0]["created_by"] == {"email": admin_user.email, "name": "Ann Admin"}
+    assert listed[-1]["text"] == "Frank is an okay guy (9)"
+    assert listed[-1]["created_by"] == {"email": editor_user.email, "name": "Ed Itor"}
+
+
+def test_a_note_is_kept_on_create_too_and_outlives_its_authors_account(workspace, make_client):
+    author, _ = create_user_token(workspace, "agent")
+    response = post(make_client(workspace, "agent"), {"name": "Ann", "note": "Met at the market"})
+    assert response.status_code == 201
+    # docs/COMPATIBILITY.md, C33: RapidPro creates the contact without its note.
+    [note] = response.json()["notes"]
+    assert note["text"] == "Met at the market"
+    assert note["created_by"]["email"] == author.email
+
+    author.delete()
+    [note] = results(make_client(workspace, "admin").get(URL))[0]["notes"]
+    assert (note["text"], note["created_by"]) == ("Met at the market", None)
+
+
+def test_a_blank_note_is_a_note(workspace, admin, frank):
+    post(admin, {"note": "Likes football"}, f"?uuid={frank.uuid}")
+    response = post(admin, {"note": ""}, f"?uuid={frank.uuid}")
+    assert [note["text"] for note in response.json()["notes"]] == ["Likes football", ""]
+
+
+@pytest.mark.parametrize(
+    ("note", "error"),
+    [
+        ("x" * 10_001, "Ensure this field has no more than 10000 characters."),
+        (None, "This field may not be null."),
+        (["hello"], "Not a valid string."),
+        ("a\x00b", "Null characters are not allowed."),
+    ],
+)
+def test_bad_notes_are_refused_and_nothing_is_written(workspace, admin, frank, note, error):
+    response = post(admin, {"name": "Francis", "note": note}, f"?uuid={frank.uuid}")
+    assert (response.status_code, response.json()) == (400, {"note": [error]})
+    frank.refresh_from_db()
+    assert frank.name == "Frank"
+    assert not ContactNote.objects.exists()
+
+
+def test_a_deleted_contact_shows_no_notes(workspace, admin, frank):
+    post(admin, {"note": "Moved away"}, f"?uuid={frank.uuid}")
+    assert admin.delete(f"{URL}?uuid={frank.uuid}").status_code == 204
+    assert results(admin.get(URL + "?deleted=true"))[0]["notes"] == []
+
+
+def test_notes_cost_no_query_per_contact(workspace, admin):
+    def page_queries():
+        with CaptureQueriesContext(connection) as queries:
+            assert admin.get(URL).status_code == 200
+        return len(queries)
+
+    contact(workspace)
+    page_queries()  # the token's first use is recorded
+    none = page_queries()
+    for i in range(10):
+        noted = contact(workspace, urns=[f"tel:+2507880000{i:02d}"])
+        post(admin, {"note": "one"}, f"?uuid={noted.uuid}")
+        post(admin, {"note": "two"}, f"?uuid={noted.uuid}")
+    assert page_queries() == none
+
+
+# Fields a contact doesn't have
+
+
+# docs/COMPATIBILITY.md, C32: RapidPro's serializer ignores what it doesn't know (a 200 that changed nothing).
+def test_a_field_a_contact_does_not_have_is_a_400_and_writes_nothing(workspace, admin, frank):
+    message = "Not a field of a contact: a POST may send name, language, note, urns, groups, fields."
+    response = post(admin, {"name": "Ann", "status": "blocked", "blocked": True})
+    assert (response.status_code, response.json()) == (400, {"status": [message], "blocked": [message]})
+    assert Contact.objects.count() == 1
+
+    # Reported with the other errors, on update as on create.
+    response = post(admin, {"name": "x" * 65, "group": ["Customers"]}, f"?uuid={frank.uuid}")
+    assert response.json() == {"name": ["Ensure this field has no more than 64 characters."], "group": [message]}
+    frank.refresh_from_db()
+    assert frank.name == "Frank"
+
+
+def test_every_field_rapidpro_accepts_is_written(workspace, admin, customers, nickname):
+    # `temba/api/v2/serializers.py` `ContactWriteSerializer`: name, language, note, urns, groups, fields.
+    body = {
+        "name": "Jean",
+        "language": "fra",
+        "note": "Prefers French",
+        "urns": ["tel:+250783333333"],
+        "groups": [str(customers.uuid)],
+        "fields": {"nickname": "Jado"},
+    }
+    created = post(admin, body).json()
+    assert (created["name"], created["language"], created["urns"]) == ("Jean", "fra", ["tel:+250783333333"])
+    assert (created["groups"][0]["name"], created["fields"], created["notes"][0]["text"]) == (
+        "Customers",
+        {"nickname": "Jado"},
+        "Prefers French",
+    )

@@ -181,6 +181,25 @@ def test_contacts_list_newest_modified_first_and_reverse(temba, workspace):
     assert uuids(temba.get_contacts(reverse=True).all()) == [first.uuid, second.uuid]
 
 
+# `temba/api/v2/tests/test_serializers.py::FieldsTest::test_contact`: a contact's URN is `scheme:path`, its display
+# left to the messages (`temba/api/v2/fields.py` `serialize_urn`).
+def test_contact_urns_come_without_their_display_and_messages_keep_it(temba, workspace, gateway):
+    create_channel(
+        workspace,
+        "external",
+        "Gateway",
+        schemes=["tel"],
+        config={"send_url": f"{gateway.url}/send", "content_type": "json"},
+    )
+    ann = temba.create_contact(name="Ann", urns=["tel:+250788383383#xyz", "twitterid:2352463463#franky"])
+    assert ann.urns == ["tel:+250788383383", "twitterid:2352463463"]
+    assert temba.get_contacts(uuid=ann.uuid).first().urns == ["tel:+250788383383", "twitterid:2352463463"]
+    assert temba.update_contact(ann, name="Ann B").urns == ["tel:+250788383383", "twitterid:2352463463"]
+
+    temba.create_broadcast("Hello", contacts=[ann.uuid])
+    assert [m.urn for m in temba.get_messages(folder="sent").all()] == ["tel:+250788383383#xyz"]
+
+
 # Sending
 
 

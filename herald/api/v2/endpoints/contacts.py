@@ -29,14 +29,50 @@ from herald.api.v2.serializer_fields import (
     URNField,
     object_ref,
 )
-from herald.contacts import urns, writes
+from herald.channels.models import Channel
+from herald.channels.routing import choose_route
+from herald.contacts import notes, urns, writes
 from herald.contacts.contact_fields import MAX_VALUE_LENGTH as MAX_FIELD_VALUE_LENGTH
 from herald.contacts.contact_fields import workspace_keys
-from herald.contacts.models import Contact, ContactGroup, ContactStatus, ContactURN
+from herald.contacts.models import Contact, ContactGroup, ContactNote, ContactStatus, ContactURN
+from herald.contacts.refs import contact_ref
 from herald.languages import is_contact_language
 
 MAX_URNS = 100
 MAX_FIELD_VALUES = 100
+
+
+URN_ORDER_PRIORITY = "priority"
+
+EXPANDED_URN_SCHEMA = {
+    "type": "object",
+    "properties": {
+        "channel": {
+            "type": "object",
+            "nullable": True,
+            "properties": {"uuid": {"type": "string", "format": "uuid"}, "name": {"type": "string"}},
+            "required": ["uuid", "name"],
+        },
+        "scheme": {"type": "string"},
+        "path": {"type": "string"},
+        "display": {"type": "string", "nullable": True},
+    },
+    "required": ["channel", "scheme", "path", "display"],
+}
+
+
+class UserRefSerializer(serializers.Serializer):
+    """Who wrote something: RapidPro's `{email, name}` of a user."""
+
+    email = serializers.EmailField()
+    name = serializers.CharField(source="get_full_name")
+
+
+class ContactNoteSerializer(serializers.Serializer):
+    text = serializers.CharField()
+    created_on = DateTimeField()
+    # Null once the author's account is removed.
+    created_by = UserRefSerializer(allow_null=True)
 
 
 class ContactReadSerializer(serializers.Serializer):
@@ -68,6 +104,7 @@ class ContactReadSerializer(serializers.Serializer):
         "language": None,
         "urns": [],
         "groups": [],
+        "notes": [],
         "fields": {},
         "blocked": None,
         "stopped": None,
@@ -90,15 +127,41 @@ class ContactReadSerializer(serializers.Serializer):
         }
 
     def get_ref(self, contact) -> str:
-        return f"{contact.id:010d}"
+        return contact_ref(contact.id)
 
     def get_anon_display(self, contact) -> str:
         return self.get_ref(contact)
 
-    def get_urns(self, contact) -> list[str]:
+    @extend_schema_field({"type": "array", "items": {"oneOf": [{"type": "string"}, EXPANDED_URN_SCHEMA]}})
+    def get_urns(self, contact):
+        contact_urns = list(contact.urns.all())  # highest priority first
+        if self.context.get("expand_urns"):
+            return self.expanded_urns(contact_urns)
         if self.context["workspace"].is_anonymous:
-            return [urns.redacted(urn.scheme) for urn in contact.urns.all()]
-        return [urn.identity + (f"#{urn.display}" if urn.display else "") for urn in contact.urns.all()]
+            return [urns.redacted(urn.scheme) for urn in contact_urns]
+        # `scheme:path` only, as RapidPro writes a contact's URNs (`temba/api/v2/fields.py` `serialize_urn`); the
+        # display is the message's to show (`temba/api/v2/tests/test_serializers.py::FieldsTest::test_contact`).
+        return [str(urns.URN(urn.scheme, urn.path)) for urn in contact_urns]
+
+    def expanded_urns(self, contact_urns: list[ContactURN]) -> list[dict]:
+        """Each URN as an object with the channel that would send to it, RapidPro's `expand_urns=true`
+        (mailroom's `contact/inspect`): URNs some channel can reach first, unless `urn_order=priority`."""
+        anonymous = self.context["workspace"].is_anonymous
+        expanded = []
+        for urn in contact_urns:
+            route = choose_route([urn], self.context["channels"])
+            expanded.append(
+                {
+                    "channel": object_ref(route[1]) if route else None,
+                    "scheme": urn.scheme,
+                    "path": urns.REDACTED_PATH if anonymous else urn.path,
+                    # docs/COMPATIBILITY.md, C34: every URN's display, and none in anonymous workspaces.
+                    "display": None if anonymous else urn.display or None,
+                }
+            )
+        if self.context.get("urn_order") != URN_ORDER_PRIORITY:
+            expanded.sort(key=lambda urn: urn["channel"] is None)  # stable: priority order within each part
+        return expanded
 
     @extend_schema_field(ObjectRefSerializer(many=True))
     def get_groups(self, contact):
@@ -107,9 +170,11 @@ class ContactReadSerializer(serializers.Serializer):
             groups = contact.groups.filter(is_active=True).order_by("id")
         return [object_ref(group) for group in groups]
 
-    @extend_schema_field({"type": "array", "items": {"type": "object"}})
+    @extend_schema_field(ContactNoteSerializer(many=True))
     def get_notes(self, contact):
-        return []
+        # The newest KEPT, oldest first (RapidPro's order); older ones are pruned as new ones are written.
+        recent = list(contact.notes.all())[-ContactNote.KEPT :]
+        return ContactNoteSerializer(recent, many=True).data
 
     @extend_schema_field({"type": "object", "additionalProperties": {"type": "string", "nullable": True}})
     def get_field_values(self, contact):
@@ -144,6 +209,8 @@ class ContactWriteSerializer(serializers.Serializer):
 
     name = serializers.CharField(required=False, max_length=64, allow_null=True)
     language = serializers.CharField(required=False, min_length=3, max_length=3, allow_null=True)
+    # A new note (the contact keeps its newest few, listed as `notes`); blank is a note too, as in RapidPro.
+    note = serializers.CharField(required=False, max_length=ContactNote.MAX_LENGTH, allow_blank=True)
     urns = serializers.ListField(required=False, child=URNField(), max_length=MAX_URNS)
     groups = GroupRefsField(required=False)
     fields = serializers.DictField(  # type: ignore[assignment]  # the wire format's key; DRF takes declared fields off the class
@@ -154,6 +221,22 @@ class ContactWriteSerializer(serializers.Serializer):
     @property
     def workspace(self):
         return self.context["workspace"]
+
+    def to_internal_value(self, data):
+        # A field this serializer doesn't have is refused, never ignored: a client that sends `status` or `blocked`
+        # must not get a 200 that changed nothing (docs/COMPATIBILITY.md, C32). Reported with the other errors.
+        unknown = {key: [self.unknown_field_message()] for key in data if key not in self._declared_fields}
+        try:
+            value = super().to_internal_value(data)
+        except serializers.ValidationError as exc:
+            raise serializers.ValidationError({**exc.detail, **unknown}) from None
+        if unknown:
+            raise serializers.ValidationError(unknown)
+        return value
+
+    def unknown_field_message(self) -> str:
+        # (The declared fields: `self.fields` is what mypy takes for the `fields` field.)
+        return f"Not a field of a contact: a POST may send {', '.join(self._declared_fields)}."
 
     def validate_language(self, value):
         if value is not None and not is_contact_language(value):
@@ -197,16 +280,31 @@ class ContactWriteSerializer(serializers.Serializer):
 
     def save(self):
         changes = dict(self.validated_data)
+        note = changes.pop("note", None)
         try:
             with transaction.atomic():
                 if self.instance is None:
-                    return writes.create_contact(self.workspace, **changes)
-                return writes.update_contact(self.instance, **changes)
+                    contact = writes.create_contact(self.workspace, **changes)
+                else:
+                    contact = writes.update_contact(self.instance, **changes)
+                if note is not None:
+                    # Kept on create too, where RapidPro drops it (docs/COMPATIBILITY.md, C33).
+                    notes.add_note(contact, note, self.context["user"])
+                return contact
         except writes.URNInUse as exc:
             raise urns_in_use_error(exc.indexes) from None
         except IntegrityError:
             # Another request took one of these URNs between our check and our write.
             raise urns_in_use_error([0]) from None
+
+
+class ContactWriteSchema(OpenApiSerializerExtension):
+    """The schema says what the serializer does: a key it doesn't have is refused (docs/COMPATIBILITY.md, C32)."""
+
+    target_class = ContactWriteSerializer
+
+    def map_serializer(self, auto_schema, direction):
+        return {**super().map_serializer(auto_schema, direction), "additionalProperties": False}
 
 
 def urns_in_use_error(indexes: list[int]) -> serializers.ValidationError:
@@ -232,6 +330,28 @@ def group_filter(view, value: str) -> Q:
     return Q(groups=group) if group else NOTHING
 
 
+def urn_order_param(request, name: str) -> str | None:
+    """`urn_order=priority` or nothing: another value is refused rather than read as the default order."""
+    value = request.query_params.get(name) or None
+    if value not in (None, URN_ORDER_PRIORITY):
+        raise InvalidParam(f"Param '{name}': {value} is not a URN order; the only one is priority.")
+    return value
+
+
+# How the contacts of an answer show their URNs, on GET and POST alike (RapidPro's `prepare_for_serialization`).
+URN_SHAPE_PARAMS = [
+    Filter("expand_urns", bool_param, None, "`true`: each URN as an object with the channel that would send to it"),
+    Filter(
+        "urn_order",
+        urn_order_param,
+        None,
+        "With `expand_urns=true`: `priority` keeps the contact's order of preference (by default, URNs some channel "
+        "can reach come first)",
+        schema_type=OpenApiTypes.STR,
+        enum=(URN_ORDER_PRIORITY,),
+    ),
+]
+
 URN = "The contact with this URN, e.g. `tel:+250788123123`"
 LOOKUP_PARAMS = [
     OpenApiParameter("uuid", OpenApiTypes.UUID, description="The contact with this UUID"),
@@ -246,7 +366,7 @@ LOOKUP_PARAMS = [
     ),
     post=extend_schema(
         summary="Create or update a contact",
-        parameters=LOOKUP_PARAMS,
+        parameters=[*LOOKUP_PARAMS, *(param.parameter() for param in URN_SHAPE_PARAMS)],
         request=ContactWriteSerializer,
         responses={
             200: OpenApiResponse(ContactReadSerializer, description="Updated"),
@@ -291,6 +411,8 @@ class ContactsEndpoint(ListAPIMixin, WriteAPIMixin, DeleteAPIMixin, BaseEndpoint
         Filter("after", datetime_param, "modified_on__gte", "Only contacts modified on or after"),
         # Read by the pagination (ModifiedOnCursorPagination).
         Filter("reverse", bool_param, None, "`true` lists the oldest modified first"),
+        # Read by the serializer.
+        *URN_SHAPE_PARAMS,
     ]
 
     def filter_queryset(self, contacts):
@@ -302,6 +424,7 @@ class ContactsEndpoint(ListAPIMixin, WriteAPIMixin, DeleteAPIMixin, BaseEndpoint
                 queryset=ContactGroup.objects.filter(is_active=True).order_by("id"),
                 to_attr="active_groups",
             ),
+            notes.prefetch_notes(),
         )
 
     def lookup_identity(self, value: str) -> str:
@@ -331,7 +454,18 @@ class ContactsEndpoint(ListAPIMixin, WriteAPIMixin, DeleteAPIMixin, BaseEndpoint
         if "workspace" in context:
             context["field_keys"] = self.field_keys
             context["lookup_urn"] = getattr(self, "lookup_urn", None)
+            context.update(self.urn_shape())
         return context
+
+    def urn_shape(self) -> dict:
+        """`expand_urns` / `urn_order` read once a request (before a POST writes anything, so a bad value stores
+        nothing), with the workspace's channels when URNs show which one would send to them."""
+        if not hasattr(self, "_urn_shape"):
+            expand = bool_param(self.request, "expand_urns")
+            order = urn_order_param(self.request, "urn_order")
+            channels = list(Channel.objects.filter(workspace=self.workspace, is_active=True)) if expand else []
+            self._urn_shape = {"expand_urns": expand, "urn_order": order, "channels": channels}
+        return self._urn_shape
 
     @property
     def field_keys(self) -> list[str]:
