@@ -14,12 +14,13 @@ import csv
 from collections.abc import Callable, Iterable, Iterator
 from dataclasses import dataclass, field
 from typing import cast
+from zoneinfo import ZoneInfo
 
 from django.db import transaction
 
 from herald.languages import is_contact_language
 
-from . import contact_fields, groups, urns, writes
+from . import contact_fields, field_values, groups, urns, writes
 from .models import Contact, ContactField, ContactGroup
 
 BATCH_SIZE = 1000
@@ -129,12 +130,13 @@ def import_contacts(
     with transaction.atomic():  # both or neither: a refused import leaves no new group or fields behind
         group = _import_group(workspace, group_name)
         _create_missing_fields(workspace, header)
+    field_types = contact_fields.workspace_types(workspace)
 
     batch: list[Row] = []
     reported = 0
     try:
         for line, cells in _records(reader, result):
-            row = _parse_row(workspace, header, line, cells, result)
+            row = _parse_row(workspace, header, field_types, line, cells, result)
             if row is not None:
                 batch.append(row)
             if len(batch) >= batch_size:
@@ -206,7 +208,9 @@ def _create_missing_fields(workspace, header: Header) -> None:
     )
 
 
-def _parse_row(workspace, header: Header, line: int, cells: list[str], result: ImportResult) -> Row | None:
+def _parse_row(
+    workspace, header: Header, field_types: dict[str, str], line: int, cells: list[str], result: ImportResult
+) -> Row | None:
     """The row's values, or None (with an error noted) when it can't be imported; blank rows are skipped."""
 
     def fail(reason):
@@ -248,6 +252,11 @@ def _parse_row(workspace, header: Header, line: int, cells: list[str], result: I
     for key, value in values.items():
         if len(value) > contact_fields.MAX_VALUE_LENGTH:
             return fail(f"Value of field:{key} is longer than {contact_fields.MAX_VALUE_LENGTH} characters")
+    try:  # docs/COMPATIBILITY.md, C28
+        zone = ZoneInfo(workspace.timezone)
+        values = {key: field_values.normalise(key, field_types[key], value, zone) for key, value in values.items()}
+    except field_values.InvalidFieldValue as error:
+        return fail(str(error))
     return Row(line, name, language, row_urns, values)
 
 
