@@ -14,7 +14,6 @@ from herald.workspaces.models import Workspace
 
 from . import field_values
 from .models import Contact, ContactField
-from .urns import SCHEMES
 
 MAX_KEY_LENGTH = cast(int, ContactField._meta.get_field("key").max_length)  # a CharField\'s: never None
 MAX_NAME_LENGTH = cast(int, ContactField._meta.get_field("name").max_length)  # a CharField\'s: never None
@@ -25,15 +24,10 @@ _VALID_KEY = re.compile(r"^[a-z][a-z0-9_]*$")
 # RapidPro's rule for a field's name: letters, digits, hyphens and inner spaces (ContactField.is_valid_name).
 _VALID_NAME = re.compile(r"[A-Za-z0-9\- ]+")
 NAME_MESSAGE = "Can only contain letters, numbers and hypens."  # RapidPro's words, its spelling kept
-# Keys that would read like a contact attribute in templates and queries (as in RapidPro).
-RESERVED_KEYS = frozenset(
-    {
-        "id", "uuid", "name", "first_name", "language", "status", "groups", "urns", "fields", "flow", "notes",
-        "created_on", "created_by", "modified_on", "modified_by", "last_seen_on", "is", "has", "contact", "org",
-        "workspace",
-    }
-    | SCHEMES
-)  # fmt: skip
+# Keys that would read like something else in templates and contact queries: RapidPro's list
+# (temba/contacts/models.py ContactField.RESERVED_KEYS), so that a script's keys are valid here exactly when they
+# are there.
+RESERVED_KEYS = frozenset({"has", "is", "fields", "urns", "created_on", "last_seen_on"})
 
 
 class FieldLimitReached(Exception):

@@ -55,9 +55,7 @@ def normalise(key: str, value_type: str, text: str, zone: tzinfo) -> str:
     return text
 
 
-def normalise_values(
-    values: Mapping[str, str | None], types: Mapping[str, str], zone: tzinfo
-) -> dict[str, str | None]:
+def normalise_values(values: Mapping[str, str | None], types: Mapping[str, str], zone: tzinfo) -> dict[str, str | None]:
     """Each given value normalised for its field's type; None and "" (which clear a value) are kept as they are."""
     return {key: normalise(key, types[key], value, zone) if value else value for key, value in values.items()}
 

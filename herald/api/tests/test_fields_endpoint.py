@@ -67,6 +67,14 @@ def test_each_type_is_stored_and_listed_with_its_deprecated_name(workspace, admi
     assert admin.get(URL).json()["results"] == [item("where", "Where", value_type)]
 
 
+def test_only_rapidpros_reserved_keys_are_refused(workspace, admin):
+    # RapidPro reserves has, is, fields, urns, created_on and last_seen_on; a key like `language` or `tel` is fine
+    # (templates read it as @fields.language, apart from @contact.language).
+    for name in ("Language", "Name", "Tel"):
+        assert post(admin, {"name": name, "type": "text"}).status_code == 201
+    assert [field["key"] for field in admin.get(URL).json()["results"]] == ["tel", "name", "language"]
+
+
 def test_deprecated_label_and_value_type_create_a_field(workspace, admin):
     response = post(admin, {"label": "Age", "value_type": "numeric"})
     assert response.status_code == 201
@@ -93,6 +101,10 @@ def test_list_newest_first_and_by_key(workspace, other_workspace, admin):
 NAME_MESSAGE = "Can only contain letters, numbers and hypens."
 
 
+def reserved(key):
+    return f'Generated key "{key}" is invalid or a reserved name.'
+
+
 @pytest.mark.parametrize(
     ("data", "errors"),
     [
@@ -112,7 +124,8 @@ NAME_MESSAGE = "Can only contain letters, numbers and hypens."
         ({"name": "x" * 37, "type": "text"}, {"name": ["Ensure this field has no more than 36 characters."]}),
         ({"name": "123", "type": "text"}, {"name": ['Generated key "123" is invalid or a reserved name.']}),
         ({"name": "Date (D/M/Y)", "type": "text"}, {"name": [NAME_MESSAGE]}),
-        ({"name": "Language", "type": "text"}, {"name": ['Generated key "language" is invalid or a reserved name.']}),
+        ({"name": "Fields", "type": "text"}, {"name": [reserved("fields")]}),
+        ({"name": "Created On", "type": "text"}, {"name": [reserved("created_on")]}),
     ],
 )
 def test_create_rejects(workspace, admin, data, errors):

@@ -143,9 +143,7 @@ def test_typed_fields_render_as_rapidpros_expressions_do(admin, workspace, sms, 
     assert response.status_code == 201
     text = "@fields.age @(fields.age + 1) @fields.registered @(format_date(fields.registered)) @fields.province"
     post_broadcast(admin, {"text": text, "urns": ["tel:+250788111111"]})
-    assert sent_texts(gateway) == {
-        "+250788111111": "12.5 13.5 2026-01-15T10:30:00.000000+02:00 2026-01-15 Kigali City"
-    }
+    assert sent_texts(gateway) == {"+250788111111": "12.5 13.5 2026-01-15T10:30:00.000000+02:00 2026-01-15 Kigali City"}
 
     # A datetime renders in the workspace's timezone of the day it is sent.
     workspace.timezone = "America/New_York"
