@@ -88,4 +88,8 @@ def template_value(value_type: str, stored: str, zone: tzinfo) -> str | Decimal 
 
 
 def template_values(stored: Mapping[str, str], types: Mapping[str, str], zone: tzinfo) -> dict[str, object]:
-    return {key: template_value(types.get(key, TEXT), value, zone) for key, value in stored.items()}
+    """`@fields` of a contact: every field of the workspace, null where the contact has no value (as goflow's
+    context has them: `@fields.age` of nobody's age is empty, not an error, and counts as 0 in arithmetic)."""
+    values: dict[str, object] = dict.fromkeys(types)
+    values.update((key, template_value(types.get(key, TEXT), value, zone)) for key, value in stored.items())
+    return values

@@ -135,15 +135,19 @@ def test_typed_fields_render_as_rapidpros_expressions_do(admin, workspace, sms, 
     as goflow renders a number and a datetime value."""
     workspace.timezone = "Africa/Kigali"
     workspace.save(update_fields=["timezone"])
-    for name, value_type in [("Age", "number"), ("Registered", "datetime"), ("Province", "state")]:
+    fields = [("Age", "number"), ("Registered", "datetime"), ("Province", "state"), ("Height", "number")]
+    for name, value_type in fields:
         created = admin.post("/api/v2/fields.json", {"name": name, "type": value_type}, format="json")
         assert created.status_code == 201
     fields = {"age": "12.50", "registered": "2026-01-15T08:30:00Z", "province": "Kigali City"}
     response = admin.post("/api/v2/contacts.json", {"urns": ["tel:+250788111111"], "fields": fields}, format="json")
     assert response.status_code == 201
     text = "@fields.age @(fields.age + 1) @fields.registered @(format_date(fields.registered)) @fields.province"
+    # A field the contact has no value for is there, null: empty, and 0 in arithmetic (as in goflow).
+    text += " [@fields.height] @(fields.height + 1)"
     post_broadcast(admin, {"text": text, "urns": ["tel:+250788111111"]})
-    assert sent_texts(gateway) == {"+250788111111": "12.5 13.5 2026-01-15T10:30:00.000000+02:00 2026-01-15 Kigali City"}
+    expected = "12.5 13.5 2026-01-15T10:30:00.000000+02:00 2026-01-15 Kigali City [] 1"
+    assert sent_texts(gateway) == {"+250788111111": expected}
 
     # A datetime renders in the workspace's timezone of the day it is sent.
     workspace.timezone = "America/New_York"

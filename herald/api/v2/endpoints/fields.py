@@ -1,7 +1,7 @@
 """`/api/v2/fields.json`: the custom contact field keys (`fields` on contacts, `@fields.KEY` in messages)."""
 
 from drf_spectacular.types import OpenApiTypes
-from drf_spectacular.utils import OpenApiParameter, extend_schema, extend_schema_view
+from drf_spectacular.utils import OpenApiParameter, extend_schema, extend_schema_field, extend_schema_view
 from rest_framework import exceptions, serializers
 
 from herald.api.v2 import openapi
@@ -26,7 +26,7 @@ def deprecated_type_name(value_type: str) -> str:
 class FieldReadSerializer(serializers.Serializer):
     key = serializers.CharField()
     name = serializers.CharField()
-    type = serializers.CharField(source="value_type")
+    type = serializers.ChoiceField(choices=TYPES, source="value_type")
     featured = serializers.SerializerMethodField()
     priority = serializers.SerializerMethodField()
     usages = serializers.SerializerMethodField()
@@ -46,6 +46,7 @@ class FieldReadSerializer(serializers.Serializer):
     def get_agent_access(self, field) -> str:
         return "view"
 
+    @extend_schema_field({"type": "string", "enum": list(DEPRECATED_TYPES)})
     def get_value_type(self, field) -> str:
         return deprecated_type_name(field.value_type)
 
