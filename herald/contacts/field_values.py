@@ -1,15 +1,16 @@
 """What a contact field's type means for its values: how text given to the API or the importer is checked and
 normalised before it is stored, and what a template sees for a stored value.
 
-Values are stored as text in `Contact.fields` (what `contacts.json` lists): a number without trailing zeros
-(`12.50` → `12.5`), a datetime as ISO 8601 with microseconds in the workspace's timezone, as RapidPro lists them.
+Values are stored as text in `Contact.fields` (what `contacts.json` lists), as RapidPro lists them: a number without
+trailing zeros (`12.50` → `12.5`), a datetime as RFC 3339 in the workspace's timezone (`2026-01-15T10:30:00+02:00`,
+`Z` for UTC, a fraction of a second only when there is one: how mailroom writes a Go time).
 Templates get a number as a number and a datetime as a datetime in the workspace's timezone, so that Excellent's
 expressions can compute with them and render them as RapidPro's do. No model is imported here.
 """
 
 import re
 from collections.abc import Mapping
-from datetime import datetime, tzinfo
+from datetime import datetime, timedelta, tzinfo
 from decimal import Decimal
 
 from herald.expressions.errors import EvaluationError
@@ -49,7 +50,7 @@ def normalise(key: str, value_type: str, text: str, zone: tzinfo) -> str:
         if value_type == NUMBER:
             return to_text(to_number(text))
         if value_type == DATETIME:
-            return to_text(parse_datetime(text.strip(), zone))
+            return stored_datetime(parse_datetime(text.strip(), zone))
     except (EvaluationError, ValueError, OverflowError):
         raise InvalidFieldValue(f"Value of '{key}' must be {describe(value_type)}.") from None
     return text
@@ -72,6 +73,13 @@ def parse_datetime(text: str, zone: tzinfo) -> datetime:
     if moment.tzinfo is None:
         moment = moment.replace(tzinfo=zone)
     return moment.astimezone(zone)
+
+
+def stored_datetime(moment: datetime) -> str:
+    with_offset = moment.isoformat(timespec="seconds")
+    fraction = f".{moment.microsecond:06d}".rstrip("0") if moment.microsecond else ""
+    offset = "Z" if moment.utcoffset() == timedelta(0) else with_offset[19:]
+    return with_offset[:19] + fraction + offset
 
 
 def template_value(value_type: str, stored: str, zone: tzinfo) -> str | Decimal | datetime:
