@@ -1,8 +1,8 @@
 """Importing contacts from a CSV file, streamed a batch of rows at a time.
 
 The header names the columns: `name`, `language`, one or more `urn:SCHEME` (e.g. `urn:tel`) and any number of
-`field:KEY` (the field is created if the workspace doesn't have it, within its limit of 250 fields; a value is
-at most 640 characters). A row whose URN belongs to a contact updates that contact (its other URNs are kept, the
+`field:KEY` (the field is created, as text, if the workspace doesn't have it, within its limit of 250 fields; a
+value is at most 640 characters, and is checked and normalised for its field's type: `field_values`). A row whose URN belongs to a contact updates that contact (its other URNs are kept, the
 row's become the preferred ones); otherwise the row creates a contact. Empty cells change nothing. A bad row is
 reported with its line number and skipped; the rest is imported.
 
