@@ -2,9 +2,10 @@
 
 The header names the columns: `name`, `language`, one or more `urn:SCHEME` (e.g. `urn:tel`) and any number of
 `field:KEY` (the field is created, as text, if the workspace doesn't have it, within its limit of 250 fields; a
-value is at most 640 characters, and is checked and normalised for its field's type: `field_values`). A row whose URN belongs to a contact updates that contact (its other URNs are kept, the
-row's become the preferred ones); otherwise the row creates a contact. Empty cells change nothing. A bad row is
-reported with its line number and skipped; the rest is imported.
+value is at most 640 characters, and is checked and normalised for its field's type: `field_values`). A row whose
+URN belongs to a contact updates that contact (its other URNs are kept, the row's become the preferred ones);
+otherwise the row creates a contact. Empty cells change nothing. A bad row is reported with its line number and
+skipped; the rest is imported.
 
 Each batch is read, matched against existing URNs with one query and written with a few bulk queries
 (`herald.contacts.writes`, the same code the API uses), in its own transaction.
