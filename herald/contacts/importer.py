@@ -1,10 +1,11 @@
 """Importing contacts from a CSV file, streamed a batch of rows at a time.
 
 The header names the columns: `name`, `language`, one or more `urn:SCHEME` (e.g. `urn:tel`) and any number of
-`field:KEY` (the field is created if the workspace doesn't have it, within its limit of 250 fields; a value is
-at most 640 characters). A row whose URN belongs to a contact updates that contact (its other URNs are kept, the
-row's become the preferred ones); otherwise the row creates a contact. Empty cells change nothing. A bad row is
-reported with its line number and skipped; the rest is imported.
+`field:KEY` (the field is created, as text, if the workspace doesn't have it, within its limit of 250 fields; a
+value is at most 640 characters, and is checked and normalised for its field's type: `field_values`). A row whose
+URN belongs to a contact updates that contact (its other URNs are kept, the row's become the preferred ones);
+otherwise the row creates a contact. Empty cells change nothing. A bad row is reported with its line number and
+skipped; the rest is imported.
 
 Each batch is read, matched against existing URNs with one query and written with a few bulk queries
 (`herald.contacts.writes`, the same code the API uses), in its own transaction.
@@ -14,12 +15,13 @@ import csv
 from collections.abc import Callable, Iterable, Iterator
 from dataclasses import dataclass, field
 from typing import cast
+from zoneinfo import ZoneInfo
 
 from django.db import transaction
 
 from herald.languages import is_contact_language
 
-from . import contact_fields, groups, urns, writes
+from . import contact_fields, field_values, groups, urns, writes
 from .models import Contact, ContactField, ContactGroup
 
 BATCH_SIZE = 1000
@@ -129,12 +131,13 @@ def import_contacts(
     with transaction.atomic():  # both or neither: a refused import leaves no new group or fields behind
         group = _import_group(workspace, group_name)
         _create_missing_fields(workspace, header)
+    field_types = contact_fields.workspace_types(workspace)
 
     batch: list[Row] = []
     reported = 0
     try:
         for line, cells in _records(reader, result):
-            row = _parse_row(workspace, header, line, cells, result)
+            row = _parse_row(workspace, header, field_types, line, cells, result)
             if row is not None:
                 batch.append(row)
             if len(batch) >= batch_size:
@@ -206,7 +209,9 @@ def _create_missing_fields(workspace, header: Header) -> None:
     )
 
 
-def _parse_row(workspace, header: Header, line: int, cells: list[str], result: ImportResult) -> Row | None:
+def _parse_row(
+    workspace, header: Header, field_types: dict[str, str], line: int, cells: list[str], result: ImportResult
+) -> Row | None:
     """The row's values, or None (with an error noted) when it can't be imported; blank rows are skipped."""
 
     def fail(reason):
@@ -248,6 +253,11 @@ def _parse_row(workspace, header: Header, line: int, cells: list[str], result: I
     for key, value in values.items():
         if len(value) > contact_fields.MAX_VALUE_LENGTH:
             return fail(f"Value of field:{key} is longer than {contact_fields.MAX_VALUE_LENGTH} characters")
+    try:  # docs/COMPATIBILITY.md, C28
+        zone = ZoneInfo(workspace.timezone)
+        values = {key: field_values.normalise(key, field_types[key], value, zone) for key, value in values.items()}
+    except field_values.InvalidFieldValue as error:
+        return fail(str(error))
     return Row(line, name, language, row_urns, values)
 
 

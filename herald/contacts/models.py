@@ -7,6 +7,8 @@ from django.utils import timezone
 
 from herald.workspaces.models import Workspace
 
+from . import field_values
+
 
 class ContactStatus(models.TextChoices):
     ACTIVE = "A", "active"
@@ -85,6 +87,8 @@ class ContactField(models.Model):
     workspace = models.ForeignKey(Workspace, on_delete=models.CASCADE, related_name="contact_fields")
     key = models.CharField(max_length=36)
     name = models.CharField(max_length=36)
+    # What its values are (herald.contacts.field_values: how each type's values are checked and rendered).
+    value_type = models.CharField(max_length=8, choices=[(name, name) for name in field_values.TYPES], default="text")
     created_on = models.DateTimeField(default=timezone.now)
 
     # RapidPro's defaults: a workspace has at most 250 fields (every contact page carries a value slot for each),

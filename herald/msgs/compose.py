@@ -6,9 +6,11 @@ contact's template values are only gathered when some template has an expression
 """
 
 from dataclasses import dataclass
+from zoneinfo import ZoneInfo
 
 from herald.channels.models import Channel
 from herald.channels.routing import choose_route
+from herald.contacts.contact_fields import workspace_types
 from herald.contacts.models import ContactStatus
 from herald.expressions import Template
 from herald.expressions import parse as parse_template
@@ -43,6 +45,8 @@ class MessageComposer:
         self._compiled: dict[tuple[str, ...], CompiledContent] = {}
         self.content = broadcast.content
         self.needs_groups = any("groups" in s for s in self.content.template_sources())
+        self.field_types = workspace_types(self.workspace)
+        self.zone = ZoneInfo(self.workspace.timezone)
 
     def compiled_for(self, contact_language: str | None) -> CompiledContent:
         candidates = candidate_languages(contact_language, self.workspace.languages, self.broadcast.base_language)
@@ -68,6 +72,8 @@ class MessageComposer:
                 recipient.group_names,
                 self.workspace.globals,
                 anonymous=self.workspace.is_anonymous,
+                field_types=self.field_types,
+                zone=self.zone,
             )
             if compiled.personal
             else {}

@@ -174,6 +174,34 @@ def test_contacts_fields_and_groups_round_trip(temba, workspace):
     assert [(g.name, g.count) for g in temba.get_groups(uuid=group.uuid).all()] == [("Volunteers", 0)]
 
 
+def test_typed_fields_created_updated_and_filled_through_the_client(temba, workspace):
+    # RapidPro's test_fields.py creates `Age` as a number, then retypes it by key as a datetime.
+    age = temba.create_field("Age", "number")
+    assert (age.key, age.name, age.type) == ("age", "Age", "number")
+    ann = temba.create_contact(name="Ann", fields={"age": "40.0"})
+    assert ann.fields == {"age": "40"}
+    with pytest.raises(TembaBadRequestError) as refused:
+        temba.update_contact(ann, fields={"age": "forty"})
+    assert refused.value.errors == {"fields": ["Value of 'age' must be a number."]}
+
+    with pytest.raises(TembaBadRequestError) as refused:
+        temba.update_field("age", "Real Age", "datetime")  # 40 is no date: refused, nothing changed
+    assert refused.value.errors == {
+        "type": ["Can't change the type of 'age' to datetime: 1 contact has a value that is not a date, such as"
+                 " 2026-01-15, 2026-01-15T10:30:00+02:00 or 15-01-2026 10:30."]
+    }  # fmt: skip
+    temba.update_contact(ann, fields={"age": ""})  # cleared: nothing stands in the way
+    retyped = temba.update_field(age, "Real Age", "datetime")
+    assert (retyped.key, retyped.name, retyped.type) == ("age", "Real Age", "datetime")
+    temba.update_contact(ann, fields={"age": "2026-01-15"})
+    assert [(f.key, f.type) for f in temba.get_fields(key="age").all()] == [("age", "datetime")]
+    assert temba.get_contacts(uuid=ann.uuid).all()[0].fields == {"age": "2026-01-15T00:00:00Z"}
+
+    with pytest.raises(TembaBadRequestError) as refused:
+        temba.create_field("Goats", "video")
+    assert refused.value.errors == {"type": ['"video" is not a valid choice.']}
+
+
 def test_contacts_list_newest_modified_first_and_reverse(temba, workspace):
     first = temba.create_contact(name="First", urns=["tel:+250788111111"])
     second = temba.create_contact(name="Second", urns=["tel:+250788222222"])

@@ -39,14 +39,18 @@ class CreateOrRenameSerializer(serializers.Serializer):
     def create_named(self, workspace, name: str):
         raise NotImplementedError
 
+    def rename(self, instance, name: str) -> None:
+        """Called in the write's transaction; a subclass may change more than the name here."""
+        instance.name = name
+        instance.save(update_fields=["name"])
+
     def save(self):
         name = self.validated_data["name"]
         try:
             with limit_as_conflict(self.limit_reached), transaction.atomic():
                 if self.instance is None:
                     return self.create_named(self.context["workspace"], name)
-                self.instance.name = name
-                self.instance.save(update_fields=["name"])
+                self.rename(self.instance, name)
                 return self.instance
         except IntegrityError:
             # Another request took the name (or key) between our check and our write.

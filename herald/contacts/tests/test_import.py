@@ -357,3 +357,31 @@ def test_real_command_line(tmp_path):
     missing = cli("contacts", "import", str(tmp_path / "nope.csv"), "--workspace", workspace_uuid)
     assert missing.returncode != 0
     assert "No such file" in missing.stderr
+
+
+# docs/COMPATIBILITY.md, C28: an existing field's type checks and normalises the values of its column.
+def test_values_of_typed_fields_are_normalised_or_row_errors(workspace, csv_file):
+    workspace.timezone = "Africa/Kigali"
+    workspace.save(update_fields=["timezone"])
+    ContactField.objects.create(workspace=workspace, key="age", name="Age", value_type="number")
+    ContactField.objects.create(workspace=workspace, key="registered", name="Registered", value_type="datetime")
+    path = csv_file(
+        "urn:tel,field:Age,field:Registered\n"
+        "+250788000001,12.50,15-01-2026 10:30\n"
+        "+250788000002,forty,\n"
+        "+250788000003,,someday\n"
+    )
+    result = run_json(path, workspace)
+    assert result["errors"] == [
+        {"line": 3, "reason": "Value of 'age' must be a number."},
+        {
+            "line": 4,
+            "reason": "Value of 'registered' must be a date, such as 2026-01-15, 2026-01-15T10:30:00+02:00 or"
+            " 15-01-2026 10:30.",
+        },
+    ]
+    assert contact_by_urn(workspace, "tel:+250788000001").fields == {
+        "age": "12.5",
+        "registered": "2026-01-15T10:30:00+02:00",
+    }
+    assert Contact.objects.filter(workspace=workspace).count() == 1

@@ -130,6 +130,33 @@ def test_templates_fill_attachments_and_quick_replies_per_contact(admin, workspa
     assert texts["Bob"][1][0] == {"type": "text", "text": "I am Bob"}
 
 
+def test_typed_fields_render_as_rapidpros_expressions_do(admin, workspace, sms, gateway):
+    """Numbers without trailing zeros (and usable as numbers), datetimes as ISO 8601 in the workspace's timezone,
+    as goflow renders a number and a datetime value."""
+    workspace.timezone = "Africa/Kigali"
+    workspace.save(update_fields=["timezone"])
+    fields = [("Age", "number"), ("Registered", "datetime"), ("Province", "state"), ("Height", "number")]
+    for name, value_type in fields:
+        created = admin.post("/api/v2/fields.json", {"name": name, "type": value_type}, format="json")
+        assert created.status_code == 201
+    fields = {"age": "12.50", "registered": "2026-01-15T08:30:00Z", "province": "Kigali City"}
+    response = admin.post("/api/v2/contacts.json", {"urns": ["tel:+250788111111"], "fields": fields}, format="json")
+    assert response.status_code == 201
+    text = "@fields.age @(fields.age + 1) @fields.registered @(format_date(fields.registered)) @fields.province"
+    # A field the contact has no value for is there, null: empty, and 0 in arithmetic (as in goflow).
+    text += " [@fields.height] @(fields.height + 1)"
+    post_broadcast(admin, {"text": text, "urns": ["tel:+250788111111"]})
+    expected = "12.5 13.5 2026-01-15T10:30:00.000000+02:00 2026-01-15 Kigali City [] 1"
+    assert sent_texts(gateway) == {"+250788111111": expected}
+
+    # A datetime renders in the workspace's timezone of the day it is sent.
+    workspace.timezone = "America/New_York"
+    workspace.save(update_fields=["timezone"])
+    gateway.requests.clear()
+    post_broadcast(admin, {"text": "@contact.fields.registered", "urns": ["tel:+250788111111"]})
+    assert sent_texts(gateway) == {"+250788111111": "2026-01-15T03:30:00.000000-05:00"}
+
+
 def test_rendered_texts_are_bounded(admin, workspace, sms, gateway):
     """F3: a short template over long field values made one SMS of 150,000,000 characters."""
     assert admin.post("/api/v2/fields.json", {"name": "Bio", "type": "text"}, format="json").status_code == 201

@@ -31,7 +31,7 @@ from herald.api.v2.serializer_fields import (
 )
 from herald.channels.models import Channel
 from herald.channels.routing import choose_route
-from herald.contacts import notes, urns, writes
+from herald.contacts import contact_fields, field_values, notes, urns, writes
 from herald.contacts.contact_fields import MAX_VALUE_LENGTH as MAX_FIELD_VALUE_LENGTH
 from herald.contacts.contact_fields import workspace_keys
 from herald.contacts.models import Contact, ContactGroup, ContactNote, ContactStatus, ContactURN
@@ -263,7 +263,10 @@ class ContactWriteSerializer(serializers.Serializer):
         for key in value:
             if key not in known:
                 raise serializers.ValidationError(f"Invalid contact field key: {key}")
-        return value
+        try:  # each value checked and normalised for its field's type (docs/COMPATIBILITY.md, C28)
+            return contact_fields.clean_values(self.workspace, value)
+        except field_values.InvalidFieldValue as error:
+            raise serializers.ValidationError(str(error)) from None
 
     def validate(self, data):
         if self.instance is not None and not self.instance.is_active:

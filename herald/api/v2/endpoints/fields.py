@@ -1,7 +1,7 @@
 """`/api/v2/fields.json`: the custom contact field keys (`fields` on contacts, `@fields.KEY` in messages)."""
 
 from drf_spectacular.types import OpenApiTypes
-from drf_spectacular.utils import OpenApiParameter, extend_schema, extend_schema_view
+from drf_spectacular.utils import OpenApiParameter, extend_schema, extend_schema_field, extend_schema_view
 from rest_framework import exceptions, serializers
 
 from herald.api.v2 import openapi
@@ -10,27 +10,29 @@ from herald.api.v2.create_or_rename import UNIQUE_MESSAGE, CreateOrRenameMixin, 
 from herald.api.v2.filters import Filter
 from herald.api.v2.params import text_param
 from herald.api.v2.permissions import ADMIN_EDITOR, ALL_ROLES
-from herald.contacts import contact_fields
-from herald.contacts.contact_fields import MAX_NAME_LENGTH, key_error, make_key
+from herald.contacts import contact_fields, field_values
+from herald.contacts.contact_fields import MAX_NAME_LENGTH, NAME_MESSAGE, is_valid_name, key_error, make_key
 from herald.contacts.models import ContactField
 
-# Herald stores every value as text; the other RapidPro types are refused, not treated as text (COMPATIBILITY.md C11).
-TYPES = ["text"]
+TYPES = list(field_values.TYPES)
+# The deprecated `value_type` names (`numeric` for `number`), as written and listed, → the type.
+DEPRECATED_TYPES = {field_values.DEPRECATED_NAMES.get(value_type, value_type): value_type for value_type in TYPES}
+
+
+def deprecated_type_name(value_type: str) -> str:
+    return field_values.DEPRECATED_NAMES.get(value_type, value_type)
 
 
 class FieldReadSerializer(serializers.Serializer):
     key = serializers.CharField()
     name = serializers.CharField()
-    type = serializers.SerializerMethodField()
+    type = serializers.ChoiceField(choices=TYPES, source="value_type")
     featured = serializers.SerializerMethodField()
     priority = serializers.SerializerMethodField()
     usages = serializers.SerializerMethodField()
     agent_access = serializers.SerializerMethodField()
     label = serializers.CharField(source="name", help_text="Deprecated: same as name")  # type: ignore[assignment]  # the wire format's key; DRF takes declared fields off the class
     value_type = serializers.SerializerMethodField(help_text="Deprecated: same as type")
-
-    def get_type(self, field) -> str:
-        return "text"
 
     def get_featured(self, field) -> bool:
         return False
@@ -44,18 +46,29 @@ class FieldReadSerializer(serializers.Serializer):
     def get_agent_access(self, field) -> str:
         return "view"
 
+    @extend_schema_field({"type": "string", "enum": list(DEPRECATED_TYPES)})
     def get_value_type(self, field) -> str:
-        return "text"
+        return deprecated_type_name(field.value_type)
 
 
 class FieldWriteSerializer(CreateOrRenameSerializer):
+    """`name` and `type`, or their deprecated names `label` and `value_type` (whose errors come under those keys)."""
+
     limit_reached = contact_fields.FieldLimitReached
     check_limit = staticmethod(contact_fields.check_limit)
 
-    name = serializers.CharField(max_length=MAX_NAME_LENGTH)
-    type = serializers.ChoiceField(choices=TYPES)
+    name = serializers.CharField(required=False, max_length=MAX_NAME_LENGTH)
+    type = serializers.ChoiceField(required=False, choices=TYPES)
+    label = serializers.CharField(  # type: ignore[assignment]  # the wire format's key; DRF takes declared fields off the class
+        required=False, max_length=MAX_NAME_LENGTH, help_text="Deprecated: same as name"
+    )
+    value_type = serializers.ChoiceField(
+        required=False, choices=list(DEPRECATED_TYPES), help_text="Deprecated: same as type (`numeric` for number)"
+    )
 
     def validate_name(self, value):
+        if not is_valid_name(value):
+            raise serializers.ValidationError(NAME_MESSAGE)
         workspace = self.context["workspace"]
         others = ContactField.objects.filter(workspace=workspace)
         if self.instance is None:
@@ -71,9 +84,31 @@ class FieldWriteSerializer(CreateOrRenameSerializer):
             raise serializers.ValidationError(UNIQUE_MESSAGE)
         return value
 
+    def validate_label(self, value):
+        return self.validate_name(value)
+
+    def validate_value_type(self, value):
+        return DEPRECATED_TYPES[value]
+
+    def validate(self, data):
+        # As RapidPro: a missing name or type is said once, for the object, whichever of its two names is used.
+        if not data.get("name") and not data.get("label"):
+            raise serializers.ValidationError("Field 'name' is required.")
+        if not data.get("type") and not data.get("value_type"):
+            raise serializers.ValidationError("Field 'type' is required.")
+        self.type_key = "type" if data.get("type") else "value_type"
+        return {"name": data.get("name") or data["label"], "type": data.get("type") or data["value_type"]}
+
+    def rename(self, instance, name):
+        super().rename(instance, name)
+        try:
+            contact_fields.change_type(instance, self.validated_data["type"])
+        except contact_fields.ValuesDontFit as error:  # docs/COMPATIBILITY.md, C30
+            raise serializers.ValidationError({self.type_key: [str(error)]}) from None
+
     def create_named(self, workspace, name):
         # The key is made once, from the name it is created with; a rename keeps it.
-        return contact_fields.create_field(workspace, make_key(name), name)
+        return contact_fields.create_field(workspace, make_key(name), name, self.validated_data["type"])
 
 
 KEY_DESCRIPTION = "The field with this key"
