@@ -28,8 +28,9 @@ class Workspace(models.Model):
     media_quota_bytes = models.PositiveBigIntegerField(null=True, blank=True)
     created_on = models.DateTimeField(default=timezone.now)
     # The IANA name of the zone Herald reasons about local time in (template datetimes, schedules, quiet hours).
-    # Declared after every use of django.utils.timezone in this class body, which the name hides from here on.
-    timezone = models.CharField(max_length=64, default="UTC")
+    # Declared after every use of django.utils.timezone in this class body, which the name hides from here on. The
+    # database default serves code that doesn't know the column yet (a web machine not upgraded, an old migration).
+    timezone = models.CharField(max_length=64, default="UTC", db_default="UTC")
 
     def __str__(self):
         return self.name

@@ -19,11 +19,12 @@ def migrate(targets):
 
 def test_existing_channels_each_get_their_own_secret():
     old = migrate(BEFORE)
-    workspace = old.get_model("workspaces", "Workspace").objects.create(name="Acme")
-    for name in ("One", "Two", "Three"):
-        old.get_model("channels", "Channel").objects.create(workspace=workspace, channel_type="external", name=name)
-
-    migrate(MigrationExecutor(connection).loader.graph.leaf_nodes())
+    try:
+        workspace = old.get_model("workspaces", "Workspace").objects.create(name="Acme")
+        for name in ("One", "Two", "Three"):
+            old.get_model("channels", "Channel").objects.create(workspace=workspace, channel_type="external", name=name)
+    finally:  # never leave the test database behind the code, whatever happened above
+        migrate(MigrationExecutor(connection).loader.graph.leaf_nodes())
 
     secrets = list(Channel.objects.values_list("callback_secret", flat=True))
     assert len(secrets) == len(set(secrets)) == 3

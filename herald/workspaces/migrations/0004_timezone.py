@@ -13,6 +13,6 @@ class Migration(migrations.Migration):
         migrations.AddField(
             model_name='workspace',
             name='timezone',
-            field=models.CharField(default='UTC', max_length=64),
+            field=models.CharField(db_default='UTC', default='UTC', max_length=64),
         ),
     ]
