@@ -75,6 +75,9 @@ class APIToken(models.Model):
     made before it was kept have none. Revoking sets `is_active` to false: the row stays, the key no longer works.
     """
 
+    # Who may use the API with a token (RapidPro's `APIToken.ALLOWED_ROLES`, temba/api/models.py): an agent gets none,
+    # and the tokens of a member demoted to agent stop working (until they are an admin or editor again).
+    ALLOWED_ROLES = frozenset({Role.ADMINISTRATOR, Role.EDITOR})
     KEY_LENGTH = 40
     PREFIX_LENGTH = 8
     # `last_used_on` is written at most this often per token: a write on every request would queue every API call
