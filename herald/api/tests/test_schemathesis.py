@@ -13,6 +13,7 @@ from schemathesis.specs.openapi.checks import (
     status_code_conformance,
 )
 
+from herald.channels.registry import create_channel
 from herald.contacts.models import ContactField
 from herald.testing.factories import create_user_token, make_broadcast, make_contact, make_group, make_media
 from herald.wsgi import application
@@ -40,6 +41,7 @@ def token(workspace):
     ContactField.objects.create(workspace=workspace, key="nickname", name="Nickname")
     make_broadcast(workspace, "Hello", contacts=[ann])
     make_media(workspace)
+    create_channel(workspace, "console", "Console", address="+250788000000")
     _, key = create_user_token(workspace, "admin")
     return key
 

@@ -2,6 +2,7 @@
 (`docs.py`), so neither imports the other for it. A new endpoint is one line here."""
 
 from .endpoints.broadcasts import BroadcastsEndpoint
+from .endpoints.channels import ChannelsEndpoint
 from .endpoints.contacts import ContactsEndpoint
 from .endpoints.fields import FieldsEndpoint
 from .endpoints.groups import GroupsEndpoint
@@ -17,6 +18,7 @@ ENDPOINTS = [
     FieldsEndpoint,
     MediaEndpoint,
     WorkspaceEndpoint,
+    ChannelsEndpoint,
 ]
 # Older names kept for clients that still call them (`org.json` is what rapidpro-python's get_org() requests).
 ALIASES = {"org": WorkspaceEndpoint}
