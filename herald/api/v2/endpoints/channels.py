@@ -1,6 +1,6 @@
 """`/api/v2/channels.json`: the channels your workspace sends through, in RapidPro's shape."""
 
-from drf_spectacular.utils import extend_schema, extend_schema_view
+from drf_spectacular.utils import extend_schema, extend_schema_field, extend_schema_view
 from rest_framework import serializers
 
 from herald.api.v2 import openapi
@@ -35,10 +35,12 @@ class ChannelReadSerializer(serializers.Serializer):
     def get_country(self, channel) -> str | None:
         return channel.country or None
 
-    def get_device(self, channel) -> DeviceSerializer | None:
+    @extend_schema_field(DeviceSerializer(allow_null=True))
+    def get_device(self, channel) -> None:
         return None
 
-    def get_last_seen(self, channel) -> str | None:
+    @extend_schema_field({"type": "string", "format": "date-time", "nullable": True})
+    def get_last_seen(self, channel) -> None:
         return None
 
 
