@@ -42,6 +42,8 @@ class MessageComposer:
         self._compiled: dict[tuple, CompiledContent] = {}
         self.content = broadcast.content
         self.needs_groups = any("groups" in s for s in self.content.template_sources())
+        # Read once per batch: what `@globals.KEY` says is what globals.json held when the batch was composed.
+        self.globals = self.workspace.global_values()
 
     def compiled_for(self, contact_language: str | None) -> CompiledContent:
         candidates = candidate_languages(contact_language, self.workspace.languages, self.broadcast.base_language)
@@ -65,7 +67,7 @@ class MessageComposer:
                 recipient,
                 recipient.urns,
                 recipient.group_names,
-                self.workspace.globals,
+                self.globals,
                 anonymous=self.workspace.is_anonymous,
             )
             if compiled.personal

@@ -96,7 +96,8 @@ def test_lone_surrogates_in_json_are_a_clear_400(admin):
 
 def test_an_agents_token_is_refused_everywhere_as_rapidpro_refuses_it(workspace):
     # temba/api/v2/tests/test_base.py::APITest::test_authentication: "if user is demoted to a role that can't use
-    # tokens, tokens shouldn't work for them" (403 by token and by basic auth), and work again once promoted.
+    # tokens, tokens shouldn't work for them" (403 by token and by basic auth), and work again once promoted. RapidPro's
+    # agents may still use a web session, which Herald doesn't have (docs/COMPATIBILITY.md, C37).
     user, key = create_user_token(workspace, "admin", email="ada@example.com")
     basic = APIClient()
     basic.credentials(HTTP_AUTHORIZATION="Basic " + base64.b64encode(f"ada@example.com:{key}".encode()).decode())

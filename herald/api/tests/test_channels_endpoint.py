@@ -54,6 +54,7 @@ def test_lists_this_workspaces_channels_newest_first_in_rapidpros_shape(channels
 
 
 def test_a_disabled_channel_is_still_listed(channels, admin):
+    # RapidPro has no disabled channels, only deleted ones it doesn't list (docs/COMPATIBILITY.md, C39).
     gateway, console = channels
     gateway.is_active = False
     gateway.save()

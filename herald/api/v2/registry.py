@@ -5,6 +5,7 @@ from .endpoints.broadcasts import BroadcastsEndpoint
 from .endpoints.channels import ChannelsEndpoint
 from .endpoints.contacts import ContactsEndpoint
 from .endpoints.fields import FieldsEndpoint
+from .endpoints.globals_ import GlobalsEndpoint
 from .endpoints.groups import GroupsEndpoint
 from .endpoints.media import MediaEndpoint
 from .endpoints.messages import MessagesEndpoint
@@ -19,6 +20,7 @@ ENDPOINTS = [
     MediaEndpoint,
     WorkspaceEndpoint,
     ChannelsEndpoint,
+    GlobalsEndpoint,
 ]
 # Older names kept for clients that still call them (`org.json` is what rapidpro-python's get_org() requests).
 ALIASES = {"org": WorkspaceEndpoint}
