@@ -45,8 +45,9 @@ DEFAULT_TIMEZONE = "UTC"
 
 @cache
 def _zone_names() -> dict[str, str]:
-    """Every IANA zone name the system's database has, by its lower-cased spelling."""
-    return {name.lower(): name for name in zoneinfo.available_timezones()}
+    """The IANA zone names `zoneinfo` can load here and pytz knows, by their lower-cased spelling: the system's own
+    `localtime` (whatever the server is set to) and `Factory` are no zone of a workspace."""
+    return {name.lower(): name for name in zoneinfo.available_timezones() & pytz.all_timezones_set}
 
 
 def parse_timezone(name: str | None, country: str = "") -> str:

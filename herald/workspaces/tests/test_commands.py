@@ -99,6 +99,8 @@ def test_workspace_update_changes_only_what_is_given(workspace_uuid):
         (["--timezone", "Mars/Olympus_Mons"], "Unknown timezone 'Mars/Olympus_Mons': use an IANA zone name"),
         (["--timezone", "+02:00"], "Unknown timezone '+02:00'"),
         (["--timezone", "../../etc/passwd"], "Unknown timezone '../../etc/passwd'"),
+        # The server's own zone, whatever it is, is no workspace's.
+        (["--timezone", "localtime"], "Unknown timezone 'localtime'"),
         (["--timezone", "Europe/Paris", "--country", "XX"], "Unknown country 'XX'"),
         (["--timezone", "Europe/Paris", "--name", " "], "A workspace needs a name."),
         ([], "Nothing to change: give --name, --country, --languages or --timezone."),
