@@ -113,6 +113,10 @@ def full_database(db):
                 """
             )
         yield
+        with connection.cursor() as cursor:
+            cursor.execute(
+                "DROP TRIGGER herald_test_disk_full ON contacts_contact; DROP FUNCTION herald_test_disk_full();"
+            )
 
 
 def post_contacts_until_refused(client, key_prefix: str = "") -> tuple[int, object]:
@@ -126,6 +130,9 @@ def post_contacts_until_refused(client, key_prefix: str = "") -> tuple[int, obje
     pytest.fail("the database never filled up")
 
 
+# Each request is its own outermost transaction, as in production: whichever statement finds the disk full (SQLite
+# may then roll back the whole transaction, not just the statement) can't break a test transaction around it.
+@pytest.mark.django_db(transaction=True)
 @pytest.mark.parametrize("key_prefix", ["", "key-"], ids=["no key", "idempotency key"])
 def test_a_full_database_is_a_json_507_and_stores_nothing(admin, workspace, full_database, key_prefix):
     created, refused = post_contacts_until_refused(admin, key_prefix)
