@@ -47,6 +47,8 @@ class MessageComposer:
         self.needs_groups = any("groups" in s for s in self.content.template_sources())
         self.field_types = workspace_types(self.workspace)
         self.zone = ZoneInfo(self.workspace.timezone)
+        # Read once per batch: what `@globals.KEY` says is what globals.json held when the batch was composed.
+        self.globals = self.workspace.global_values()
 
     def compiled_for(self, contact_language: str | None) -> CompiledContent:
         candidates = candidate_languages(contact_language, self.workspace.languages, self.broadcast.base_language)
@@ -70,7 +72,7 @@ class MessageComposer:
                 recipient,
                 recipient.urns,
                 recipient.group_names,
-                self.workspace.globals,
+                self.globals,
                 anonymous=self.workspace.is_anonymous,
                 field_types=self.field_types,
                 zone=self.zone,

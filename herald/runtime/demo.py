@@ -11,7 +11,12 @@ from herald.channels.registry import create_channel
 from herald.workspaces.models import Workspace
 from herald.workspaces.provisioning import create_token, create_workspace
 
-DEMO_WORKSPACE: dict[str, Any] = {"name": "Demo", "country": "RW", "languages": ["eng", "fra"]}
+DEMO_WORKSPACE: dict[str, Any] = {
+    "name": "Demo",
+    "country": "RW",
+    "languages": ["eng", "fra"],
+    "timezone": "Africa/Kigali",
+}
 DEMO_EMAIL = "admin@example.com"
 DEMO_URN = "tel:+250788123123"
 

@@ -22,8 +22,6 @@ class Workspace(models.Model):
     is_suspended = models.BooleanField(default=False)
     # Per-scope API rate overrides merged over the defaults, e.g. {"v2": "15000/hour"}.
     api_rates = models.JSONField(default=dict)
-    # Values for @globals.KEY in message templates.
-    globals = models.JSONField(default=dict)
     # Bytes of uploads it may keep; null: HERALD_MEDIA_QUOTA_BYTES, 0: no limit.
     media_quota_bytes = models.PositiveBigIntegerField(null=True, blank=True)
     created_on = models.DateTimeField(default=timezone.now)
@@ -38,6 +36,35 @@ class Workspace(models.Model):
     @property
     def primary_language(self) -> str:
         return self.languages[0] if self.languages else "eng"
+
+    def global_values(self) -> dict[str, str]:
+        """What `@globals.KEY` renders in this workspace's messages: each global's value by its key."""
+        return dict(self.globals.values_list("key", "value"))
+
+
+class Global(models.Model):
+    """A named value messages can quote as `@globals.KEY` (RapidPro's `Global`, temba/globals/models.py): set through
+    `globals.json`, its key made once from the name it was created with."""
+
+    MAX_KEY_LENGTH = 36
+    MAX_NAME_LENGTH = 36
+    # RapidPro's GLOBAL_VALUE_SIZE and its limit of globals a workspace (ORG_LIMIT_DEFAULTS, temba/settings_common.py).
+    MAX_VALUE_LENGTH = 10_000
+    MAX_PER_WORKSPACE = 250
+
+    workspace = models.ForeignKey(Workspace, on_delete=models.CASCADE, related_name="globals")
+    key = models.CharField(max_length=MAX_KEY_LENGTH)
+    name = models.CharField(max_length=MAX_NAME_LENGTH)
+    value = models.TextField()
+    created_on = models.DateTimeField(default=timezone.now)
+    modified_on = models.DateTimeField(default=timezone.now)
+
+    class Meta:
+        constraints = [models.UniqueConstraint(fields=["workspace", "key"], name="global_key_unique")]
+        indexes = [models.Index(fields=["workspace", "-modified_on", "-id"], name="global_modified")]
+
+    def __str__(self):
+        return f"@globals.{self.key}"
 
 
 class Role(models.TextChoices):
@@ -76,6 +103,9 @@ class APIToken(models.Model):
     made before it was kept have none. Revoking sets `is_active` to false: the row stays, the key no longer works.
     """
 
+    # Who may use the API with a token (RapidPro's `APIToken.ALLOWED_ROLES`, temba/api/models.py): an agent gets none,
+    # and the tokens of a member demoted to agent stop working (until they are an admin or editor again).
+    ALLOWED_ROLES = frozenset({Role.ADMINISTRATOR, Role.EDITOR})
     KEY_LENGTH = 40
     PREFIX_LENGTH = 8
     # `last_used_on` is written at most this often per token: a write on every request would queue every API call

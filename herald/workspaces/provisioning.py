@@ -4,10 +4,13 @@ Every input is checked here, once, with a message a person can act on; callers t
 their own kind of failure (a command's non-zero exit).
 """
 
+import zoneinfo
 from collections.abc import Sequence
+from functools import cache
 from typing import cast
 
 import pycountry
+import pytz
 from django.conf import settings
 from django.contrib.auth import get_user_model
 from django.core.exceptions import ValidationError
@@ -35,6 +38,40 @@ def parse_country(code: str | None) -> str:
     if country is None:
         raise ProvisioningError(f"Unknown country {code!r}: use a two-letter ISO 3166-1 code such as RW or US.")
     return country.alpha_2
+
+
+DEFAULT_TIMEZONE = "UTC"
+
+
+@cache
+def _zone_names() -> dict[str, str]:
+    """The IANA zone names `zoneinfo` can load here and pytz knows, by their lower-cased spelling: the system's own
+    `localtime` (whatever the server is set to) and `Factory` are no zone of a workspace."""
+    return {name.lower(): name for name in zoneinfo.available_timezones() & pytz.all_timezones_set}
+
+
+def parse_timezone(name: str | None, country: str = "") -> str:
+    """An IANA zone name, spelled as the database spells it. Without one: the country's zone when it has exactly
+    one (RW: Africa/Kigali), else UTC (a country of several zones has no right guess)."""
+    if name is None or not name.strip():
+        zones = pytz.country_timezones.get(country, []) if country else []
+        return zones[0] if len(zones) == 1 else DEFAULT_TIMEZONE
+    zone = _zone_names().get(name.strip().lower())
+    if zone is None:
+        raise ProvisioningError(
+            f"Unknown timezone {name!r}: use an IANA zone name such as Africa/Kigali, America/New_York or UTC."
+        )
+    return zone
+
+
+def parse_name(name: str | None) -> str:
+    name = (name or "").strip()
+    if not name:
+        raise ProvisioningError("A workspace needs a name.")
+    max_length = cast(int, Workspace._meta.get_field("name").max_length)  # a CharField's: never None
+    if len(name) > max_length:
+        raise ProvisioningError(f"Workspace names have at most {max_length} characters.")
+    return name
 
 
 def parse_languages(codes: list[str] | None) -> list[str]:
@@ -93,21 +130,44 @@ def create_workspace(
     anonymous: bool = False,
     api_rates: list[str] | None = None,
     media_quota: str | None = None,
+    timezone: str | None = None,
 ) -> Workspace:
-    name = (name or "").strip()
-    if not name:
-        raise ProvisioningError("A workspace needs a name.")
-    max_length = cast(int, Workspace._meta.get_field("name").max_length)  # a CharField's: never None
-    if len(name) > max_length:
-        raise ProvisioningError(f"Workspace names have at most {max_length} characters.")
+    country_code = parse_country(country)
     return Workspace.objects.create(
-        name=name,
-        country=parse_country(country),
+        name=parse_name(name),
+        country=country_code,
         languages=parse_languages(languages),
         is_anonymous=anonymous,
         api_rates=parse_api_rates(api_rates),
         media_quota_bytes=parse_media_quota(media_quota),
+        timezone=parse_timezone(timezone, country_code),
     )
+
+
+def update_workspace(
+    workspace: Workspace,
+    name: str | None = None,
+    country: str | None = None,
+    languages: list[str] | None = None,
+    timezone: str | None = None,
+) -> Workspace:
+    """Change what is given and nothing else; every value is checked before any is written. A new country doesn't
+    move the timezone: a workspace's local time changes only when `timezone` says so."""
+    changes: dict[str, object] = {}
+    if name is not None:
+        changes["name"] = parse_name(name)
+    if country is not None:
+        changes["country"] = parse_country(country)
+    if languages is not None:
+        changes["languages"] = parse_languages(languages)
+    if timezone is not None:
+        changes["timezone"] = parse_timezone(timezone or None, str(changes.get("country", workspace.country)))
+    if not changes:
+        raise ProvisioningError("Nothing to change: give --name, --country, --languages or --timezone.")
+    for field, value in changes.items():
+        setattr(workspace, field, value)
+    workspace.save(update_fields=list(changes))
+    return workspace
 
 
 def find_workspace(uuid: str) -> Workspace:
@@ -124,10 +184,7 @@ def create_token(workspace: Workspace, email: str, role: str | None = None) -> t
     """A new API key for `email` in `workspace`: (token, key). The user and membership are made if missing
     (as admin unless `role` says otherwise); an existing member's role changes only when `role` is given."""
     email = parse_email(email)
-    try:
-        role_value = Role.from_name(role) if role else None
-    except ValueError as e:
-        raise ProvisioningError(str(e)) from None
+    role_value = parse_role(role) if role else None
 
     with transaction.atomic():
         user, _ = get_user_model().objects.get_or_create(username=email, defaults={"email": email})
@@ -137,7 +194,40 @@ def create_token(workspace: Workspace, email: str, role: str | None = None) -> t
         if not created and role_value and membership.role != role_value:
             membership.role = role_value
             membership.save(update_fields=["role"])
+        if membership.role not in APIToken.ALLOWED_ROLES:
+            # Raised inside the transaction: the user and membership it may have made go with it.
+            raise ProvisioningError(
+                f"{email} would be an agent in {workspace.name}, and agents can't have API tokens: only admins "
+                "and editors use the API. Give --role editor or --role admin to make one."
+            )
         return APIToken.create_for(workspace, user)
+
+
+def parse_role(name: str) -> Role:
+    try:
+        return Role.from_name(name)
+    except ValueError as e:
+        raise ProvisioningError(str(e)) from None
+
+
+def change_role(workspace: Workspace, email: str, role: str) -> tuple[Membership, int]:
+    """Give a member another role; returns the membership and how many working tokens they have there (which stop
+    working while the role is one that can't use tokens, and work again once it can)."""
+    membership = _membership(workspace, parse_email(email))
+    membership.role = parse_role(role)
+    membership.save(update_fields=["role"])
+    tokens = workspace.api_tokens.filter(user=membership.user, is_active=True).count()
+    return membership, tokens
+
+
+def _membership(workspace: Workspace, email: str) -> Membership:
+    membership = Membership.objects.select_related("user").filter(workspace=workspace, user__username=email).first()
+    if membership is None:
+        raise ProvisioningError(
+            f"{email} is not a member of workspace {workspace.uuid}: `herald member list --workspace "
+            f"{workspace.uuid}` shows who is."
+        )
+    return membership
 
 
 def parse_email(email: str) -> str:
@@ -224,12 +314,7 @@ def remove_member(workspace: Workspace, email: str) -> tuple[Membership, list[AP
     Returns the membership that was removed and the tokens that were revoked."""
     email = parse_email(email)
     with transaction.atomic():
-        membership = Membership.objects.select_related("user").filter(workspace=workspace, user__username=email).first()
-        if membership is None:
-            raise ProvisioningError(
-                f"{email} is not a member of workspace {workspace.uuid}: `herald member list --workspace "
-                f"{workspace.uuid}` shows who is."
-            )
+        membership = _membership(workspace, email)
         revoked = revoke_tokens(workspace, email=email)
         membership.delete()
     return membership, revoked

@@ -1,12 +1,15 @@
 import base64
 
 from django.contrib.auth import get_user_model
+from rest_framework.test import APIClient
 
+from herald.api.v2.registry import ENDPOINTS
 from herald.testing.factories import create_user_token
 from herald.testing.fixtures import token_client
 from herald.workspaces.models import Membership, Role
 
 URL = "/api/v2/workspace.json"
+READABLE_URLS = [f"/api/v2/{endpoint.endpoint_name}.json" for endpoint in ENDPOINTS if "GET" in endpoint.roles]
 
 
 def test_valid_token_reads_workspace_and_gets_workspace_header(admin, workspace):
@@ -89,3 +92,24 @@ def test_lone_surrogates_in_json_are_a_clear_400(admin):
     )
     assert response.status_code == 400
     assert "surrogate" in response.json()["detail"]
+
+
+def test_an_agents_token_is_refused_everywhere_as_rapidpro_refuses_it(workspace):
+    # temba/api/v2/tests/test_base.py::APITest::test_authentication: "if user is demoted to a role that can't use
+    # tokens, tokens shouldn't work for them" (403 by token and by basic auth), and work again once promoted. RapidPro's
+    # agents may still use a web session, which Herald doesn't have (docs/COMPATIBILITY.md, C37).
+    user, key = create_user_token(workspace, "admin", email="ada@example.com")
+    basic = APIClient()
+    basic.credentials(HTTP_AUTHORIZATION="Basic " + base64.b64encode(f"ada@example.com:{key}".encode()).decode())
+    assert token_client(key).get(URL).status_code == 200
+
+    Membership.objects.filter(user=user).update(role=Role.AGENT)
+    denied = {"detail": "You do not have permission to perform this action."}
+    for client in (token_client(key), basic):
+        for url in READABLE_URLS:
+            response = client.get(url)
+            assert (url, response.status_code, response.json()) == (url, 403, denied)
+
+    Membership.objects.filter(user=user).update(role=Role.EDITOR)
+    assert token_client(key).get(URL).status_code == 200
+    assert basic.get(URL).status_code == 200

@@ -1,7 +1,8 @@
 """The human docs pages, the JSON index and the OpenAPI schema."""
 
+from herald.api.v2 import urls as v2_urls
 from herald.api.v2.base import DOCS_DIR
-from herald.api.v2.registry import ENDPOINTS
+from herald.api.v2.registry import ALIASES, ENDPOINTS
 
 
 def test_api_root_redirects_to_v2(anon):
@@ -36,6 +37,22 @@ def test_index_lists_absolute_endpoint_urls(anon):
     index = response.json()
     assert index["broadcasts"] == "http://testserver/api/v2/broadcasts"
     assert set(index) == {e.endpoint_name for e in ENDPOINTS}
+
+
+def test_the_index_lists_exactly_the_endpoints_the_urlconf_serves(anon, admin):
+    # Derived from the URLconf, not from a list here: an endpoint added to the registry is checked as it comes.
+    served = {
+        pattern.name.removeprefix("api.v2.")
+        for pattern in v2_urls.urlpatterns
+        if pattern.name and str(pattern.pattern).endswith(".json")
+    }
+    index = anon.get("/api/v2/.json").json()
+    # openapi.json is the schema of the others, older names are aliases: neither is an endpoint of its own.
+    assert set(index) == served - {"openapi", *ALIASES} == {e.endpoint_name for e in ENDPOINTS}
+    for name, docs_url in index.items():
+        assert anon.get(docs_url).status_code == 200, name
+        # Each answers (405 for a method it lacks), none is a 404.
+        assert admin.get(f"/api/v2/{name}.json").status_code in (200, 405), name
 
 
 def test_json_suffix_with_trailing_slash_also_answers(admin):

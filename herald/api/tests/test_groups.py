@@ -30,7 +30,8 @@ def item(g, count=0):
 def test_role_matrix(workspace, admin, assert_roles):
     assert_roles(
         URL,
-        get={"anon": 403, "admin": 200, "editor": 200, "agent": 200},
+        # An agent's token is refused (APIToken.ALLOWED_ROLES, as RapidPro's): see test_auth.py.
+        get={"anon": 403, "admin": 200, "editor": 200, "agent": 403},
         post={
             "anon": ({"name": "A"}, 403),
             "agent": ({"name": "A"}, 403),
@@ -206,3 +207,15 @@ def test_flagged_or_suspended_workspace_may_still_create_and_rename_groups(works
     assert created.status_code == 201, created.content
     renamed = admin.post(f"{URL}?uuid={created.json()['uuid']}", {"name": "Writers"}, format="json")
     assert renamed.status_code == 200, renamed.content
+
+
+def test_no_system_groups_are_listed_only_the_workspaces_own(workspace, admin):
+    # temba/api/v2/tests/test_groups.py::ContactGroupsEndpointTest::test_endpoint lists RapidPro's one system group,
+    # "Open Tickets" (`system: true`); contacts' status groups are left out there too. Herald has no tickets, and a
+    # contact's status is its `status` (docs/COMPATIBILITY.md, C38).
+    statuses = ["A", "B", "S", "V"]
+    everyone = [Contact.objects.create(workspace=workspace, name=f"C{s}", status=s) for s in statuses]
+    customers = group(workspace, "Customers", contacts=everyone[:1])
+    assert results(admin.get(URL)) == [item(customers, count=1)]
+    for name in ("Open Tickets", "Active", "Blocked", "Stopped", "Archived"):
+        assert results(admin.get(URL, {"name": name})) == [], name

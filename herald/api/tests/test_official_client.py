@@ -128,11 +128,13 @@ def test_get_broadcasts_by_uuid_finds_one_or_none(temba, workspace):
 
 
 def test_get_org(temba, workspace):
+    workspace.timezone = "Africa/Kigali"
+    workspace.save()
     org = temba.get_org()
     assert isinstance(org, Org)
     assert (org.uuid, org.name, org.country) == (str(workspace.uuid), "Nyaruka", "RW")
     assert (org.languages, org.primary_language, org.anon) == (["eng", "fra", "kin"], "eng", False)
-    assert org.timezone == "UTC"
+    assert org.timezone == "Africa/Kigali"
 
 
 def test_contacts_fields_and_groups_round_trip(temba, workspace):
@@ -276,7 +278,7 @@ def test_bad_token_and_forbidden_role_raise_token_error(live_server, workspace):
         TembaClient(live_server.url, "0" * 40).get_org()
     agent = client_for(live_server, workspace, "agent")
     with pytest.raises(TembaTokenError):
-        agent.get_broadcasts().all()  # agents may not list broadcasts
+        agent.get_broadcasts().all()  # agents' tokens are refused (APIToken.ALLOWED_ROLES)
 
 
 def test_rate_limit_raises_with_an_integer_retry_after(temba, workspace):

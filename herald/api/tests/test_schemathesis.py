@@ -13,8 +13,10 @@ from schemathesis.specs.openapi.checks import (
     status_code_conformance,
 )
 
+from herald.channels.registry import create_channel
 from herald.contacts.models import ContactField
 from herald.testing.factories import create_user_token, make_broadcast, make_contact, make_group, make_media
+from herald.workspaces.models import Global
 from herald.wsgi import application
 
 CHECKS = [not_a_server_error, status_code_conformance, content_type_conformance, response_schema_conformance]
@@ -40,6 +42,8 @@ def token(workspace):
     ContactField.objects.create(workspace=workspace, key="nickname", name="Nickname")
     make_broadcast(workspace, "Hello", contacts=[ann])
     make_media(workspace)
+    create_channel(workspace, "console", "Console", address="+250788000000")
+    Global.objects.create(workspace=workspace, key="org_name", name="Org Name", value="Acme Ltd")
     _, key = create_user_token(workspace, "admin")
     return key
 

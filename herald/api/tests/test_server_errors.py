@@ -89,10 +89,16 @@ def test_an_unhandled_exception_in_a_delivery_report_is_a_json_500(workspace, an
 
 
 @pytest.fixture
-def full_database(db):
-    """From now on the database refuses to grow, with its engine's own disk-full error."""
+def full_database(transactional_db):
+    """From now on the database refuses to grow, with its engine's own disk-full error.
+
+    Without a test transaction around: each request is its own outermost transaction, as in production, so whichever
+    statement finds the disk full (SQLite may then roll back the whole transaction, not just the statement) can't
+    break the test's."""
     if connection.vendor == "sqlite":
         with connection.cursor() as cursor:
+            # Free pages that earlier tests' deletions left would let it grow for a long while yet: none are kept.
+            cursor.execute("VACUUM")
             cursor.execute("PRAGMA page_count")
             (pages,) = cursor.fetchone()
             (limit,) = cursor.execute("PRAGMA max_page_count").fetchone()
@@ -113,6 +119,10 @@ def full_database(db):
                 """
             )
         yield
+        with connection.cursor() as cursor:
+            cursor.execute(
+                "DROP TRIGGER herald_test_disk_full ON contacts_contact; DROP FUNCTION herald_test_disk_full();"
+            )
 
 
 def post_contacts_until_refused(client, key_prefix: str = "") -> tuple[int, object]:

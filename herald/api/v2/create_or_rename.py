@@ -27,7 +27,8 @@ def limit_as_conflict(limit_reached: type[Exception]):
         raise WorkspaceLimitReached() from None
 
 
-# Subclasses declare `name`, the domain's limit (`limit_reached`, `check_limit`) and `create_named`. (A comment, not
+# Subclasses declare `name`, the domain's limit (`limit_reached`, `check_limit`) and `create_named`, and may change
+# what an update writes (`update_named`: a rename by default). (A comment, not
 # a docstring: drf-spectacular would show a docstring as the description of every subclass's schema.)
 class CreateOrRenameSerializer(serializers.Serializer):
     limit_reached: type[Exception]
@@ -39,19 +40,19 @@ class CreateOrRenameSerializer(serializers.Serializer):
     def create_named(self, workspace, name: str):
         raise NotImplementedError
 
-    def rename(self, instance, name: str) -> None:
-        """Called in the write's transaction; a subclass may change more than the name here."""
+    def update_named(self, instance, name: str | None):
         instance.name = name
         instance.save(update_fields=["name"])
+        return instance
 
     def save(self):
-        name = self.validated_data["name"]
+        # An update may leave the name out where the serializer says it is optional (globals: a new value).
+        name = self.validated_data.get("name")
         try:
             with limit_as_conflict(self.limit_reached), transaction.atomic():
                 if self.instance is None:
                     return self.create_named(self.context["workspace"], name)
-                self.rename(self.instance, name)
-                return self.instance
+                return self.update_named(self.instance, name)
         except IntegrityError:
             # Another request took the name (or key) between our check and our write.
             raise serializers.ValidationError({"name": [UNIQUE_MESSAGE]}) from None

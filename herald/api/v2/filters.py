@@ -66,4 +66,12 @@ def created_between(noun: str) -> list[Filter]:
     ]
 
 
+def modified_between(noun: str) -> list[Filter]:
+    """`before` / `after` on `modified_on`, for lists ordered by it."""
+    return [
+        Filter("before", datetime_param, "modified_on__lte", f"Only {noun} modified on or before this time."),
+        Filter("after", datetime_param, "modified_on__gte", f"Only {noun} modified on or after this time."),
+    ]
+
+
 NOTHING = Q(pk__in=[])

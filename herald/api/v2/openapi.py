@@ -29,10 +29,10 @@ DISK_FULL = OpenApiResponse(DETAIL, description="Herald's disk is full: nothing 
 COMMON_ERRORS = {403: FORBIDDEN, 429: THROTTLED, 500: SERVER_ERROR, 503: UNAVAILABLE, 507: DISK_FULL}
 
 
-def create_or_rename_responses(read_serializer, more: dict | None = None) -> dict:
-    """The answers of a POST that creates an object, or renames the one its query string names."""
+def create_or_rename_responses(read_serializer, more: dict | None = None, updated: str = "Renamed") -> dict:
+    """The answers of a POST that creates an object, or renames (`updated`) the one its query string names."""
     return {
-        200: OpenApiResponse(read_serializer, description="Renamed"),
+        200: OpenApiResponse(read_serializer, description=updated),
         201: OpenApiResponse(read_serializer, description="Created"),
         400: BAD_REQUEST,
         404: NOT_FOUND,

@@ -2,9 +2,11 @@
 (`docs.py`), so neither imports the other for it. A new endpoint is one line here."""
 
 from .endpoints.broadcasts import BroadcastsEndpoint
+from .endpoints.channels import ChannelsEndpoint
 from .endpoints.contact_actions import ContactActionsEndpoint
 from .endpoints.contacts import ContactsEndpoint
 from .endpoints.fields import FieldsEndpoint
+from .endpoints.globals_ import GlobalsEndpoint
 from .endpoints.groups import GroupsEndpoint
 from .endpoints.media import MediaEndpoint
 from .endpoints.messages import MessagesEndpoint
@@ -19,6 +21,8 @@ ENDPOINTS = [
     FieldsEndpoint,
     MediaEndpoint,
     WorkspaceEndpoint,
+    ChannelsEndpoint,
+    GlobalsEndpoint,
 ]
 # Older names kept for clients that still call them (`org.json` is what rapidpro-python's get_org() requests).
 ALIASES = {"org": WorkspaceEndpoint}

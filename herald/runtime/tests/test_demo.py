@@ -22,7 +22,7 @@ def test_empty_database_gets_a_demo_workspace_with_an_admin_token():
 
     response = token_client(demo.token).get("/api/v2/workspace.json")
     assert response.status_code == 200
-    assert response.json()["name"] == "Demo"
+    assert (response.json()["name"], response.json()["timezone"]) == ("Demo", "Africa/Kigali")
 
 
 def test_nothing_is_created_once_a_workspace_exists(workspace):

@@ -1,4 +1,5 @@
-"""`herald workspace create` and `herald token create`."""
+"""`herald workspace create` / `update`, `herald token create` / `list` / `revoke` and `herald member list` /
+`update` / `remove`."""
 
 import json
 import re
@@ -37,6 +38,84 @@ def test_workspace_create_defaults():
     run("workspace", "create", "--name", "Acme")
     workspace = Workspace.objects.get()
     assert (workspace.country, workspace.languages, workspace.is_anonymous) == ("", ["eng"], False)
+    assert workspace.timezone == "UTC"
+
+
+@pytest.mark.parametrize(
+    ("args", "timezone"),
+    [
+        # A country of one zone gives it (pytz.country_timezones, from IANA's zone.tab) ...
+        (["--country", "RW"], "Africa/Kigali"),
+        (["--country", "fr"], "Europe/Paris"),
+        # ... one of several gives none: UTC until told.
+        (["--country", "US"], "UTC"),
+        (["--country", "BR"], "UTC"),
+        # Given, it wins over the country, and is spelled as the IANA database spells it.
+        (["--country", "RW", "--timezone", "America/Sao_Paulo"], "America/Sao_Paulo"),
+        (["--country", "US", "--timezone", " america/new_york "], "America/New_York"),
+        (["--timezone", "UTC"], "UTC"),
+        (["--timezone", "Etc/GMT-3"], "Etc/GMT-3"),
+    ],
+)
+def test_workspace_create_timezone_is_given_or_comes_from_a_country_of_one_zone(args, timezone):
+    printed = json.loads(run("workspace", "create", "--name", "Acme", *args, "--json"))
+    assert printed["timezone"] == Workspace.objects.get().timezone == timezone
+
+
+def test_workspace_update_changes_only_what_is_given(workspace_uuid):
+    before = Workspace.objects.get()
+    output = run("workspace", "update", "--workspace", workspace_uuid, "--timezone", "Africa/Kigali")
+    assert output == f"Updated Acme ({workspace_uuid})."
+    # A new country leaves the timezone alone: local time moves only when told.
+    printed = json.loads(
+        run("workspace", "update", "--workspace", workspace_uuid, "--country", "fr", "--languages", "fra,eng", "--json")
+    )
+    after = Workspace.objects.get()
+    assert (after.name, after.country, after.languages, after.timezone) == (
+        "Acme",
+        "FR",
+        ["fra", "eng"],
+        "Africa/Kigali",
+    )
+    assert printed == {
+        "uuid": workspace_uuid,
+        "name": "Acme",
+        "country": "FR",
+        "languages": ["fra", "eng"],
+        "timezone": "Africa/Kigali",
+        "anon": False,
+        "api_rates": {},
+        "media_quota_bytes": None,
+    }
+    assert (after.is_anonymous, after.api_rates, after.created_on) == (False, {}, before.created_on)
+    # An empty --timezone goes back to the default: here France's only zone.
+    run("workspace", "update", "--workspace", workspace_uuid, "--timezone", "")
+    assert Workspace.objects.get().timezone == "Europe/Paris"
+
+
+@pytest.mark.parametrize(
+    ("args", "message"),
+    [
+        (["--timezone", "Mars/Olympus_Mons"], "Unknown timezone 'Mars/Olympus_Mons': use an IANA zone name"),
+        (["--timezone", "+02:00"], "Unknown timezone '+02:00'"),
+        (["--timezone", "../../etc/passwd"], "Unknown timezone '../../etc/passwd'"),
+        # The server's own zone, whatever it is, is no workspace's.
+        (["--timezone", "localtime"], "Unknown timezone 'localtime'"),
+        (["--timezone", "Europe/Paris", "--country", "XX"], "Unknown country 'XX'"),
+        (["--timezone", "Europe/Paris", "--name", " "], "A workspace needs a name."),
+        ([], "Nothing to change: give --name, --country, --languages or --timezone."),
+    ],
+)
+def test_workspace_update_refuses_bad_input_and_changes_nothing(workspace_uuid, args, message):
+    with pytest.raises(CommandError, match=re.escape(message)):
+        run("workspace", "update", "--workspace", workspace_uuid, *args)
+    workspace = Workspace.objects.get()
+    assert (workspace.name, workspace.country, workspace.timezone) == ("Acme", "", "UTC")
+
+
+def test_workspace_update_needs_an_existing_workspace(db):
+    with pytest.raises(CommandError, match="No workspace with UUID 'nope'"):
+        run("workspace", "update", "--workspace", "nope", "--name", "B")
 
 
 def test_workspace_create_json():
@@ -47,6 +126,8 @@ def test_workspace_create_json():
         "name": "Acme",
         "country": "US",
         "languages": ["eng"],
+        # The United States have many zones: no guess.
+        "timezone": "UTC",
         "anon": False,
         "api_rates": {"v2": "20/minute"},
         "media_quota_bytes": None,
@@ -74,6 +155,8 @@ def test_api_rate_is_what_the_throttle_enforces():
         (["--name", "A", "--country", "RWA"], "Unknown country 'RWA'"),
         (["--name", "A", "--languages", "eng,xyz"], "Unknown language 'xyz'"),
         (["--name", "A", "--languages", "english"], "Unknown language 'english'"),
+        (["--name", "A", "--timezone", "Africa/Wakanda"], "Unknown timezone 'Africa/Wakanda'"),
+        (["--name", "A", "--country", "RW", "--timezone", "CAT"], "Unknown timezone 'CAT'"),
         (["--name", "A", "--api-rate", "v3=1/m"], "Bad API rate 'v3=1/m': write SCOPE=RATE"),
         (["--name", "A", "--api-rate", "20/minute"], "Bad API rate '20/minute': write SCOPE=RATE"),
         (["--name", "A", "--api-rate", "v2=abc"], "Bad API rate 'abc' for v2"),
@@ -131,16 +214,83 @@ def test_token_create_with_role_for_a_new_member(workspace_uuid):
 
 
 def test_token_create_keeps_or_changes_an_existing_members_role(workspace_uuid):
-    first = run("token", "create", "--workspace", workspace_uuid, "--email", "ag@example.com", "--role", "agent")
-    second = run("token", "create", "--workspace", workspace_uuid, "--email", "ag@example.com")
-    assert Membership.objects.get(user__email="ag@example.com").role == Role.AGENT
-    run("token", "create", "--workspace", workspace_uuid, "--email", "ag@example.com", "--role", "editor")
-    assert Membership.objects.get(user__email="ag@example.com").role == Role.EDITOR
+    first = run("token", "create", "--workspace", workspace_uuid, "--email", "ed@example.com", "--role", "editor")
+    second = run("token", "create", "--workspace", workspace_uuid, "--email", "ed@example.com")
+    assert Membership.objects.get(user__email="ed@example.com").role == Role.EDITOR
+    run("token", "create", "--workspace", workspace_uuid, "--email", "ed@example.com", "--role", "admin")
+    assert Membership.objects.get(user__email="ed@example.com").role == Role.ADMINISTRATOR
 
-    assert get_user_model().objects.filter(email="ag@example.com").count() == 1
+    assert get_user_model().objects.filter(email="ed@example.com").count() == 1
     assert first != second
     for key in (first, second):
         assert token_client(key).get("/api/v2/workspace.json").status_code == 200
+
+
+AGENTS_GET_NO_TOKEN = "agents can't have API tokens: only admins and editors use the API"
+
+
+def test_agents_get_no_token_and_nothing_is_written(workspace_uuid):
+    # RapidPro: APIToken.ALLOWED_ROLES (temba/api/models.py); temba/api/tests/test_token.py "can't create tokens for
+    # agent users".
+    with pytest.raises(
+        CommandError, match=re.escape(f"new@example.com would be an agent in Acme, and {AGENTS_GET_NO_TOKEN}")
+    ):
+        run("token", "create", "--workspace", workspace_uuid, "--email", "new@example.com", "--role", "agent")
+    assert not get_user_model().objects.exists()
+    assert not Membership.objects.exists()
+
+    editor_key = new_key(workspace_uuid, "ag@example.com", "--role", "editor")
+    run("member", "update", "--workspace", workspace_uuid, "--email", "ag@example.com", "--role", "agent")
+    for extra in ([], ["--role", "agent"]):
+        with pytest.raises(CommandError, match=re.escape(AGENTS_GET_NO_TOKEN)):
+            run("token", "create", "--workspace", workspace_uuid, "--email", "ag@example.com", *extra)
+    assert APIToken.objects.count() == 1
+    assert Membership.objects.get().role == Role.AGENT
+    # Promoting is how an agent gets one: the old token works again and a new one is made.
+    assert api_status(editor_key) == 403
+    assert api_status(new_key(workspace_uuid, "ag@example.com", "--role", "editor")) == 200
+    assert api_status(editor_key) == 200
+
+
+def test_member_update_demotes_and_the_members_tokens_stop_working_until_promoted(workspace_uuid):
+    keys = [new_key(workspace_uuid, "ana@example.com") for _ in range(2)]
+    colleague = new_key(workspace_uuid, "ed@example.com", "--role", "editor")
+
+    output = run("member", "update", "--workspace", workspace_uuid, "--email", "ana@example.com", "--role", "agent")
+
+    assert output == (
+        "ana@example.com is now agent in Acme. Their 2 token(s) there stop working until they are an admin or "
+        "editor again."
+    )
+    response = token_client(keys[0]).get("/api/v2/workspace.json")
+    assert (response.status_code, response.json()) == (
+        403,
+        {"detail": "You do not have permission to perform this action."},
+    )
+    assert [api_status(key) for key in (*keys, colleague)] == [403, 403, 200]
+    # Still listed, with the role that keeps them idle.
+    assert [(t["email"], t["role"]) for t in listed_tokens(workspace_uuid)][:2] == [("ana@example.com", "agent")] * 2
+
+    output = run("member", "update", "--workspace", workspace_uuid, "--email", "ana@example.com", "--role", "editor")
+    assert output == "ana@example.com is now editor in Acme."
+    assert [api_status(key) for key in keys] == [200, 200]
+
+
+@pytest.mark.parametrize(
+    ("args", "message"),
+    [
+        (["--email", "zoe@example.com", "--role", "editor"], "zoe@example.com is not a member of workspace"),
+        (["--email", "nope", "--role", "editor"], "Not an e-mail address: 'nope'."),
+        (["--email", "ana@example.com", "--role", "owner"], "argument --role: invalid choice: 'owner'"),
+        (["--email", "ana@example.com"], "the following arguments are required: --role"),
+    ],
+)
+def test_member_update_refuses_clearly(workspace_uuid, args, message):
+    key = new_key(workspace_uuid, "ana@example.com")
+    with pytest.raises(CommandError, match=re.escape(message)):
+        run("member", "update", "--workspace", workspace_uuid, *args)
+    assert Membership.objects.get().role == Role.ADMINISTRATOR
+    assert api_status(key) == 200
 
 
 def test_token_create_json(workspace_uuid):

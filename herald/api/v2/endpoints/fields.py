@@ -99,12 +99,13 @@ class FieldWriteSerializer(CreateOrRenameSerializer):
         self.type_key = "type" if data.get("type") else "value_type"
         return {"name": data.get("name") or data["label"], "type": data.get("type") or data["value_type"]}
 
-    def rename(self, instance, name):
-        super().rename(instance, name)
+    def update_named(self, instance, name):
+        instance = super().update_named(instance, name)
         try:
             contact_fields.change_type(instance, self.validated_data["type"])
         except contact_fields.ValuesDontFit as error:  # docs/COMPATIBILITY.md, C30
             raise serializers.ValidationError({self.type_key: [str(error)]}) from None
+        return instance
 
     def create_named(self, workspace, name):
         # The key is made once, from the name it is created with; a rename keeps it.

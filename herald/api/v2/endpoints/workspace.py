@@ -1,3 +1,4 @@
+from drf_spectacular.utils import extend_schema_field
 from rest_framework import serializers
 from rest_framework.response import Response
 
@@ -5,24 +6,36 @@ from herald.api.v2.base import BaseEndpoint
 from herald.api.v2.permissions import ALL_ROLES
 
 
+class CreditsSerializer(serializers.Serializer):
+    used = serializers.IntegerField()
+    remaining = serializers.IntegerField()
+
+
+# RapidPro's answer since it dropped credits (`WorkspaceReadSerializer.get_credits`, temba/api/v2/serializers.py).
+NO_CREDITS = {"used": -1, "remaining": -1}
+
+
 class WorkspaceReadSerializer(serializers.Serializer):
+    # In RapidPro's order (`WorkspaceReadSerializer.Meta.fields`), deprecated fields last.
     uuid = serializers.UUIDField()
     name = serializers.CharField()
     country = serializers.SerializerMethodField()
     languages = serializers.ListField(child=serializers.CharField())
-    primary_language = serializers.CharField()
-    timezone = serializers.SerializerMethodField()
+    timezone = serializers.CharField(help_text="The IANA zone of the workspace's local time")
     date_style = serializers.SerializerMethodField()
     anon = serializers.BooleanField(source="is_anonymous")
+    credits = serializers.SerializerMethodField(help_text="Deprecated: always -1 and -1")
+    primary_language = serializers.CharField()
 
     def get_country(self, workspace) -> str | None:
         return workspace.country or None
 
-    def get_timezone(self, workspace) -> str:
-        return "UTC"
-
     def get_date_style(self, workspace) -> str:
         return "day_first"
+
+    @extend_schema_field(CreditsSerializer)
+    def get_credits(self, workspace) -> dict[str, int]:
+        return dict(NO_CREDITS)
 
 
 class WorkspaceEndpoint(BaseEndpoint):

@@ -1,4 +1,4 @@
-"""`herald token create --workspace UUID --email E [--role admin|editor|agent] [--json]`,
+"""`herald token create --workspace UUID --email E [--role admin|editor] [--json]` (agents get none),
 `herald token list --workspace UUID [--json]` and `herald token revoke --workspace UUID [TOKEN ...] [--email E]`."""
 
 import json
@@ -54,7 +54,10 @@ class Command(ActionCommand):
         create.add_argument(
             "--role",
             choices=[role.label for role in Role],
-            help="their role: sets it for a new member (default admin) and changes it for an existing one",
+            help=(
+                "their role: sets it for a new member (default admin) and changes it for an existing one; agents "
+                "can't have tokens"
+            ),
         )
         create.add_argument("--json", action="store_true", dest="as_json", help="print the token as JSON")
 

@@ -1,10 +1,28 @@
-"""`herald workspace create --name N [--country RW] [--languages eng,spa] [--anonymous] [--api-rate v2=20/minute]
-[--media-quota BYTES]`."""
+"""`herald workspace create --name N [--country RW] [--languages eng,spa] [--timezone Africa/Kigali] [--anonymous]
+[--api-rate v2=20/minute] [--media-quota BYTES]` and
+`herald workspace update --workspace UUID [--name N] [--country C] [--languages L] [--timezone TZ]`."""
 
 import json
 
 from herald.subcommands import ActionCommand, comma_list
-from herald.workspaces.provisioning import ProvisioningError, create_workspace
+from herald.workspaces.models import Workspace
+from herald.workspaces.provisioning import ProvisioningError, create_workspace, find_workspace, update_workspace
+
+LANGUAGES_HELP = "comma-separated ISO 639-3 codes it sends in; the first is the primary language"
+TIMEZONE_HELP = "the IANA zone of its local time, e.g. Africa/Kigali"
+
+
+def describe(workspace: Workspace) -> dict:
+    return {
+        "uuid": str(workspace.uuid),
+        "name": workspace.name,
+        "country": workspace.country or None,
+        "languages": workspace.languages,
+        "timezone": workspace.timezone,
+        "anon": workspace.is_anonymous,
+        "api_rates": workspace.api_rates,
+        "media_quota_bytes": workspace.media_quota_bytes,
+    }
 
 
 class Command(ActionCommand):
@@ -15,10 +33,10 @@ class Command(ActionCommand):
         create = actions.add_parser("create", help="create a workspace and print its UUID")
         create.add_argument("--name", required=True, help="its name")
         create.add_argument("--country", help="two-letter country for phone numbers without a country code, e.g. RW")
+        create.add_argument("--languages", type=comma_list, help=f"{LANGUAGES_HELP} (default eng)")
         create.add_argument(
-            "--languages",
-            type=comma_list,
-            help="comma-separated ISO 639-3 codes it sends in; the first is the primary language (default eng)",
+            "--timezone",
+            help=f"{TIMEZONE_HELP} (default: the country's zone when it has only one, else UTC)",
         )
         create.add_argument("--anonymous", action="store_true", help="hide contacts' URNs from the API")
         create.add_argument(
@@ -36,18 +54,23 @@ class Command(ActionCommand):
         )
         create.add_argument("--json", action="store_true", dest="as_json", help="print the workspace as JSON")
 
-    def handle_create(self, *, name, country, languages, anonymous, api_rates, media_quota, as_json, **_):
-        workspace = create_workspace(name, country, languages, anonymous, api_rates, media_quota)
-        if as_json:
-            output = {
-                "uuid": str(workspace.uuid),
-                "name": workspace.name,
-                "country": workspace.country or None,
-                "languages": workspace.languages,
-                "anon": workspace.is_anonymous,
-                "api_rates": workspace.api_rates,
-                "media_quota_bytes": workspace.media_quota_bytes,
-            }
-            self.stdout.write(json.dumps(output))
-        else:
-            self.stdout.write(str(workspace.uuid))
+        update = actions.add_parser(
+            "update",
+            help="change a workspace's name, country, languages or timezone",
+            description="Only what is given changes; a new country leaves the timezone as it is.",
+        )
+        update.add_argument("--workspace", required=True, metavar="UUID", help="the workspace's UUID")
+        update.add_argument("--name", help="its new name")
+        update.add_argument("--country", help="two-letter country for phone numbers without a country code")
+        update.add_argument("--languages", type=comma_list, help=LANGUAGES_HELP)
+        update.add_argument("--timezone", help=TIMEZONE_HELP)
+        update.add_argument("--json", action="store_true", dest="as_json", help="print the workspace as JSON")
+
+    def handle_create(self, *, name, country, languages, timezone, anonymous, api_rates, media_quota, as_json, **_):
+        workspace = create_workspace(name, country, languages, anonymous, api_rates, media_quota, timezone)
+        self.stdout.write(json.dumps(describe(workspace)) if as_json else str(workspace.uuid))
+
+    def handle_update(self, *, workspace, name, country, languages, timezone, as_json, **_):
+        workspace = update_workspace(find_workspace(workspace), name, country, languages, timezone)
+        summary = f"Updated {workspace.name} ({workspace.uuid})."
+        self.stdout.write(json.dumps(describe(workspace)) if as_json else summary)
