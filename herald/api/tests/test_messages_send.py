@@ -2,7 +2,7 @@
 
 Re-expresses the POST part of `temba/api/v2/tests/test_messages.py::MessagesEndpointTest::test_endpoint` (RapidPro's
 `MsgWriteSerializer`, `temba/api/v2/serializers.py`), with Herald's deliberate differences (docs/COMPATIBILITY.md,
-C24, C25) and the bad input the issue lists.
+C24) and the bad input the issue lists.
 """
 
 import pytest
@@ -10,7 +10,7 @@ from temba_client.exceptions import TembaBadRequestError
 from temba_client.v2 import TembaClient
 
 from herald.api.idempotency import REPLAYED_HEADER
-from herald.contacts.models import Contact, ContactStatus
+from herald.contacts.models import ContactStatus
 from herald.msgs.models import Msg, MsgStatus
 from herald.testing.factories import create_user_token, make_broadcast, make_contact, make_media
 from herald.testing.fixtures import poster
@@ -109,9 +109,9 @@ def test_the_contact_may_be_named_by_urn(admin, channel, joe):
     assert response.json()["contact"] == {"uuid": str(joe.uuid), "name": "Joe Blow"}
 
 
-# docs/COMPATIBILITY.md, C25: RapidPro's mailroom fills in no expression of a single message either.
+# As RapidPro: mailroom creates a single message without an expressions context (web/msg/send.go, nyaruka/mailroom).
 def test_text_is_sent_as_written(admin, channel, joe):
-    response = post(admin, {"contact": str(joe.uuid), "text": "Hi @contact.name, @(upper(\"x\"))"})
+    response = post(admin, {"contact": str(joe.uuid), "text": 'Hi @contact.name, @(upper("x"))'})
     assert response.status_code == 201, response.content
     assert response.json()["text"] == 'Hi @contact.name, @(upper("x"))'
 
@@ -151,7 +151,9 @@ def test_quick_replies_are_normalised(admin, channel, joe):
         {"type": "form", "text": "Book now", "extra": "123456"},
         {"type": "url", "text": "Visit us", "extra": "https://example.com"},
     ]
-    response = post(admin, {"contact": str(joe.uuid), "text": "What is your preferred color?", "quick_replies": replies})
+    response = post(
+        admin, {"contact": str(joe.uuid), "text": "What is your preferred color?", "quick_replies": replies}
+    )
     assert response.status_code == 201, response.content
     assert response.json()["quick_replies"] == [
         {"type": "text", "text": "Red"},
@@ -234,9 +236,8 @@ def test_a_contact_that_is_not_a_reference(admin, channel, value, error):
 def test_deleted_and_other_workspaces_contacts_are_no_such_object(admin, channel, workspace, other_workspace):
     gone = make_contact(workspace, "Gone", ["tel:+250788000001"], is_active=False)
     theirs = make_contact(other_workspace, "Theirs", ["tel:+250788000002"])
-    for contact in (gone, theirs):
-        refused(post(admin, {"contact": str(contact.uuid), "text": "Hi"}), {"contact": [f"No such object: {contact.uuid}"]})
-    refused(post(admin, {"contact": "tel:+250788000002", "text": "Hi"}), {"contact": ["No such object: tel:+250788000002"]})
+    for reference in (str(gone.uuid), str(theirs.uuid), "tel:+250788000001", "tel:+250788000002"):
+        refused(post(admin, {"contact": reference, "text": "Hi"}), {"contact": [f"No such object: {reference}"]})
 
 
 # docs/COMPATIBILITY.md, C24: RapidPro writes a failed message for these.
@@ -302,11 +303,11 @@ def test_official_client_create_message(live_server, workspace, joe, gateway, ea
     _, key = create_user_token(workspace, "editor")
     temba = TembaClient(live_server.url, key)
     message = temba.create_message(str(joe.uuid), "Hello from the client", [])
-    assert (message.text, message.contact.uuid, message.channel.uuid) == ("Hello from the client", str(joe.uuid),
-                                                                          str(channel.uuid))  # fmt: skip
+    assert message.text == "Hello from the client"
+    assert (message.contact.uuid, message.channel.uuid) == (str(joe.uuid), str(channel.uuid))
     assert message.status in ("queued", "wired")
     assert [r.json["text"] for r in gateway.requests] == ["Hello from the client"]
     with pytest.raises(TembaBadRequestError) as refusal:
         temba.create_message(str(joe.uuid), None, [])
     assert refusal.value.errors == {"non_field_errors": ["Must provide either text or attachments."]}
-    assert Contact.objects.count() == 1 and Msg.objects.count() == 1
+    assert Msg.objects.count() == 1

@@ -227,8 +227,7 @@ SEND_ERRORS = OpenApiResponse(
     ),
 )
 class MessagesEndpoint(ListAPIMixin, WriteAPIMixin, BaseEndpoint):
-    """List the messages of your workspace, for example the ones a broadcast created, and send one message to one
-    contact.
+    """List the messages of your workspace (a broadcast's, for example) and send one message to one contact.
 
     Its documentation page is `api/v2/docs/messages.md`."""
 
