@@ -116,6 +116,18 @@ def test_text_is_sent_as_written(admin, channel, joe):
     assert response.json()["text"] == 'Hi @contact.name, @(upper("x"))'
 
 
+def test_an_anonymous_workspace_is_answered_without_the_urn_and_refuses_urn_lookups(admin, channel, joe, workspace):
+    workspace.is_anonymous = True
+    workspace.save()
+    response = post(admin, {"contact": str(joe.uuid), "text": "Hi"})
+    assert response.status_code == 201, response.content
+    assert (response.json()["urn"], response.json()["status"]) == (None, "queued")
+    response = post(admin, {"contact": "tel:+250788123123", "text": "Hi"})
+    assert response.status_code == 400
+    assert response.json() == {"contact": ["URN lookups not allowed for anonymous organizations"]}
+    assert Msg.objects.count() == 1
+
+
 def test_a_contact_no_channel_reaches_gets_a_failed_message(admin, channel, workspace):
     billy = make_contact(workspace, "Billy")
     response = post(admin, {"contact": str(billy.uuid), "text": "well?"})
