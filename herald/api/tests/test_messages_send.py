@@ -10,6 +10,7 @@ from temba_client.exceptions import TembaBadRequestError
 from temba_client.v2 import TembaClient
 
 from herald.api.idempotency import REPLAYED_HEADER
+from herald.api.v2.base import BLOCKER_FLAGGED
 from herald.contacts.models import ContactStatus
 from herald.msgs.models import Msg, MsgStatus
 from herald.testing.factories import create_user_token, make_broadcast, make_contact, make_media
@@ -266,10 +267,7 @@ def test_a_contact_that_isnt_active_is_refused(admin, channel, workspace, status
 def test_a_flagged_workspace_sends_nothing(admin, channel, joe, workspace):
     workspace.is_flagged = True
     workspace.save()
-    response = post(admin, {"contact": str(joe.uuid), "text": "Hi"})
-    assert response.status_code == 400
-    assert list(response.json()) == ["non_field_errors"]
-    assert not Msg.objects.exists()
+    refused(post(admin, {"contact": str(joe.uuid), "text": "Hi"}), {"non_field_errors": [BLOCKER_FLAGGED]})
 
 
 def test_a_uuid_in_the_query_changes_nothing_and_sends_anew(admin, channel, joe):
