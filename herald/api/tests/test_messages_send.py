@@ -13,7 +13,7 @@ from herald.api.idempotency import REPLAYED_HEADER
 from herald.api.v2.base import BLOCKER_FLAGGED
 from herald.contacts.models import ContactStatus
 from herald.msgs.models import Msg, MsgStatus
-from herald.testing.factories import create_user_token, make_broadcast, make_contact, make_media
+from herald.testing.factories import create_user_token, make_broadcast, make_contact, make_media, make_msg
 from herald.testing.fixtures import poster
 from herald.testing.gateway import gateway_channel
 
@@ -297,11 +297,11 @@ def test_a_retry_with_the_same_idempotency_key_sends_once(admin, channel, joe):
 
 
 def test_a_single_message_is_listed_with_the_contacts_messages_and_no_broadcast(admin, channel, joe, workspace):
-    make_broadcast(workspace, contacts=[joe])
+    broadcast = make_broadcast(workspace, contacts=[joe])
+    earlier = make_msg(joe, broadcast=broadcast, channel=channel)
     sent = post(admin, {"contact": str(joe.uuid), "text": "Just you"}).json()
     listed = admin.get(URL, {"contact": str(joe.uuid)}).json()["results"]
-    assert [m["uuid"] for m in listed] == [sent["uuid"]]
-    assert listed[0]["broadcast"] is None
+    assert [(m["uuid"], m["broadcast"]) for m in listed] == [(sent["uuid"], None), (str(earlier.uuid), broadcast.id)]
 
 
 # The official client
