@@ -10,6 +10,7 @@ from django.utils import timezone
 
 from herald.channels.registry import create_channel
 from herald.contacts.models import ContactGroup
+from herald.msgs.models import Broadcast, BroadcastStatus
 from herald.workspaces.models import Workspace
 
 # Contact n gets the number +2507nnnnnnnn (eight digits), a third of them speak French, each has a `code` field.
@@ -47,23 +48,23 @@ MEMBERS_SQL = """
     INSERT INTO contacts_contactgroup_contacts (contactgroup_id, contact_id)
     SELECT %(group)s, id FROM contacts_contact WHERE workspace_id = %(workspace)s AND id > %(after)s
 """
-# Queued outgoing messages on one channel, one per contact of a group (for the delivery benchmark).
+# Queued outgoing messages of one broadcast on one channel, one per contact of a group (for the delivery benchmarks).
 QUEUED_SQL = {
     "sqlite": """
-        INSERT INTO msgs_msg (uuid, workspace_id, contact_id, contact_urn_id, channel_id, text, attachments,
-            quick_replies, locale, direction, msg_type, status, visibility, msg_count, error_detail, error_count,
-            created_on, modified_on)
-        SELECT lower(hex(randomblob(16))), u.workspace_id, u.contact_id, u.id, %(channel)s, %(text)s, '[]', '[]',
-               'eng', 'O', 'T', 'Q', 'V', 1, '', 0, %(now)s, %(now)s
+        INSERT INTO msgs_msg (uuid, workspace_id, broadcast_id, contact_id, contact_urn_id, channel_id, text,
+            attachments, quick_replies, locale, direction, msg_type, status, visibility, msg_count, error_detail,
+            error_count, created_on, modified_on)
+        SELECT lower(hex(randomblob(16))), u.workspace_id, %(broadcast)s, u.contact_id, u.id, %(channel)s, %(text)s,
+               '[]', '[]', 'eng', 'O', 'T', 'Q', 'V', 1, '', 0, %(now)s, %(now)s
         FROM contacts_contactgroup_contacts m JOIN contacts_contacturn u ON u.contact_id = m.contact_id
         WHERE m.contactgroup_id = %(group)s ORDER BY m.contact_id LIMIT %(count)s
     """,
     "postgresql": """
-        INSERT INTO msgs_msg (uuid, workspace_id, contact_id, contact_urn_id, channel_id, text, attachments,
-            quick_replies, locale, direction, msg_type, status, visibility, msg_count, error_detail, error_count,
-            created_on, modified_on)
-        SELECT gen_random_uuid(), u.workspace_id, u.contact_id, u.id, %(channel)s, %(text)s, '[]'::jsonb,
-               '[]'::jsonb, 'eng', 'O', 'T', 'Q', 'V', 1, '', 0, %(now)s, %(now)s
+        INSERT INTO msgs_msg (uuid, workspace_id, broadcast_id, contact_id, contact_urn_id, channel_id, text,
+            attachments, quick_replies, locale, direction, msg_type, status, visibility, msg_count, error_detail,
+            error_count, created_on, modified_on)
+        SELECT gen_random_uuid(), u.workspace_id, %(broadcast)s, u.contact_id, u.id, %(channel)s, %(text)s,
+               '[]'::jsonb, '[]'::jsonb, 'eng', 'O', 'T', 'Q', 'V', 1, '', 0, %(now)s, %(now)s
         FROM contacts_contactgroup_contacts m JOIN contacts_contacturn u ON u.contact_id = m.contact_id
         WHERE m.contactgroup_id = %(group)s ORDER BY m.contact_id LIMIT %(count)s
     """,
@@ -101,7 +102,19 @@ def make_group(workspace: Workspace, contacts: int, name: str = "Everyone") -> C
 
 
 def queue_messages(channel_id: int, group_id: int, count: int, text: str) -> None:
-    params = {"channel": channel_id, "group": group_id, "count": count, "text": text, "now": timezone.now()}
+    """As a broadcast to the group leaves them once fanned out: the broadcast completed, its messages queued."""
+    group = ContactGroup.objects.get(id=group_id)
+    broadcast = Broadcast.objects.create(
+        workspace_id=group.workspace_id,
+        status=BroadcastStatus.COMPLETED,
+        translations={"eng": {"text": text}},
+        base_language="eng",
+        contact_count=count,
+        msg_count=count,
+    )
+    broadcast.groups.add(group)
+    params = {"channel": channel_id, "group": group_id, "broadcast": broadcast.id, "count": count, "text": text}
+    params["now"] = timezone.now()
     with transaction.atomic(), connection.cursor() as cursor:
         cursor.execute(QUEUED_SQL[vendor()], params)
 

@@ -1,11 +1,14 @@
-"""Composing one recipient's message of a broadcast: the translation the contact gets, its templates rendered for
-them, the channel and URN it goes by, why it fails when it can't be sent, and how many segments it costs.
+"""Composing one recipient's message, of a broadcast or sent on its own (`single.py`): the translation the contact
+gets, its templates rendered for them, the channel and URN it goes by, why it fails when it can't be sent, and how
+many segments it costs.
 
 The templates are parsed once per broadcast and language choice (`MessageComposer`), not once per contact, and a
 contact's template values are only gathered when some template has an expression.
 """
 
+from collections.abc import Callable
 from dataclasses import dataclass
+from functools import cached_property
 from zoneinfo import ZoneInfo
 
 from herald.channels.models import Channel
@@ -14,50 +17,78 @@ from herald.contacts.contact_fields import workspace_types
 from herald.contacts.models import ContactStatus
 from herald.expressions import Template
 from herald.expressions import parse as parse_template
+from herald.workspaces.models import Workspace
 
 from .batches import Recipient
-from .content import QuickReply, candidate_languages
+from .content import QuickReply, Translations, candidate_languages
 from .context import contact_context
 from .models import Broadcast, FailedReason, Msg, MsgStatus
 from .msg_rows import NewMessage
 from .segments import count_segments
 
 
+@dataclass(frozen=True)
+class AsWritten:
+    """A template that renders its source unchanged: what a single message's parts are (see `Composer`)."""
+
+    source: str
+    has_expressions: bool = False
+
+    def render(self, context: object) -> str:
+        return self.source
+
+
 @dataclass
 class CompiledContent:
     """One translation choice with its templates parsed: shared by every contact who gets that choice."""
 
-    text: Template
+    text: Template | AsWritten
     locale: str | None
-    attachments: list[Template]
-    quick_replies: list[tuple[QuickReply, Template | None]]  # [(quick reply dict, parsed text template or None)]
+    attachments: list[Template | AsWritten]
+    quick_replies: list[
+        tuple[QuickReply, Template | AsWritten | None]
+    ]  # [(quick reply dict, parsed text template or None)]
     personal: bool  # some template has an expression: render per contact
 
 
-class MessageComposer:
-    """What is worked out once per broadcast (its active channels, its templates parsed per language choice), and
-    from it each recipient's message: rendered, routed, failed with a reason when it can't go, its segments counted."""
+class Composer:
+    """What is worked out once per content (the workspace's active channels, the templates parsed per language
+    choice), and from it each recipient's message: rendered, routed, failed with a reason when it can't go, its
+    segments counted. `templates=False` sends the parts as written: RapidPro evaluates no expression in a single
+    message (mailroom's `web/msg/send.go` creates it without an expressions context)."""
 
-    def __init__(self, broadcast: Broadcast):
-        self.broadcast = broadcast
-        self.workspace = broadcast.workspace
+    def __init__(self, workspace: Workspace, content: Translations, base_language: str, *, templates: bool = True):
+        self.workspace = workspace
+        self.content = content
+        self.base_language = base_language
+        self.template: Callable[[str], Template | AsWritten] = parse_template if templates else AsWritten
         self.channels = list(Channel.objects.filter(workspace=self.workspace, is_active=True).order_by("created_on"))
         self._compiled: dict[tuple[str, ...], CompiledContent] = {}
-        self.content = broadcast.content
-        self.needs_groups = any("groups" in s for s in self.content.template_sources())
-        self.field_types = workspace_types(self.workspace)
-        self.zone = ZoneInfo(self.workspace.timezone)
+        self.needs_groups = templates and any("groups" in s for s in self.content.template_sources())
+
+    # What templates read, loaded once per composer and only by one that renders a template.
+    @cached_property
+    def field_types(self) -> dict[str, str]:
+        return workspace_types(self.workspace)
+
+    @cached_property
+    def zone(self) -> ZoneInfo:
+        return ZoneInfo(self.workspace.timezone)
+
+    @cached_property
+    def globals(self) -> dict[str, str]:
         # Read once per batch: what `@globals.KEY` says is what globals.json held when the batch was composed.
-        self.globals = self.workspace.global_values()
+        return self.workspace.global_values()
 
     def compiled_for(self, contact_language: str | None) -> CompiledContent:
-        candidates = candidate_languages(contact_language, self.workspace.languages, self.broadcast.base_language)
+        candidates = candidate_languages(contact_language, self.workspace.languages, self.base_language)
         compiled = self._compiled.get(candidates)
         if compiled is None:
             content = self.content.for_contact(candidates)
-            text = parse_template(content.text)
-            attachments = [parse_template(a) for a in content.attachments]
-            quick_replies = [(dict(qr), parse_template(qr["text"]) if qr.get("text") else None)
+            template = self.template
+            text = template(content.text)
+            attachments = [template(a) for a in content.attachments]
+            quick_replies = [(dict(qr), template(qr["text"]) if qr.get("text") else None)
                              for qr in content.quick_replies]  # fmt: skip
             templates = [text, *attachments, *(t for _, t in quick_replies if t is not None)]
             personal = any(t.has_expressions for t in templates)
@@ -121,6 +152,14 @@ class MessageComposer:
             msg_count=msg_count,
             error_detail=error_detail,
         )
+
+
+class MessageComposer(Composer):
+    """A broadcast's composer: its content, in its languages, with its templates."""
+
+    def __init__(self, broadcast: Broadcast):
+        super().__init__(broadcast.workspace, broadcast.content, broadcast.base_language)
+        self.broadcast = broadcast
 
 
 def rendered_length(text: str, quick_replies: list[QuickReply]) -> int:

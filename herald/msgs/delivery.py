@@ -33,7 +33,7 @@ from datetime import datetime, timedelta
 
 from django.conf import settings
 from django.db import connection, transaction
-from django.db.models import Exists, OuterRef, Q
+from django.db.models import Exists, OuterRef, Q, QuerySet
 from django.utils import timezone
 
 from herald.channels.base import GatewayUnreachable, SendResult
@@ -113,13 +113,18 @@ def open_circuit(channel_id: int, owner: str) -> bool:
 
 
 def due_messages(channel_id: int, limit: int, now: datetime) -> list[Msg]:
-    return list(
-        # A channel disabled while its sender holds the lease has nothing due from the next chunk on.
-        Msg.objects.due(now)
-        .filter(channel_id=channel_id, channel__is_active=True)
-        .select_related("contact", "contact_urn")
-        .order_by("id")[:limit]
-    )
+    """The next chunk: messages sent on their own first (`msgs_outbox_single`, an index of those alone, finds them
+    without reading the backlog), then the rest in id order, so a reply is never stuck behind a big broadcast."""
+    # A channel disabled while its sender holds the lease has nothing due from the next chunk on.
+    due = Msg.objects.due(now).filter(channel_id=channel_id, channel__is_active=True)
+    chunk = list(_in_order(due.filter(broadcast_id__isnull=True), limit))
+    if len(chunk) < limit:
+        chunk += _in_order(due.exclude(id__in=[msg.id for msg in chunk]), limit - len(chunk))
+    return chunk
+
+
+def _in_order(msgs: QuerySet[Msg], limit: int) -> QuerySet[Msg]:
+    return msgs.select_related("contact", "contact_urn").order_by("id")[:limit]
 
 
 def others_due(channel_id: int, now: datetime) -> bool:

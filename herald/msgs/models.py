@@ -201,6 +201,13 @@ class Msg(models.Model):
             models.Index(fields=["broadcast", "-created_on", "-id"], name="msgs_broadcast_order"),
             # The delivery loop's "what is due on this channel" scan.
             models.Index(fields=["channel", "status", "next_attempt", "id"], name="msgs_outbox"),
+            # The same scan for messages sent on their own, which go first (delivery.due_messages): an index of
+            # those alone, so finding them never reads a broadcast's backlog.
+            models.Index(
+                fields=["channel", "status", "next_attempt", "id"],
+                condition=models.Q(broadcast__isnull=True),
+                name="msgs_outbox_single",
+            ),
         ]
 
     def __str__(self) -> str:

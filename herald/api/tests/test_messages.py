@@ -7,6 +7,7 @@ from django.db import connection
 from django.test.utils import CaptureQueriesContext
 
 from herald.channels.models import Channel
+from herald.contacts.models import Contact
 from herald.msgs.models import Msg, MsgStatus
 from herald.testing.factories import make_broadcast, make_contact, make_msg
 from herald.testing.fixtures import results, uuids
@@ -27,8 +28,8 @@ def test_roles(assert_roles):
     assert_roles(URL, get={"anon": 403, "agent": 403, "editor": 200, "admin": 200})
 
 
-@pytest.mark.parametrize("method", ["post", "delete", "put", "patch"])
-def test_writes_not_allowed_yet(admin, method):
+@pytest.mark.parametrize("method", ["delete", "put", "patch"])
+def test_other_writes_are_not_allowed(admin, method):
     response = getattr(admin, method)(URL, {}, format="json")
     assert response.status_code == 405
     assert response.json() == {"detail": f'Method "{method.upper()}" not allowed.'}
@@ -195,6 +196,17 @@ def test_filter_by_uuid_id_and_contact(admin, workspace, joe):
     assert results(admin.get(URL, {"contact": "not-a-uuid"})) == []
     assert admin.get(URL, {"id": "xyz"}).json() == {"detail": "Value for id must be an integer"}
     assert admin.get(URL, {"uuid": "xyz"}).json() == {"detail": "Param 'uuid': xyz is not a valid UUID."}
+
+
+# temba/api/v2/tests/test_messages.py::MessagesEndpointTest::test_endpoint: RapidPro's `contact` filter looks up
+# active contacts only (temba/api/v2/views.py, MessagesEndpoint.filter_queryset).
+def test_contact_filter_of_a_deleted_contact_lists_nothing(admin, workspace):
+    gone = make_contact(workspace, "Gone", ["tel:+250788000009"])
+    kept = make_msg(gone)
+    assert uuids(admin.get(URL, {"contact": str(gone.uuid)})) == [str(kept.uuid)]
+    Contact.objects.filter(id=gone.id).update(is_active=False)
+    assert results(admin.get(URL, {"contact": str(gone.uuid)})) == []
+    assert uuids(admin.get(URL)) == [str(kept.uuid)]  # the message itself is still listed, as in RapidPro
 
 
 def test_label_lists_nothing(admin, joe):

@@ -10,7 +10,8 @@ Herald put it still runs. Runs on the embedded default, or on PostgreSQL + Redis
 
 In-process (eager tasks against real HTTP gateways on 127.0.0.1): the breaker's open / half-open / closed turns,
 a task's bounded turn handing the channel on at the exact rate limit when another channel has messages due, a lone
-channel keeping its turn (and its lease, and its pace), and a parked chunk.
+channel keeping its turn (and its lease, and its pace), a message sent on its own going out in the next chunk ahead
+of a broadcast's backlog at the same rate, and a parked chunk.
 """
 
 import threading
@@ -356,6 +357,38 @@ def test_a_lone_channel_keeps_its_turn_until_another_has_messages_due(
     assert lease_owner(channel) == ""
     assert Counter(request.json["id"] for request in gateway.requests).most_common(1)[0][1] == 1
     assert Counter(Msg.objects.exclude(broadcast=other).values_list("status", flat=True)) == {MsgStatus.WIRED: 14}
+
+
+@pytest.mark.django_db(transaction=True)
+def test_a_message_sent_on_its_own_goes_in_the_next_chunk_ahead_of_a_broadcasts_backlog(
+    workspace, admin, gateway, monkeypatch
+):
+    """POST messages.json while a broadcast's backlog is being sent on the same channel: the next chunk carries the
+    reply (not the chunk after the backlog), and the channel's rate, chunk size and one-send-each hold."""
+    channel = gateway_channel(workspace, gateway.url, tps=4)
+    backlog = queue_messages(workspace, 14)
+    joe = Msg.objects.filter(broadcast=backlog).order_by("id").last().contact
+    _, chunks = record_turns(monkeypatch)
+    sent_alone, recorded, real_submit = [], [], delivery.Run._submit
+
+    def submit(run, chunk):
+        if not sent_alone:  # the backlog's first chunk is on its way: a reply comes in
+            response = admin.post(
+                "/api/v2/messages.json", {"contact": str(joe.uuid), "text": "Just you"}, format="json"
+            )
+            assert response.status_code == 201, response.content
+            sent_alone.append(response.json()["id"])
+        recorded.append([msg.id for msg in chunk])
+        return real_submit(run, chunk)
+
+    monkeypatch.setattr(delivery.Run, "_submit", submit)
+    delivery.deliver(channel.id, None)
+
+    assert sent_alone[0] in recorded[1]  # the very next chunk
+    assert [len(ids) for ids in recorded] == [4, 4, 4, 3]
+    assert busiest_second(chunks) == 4
+    assert Counter(request.json["id"] for request in gateway.requests).most_common(1)[0][1] == 1
+    assert statuses() == {MsgStatus.WIRED: 15}
 
 
 @pytest.mark.django_db(transaction=True)

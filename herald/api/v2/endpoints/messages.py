@@ -1,4 +1,5 @@
-"""`/api/v2/messages.json`: list messages, e.g. those a broadcast created (`?broadcast=`)."""
+"""`/api/v2/messages.json`: list messages, e.g. those a broadcast created (`?broadcast=`), and send one message to
+one contact (POST)."""
 
 import uuid
 
@@ -6,6 +7,7 @@ from django.db.models import Q
 from django.db.models.functions import Coalesce
 from drf_spectacular.types import OpenApiTypes
 from drf_spectacular.utils import (
+    OpenApiExample,
     OpenApiResponse,
     extend_schema,
     extend_schema_field,
@@ -14,15 +16,17 @@ from drf_spectacular.utils import (
 from rest_framework import serializers
 
 from herald.api.v2 import openapi
-from herald.api.v2.base import BaseEndpoint, ListAPIMixin
-from herald.api.v2.content_fields import QUICK_REPLIES_SCHEMA
+from herald.api.v2.base import BaseEndpoint, ListAPIMixin, WriteAPIMixin
+from herald.api.v2.content_fields import QUICK_REPLIES_SCHEMA, MediaListField, QuickReplySerializer
 from herald.api.v2.filters import NOTHING, Filter, created_between
 from herald.api.v2.pagination import CreatedOnCursorPagination
 from herald.api.v2.params import InvalidParam, int_param, text_param, uuid_param
 from herald.api.v2.permissions import ADMIN_EDITOR
-from herald.api.v2.serializer_fields import DateTimeField, ObjectRefSerializer
+from herald.api.v2.serializer_fields import ContactRefsField, DateTimeField, ObjectRefSerializer
+from herald.contacts.models import ContactStatus
 from herald.contacts.urns import URN
-from herald.msgs.models import Msg, MsgFolder, MsgStatus, MsgVisibility
+from herald.msgs.models import Broadcast, Msg, MsgFolder, MsgStatus, MsgVisibility
+from herald.msgs.single import send_message, with_relations
 
 # The API shows pending, initializing and queued all as "queued".
 STATUS_NAMES = {**{s.value: s.label for s in MsgStatus}, MsgStatus.PENDING: "queued", MsgStatus.INITIALIZING: "queued"}
@@ -137,9 +141,66 @@ def broadcast_filter(view, value: str) -> Q:
 
 def contact_filter(view, value: str) -> Q:
     try:
-        return Q(contact__uuid=uuid.UUID(value))
+        # Active contacts only, as RapidPro's: a deleted contact's messages are not listed.
+        return Q(contact__uuid=uuid.UUID(value), contact__is_active=True)
     except ValueError:
         return NOTHING  # an invalid UUID matches nothing, as in RapidPro
+
+
+@extend_schema_field({"type": "string", "description": "a contact's UUID or one of its URNs"})
+class ContactRefField(ContactRefsField):
+    """One contact, by UUID or URN, of this workspace and not deleted: `No such object: <value>` otherwise."""
+
+    def to_internal_value(self, data):
+        (contact,) = super().to_internal_value([data])
+        return contact
+
+    def to_representation(self, value):
+        return {"uuid": str(value.uuid), "name": value.name}
+
+
+class MsgWriteSerializer(serializers.Serializer):
+    """The POST body: one contact, and text or attachments (or both), with optional quick replies."""
+
+    contact = ContactRefField()
+    text = serializers.CharField(required=False, max_length=Broadcast.MAX_TEXT_LEN)
+    attachments = MediaListField(required=False)
+    quick_replies = serializers.ListField(
+        child=QuickReplySerializer(), max_length=Broadcast.MAX_QUICK_REPLIES, required=False
+    )
+
+    def validate_contact(self, contact):
+        # RapidPro writes a failed message for a contact that opted out or was blocked; Herald refuses it and
+        # writes nothing (docs/COMPATIBILITY.md, C24).
+        if contact.status != ContactStatus.ACTIVE:
+            raise serializers.ValidationError(f"Contact is {contact.get_status_display()}: it can't be sent messages.")
+        return contact
+
+    def validate(self, data):
+        if not (data.get("text") or data.get("attachments")):
+            raise serializers.ValidationError("Must provide either text or attachments.")
+        return data
+
+    def create(self, data):
+        return send_message(
+            self.context["workspace"],
+            data["contact"],
+            data.get("text", ""),
+            [media.attachment for media in data.get("attachments", [])],
+            data.get("quick_replies", []),
+        )
+
+
+SEND_ERRORS = OpenApiResponse(
+    OpenApiTypes.OBJECT,
+    description="Invalid request: field errors keyed by field, rules broken by the whole body under "
+    "`non_field_errors`.",
+    examples=[
+        OpenApiExample("No contact", value={"contact": ["This field is required."]}),
+        OpenApiExample("Nothing to send", value={"non_field_errors": ["Must provide either text or attachments."]}),
+        OpenApiExample("Unknown media", value={"attachments": ["No such object: xxxx"]}),
+    ],
+)
 
 
 @extend_schema_view(
@@ -151,19 +212,35 @@ def contact_filter(view, value: str) -> Q:
             404: OpenApiResponse(openapi.DETAIL, description='`{"detail": "Invalid cursor"}`'),
             **openapi.COMMON_ERRORS,
         },
-    )
+    ),
+    post=extend_schema(
+        summary="Send a message to one contact",
+        request=MsgWriteSerializer,
+        examples=[
+            OpenApiExample(
+                "A reply",
+                value={"contact": "09d23a05-47fe-11e4-bfe9-b8f6b119e9ab", "text": "Thanks, see you on Monday"},
+                request_only=True,
+            )
+        ],
+        responses={201: MsgReadSerializer, 400: SEND_ERRORS, **openapi.COMMON_ERRORS},
+    ),
 )
-class MessagesEndpoint(ListAPIMixin, BaseEndpoint):
-    """List the messages of your workspace, for example the ones a broadcast created.
+class MessagesEndpoint(ListAPIMixin, WriteAPIMixin, BaseEndpoint):
+    """List the messages of your workspace (a broadcast's, for example) and send one message to one contact.
 
     Its documentation page is `api/v2/docs/messages.md`."""
 
     endpoint_name = "messages"
-    title = "List messages"
-    roles = {"GET": ADMIN_EDITOR}
+    title = "List messages and send one"
+    roles = {"GET": ADMIN_EDITOR, "POST": ADMIN_EDITOR}
     throttle_scope = "v2.messages"
     serializer_class = MsgReadSerializer
+    write_serializer_class = MsgWriteSerializer
     pagination_class = MessagesPagination
+    blocked_when_flagged = True
+    # A message is never changed through the API: POST always sends a new one.
+    lookup_params: dict = {}
 
     def get_queryset(self):
         return Msg.objects.filter(workspace=self.workspace)
@@ -197,4 +274,4 @@ class MessagesEndpoint(ListAPIMixin, BaseEndpoint):
         if folder == MsgFolder.SENT:
             queryset = queryset.annotate(sent_order=Coalesce("sent_on", "created_on"))
 
-        return super().filter_queryset(queryset).select_related("contact", "contact_urn", "channel")
+        return with_relations(super().filter_queryset(queryset))
