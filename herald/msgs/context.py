@@ -40,7 +40,7 @@ def contact_context(
             "status": contact.get_status_display(),
             "urn": preferred,
             "urns": [text for _, text in shown],
-            "created_on": contact.created_on,
+            "created_on": contact.created_on.astimezone(zone),  # as every datetime: in the workspace timezone
             "groups": group_names or [],
             "fields": fields,
         },

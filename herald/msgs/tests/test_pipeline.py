@@ -4,7 +4,8 @@ Tasks run eagerly (the same task code, without a broker) on a database that real
 `on_commit` hand-off happens as in production.
 """
 
-from datetime import timedelta
+from datetime import datetime, timedelta
+from zoneinfo import ZoneInfo
 
 import pytest
 from django.utils import timezone
@@ -155,6 +156,14 @@ def test_typed_fields_render_as_rapidpros_expressions_do(admin, workspace, sms, 
     gateway.requests.clear()
     post_broadcast(admin, {"text": "@contact.fields.registered", "urns": ["tel:+250788111111"]})
     assert sent_texts(gateway) == {"+250788111111": "2026-01-15T03:30:00.000000-05:00"}
+
+    # So does the contact's own creation time.
+    gateway.requests.clear()
+    post_broadcast(admin, {"text": "@contact.created_on", "urns": ["tel:+250788111111"]})
+    created_on = Contact.objects.get(urns__identity="tel:+250788111111").created_on
+    rendered = datetime.fromisoformat(sent_texts(gateway)["+250788111111"])
+    assert rendered == created_on
+    assert rendered.utcoffset() == ZoneInfo("America/New_York").utcoffset(created_on)
 
 
 def test_rendered_texts_are_bounded(admin, workspace, sms, gateway):
