@@ -8,7 +8,8 @@ from drf_spectacular.utils import (
     extend_schema_field,
     extend_schema_view,
 )
-from rest_framework import serializers
+from rest_framework import serializers, status
+from rest_framework.response import Response
 
 from herald.api.v2 import content_fields, openapi
 from herald.api.v2.base import BaseEndpoint, ListAPIMixin, WriteAPIMixin
@@ -28,6 +29,7 @@ from herald.api.v2.serializer_fields import (
 )
 from herald.contacts import urns as urn_parser
 from herald.msgs.content import Translations
+from herald.msgs.dryrun import dry_run as plan_broadcast
 from herald.msgs.models import Broadcast, BroadcastStatus
 from herald.msgs.tasks import enqueue_broadcast
 
@@ -114,6 +116,11 @@ class BroadcastWriteSerializer(serializers.Serializer):
     attachments = TranslatedAttachmentsField(required=False)
     quick_replies = TranslatedQuickRepliesField(required=False)
     base_language = LanguageField(required=False)
+    dry_run = serializers.BooleanField(
+        required=False,
+        default=False,
+        help_text="Send nothing, write nothing: answer 200 with what sending would do (also `?dry_run=1`).",
+    )
 
     def validate_urns(self, value):
         # Two spellings of one address (`tel:0788 123 123`, `tel:+250788123123`) are one recipient.
@@ -146,19 +153,41 @@ class BroadcastWriteSerializer(serializers.Serializer):
         return data
 
     def create(self, data):
-        attachments = {lang: [m.attachment for m in media] for lang, media in (data.get("attachments") or {}).items()}
-        content = Translations.from_parts(data.get("text"), attachments, data.get("quick_replies"))
+        content = content_of(data)
         broadcast = Broadcast.objects.create(
             workspace=self.context["workspace"],
             status=BroadcastStatus.PENDING,
             translations=content.by_language,
-            base_language=data.get("base_language") or default_base_language(data),
+            base_language=base_language_of(data),
             urns=data.get("urns", []),
             created_by=self.context["user"],
         )
         broadcast.contacts.set(data.get("contacts", []))
         broadcast.groups.set(data.get("groups", []))
         return broadcast
+
+
+    def plan(self) -> dict:
+        """What `save()` and the fan-out would do with this valid body, with nothing written."""
+        data = self.validated_data
+        return plan_broadcast(
+            self.context["workspace"],
+            content_of(data),
+            base_language_of(data),
+            contacts=data.get("contacts", []),
+            groups=data.get("groups", []),
+            urns=data.get("urns", []),
+        )
+
+
+def content_of(data) -> Translations:
+    """The validated body's content, as a broadcast stores it."""
+    attachments = {lang: [m.attachment for m in media] for lang, media in (data.get("attachments") or {}).items()}
+    return Translations.from_parts(data.get("text"), attachments, data.get("quick_replies"))
+
+
+def base_language_of(data) -> str:
+    return data.get("base_language") or default_base_language(data)
 
 
 def default_base_language(data) -> str:
@@ -170,6 +199,27 @@ def default_base_language(data) -> str:
     if data.get("text"):
         return next(iter(data["text"]))
     return next(lang for lang, media in data["attachments"].items() if media)
+
+
+def is_dry_run(request) -> bool:
+    """`"dry_run": true` in the body (the documented form), or `?dry_run=true` for clients that can't add a field;
+    both read as the serializer reads a boolean. A body value that is no boolean is refused by the serializer."""
+    body = request.data
+    in_body = isinstance(body, dict) and "dry_run" in body and _as_boolean(body["dry_run"]) is True
+    param = request.query_params.get("dry_run")
+    if param is None:
+        return in_body
+    as_boolean = _as_boolean(param)
+    if as_boolean is None:
+        raise InvalidParam("dry_run must be true or false")
+    return as_boolean or in_body
+
+
+def _as_boolean(value) -> bool | None:
+    try:
+        return serializers.BooleanField().to_internal_value(value)
+    except serializers.ValidationError:
+        return None
 
 
 CANT_CHANGE = "Broadcasts can't be changed once created: POST without ?uuid= to create a new one."
@@ -247,6 +297,20 @@ class BroadcastsEndpoint(ListAPIMixin, WriteAPIMixin, BaseEndpoint):
         if super().get_lookup_object() is not None:
             raise InvalidParam(CANT_CHANGE)
         return None
+
+    def post(self, request, *args, **kwargs):
+        # Before the Idempotency-Key is looked at: a dry run records nothing under it, so the real send that
+        # follows with the same key still sends (api/v2/docs/broadcasts.md, "Dry run").
+        if is_dry_run(request):
+            return self.dry_run(request)
+        return super().post(request, *args, **kwargs)
+
+    def dry_run(self, request):
+        checked = self.validated_write(request)
+        if isinstance(checked, Response):
+            return checked
+        _, serializer = checked
+        return Response(serializer.plan(), status=status.HTTP_200_OK)
 
     def after_write(self, broadcast, created: bool) -> None:
         enqueue_broadcast(broadcast.id)
