@@ -166,7 +166,6 @@ class BroadcastWriteSerializer(serializers.Serializer):
         broadcast.groups.set(data.get("groups", []))
         return broadcast
 
-
     def plan(self) -> dict:
         """What `save()` and the fan-out would do with this valid body, with nothing written."""
         data = self.validated_data
