@@ -3,10 +3,12 @@
 from drf_spectacular.types import OpenApiTypes
 from drf_spectacular.utils import (
     OpenApiExample,
+    OpenApiParameter,
     OpenApiResponse,
     extend_schema,
     extend_schema_field,
     extend_schema_view,
+    inline_serializer,
 )
 from rest_framework import serializers, status
 from rest_framework.response import Response
@@ -234,6 +236,57 @@ ERROR_400 = OpenApiResponse(
         OpenApiExample("Broadcasts are immutable", value={"detail": CANT_CHANGE}),
     ],
 )
+_COUNTS = serializers.DictField(child=serializers.IntegerField())
+DRY_RUN_200 = OpenApiResponse(
+    inline_serializer(
+        name="BroadcastDryRun",
+        fields={
+            "recipients": serializers.IntegerField(help_text="messages the send would create, one per recipient"),
+            "sendable": serializers.IntegerField(help_text="of those, the ones that would go out (queued)"),
+            "new_contacts": serializers.IntegerField(help_text="URNs of the body that no contact owns yet"),
+            "excluded": _COUNTS,
+            "languages": _COUNTS,
+            "segments": inline_serializer(
+                name="BroadcastDryRunSegments",
+                fields={n: serializers.IntegerField() for n in ("total", "gsm7", "ucs2")},
+            ),
+            "channels": inline_serializer(
+                name="BroadcastDryRunChannel",
+                many=True,
+                fields={
+                    "uuid": serializers.UUIDField(),
+                    "name": serializers.CharField(),
+                    "tps": serializers.IntegerField(allow_null=True),
+                    "messages": serializers.IntegerField(),
+                    "segments": serializers.IntegerField(),
+                    "estimated_seconds": serializers.FloatField(allow_null=True),
+                },
+            ),
+            "sample": inline_serializer(
+                name="BroadcastDryRunMessage",
+                many=True,
+                fields={
+                    "contact": inline_serializer(
+                        name="BroadcastDryRunContact",
+                        fields={
+                            "uuid": serializers.UUIDField(allow_null=True),
+                            "name": serializers.CharField(allow_null=True),
+                        },
+                    ),
+                    "urn": serializers.CharField(allow_null=True),
+                    "language": serializers.CharField(allow_null=True),
+                    "text": serializers.CharField(),
+                    "attachments": serializers.ListField(child=serializers.CharField()),
+                    "quick_replies": serializers.ListField(child=serializers.CharField()),
+                    "excluded": serializers.CharField(allow_null=True),
+                },
+            ),
+        },
+    ),
+    description='`"dry_run": true` (or `?dry_run=true`): what the send would do; nothing was written. The '
+    "`excluded` reasons are blocked, stopped, archived (failed reason `contact`), no_urn, no_channel (failed reason "
+    "`no_destination`), too_long and suspended; see api/v2/docs/broadcasts.md.",
+)
 BAD_FILTER = OpenApiResponse(openapi.DETAIL, description="A bad filter, e.g. `before` that is not a datetime")
 INVALID_CURSOR = OpenApiResponse(openapi.DETAIL, description='`{"detail": "Invalid cursor"}`')
 
@@ -251,6 +304,13 @@ INVALID_CURSOR = OpenApiResponse(openapi.DETAIL, description='`{"detail": "Inval
     post=extend_schema(
         summary="Send a broadcast",
         request=BroadcastWriteSerializer,
+        parameters=[
+            OpenApiParameter(
+                "dry_run",
+                OpenApiTypes.BOOL,
+                description='The same as `"dry_run": true` in the body: send and write nothing, answer 200',
+            )
+        ],
         examples=[
             OpenApiExample(
                 "Hello to one number",
@@ -259,6 +319,7 @@ INVALID_CURSOR = OpenApiResponse(openapi.DETAIL, description='`{"detail": "Inval
             )
         ],
         responses={
+            200: DRY_RUN_200,
             201: BroadcastReadSerializer,
             400: ERROR_400,
             404: OpenApiResponse(openapi.DETAIL, description="`?uuid=` names no broadcast of your workspace"),
