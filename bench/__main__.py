@@ -26,7 +26,9 @@ def parse_args(argv=None) -> argparse.Namespace:
         metavar="NAMES",
         help=f"comma-separated benchmarks to run, among {', '.join(BENCHMARKS)} (default: all)",
     )
-    parser.add_argument("--skip-postgres", action="store_true", help="fan-out, dry run, single message and load on SQLite only")
+    parser.add_argument(
+        "--skip-postgres", action="store_true", help="fan-out, dry run, single message and load on SQLite only"
+    )
     parser.add_argument("--write", action="store_true", help="write the results to bench/RESULTS.md")
     args = parser.parse_args(argv)
     unknown = sorted(set(args.only) - set(BENCHMARKS))
