@@ -17,9 +17,7 @@ from herald.testing.gateway import gateway_channel
 URL = "/api/v2/broadcasts.json"
 post = poster(URL)
 
-EXCLUSIONS_NONE = dict.fromkeys(
-    ("blocked", "stopped", "archived", "no_urn", "no_channel", "too_long", "suspended"), 0
-)
+EXCLUSIONS_NONE = dict.fromkeys(("blocked", "stopped", "archived", "no_urn", "no_channel", "too_long", "suspended"), 0)
 
 
 def written() -> tuple[int, int, int, int]:
