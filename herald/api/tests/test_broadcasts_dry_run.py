@@ -132,7 +132,7 @@ def test_the_numbers_are_what_the_real_send_then_produces(workspace, admin, audi
     photo = make_media(workspace)
     body = {
         **audience,
-        # Two GSM-7 parts and the attachment in English; one UCS-2 part (the emoji) in French.
+        # Two GSM-7 parts in English (161 characters for Joe); one UCS-2 part (the emoji) in French.
         "text": {"eng": "Hello @contact.name! " + "x" * 150, "fra": "Bonjour @contact.name 🙂"},
         "attachments": {"eng": [str(photo.uuid)]},
     }
@@ -145,7 +145,9 @@ def test_the_numbers_are_what_the_real_send_then_produces(workspace, admin, audi
     assert plan["excluded"] == {**EXCLUSIONS_NONE, "blocked": 1, "stopped": 1, "archived": 1, "no_urn": 1,
                                 "no_channel": 1}  # fmt: skip
     assert plan["languages"] == {"eng": 14, "fra": 1}
-    assert plan["segments"] == {"total": 14 * 3 + 1, "gsm7": 14 * 3, "ucs2": 1}
+    # English: two parts and the attachment, but the new contact has no name and its text fits one SMS; French:
+    # one UCS-2 part, and the English attachment (the base language's, as the contact has none in French).
+    assert plan["segments"] == {"total": 43, "gsm7": 13 * 3 + 2, "ucs2": 2}
     assert plan["channels"] == [
         {"uuid": str(channel.uuid), "name": channel.name, "tps": 50, "messages": 15, "segments": 43,
          "estimated_seconds": 0.3}
