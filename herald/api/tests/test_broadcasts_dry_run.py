@@ -2,6 +2,7 @@
 numbers the real send then produces (msgs/dryrun.py)."""
 
 from collections import Counter
+from typing import Any
 
 import pytest
 
@@ -40,8 +41,11 @@ def as_sent(broadcast_uuid: str, anonymous: bool = False) -> dict:
         .select_related("contact", "contact_urn", "channel")
         .order_by("id")
     )
-    excluded, languages, segments, channels = Counter(), Counter(), Counter(), {}
-    sample = []
+    excluded: Counter[str] = Counter()
+    languages: Counter[str] = Counter()
+    segments: Counter[str] = Counter()
+    channels: dict[Any, dict[str, Any]] = {}
+    sample: list[dict[str, Any]] = []
     for msg in messages:
         reason = None
         if msg.status == MsgStatus.FAILED:
@@ -50,10 +54,12 @@ def as_sent(broadcast_uuid: str, anonymous: bool = False) -> dict:
             elif msg.failed_reason == FailedReason.NO_DESTINATION:
                 reason = "no_channel" if msg.contact.urns.exists() else "no_urn"
             else:
-                reason = FailedReason(msg.failed_reason).name.lower()
+                reason = FailedReason(str(msg.failed_reason)).name.lower()
             excluded[reason] += 1
         else:
             languages[msg.locale or "und"] += 1
+            assert msg.contact_urn is not None
+            assert msg.channel is not None
             if msg.contact_urn.scheme == "tel":
                 segments["gsm7" if is_gsm7(msg.text) else "ucs2"] += msg.msg_count
             entry = channels.setdefault(msg.channel.uuid, {"messages": 0, "segments": 0, "channel": msg.channel})
