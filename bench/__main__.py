@@ -1,4 +1,4 @@
-"""`python -m bench [--quick] [--only fanout,delivery,single,api,...] [--skip-postgres] [--write]`
+"""`python -m bench [--quick] [--only fanout,dryrun,delivery,single,api,...] [--skip-postgres] [--write]`
 
 Runs the benchmarks and prints one table: each figure, the baseline measured in the same run, their ratio, the
 target (bench/RESULTS.md lists them) and whether it is met. Everything runs on 127.0.0.1 in throwaway data dirs
@@ -10,10 +10,10 @@ import argparse
 import sys
 import time
 
-from . import api, delivery, end_to_end, expressions, fanout, load, report, single
+from . import api, delivery, dryrun, end_to_end, expressions, fanout, load, report, single
 from .harness import BenchError, Row, postgres_available
 
-BENCHMARKS = ("fanout", "delivery", "single", "api", "end_to_end", "expressions", "load")
+BENCHMARKS = ("fanout", "dryrun", "delivery", "single", "api", "end_to_end", "expressions", "load")
 
 
 def parse_args(argv=None) -> argparse.Namespace:
@@ -26,7 +26,9 @@ def parse_args(argv=None) -> argparse.Namespace:
         metavar="NAMES",
         help=f"comma-separated benchmarks to run, among {', '.join(BENCHMARKS)} (default: all)",
     )
-    parser.add_argument("--skip-postgres", action="store_true", help="fan-out, single message and load on SQLite only")
+    parser.add_argument(
+        "--skip-postgres", action="store_true", help="fan-out, dry run, single message and load on SQLite only"
+    )
     parser.add_argument("--write", action="store_true", help="write the results to bench/RESULTS.md")
     args = parser.parse_args(argv)
     unknown = sorted(set(args.only) - set(BENCHMARKS))
@@ -43,7 +45,7 @@ def main(argv=None) -> int:
         print(f"[{time.monotonic() - started:6.1f} s] {message}", file=sys.stderr, flush=True)
 
     kinds = ["sqlite"]
-    if not args.skip_postgres and {"fanout", "single"} & set(args.only):
+    if not args.skip_postgres and {"fanout", "dryrun", "single"} & set(args.only):
         reason = postgres_available()
         if reason:
             log(f"PostgreSQL skipped: {reason}")
@@ -51,6 +53,7 @@ def main(argv=None) -> int:
             kinds.append("postgresql")
     steps = {  # in the table's order
         "fanout": lambda: fanout.run(kinds, args.quick, log),
+        "dryrun": lambda: dryrun.run(kinds, args.quick, log),
         "delivery": lambda: delivery.run(args.quick, log),
         "single": lambda: single.run(kinds, args.quick, log),
         "api": lambda: api.run(args.quick, log),

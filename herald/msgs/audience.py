@@ -25,11 +25,28 @@ class Audience:
     """
 
     def __init__(self, broadcast: Broadcast):
-        self.workspace = broadcast.workspace
-        direct = set(broadcast.contacts.filter(is_active=True).values_list("id", flat=True))
-        direct |= set(contact_ids_for_urns(broadcast.workspace, broadcast.urns))
-        self.direct_ids = sorted(direct)
+        contacts = broadcast.contacts.filter(is_active=True).values_list("id", flat=True)
+        self._resolve(broadcast.workspace, [*contacts, *contact_ids_for_urns(broadcast.workspace, broadcast.urns)])
         self.group_ids = list(broadcast.groups.filter(is_active=True).values_list("id", flat=True))
+
+    @classmethod
+    def planned(
+        cls, workspace: Workspace, contacts: list[Contact], groups: list[ContactGroup], urns: list[str]
+    ) -> "tuple[Audience, list[str]]":
+        """The audience a broadcast to these recipients would have, with the URNs nobody owns yet, for which the
+        real send would create contacts: nothing is written (a dry run, `dryrun.py`)."""
+        audience = cls.__new__(cls)
+        identities = [urn_utils.parse(text).identity for text in urns]
+        owners = urn_owners(workspace, identities)
+        owned = [owner for identity in identities if (owner := owners.get(identity)) is not None]
+        audience._resolve(workspace, [c.id for c in contacts if c.is_active] + owned)
+        audience.group_ids = [g.id for g in groups if g.is_active]
+        unowned = [text for text, identity in zip(urns, identities, strict=True) if owners.get(identity) is None]
+        return audience, unowned
+
+    def _resolve(self, workspace: Workspace, direct_ids: list[int]) -> None:
+        self.workspace = workspace
+        self.direct_ids = sorted(set(direct_ids))
 
     def contacts(self) -> QuerySet[Contact]:
         """Every recipient, as one query (to count them, or to ask whether any is left)."""

@@ -164,6 +164,18 @@ class WriteAPIMixin(LookupMixin):
         return idempotency.run_once(self, key, lambda: self.write(request))
 
     def write(self, request):
+        checked = self.validated_write(request)
+        if isinstance(checked, Response):
+            return checked
+        instance, serializer = checked
+        with transaction.atomic():
+            saved = serializer.save()
+        self.after_write(saved, created=instance is None)
+        return self.write_response(saved, created=instance is None)
+
+    def validated_write(self, request) -> "Response | tuple[Any, BaseSerializer[Any]]":
+        """The object a POST changes (None to create one) and its valid write serializer, or the 400 that says
+        what is wrong: every check a write makes before it writes (a dry run makes them too, then writes nothing)."""
         instance = self.get_lookup_object()
         if not isinstance(request.data, dict):
             return Response(
@@ -179,10 +191,7 @@ class WriteAPIMixin(LookupMixin):
         )
         if not serializer.is_valid():
             return Response(serializer.errors, status=status.HTTP_400_BAD_REQUEST)
-        with transaction.atomic():
-            saved = serializer.save()
-        self.after_write(saved, created=instance is None)
-        return self.write_response(saved, created=instance is None)
+        return instance, serializer
 
     def write_response(self, saved, created):
         body = self.get_serializer(saved).data

@@ -3,12 +3,15 @@
 from drf_spectacular.types import OpenApiTypes
 from drf_spectacular.utils import (
     OpenApiExample,
+    OpenApiParameter,
     OpenApiResponse,
     extend_schema,
     extend_schema_field,
     extend_schema_view,
+    inline_serializer,
 )
-from rest_framework import serializers
+from rest_framework import serializers, status
+from rest_framework.response import Response
 
 from herald.api.v2 import content_fields, openapi
 from herald.api.v2.base import BaseEndpoint, ListAPIMixin, WriteAPIMixin
@@ -28,6 +31,7 @@ from herald.api.v2.serializer_fields import (
 )
 from herald.contacts import urns as urn_parser
 from herald.msgs.content import Translations
+from herald.msgs.dryrun import dry_run as plan_broadcast
 from herald.msgs.models import Broadcast, BroadcastStatus
 from herald.msgs.tasks import enqueue_broadcast
 
@@ -114,6 +118,11 @@ class BroadcastWriteSerializer(serializers.Serializer):
     attachments = TranslatedAttachmentsField(required=False)
     quick_replies = TranslatedQuickRepliesField(required=False)
     base_language = LanguageField(required=False)
+    dry_run = serializers.BooleanField(
+        required=False,
+        default=False,
+        help_text="Send nothing, write nothing: answer 200 with what sending would do (also `?dry_run=1`).",
+    )
 
     def validate_urns(self, value):
         # Two spellings of one address (`tel:0788 123 123`, `tel:+250788123123`) are one recipient.
@@ -146,19 +155,40 @@ class BroadcastWriteSerializer(serializers.Serializer):
         return data
 
     def create(self, data):
-        attachments = {lang: [m.attachment for m in media] for lang, media in (data.get("attachments") or {}).items()}
-        content = Translations.from_parts(data.get("text"), attachments, data.get("quick_replies"))
+        content = content_of(data)
         broadcast = Broadcast.objects.create(
             workspace=self.context["workspace"],
             status=BroadcastStatus.PENDING,
             translations=content.by_language,
-            base_language=data.get("base_language") or default_base_language(data),
+            base_language=base_language_of(data),
             urns=data.get("urns", []),
             created_by=self.context["user"],
         )
         broadcast.contacts.set(data.get("contacts", []))
         broadcast.groups.set(data.get("groups", []))
         return broadcast
+
+    def plan(self) -> dict:
+        """What `save()` and the fan-out would do with this valid body, with nothing written."""
+        data = self.validated_data
+        return plan_broadcast(
+            self.context["workspace"],
+            content_of(data),
+            base_language_of(data),
+            contacts=data.get("contacts", []),
+            groups=data.get("groups", []),
+            urns=data.get("urns", []),
+        )
+
+
+def content_of(data) -> Translations:
+    """The validated body's content, as a broadcast stores it."""
+    attachments = {lang: [m.attachment for m in media] for lang, media in (data.get("attachments") or {}).items()}
+    return Translations.from_parts(data.get("text"), attachments, data.get("quick_replies"))
+
+
+def base_language_of(data) -> str:
+    return data.get("base_language") or default_base_language(data)
 
 
 def default_base_language(data) -> str:
@@ -170,6 +200,27 @@ def default_base_language(data) -> str:
     if data.get("text"):
         return next(iter(data["text"]))
     return next(lang for lang, media in data["attachments"].items() if media)
+
+
+def is_dry_run(request) -> bool:
+    """`"dry_run": true` in the body (the documented form), or `?dry_run=true` for clients that can't add a field;
+    both read as the serializer reads a boolean. A body value that is no boolean is refused by the serializer."""
+    body = request.data
+    in_body = isinstance(body, dict) and "dry_run" in body and _as_boolean(body["dry_run"]) is True
+    param = request.query_params.get("dry_run")
+    if param is None:
+        return in_body
+    as_boolean = _as_boolean(param)
+    if as_boolean is None:
+        raise InvalidParam("dry_run must be true or false")
+    return as_boolean or in_body
+
+
+def _as_boolean(value) -> bool | None:
+    try:
+        return serializers.BooleanField().to_internal_value(value)
+    except serializers.ValidationError:
+        return None
 
 
 CANT_CHANGE = "Broadcasts can't be changed once created: POST without ?uuid= to create a new one."
@@ -184,6 +235,57 @@ ERROR_400 = OpenApiResponse(
         OpenApiExample("Blank text", value={"text": {"eng": ["This field may not be blank."]}}),
         OpenApiExample("Broadcasts are immutable", value={"detail": CANT_CHANGE}),
     ],
+)
+_COUNTS = serializers.DictField(child=serializers.IntegerField())
+DRY_RUN_200 = OpenApiResponse(
+    inline_serializer(
+        name="BroadcastDryRun",
+        fields={
+            "recipients": serializers.IntegerField(help_text="messages the send would create, one per recipient"),
+            "sendable": serializers.IntegerField(help_text="of those, the ones that would go out (queued)"),
+            "new_contacts": serializers.IntegerField(help_text="URNs of the body that no contact owns yet"),
+            "excluded": _COUNTS,
+            "languages": _COUNTS,
+            "segments": inline_serializer(
+                name="BroadcastDryRunSegments",
+                fields={n: serializers.IntegerField() for n in ("total", "gsm7", "ucs2")},
+            ),
+            "channels": inline_serializer(
+                name="BroadcastDryRunChannel",
+                many=True,
+                fields={
+                    "uuid": serializers.UUIDField(),
+                    "name": serializers.CharField(),
+                    "tps": serializers.IntegerField(allow_null=True),
+                    "messages": serializers.IntegerField(),
+                    "segments": serializers.IntegerField(),
+                    "estimated_seconds": serializers.FloatField(allow_null=True),
+                },
+            ),
+            "sample": inline_serializer(
+                name="BroadcastDryRunMessage",
+                many=True,
+                fields={
+                    "contact": inline_serializer(
+                        name="BroadcastDryRunContact",
+                        fields={
+                            "uuid": serializers.UUIDField(allow_null=True),
+                            "name": serializers.CharField(allow_null=True),
+                        },
+                    ),
+                    "urn": serializers.CharField(allow_null=True),
+                    "language": serializers.CharField(allow_null=True),
+                    "text": serializers.CharField(),
+                    "attachments": serializers.ListField(child=serializers.CharField()),
+                    "quick_replies": serializers.ListField(child=serializers.CharField()),
+                    "excluded": serializers.CharField(allow_null=True),
+                },
+            ),
+        },
+    ),
+    description='`"dry_run": true` (or `?dry_run=true`): what the send would do; nothing was written. The '
+    "`excluded` reasons are blocked, stopped, archived (failed reason `contact`), no_urn, no_channel (failed reason "
+    "`no_destination`), too_long and suspended; see api/v2/docs/broadcasts.md.",
 )
 BAD_FILTER = OpenApiResponse(openapi.DETAIL, description="A bad filter, e.g. `before` that is not a datetime")
 INVALID_CURSOR = OpenApiResponse(openapi.DETAIL, description='`{"detail": "Invalid cursor"}`')
@@ -202,6 +304,13 @@ INVALID_CURSOR = OpenApiResponse(openapi.DETAIL, description='`{"detail": "Inval
     post=extend_schema(
         summary="Send a broadcast",
         request=BroadcastWriteSerializer,
+        parameters=[
+            OpenApiParameter(
+                "dry_run",
+                OpenApiTypes.BOOL,
+                description='The same as `"dry_run": true` in the body: send and write nothing, answer 200',
+            )
+        ],
         examples=[
             OpenApiExample(
                 "Hello to one number",
@@ -210,6 +319,7 @@ INVALID_CURSOR = OpenApiResponse(openapi.DETAIL, description='`{"detail": "Inval
             )
         ],
         responses={
+            200: DRY_RUN_200,
             201: BroadcastReadSerializer,
             400: ERROR_400,
             404: OpenApiResponse(openapi.DETAIL, description="`?uuid=` names no broadcast of your workspace"),
@@ -247,6 +357,20 @@ class BroadcastsEndpoint(ListAPIMixin, WriteAPIMixin, BaseEndpoint):
         if super().get_lookup_object() is not None:
             raise InvalidParam(CANT_CHANGE)
         return None
+
+    def post(self, request, *args, **kwargs):
+        # Before the Idempotency-Key is looked at: a dry run records nothing under it, so the real send that
+        # follows with the same key still sends (api/v2/docs/broadcasts.md, "Dry run").
+        if is_dry_run(request):
+            return self.dry_run(request)
+        return super().post(request, *args, **kwargs)
+
+    def dry_run(self, request):
+        checked = self.validated_write(request)
+        if isinstance(checked, Response):
+            return checked
+        _, serializer = checked
+        return Response(serializer.plan(), status=status.HTTP_200_OK)
 
     def after_write(self, broadcast, created: bool) -> None:
         enqueue_broadcast(broadcast.id)
