@@ -8,13 +8,21 @@ from django.utils import timezone
 
 from herald.channels.models import Channel
 
-from .models import Broadcast, Msg
+from .models import Broadcast, BroadcastStatus, Msg, due_to_begin
 
 
 def stalled_broadcasts() -> list[int]:
-    """Broadcasts not finished and not touched for a while: their task was lost or their worker died."""
-    quiet_since = timezone.now() - timedelta(seconds=settings.BROADCAST_STALL_SECONDS)
-    stalled = Broadcast.objects.filter(status__in=Broadcast.NOT_FINISHED, modified_on__lt=quiet_since)
+    """Broadcasts to start or resume: those not finished and not touched for a while (their task was lost or their
+    worker died), and scheduled ones whose time has come and that are still pending.
+
+    A scheduled one is started as soon as it is due rather than after the quiet time: its start task may be held by
+    a worker that died, and a second start is harmless (only one claims it, fanout._claim). One not yet due is never
+    returned (nor could it be claimed)."""
+    now = timezone.now()
+    quiet_since = now - timedelta(seconds=settings.BROADCAST_STALL_SECONDS)
+    quiet = Q(status__in=Broadcast.NOT_FINISHED, modified_on__lt=quiet_since)
+    scheduled_and_waiting = Q(status=BroadcastStatus.PENDING, send_at__isnull=False)
+    stalled = Broadcast.objects.filter(quiet | scheduled_and_waiting).filter(due_to_begin(now))
     return list(stalled.values_list("id", flat=True))
 
 
