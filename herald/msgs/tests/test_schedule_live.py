@@ -51,12 +51,14 @@ def sent_once(watch: Watch, send_at: datetime, gateway) -> None:
     broadcast = watch.broadcast
     assert broadcast.msg_count == broadcast.contact_count == RECIPIENTS
     per_contact = Counter(watch.msgs.values_list("contact_id", flat=True))
-    assert len(per_contact) == RECIPIENTS and set(per_contact.values()) == {1}
+    assert len(per_contact) == RECIPIENTS
+    assert set(per_contact.values()) == {1}
     first = min(watch.msgs.values_list("created_on", flat=True))
     assert send_at <= first < send_at + timedelta(seconds=LATE_LIMIT_SECONDS)
-    texts = Counter(request.json["id"] for request in list(gateway.requests))
+    seen = Counter(request.json["id"] for request in list(gateway.requests))
     sent = {str(u) for u in watch.msgs.values_list("uuid", flat=True)}
-    assert sent <= set(texts) and all(texts[id_] == 1 for id_ in sent)
+    assert sent <= set(seen)
+    assert all(seen[id_] == 1 for id_ in sent)
 
 
 def test_started_on_time_once_by_a_live_worker_and_after_a_kill_and_restart(herald, gateway):
