@@ -10,10 +10,10 @@ import argparse
 import sys
 import time
 
-from . import api, delivery, end_to_end, expressions, fanout, load, report, single
+from . import api, delivery, end_to_end, expressions, fanout, load, report, schedule, single
 from .harness import BenchError, Row, postgres_available
 
-BENCHMARKS = ("fanout", "delivery", "single", "api", "end_to_end", "expressions", "load")
+BENCHMARKS = ("fanout", "delivery", "single", "api", "end_to_end", "expressions", "load", "schedule")
 
 
 def parse_args(argv=None) -> argparse.Namespace:
@@ -26,7 +26,9 @@ def parse_args(argv=None) -> argparse.Namespace:
         metavar="NAMES",
         help=f"comma-separated benchmarks to run, among {', '.join(BENCHMARKS)} (default: all)",
     )
-    parser.add_argument("--skip-postgres", action="store_true", help="fan-out, single message and load on SQLite only")
+    parser.add_argument(
+        "--skip-postgres", action="store_true", help="fan-out, single message, scheduling and load on SQLite only"
+    )
     parser.add_argument("--write", action="store_true", help="write the results to bench/RESULTS.md")
     args = parser.parse_args(argv)
     unknown = sorted(set(args.only) - set(BENCHMARKS))
@@ -43,7 +45,7 @@ def main(argv=None) -> int:
         print(f"[{time.monotonic() - started:6.1f} s] {message}", file=sys.stderr, flush=True)
 
     kinds = ["sqlite"]
-    if not args.skip_postgres and {"fanout", "single"} & set(args.only):
+    if not args.skip_postgres and {"fanout", "single", "schedule"} & set(args.only):
         reason = postgres_available()
         if reason:
             log(f"PostgreSQL skipped: {reason}")
@@ -57,6 +59,7 @@ def main(argv=None) -> int:
         "end_to_end": lambda: end_to_end.run(args.quick, log),
         "expressions": lambda: expressions.run(args.quick, log),
         "load": lambda: load.run(args.quick, log, setups=("embedded",) if args.skip_postgres else load.SETUPS),
+        "schedule": lambda: schedule.run(kinds, args.quick, log),
     }
     rows: list[Row] = []
     failed = False
