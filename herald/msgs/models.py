@@ -83,6 +83,11 @@ def due_to_begin(now: datetime) -> Q:
     return Q(send_at__isnull=True) | Q(send_at__lte=now)
 
 
+def scheduled_and_waiting() -> Q:
+    """Scheduled broadcasts that have not begun (a due one until its start claims it, a moment later)."""
+    return Q(status=BroadcastStatus.PENDING, send_at__isnull=False)
+
+
 class MsgStatus(models.TextChoices):
     PENDING = "P", "pending"
     HANDLED = "H", "handled"

@@ -8,7 +8,7 @@ from django.utils import timezone
 
 from herald.channels.models import Channel
 
-from .models import Broadcast, BroadcastStatus, Msg, due_to_begin
+from .models import Broadcast, Msg, due_to_begin, scheduled_and_waiting
 
 
 def stalled_broadcasts() -> list[int]:
@@ -21,8 +21,7 @@ def stalled_broadcasts() -> list[int]:
     now = timezone.now()
     quiet_since = now - timedelta(seconds=settings.BROADCAST_STALL_SECONDS)
     quiet = Q(status__in=Broadcast.NOT_FINISHED, modified_on__lt=quiet_since)
-    scheduled_and_waiting = Q(status=BroadcastStatus.PENDING, send_at__isnull=False)
-    stalled = Broadcast.objects.filter(quiet | scheduled_and_waiting).filter(due_to_begin(now))
+    stalled = Broadcast.objects.filter(quiet | scheduled_and_waiting()).filter(due_to_begin(now))
     return list(stalled.values_list("id", flat=True))
 
 

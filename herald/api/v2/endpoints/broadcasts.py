@@ -34,7 +34,7 @@ from herald.api.v2.serializer_fields import (
 )
 from herald.contacts import urns as urn_parser
 from herald.msgs.content import Translations
-from herald.msgs.models import Broadcast, BroadcastStatus
+from herald.msgs.models import Broadcast, BroadcastStatus, scheduled_and_waiting
 from herald.msgs.tasks import enqueue_broadcast
 
 MAX_URNS = 100
@@ -227,8 +227,7 @@ def default_base_language(data) -> str:
 
 
 def scheduled_filter(view, scheduled: bool) -> Q:
-    # Waiting: pending with a time (a due one stays listed until its start claims it, a moment later).
-    return Q(status=BroadcastStatus.PENDING, send_at__isnull=False) if scheduled else Q()
+    return scheduled_and_waiting() if scheduled else Q()
 
 
 CANT_CHANGE = "Broadcasts can't be changed once created: POST without ?uuid= to create a new one."
