@@ -68,7 +68,10 @@ def send_after_commit(
 
     def send() -> None:
         try:
-            task.apply_async(args, eta=eta)
+            if eta is None:
+                task.delay(*args)
+            else:
+                task.apply_async(args, eta=eta)
         except Exception:
             logger.exception("could not queue %s%r: the tick will do it", task.name, args)
             if on_failure is not None:
