@@ -15,13 +15,15 @@ def stalled_broadcasts() -> list[int]:
     """Broadcasts to start or resume: those not finished and not touched for a while (their task was lost or their
     worker died), and scheduled ones whose time has come and that are still pending.
 
-    A scheduled one is started as soon as it is due rather than after the quiet time: its start task may be held by
-    a worker that died, and a second start is harmless (only one claims it, fanout._claim). One not yet due is never
-    returned (nor could it be claimed)."""
+    A scheduled one is left one tick period to its own start task (queued for its time), then started rather than
+    after the quiet time: that task may be held by a worker that died, and a second start is harmless (only one
+    claims it, fanout._claim). Starting it at once too would queue a duplicate of every on-time start, which
+    delayed the others (bench/RESULTS.md). One not yet due is never returned (nor could it be claimed)."""
     now = timezone.now()
     quiet_since = now - timedelta(seconds=settings.BROADCAST_STALL_SECONDS)
     quiet = Q(status__in=Broadcast.NOT_FINISHED, modified_on__lt=quiet_since)
-    stalled = Broadcast.objects.filter(quiet | scheduled_and_waiting()).filter(due_to_begin(now))
+    overdue = scheduled_and_waiting() & Q(send_at__lt=now - timedelta(seconds=settings.TICK_SECONDS))
+    stalled = Broadcast.objects.filter(quiet | overdue).filter(due_to_begin(now))
     return list(stalled.values_list("id", flat=True))
 
 

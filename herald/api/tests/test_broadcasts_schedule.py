@@ -99,9 +99,12 @@ def test_no_start_task_nor_the_tick_starts_it_early(admin, workspace, joe):
     assert not Msg.objects.exists()
 
 
-def test_the_tick_starts_a_scheduled_broadcast_as_soon_as_it_is_due(settings, workspace, joe):
+def test_the_tick_starts_a_scheduled_broadcast_a_tick_after_it_is_due(settings, workspace, joe):
     settings.BROADCAST_STALL_SECONDS = 3600  # not through the stall rule: its start task may be lost with a worker
-    broadcast = make_broadcast(workspace, contacts=[joe], send_at=in_seconds(-0.1))
+    settings.TICK_SECONDS = 1
+    broadcast = make_broadcast(workspace, contacts=[joe], send_at=in_seconds(-0.5))
+    assert recovery.stalled_broadcasts() == []  # its own start task's moment
+    Broadcast.objects.filter(id=broadcast.id).update(send_at=in_seconds(-1.1))
     assert recovery.stalled_broadcasts() == [broadcast.id]
 
 
