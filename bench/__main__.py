@@ -10,10 +10,10 @@ import argparse
 import sys
 import time
 
-from . import api, delivery, dryrun, end_to_end, expressions, fanout, load, report, single
+from . import api, delivery, dryrun, end_to_end, expressions, fanout, load, report, schedule, single
 from .harness import BenchError, Row, postgres_available
 
-BENCHMARKS = ("fanout", "dryrun", "delivery", "single", "api", "end_to_end", "expressions", "load")
+BENCHMARKS = ("fanout", "dryrun", "delivery", "single", "api", "end_to_end", "expressions", "load", "schedule")
 
 
 def parse_args(argv=None) -> argparse.Namespace:
@@ -27,7 +27,9 @@ def parse_args(argv=None) -> argparse.Namespace:
         help=f"comma-separated benchmarks to run, among {', '.join(BENCHMARKS)} (default: all)",
     )
     parser.add_argument(
-        "--skip-postgres", action="store_true", help="fan-out, dry run, single message and load on SQLite only"
+        "--skip-postgres",
+        action="store_true",
+        help="fan-out, dry run, single message, scheduling, load: SQLite only",
     )
     parser.add_argument("--write", action="store_true", help="write the results to bench/RESULTS.md")
     args = parser.parse_args(argv)
@@ -45,7 +47,7 @@ def main(argv=None) -> int:
         print(f"[{time.monotonic() - started:6.1f} s] {message}", file=sys.stderr, flush=True)
 
     kinds = ["sqlite"]
-    if not args.skip_postgres and {"fanout", "dryrun", "single"} & set(args.only):
+    if not args.skip_postgres and {"fanout", "dryrun", "single", "schedule"} & set(args.only):
         reason = postgres_available()
         if reason:
             log(f"PostgreSQL skipped: {reason}")
@@ -60,6 +62,7 @@ def main(argv=None) -> int:
         "end_to_end": lambda: end_to_end.run(args.quick, log),
         "expressions": lambda: expressions.run(args.quick, log),
         "load": lambda: load.run(args.quick, log, setups=("embedded",) if args.skip_postgres else load.SETUPS),
+        "schedule": lambda: schedule.run(kinds, args.quick, log),
     }
     rows: list[Row] = []
     failed = False

@@ -40,7 +40,7 @@ from herald.contacts.models import Contact
 from .audience import Audience
 from .batches import Recipient, load_batch
 from .compose import MessageComposer
-from .models import Broadcast, BroadcastStatus, Msg, MsgStatus
+from .models import Broadcast, BroadcastStatus, Msg, MsgStatus, due_to_begin
 from .msg_rows import NewMessage, insert_messages
 
 # Told the channels a batch gave messages to send (the fan-out task queues their delivery).
@@ -168,7 +168,8 @@ def _claim(broadcast: Broadcast, pending: bool) -> int | None:
     it settles. When the attempts allowed have all failed, the broadcast is failed instead."""
     now = timezone.now()
     if pending:
-        claimable = Broadcast.objects.filter(id=broadcast.id, status=BroadcastStatus.PENDING)
+        # A scheduled broadcast is not claimed before its time, whoever asks (an early task, the tick).
+        claimable = Broadcast.objects.filter(id=broadcast.id, status=BroadcastStatus.PENDING).filter(due_to_begin(now))
         changes = {"status": BroadcastStatus.QUEUED}
     else:
         quiet_since = now - timedelta(seconds=settings.BROADCAST_STALL_SECONDS)

@@ -56,6 +56,9 @@ class Broadcast(models.Model):
     # counted), every batch of messages written clears the count. At settings.BROADCAST_MAX_FAILURES the broadcast
     # is failed instead of claimed again (see fanout.py).
     failures = models.PositiveSmallIntegerField(default=0)
+    # When the fan-out may begin (null: at once). Until then the broadcast stays pending and no task may claim it
+    # (fanout._claim); its start is queued for then, and the tick starts it if that task is lost (tasks, recovery).
+    send_at = models.DateTimeField(null=True, blank=True)
     # Not columns: the API sets them on a page of broadcasts (api/v2/broadcasts.py, attach_recipient_refs).
     contact_refs: list[dict[str, str | None]]
     group_refs: list[dict[str, str | None]]
@@ -73,6 +76,16 @@ class Broadcast(models.Model):
     @property
     def content(self) -> Translations:
         return Translations(self.translations)
+
+
+def due_to_begin(now: datetime) -> Q:
+    """Broadcasts that may begin at `now`: unscheduled ones, and scheduled ones whose time has come."""
+    return Q(send_at__isnull=True) | Q(send_at__lte=now)
+
+
+def scheduled_and_waiting() -> Q:
+    """Scheduled broadcasts that have not begun (a due one until its start claims it, a moment later)."""
+    return Q(status=BroadcastStatus.PENDING, send_at__isnull=False)
 
 
 class MsgStatus(models.TextChoices):

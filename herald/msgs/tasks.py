@@ -5,6 +5,7 @@ do.
 
 import logging
 from collections.abc import Callable, Iterable
+from datetime import datetime, timedelta
 from functools import partial
 from typing import Any
 
@@ -12,6 +13,7 @@ from celery import Task, shared_task
 from django.conf import settings
 from django.core.cache import BaseCache, caches
 from django.db import transaction
+from django.utils import timezone
 
 from . import delivery, fanout, recovery
 
@@ -24,9 +26,18 @@ def shared_cache() -> BaseCache:
     return caches["shared"]
 
 
-def enqueue_broadcast(broadcast_id: int) -> None:
-    """Start a broadcast once the transaction that stored it has committed."""
-    send_after_commit(start_broadcast, broadcast_id)
+# A scheduled broadcast's start is queued for its time only when that is this close: a worker holds such a task in
+# memory until then (and Redis hands an unacknowledged one out again after its visibility timeout, an hour). One
+# further ahead is started by the tick, which starts every pending broadcast that is due (recovery).
+ETA_HORIZON = timedelta(minutes=10)
+
+
+def enqueue_broadcast(broadcast_id: int, send_at: datetime | None = None) -> None:
+    """Start a broadcast once the transaction that stored it has committed, or at `send_at` if it is scheduled."""
+    if send_at is None:
+        send_after_commit(start_broadcast, broadcast_id)
+    elif send_at - timezone.now() <= ETA_HORIZON:
+        send_after_commit(start_broadcast, broadcast_id, eta=send_at)
 
 
 def enqueue_delivery(channel_ids: Iterable[int]) -> None:
@@ -41,8 +52,13 @@ def _forget(key: str) -> None:
     shared_cache().delete(key)
 
 
-def send_after_commit(task: Task[..., Any], *args: object, on_failure: Callable[[], object] | None = None) -> None:
-    """Queue `task` once the current transaction commits (at once outside one).
+def send_after_commit(
+    task: Task[..., Any],
+    *args: object,
+    on_failure: Callable[[], object] | None = None,
+    eta: datetime | None = None,
+) -> None:
+    """Queue `task` once the current transaction commits (at once outside one), to run at `eta` if given.
 
     The work is committed by then, and the tick finds work whose task never came (a pending broadcast, a queued
     message: `recovery`), so a task that can't be queued (broker unreachable, disk full) is logged and left to the
@@ -52,7 +68,10 @@ def send_after_commit(task: Task[..., Any], *args: object, on_failure: Callable[
 
     def send() -> None:
         try:
-            task.delay(*args)
+            if eta is None:
+                task.delay(*args)
+            else:
+                task.apply_async(args, eta=eta)
         except Exception:
             logger.exception("could not queue %s%r: the tick will do it", task.name, args)
             if on_failure is not None:

@@ -1,5 +1,10 @@
 """`/api/v2/broadcasts.json`: list broadcasts (GET) and send a new one (POST)."""
 
+from datetime import UTC, datetime, timedelta
+
+from django.db.models import Q
+from django.utils import timezone
+from django.utils.dateparse import parse_datetime
 from drf_spectacular.types import OpenApiTypes
 from drf_spectacular.utils import (
     OpenApiExample,
@@ -17,7 +22,8 @@ from herald.api.v2 import content_fields, openapi
 from herald.api.v2.base import BaseEndpoint, ListAPIMixin, WriteAPIMixin
 from herald.api.v2.content_fields import TranslatedAttachmentsField, TranslatedQuickRepliesField, TranslatedTextField
 from herald.api.v2.filters import Filter, created_between
-from herald.api.v2.params import InvalidParam, int_param, uuid_param
+from herald.api.v2.formats import format_datetime
+from herald.api.v2.params import InvalidParam, bool_param, int_param, uuid_param
 from herald.api.v2.permissions import ADMIN_EDITOR
 from herald.api.v2.serializer_fields import (
     ContactRefsField,
@@ -32,7 +38,7 @@ from herald.api.v2.serializer_fields import (
 from herald.contacts import urns as urn_parser
 from herald.msgs.content import Translations
 from herald.msgs.dryrun import dry_run as plan_broadcast
-from herald.msgs.models import Broadcast, BroadcastStatus
+from herald.msgs.models import Broadcast, BroadcastStatus, scheduled_and_waiting
 from herald.msgs.tasks import enqueue_broadcast
 
 MAX_URNS = 100
@@ -62,6 +68,8 @@ class BroadcastReadSerializer(DirectReadSerializer):
     base_language = serializers.CharField(max_length=3)
     created_on = DateTimeField(read_only=True)
     id = serializers.IntegerField(read_only=True)
+    # Herald's additions, after RapidPro's fields.
+    send_at = DateTimeField(read_only=True, allow_null=True, help_text="when a scheduled broadcast begins, else null")
 
     def to_representation(self, broadcast):
         if not hasattr(broadcast, "contact_refs"):
@@ -108,6 +116,50 @@ def _refs_by_broadcast(through, target: str, broadcast_ids) -> dict[int, list[di
     return refs
 
 
+# How late a `send_at` may be and still be taken (as "now"): the client's clock and the time the request took.
+SEND_AT_LATE_TOLERANCE = timedelta(seconds=60)
+SEND_AT_MAX_AHEAD = timedelta(days=366)
+
+
+@extend_schema_field({"type": "string", "format": "date-time", "nullable": True})
+class SendAtField(serializers.Field):
+    """When a broadcast is to begin: an ISO 8601 datetime with an offset (or `Z`), in the future, at most a year
+    ahead. A time without an offset is refused rather than guessed (docs/COMPATIBILITY.md, C42)."""
+
+    default_error_messages = {
+        "invalid": "Must be an ISO 8601 datetime with a timezone offset, e.g. 2027-01-31T18:00:00Z.",
+        "naive": "Must include a timezone offset (e.g. +02:00 or Z): {value} names no single instant.",
+        "past": "Must be in the future (a time up to 60 seconds ago is taken as now).",
+        "too_far": "Must be at most 366 days ahead.",
+    }
+
+    def to_internal_value(self, value):
+        parsed = self._parse(value)
+        if parsed.tzinfo is None:
+            self.fail("naive", value=value)
+        now = timezone.now()
+        if parsed < now - SEND_AT_LATE_TOLERANCE:
+            self.fail("past")
+        if parsed > now + SEND_AT_MAX_AHEAD:
+            self.fail("too_far")
+        return max(parsed, now).astimezone(UTC)
+
+    def _parse(self, value) -> datetime:
+        try:
+            parsed = parse_datetime(value) if isinstance(value, str) else None
+            # An offset Python reads that PostgreSQL refuses (e.g. +23:55) or a year out of range after it: invalid.
+            if parsed is not None and parsed.tzinfo is not None:
+                parsed.astimezone(UTC)
+        except (ValueError, OverflowError):
+            parsed = None
+        if parsed is None:
+            self.fail("invalid")
+        return parsed
+
+    def to_representation(self, value):
+        return format_datetime(value)
+
+
 class BroadcastWriteSerializer(serializers.Serializer):
     """The POST body: recipients, content in one or more languages, and optionally its base language."""
 
@@ -123,6 +175,7 @@ class BroadcastWriteSerializer(serializers.Serializer):
         default=False,
         help_text="Send nothing, write nothing: answer 200 with what sending would do (also `?dry_run=1`).",
     )
+    send_at = SendAtField(required=False, allow_null=True)
 
     def validate_urns(self, value):
         # Two spellings of one address (`tel:0788 123 123`, `tel:+250788123123`) are one recipient.
@@ -163,6 +216,7 @@ class BroadcastWriteSerializer(serializers.Serializer):
             base_language=base_language_of(data),
             urns=data.get("urns", []),
             created_by=self.context["user"],
+            send_at=data.get("send_at"),
         )
         broadcast.contacts.set(data.get("contacts", []))
         broadcast.groups.set(data.get("groups", []))
@@ -221,6 +275,10 @@ def _as_boolean(value) -> bool | None:
         return serializers.BooleanField().to_internal_value(value)
     except serializers.ValidationError:
         return None
+
+
+def scheduled_filter(view, scheduled: bool) -> Q:
+    return scheduled_and_waiting() if scheduled else Q()
 
 
 CANT_CHANGE = "Broadcasts can't be changed once created: POST without ?uuid= to create a new one."
@@ -343,6 +401,7 @@ class BroadcastsEndpoint(ListAPIMixin, WriteAPIMixin, BaseEndpoint):
         Filter("uuid", uuid_param, "uuid", "Only the broadcast with this UUID."),
         Filter("id", int_param, "id", "Deprecated: only the broadcast with this integer id."),
         *created_between("broadcasts"),
+        Filter("scheduled", bool_param, scheduled_filter, "`true`: only scheduled broadcasts still waiting to begin"),
     ]
 
     def get_queryset(self):
@@ -373,4 +432,4 @@ class BroadcastsEndpoint(ListAPIMixin, WriteAPIMixin, BaseEndpoint):
         return Response(serializer.plan(), status=status.HTTP_200_OK)
 
     def after_write(self, broadcast, created: bool) -> None:
-        enqueue_broadcast(broadcast.id)
+        enqueue_broadcast(broadcast.id, broadcast.send_at)
