@@ -126,6 +126,8 @@ def test_broadcast_message_item_exactly(admin, workspace, joe):
             "media": None,
             "id": msg.id,
             "broadcast": broadcast.id,
+            "failed_reason": None,
+            "failed_detail": None,
         }
     ]
 

@@ -20,6 +20,7 @@ from temba_client.v2 import TembaClient
 from temba_client.v2.types import Broadcast, Contact, Field, Group, Message, Org
 
 from herald.channels.registry import create_channel
+from herald.msgs.models import FailedReason
 from herald.testing.factories import create_user_token, make_broadcast, make_contact, make_group
 
 PAGE_SIZE = 250
@@ -257,6 +258,18 @@ def test_a_created_broadcast_is_sent_and_its_messages_listed(temba, workspace, g
     assert sorted(r.json["to"] for r in gateway.requests) == ["+250788111111", "+250788222222"]
     assert temba.get_broadcasts(uuid=sent.uuid).first().status == "completed"
     assert temba.get_messages(folder="outbox").all() == []
+
+
+# docs/COMPATIBILITY.md, C44: Herald's fields after RapidPro's don't bother the client.
+def test_the_client_parses_a_failed_message_with_herald_s_fields(temba, workspace, admin):
+    billy = make_contact(workspace, "Billy")  # no URN: no channel can reach him
+    temba.create_broadcast("Hello", contacts=[str(billy.uuid)])
+    (failed,) = temba.get_messages(folder="failed").all()
+    assert isinstance(failed, Message)
+    assert (failed.contact.uuid, failed.status, failed.text) == (str(billy.uuid), "failed", "Hello")
+    assert isinstance(failed.created_on, datetime)
+    (raw,) = admin.get("/api/v2/messages.json", {"uuid": failed.uuid}).json()["results"]
+    assert (raw["failed_reason"], raw["failed_detail"]) == ("no_destination", FailedReason.NO_DESTINATION.label)
 
 
 # Errors

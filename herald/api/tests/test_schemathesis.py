@@ -15,7 +15,14 @@ from schemathesis.specs.openapi.checks import (
 
 from herald.channels.registry import create_channel
 from herald.contacts.models import ContactField
-from herald.testing.factories import create_user_token, make_broadcast, make_contact, make_group, make_media
+from herald.testing.factories import (
+    create_user_token,
+    make_broadcast,
+    make_contact,
+    make_group,
+    make_media,
+    make_msg,
+)
 from herald.workspaces.models import Global
 from herald.wsgi import application
 
@@ -40,7 +47,7 @@ def token(workspace):
     ann = make_contact(workspace, "Ann", ["tel:+250788111111"], language="eng")
     make_group(workspace, "Reporters", [ann])
     ContactField.objects.create(workspace=workspace, key="nickname", name="Nickname")
-    make_broadcast(workspace, "Hello", contacts=[ann])
+    make_msg(ann, broadcast=make_broadcast(workspace, "Hello", contacts=[ann]), status="F", failed_reason="E")
     make_media(workspace)
     create_channel(workspace, "console", "Console", address="+250788000000")
     Global.objects.create(workspace=workspace, key="org_name", name="Org Name", value="Acme Ltd")

@@ -25,11 +25,20 @@ from herald.api.v2.permissions import ADMIN_EDITOR
 from herald.api.v2.serializer_fields import ContactRefsField, DateTimeField, ObjectRefSerializer
 from herald.contacts.models import ContactStatus
 from herald.contacts.urns import URN
-from herald.msgs.models import Broadcast, Msg, MsgFolder, MsgStatus, MsgVisibility
+from herald.msgs.models import Broadcast, FailedReason, Msg, MsgFolder, MsgStatus, MsgVisibility
 from herald.msgs.single import send_message, with_relations
 
 # The API shows pending, initializing and queued all as "queued".
 STATUS_NAMES = {**{s.value: s.label for s in MsgStatus}, MsgStatus.PENDING: "queued", MsgStatus.INITIALIZING: "queued"}
+# What `?status=` takes: each name `status` shows, and the stored statuses it stands for.
+STATUS_CODES: dict[str, tuple[str, ...]] = {
+    name: tuple(code for code, shown in STATUS_NAMES.items() if shown == name) for name in STATUS_NAMES.values()
+}
+# `failed_reason` as the API names it: the reason's own name in lower case (`no_destination`, `retries`, ...), so a
+# new reason is named the day it is added; PERMANENT is named for what happened, as a sender reads it.
+FAILED_REASON_NAMES = {reason.value: reason.name.lower() for reason in FailedReason} | {
+    FailedReason.PERMANENT.value: "refused"
+}
 
 
 class MsgReadSerializer(serializers.ModelSerializer):
@@ -52,6 +61,9 @@ class MsgReadSerializer(serializers.ModelSerializer):
     modified_on = DateTimeField(read_only=True)
     media = serializers.SerializerMethodField()
     broadcast = serializers.IntegerField(source="broadcast_id", allow_null=True)
+    # Herald's, after RapidPro's fields (docs/COMPATIBILITY.md, C44).
+    failed_reason = serializers.SerializerMethodField()
+    failed_detail = serializers.SerializerMethodField()
 
     class Meta:
         model = Msg
@@ -76,6 +88,8 @@ class MsgReadSerializer(serializers.ModelSerializer):
             "media",
             "id",
             "broadcast",
+            "failed_reason",
+            "failed_detail",
         )
 
     @extend_schema_field({"type": "string", "nullable": True})
@@ -117,6 +131,33 @@ class MsgReadSerializer(serializers.ModelSerializer):
     def get_media(self, msg):
         return msg.attachments[0] if msg.attachments else None
 
+    @extend_schema_field(
+        {
+            "type": "string",
+            "nullable": True,
+            "enum": [*sorted(FAILED_REASON_NAMES.values()), None],
+            "description": "why the message failed; null unless its status is `failed`",
+        }
+    )
+    def get_failed_reason(self, msg):
+        if msg.status != MsgStatus.FAILED or msg.failed_reason is None:
+            return None
+        return FAILED_REASON_NAMES[msg.failed_reason]
+
+    @extend_schema_field(
+        {
+            "type": "string",
+            "nullable": True,
+            "description": "what went wrong, for a person to read (the gateway's answer when there was one); null "
+            "unless its status is `failed`",
+        }
+    )
+    def get_failed_detail(self, msg):
+        if msg.status != MsgStatus.FAILED:
+            return None
+        # What was recorded when it failed, else what its reason says (a contact's status, no channel: no detail).
+        return msg.error_detail or (FailedReason(msg.failed_reason).label if msg.failed_reason else None)
+
 
 class MessagesPagination(CreatedOnCursorPagination):
     """Newest first; the `sent` folder is ordered by when messages were sent."""
@@ -137,6 +178,14 @@ def broadcast_filter(view, value: str) -> Q:
         return Q(broadcast__uuid=uuid.UUID(value))
     except ValueError:
         raise InvalidParam(f"Param 'broadcast': {value} is not a broadcast id or UUID.") from None
+
+
+def status_filter(view, value: str) -> Q:
+    """`?status=` takes a status as messages show it (case-insensitive): Herald's (docs/COMPATIBILITY.md, C45)."""
+    codes = STATUS_CODES.get(value.lower())
+    if codes is None:
+        raise InvalidParam(f"Param 'status': {value} is not a message status; use one of {', '.join(STATUS_CODES)}.")
+    return Q(status__in=codes)
 
 
 def contact_filter(view, value: str) -> Q:
@@ -259,6 +308,14 @@ class MessagesEndpoint(ListAPIMixin, WriteAPIMixin, BaseEndpoint):
             enum=tuple(MsgFolder.values),
         ),
         Filter("label", text_param, lambda view, label: NOTHING, "Only messages with this label (Herald has none)."),
+        # Not exclusive: it narrows any of the others, e.g. a broadcast's failed messages.
+        Filter(
+            "status",
+            text_param,
+            status_filter,
+            "Only messages with this status (case-insensitive), e.g. a broadcast's `failed` ones.",
+            enum=tuple(STATUS_CODES),
+        ),
         *created_between("messages"),
     ]
     exclusive_filters = ["contact", "folder", "label", "broadcast"]
