@@ -88,6 +88,8 @@ def test_text_only_is_queued_on_the_contacts_channel_and_answered_as_listed(admi
         "media": None,
         "id": msg.id,
         "broadcast": None,
+        "failed_reason": None,  # docs/COMPATIBILITY.md, C44
+        "failed_detail": None,
     }
     assert as_listed(admin, str(msg.uuid)) == body
     assert (msg.broadcast_id, msg.status, msg.msg_count) == (None, MsgStatus.QUEUED, 1)
