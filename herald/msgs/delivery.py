@@ -32,7 +32,7 @@ from dataclasses import dataclass
 from datetime import datetime, timedelta
 
 from django.conf import settings
-from django.db import connection, transaction
+from django.db import InterfaceError, OperationalError, connection, transaction
 from django.db.models import Exists, OuterRef, Q, QuerySet
 from django.utils import timezone
 
@@ -152,11 +152,21 @@ class LeaseKeeper:
         self._thread.start()
 
     def _renew(self) -> None:
+        renewed = time.monotonic()
         try:
             while not self._done.wait(settings.DELIVERY_LEASE_SECONDS / 3):
-                if not acquire_lease(self.channel_id, self.owner):
-                    self.lost.set()
-                    return
+                try:
+                    if not acquire_lease(self.channel_id, self.owner):
+                        self.lost.set()
+                        return
+                    renewed = time.monotonic()
+                except (OperationalError, InterfaceError):
+                    # A busy or briefly unreachable database: the lease written last still holds, so try once more
+                    # at the next beat, and give up only when the lease may run out before another try.
+                    connection.close()  # the next try reconnects
+                    if time.monotonic() - renewed >= settings.DELIVERY_LEASE_SECONDS * 2 / 3:
+                        raise
+                    logger.warning("could not renew the send lease of channel %s; trying again", self.channel_id)
         except Exception:
             logger.exception("could not renew the send lease of channel %s", self.channel_id)
             self.lost.set()
