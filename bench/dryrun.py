@@ -10,7 +10,7 @@ the fan-out made.
 
 import time
 
-from .harness import BenchError, Row, database, run_child
+from .harness import BenchError, Row, database, for_each_size, run_child
 
 SIZES = (10_000, 100_000)
 QUICK_SIZES = (1_000, 10_000)
@@ -19,16 +19,7 @@ RSS_TARGET_MB = 300
 
 
 def run(kinds: list[str], quick: bool, log) -> list[Row]:
-    rows = []
-    for kind in kinds:
-        for size in QUICK_SIZES if quick else SIZES:
-            log(f"dry run: {size:,} contacts on {kind}")
-            try:
-                rows += measure(kind, size)
-            except BenchError as exc:
-                log(f"  failed: {exc}")
-                rows.append(Row("dry run", f"{size:,} contacts, {kind}", None, "s", note=f"failed: {exc}"))
-    return rows
+    return for_each_size(kinds, QUICK_SIZES if quick else SIZES, "dry run", "s", measure, log)
 
 
 def measure(kind: str, size: int) -> list[Row]:

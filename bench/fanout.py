@@ -13,7 +13,7 @@ import time
 
 from uuid6 import uuid7
 
-from .harness import BenchError, Row, database, run_child
+from .harness import BenchError, Row, database, for_each_size, run_child
 
 SIZES = (10_000, 100_000, 1_000_000)
 QUICK_SIZES = (1_000, 10_000)
@@ -32,16 +32,7 @@ MSG_COLUMNS = (
 
 
 def run(kinds: list[str], quick: bool, log) -> list[Row]:
-    rows = []
-    for kind in kinds:
-        for size in QUICK_SIZES if quick else SIZES:
-            log(f"fan-out: {size:,} contacts on {kind}")
-            try:
-                rows += measure(kind, size)
-            except BenchError as exc:
-                log(f"  failed: {exc}")
-                rows.append(Row("fan-out", f"{size:,} contacts, {kind}", None, "msgs/s", note=f"failed: {exc}"))
-    return rows
+    return for_each_size(kinds, QUICK_SIZES if quick else SIZES, "fan-out", "msgs/s", measure, log)
 
 
 def measure(kind: str, size: int) -> list[Row]:

@@ -71,6 +71,20 @@ class Database:
         return "SQLite" if self.kind == "sqlite" else "PostgreSQL"
 
 
+def for_each_size(kinds, sizes, label: str, unit: str, measure, log) -> list[Row]:
+    """`measure(kind, size)`'s rows for every kind and size; a size that fails is one row saying why."""
+    rows: list[Row] = []
+    for kind in kinds:
+        for size in sizes:
+            log(f"{label}: {size:,} contacts on {kind}")
+            try:
+                rows += measure(kind, size)
+            except BenchError as exc:
+                log(f"  failed: {exc}")
+                rows.append(Row(label, f"{size:,} contacts, {kind}", None, unit, note=f"failed: {exc}"))
+    return rows
+
+
 def postgres_admin_url() -> str | None:
     """Where to create throwaway databases: HERALD_BENCH_POSTGRES_URL, else a PostgreSQL HERALD_DATABASE_URL."""
     url = os.environ.get("HERALD_BENCH_POSTGRES_URL") or os.environ.get("HERALD_DATABASE_URL", "")
