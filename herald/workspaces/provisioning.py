@@ -4,9 +4,7 @@ Every input is checked here, once, with a message a person can act on; callers t
 their own kind of failure (a command's non-zero exit).
 """
 
-import zoneinfo
 from collections.abc import Sequence
-from functools import cache
 from typing import cast
 
 import pycountry
@@ -22,6 +20,7 @@ from rest_framework.throttling import ScopedRateThrottle
 from herald.languages import is_translation_language
 
 from .models import APIToken, Membership, Role, Workspace, hash_token_key
+from .zones import known_zone
 
 DEFAULT_LANGUAGES = ("eng",)
 
@@ -43,20 +42,13 @@ def parse_country(code: str | None) -> str:
 DEFAULT_TIMEZONE = "UTC"
 
 
-@cache
-def _zone_names() -> dict[str, str]:
-    """The IANA zone names `zoneinfo` can load here and pytz knows, by their lower-cased spelling: the system's own
-    `localtime` (whatever the server is set to) and `Factory` are no zone of a workspace."""
-    return {name.lower(): name for name in zoneinfo.available_timezones() & pytz.all_timezones_set}
-
-
 def parse_timezone(name: str | None, country: str = "") -> str:
     """An IANA zone name, spelled as the database spells it. Without one: the country's zone when it has exactly
     one (RW: Africa/Kigali), else UTC (a country of several zones has no right guess)."""
     if name is None or not name.strip():
         zones = pytz.country_timezones.get(country, []) if country else []
         return zones[0] if len(zones) == 1 else DEFAULT_TIMEZONE
-    zone = _zone_names().get(name.strip().lower())
+    zone = known_zone(name)
     if zone is None:
         raise ProvisioningError(
             f"Unknown timezone {name!r}: use an IANA zone name such as Africa/Kigali, America/New_York or UTC."
