@@ -253,6 +253,7 @@ def write_batch(composer: MessageComposer, batch: list[Recipient]) -> list[NewMe
             **waiting,
         )
         Broadcast.objects.filter(id=broadcast_id).update(
+            **({"window_held_until": opens_at} if waiting else {}),
             msg_count=F("msg_count") + len(new),
             modified_on=now,
             status=Case(When(status=BroadcastStatus.QUEUED, then=Value(BroadcastStatus.STARTED)), default=F("status")),

@@ -63,8 +63,9 @@ class Broadcast(models.Model):
     # for any time: the workspace's default copied at creation unless the POST said otherwise. Messages due while it
     # is closed wait with `next_attempt` at its next opening (see msgs/windows.py).
     send_window = models.JSONField(null=True, blank=True)
-    # The opening the tick last moved its waiting messages to (windows.hold_closed_broadcasts), so it does so once
-    # per closing; windows.NOTHING_LEFT_TO_HOLD once it is completed and nothing of it waits any more.
+    # The opening its waiting messages were last made to wait for (by the fan-out, or by the tick when the window
+    # closed: windows.hold_closed_broadcasts), so the tick holds them once per closing; windows.NOTHING_LEFT_TO_HOLD
+    # once it is completed and nothing of it waits any more.
     window_held_until = models.DateTimeField(null=True, blank=True)
     # Not columns: the API sets them on a page of broadcasts (api/v2/broadcasts.py, attach_recipient_refs).
     contact_refs: list[dict[str, str | None]]
