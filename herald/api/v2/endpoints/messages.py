@@ -279,7 +279,7 @@ SEND_ERRORS = OpenApiResponse(
                 request_only=True,
             )
         ],
-        responses={201: MsgReadSerializer, 400: SEND_ERRORS, **openapi.COMMON_ERRORS},
+        responses={201: MsgReadSerializer, 400: SEND_ERRORS, 415: openapi.UNSUPPORTED_BODY, **openapi.COMMON_ERRORS},
     ),
 )
 class MessagesEndpoint(ListAPIMixin, WriteAPIMixin, BaseEndpoint):
