@@ -40,6 +40,7 @@ from herald.channels.base import GatewayUnreachable, SendResult
 from herald.channels.models import Channel
 from herald.channels.registry import get_type
 
+from . import windows
 from .models import Msg
 from .status import record_send_results
 
@@ -124,7 +125,7 @@ def due_messages(channel_id: int, limit: int, now: datetime) -> list[Msg]:
 
 
 def _in_order(msgs: QuerySet[Msg], limit: int) -> QuerySet[Msg]:
-    return msgs.select_related("contact", "contact_urn").order_by("id")[:limit]
+    return windows.with_send_window(msgs.select_related("contact", "contact_urn")).order_by("id")[:limit]
 
 
 def others_due(channel_id: int, now: datetime) -> bool:
@@ -323,10 +324,12 @@ class Run:
 
     def _attempt(self, msg: Msg, not_before: float) -> Outcome:
         """The sender's result, or the exception it raised (recorded, never propagated: one bad message stops
-        nothing); `SKIPPED` once the breaker is open."""
+        nothing); `SKIPPED` once the breaker is open; `windows.WindowClosed` if its send window has closed."""
         delay = not_before - time.monotonic()
         if delay > 0:
             time.sleep(delay)
+        if closed := windows.closed_at_hand_over(msg, timezone.now()):
+            return closed  # recorded as waiting for its window: not an attempt, the breaker never hears of it
         if not self.breaker.admit():
             return SKIPPED
         with self._count_lock:

@@ -37,6 +37,7 @@ from django.utils import timezone
 
 from herald.contacts.models import Contact
 
+from . import windows
 from .audience import Audience
 from .batches import Recipient, load_batch
 from .compose import MessageComposer
@@ -240,10 +241,19 @@ def write_batch(composer: MessageComposer, batch: list[Recipient]) -> list[NewMe
         made = Msg.objects.filter(broadcast_id=broadcast_id, contact_id__gte=batch[0].id, contact_id__lte=batch[-1].id)
         done = set(made.values_list("contact_id", flat=True))
         new = [m for m in messages if m.contact_id not in done] if done else messages
+        # Made while its send window is closed: they wait for its opening (msgs/windows.py). Failed ones carry it
+        # too, unread: only a queued or errored message is ever due.
+        waiting = {"next_attempt": opens_at} if (opens_at := windows.opening_for(composer.window, now)) else {}
         insert_messages(
-            new, workspace_id=composer.workspace.id, broadcast_id=broadcast_id, created_on=now, modified_on=now
+            new,
+            workspace_id=composer.workspace.id,
+            broadcast_id=broadcast_id,
+            created_on=now,
+            modified_on=now,
+            **waiting,
         )
         Broadcast.objects.filter(id=broadcast_id).update(
+            **({"window_held_until": opens_at} if waiting else {}),
             msg_count=F("msg_count") + len(new),
             modified_on=now,
             status=Case(When(status=BroadcastStatus.QUEUED, then=Value(BroadcastStatus.STARTED)), default=F("status")),

@@ -59,6 +59,14 @@ class Broadcast(models.Model):
     # When the fan-out may begin (null: at once). Until then the broadcast stays pending and no task may claim it
     # (fanout._claim); its start is queued for then, and the tick starts it if that task is lost (tasks, recovery).
     send_at = models.DateTimeField(null=True, blank=True)
+    # When its messages may be handed to a channel (`herald.workspaces.send_window`'s JSON, its zone filled in), null
+    # for any time: the workspace's default copied at creation unless the POST said otherwise. Messages due while it
+    # is closed wait with `next_attempt` at its next opening (see msgs/windows.py).
+    send_window = models.JSONField(null=True, blank=True)
+    # The opening its waiting messages were last made to wait for (by the fan-out, or by the tick when the window
+    # closed: windows.hold_closed_broadcasts), so the tick holds them once per closing; windows.NOTHING_LEFT_TO_HOLD
+    # once it is completed and nothing of it waits any more.
+    window_held_until = models.DateTimeField(null=True, blank=True)
     # Not columns: the API sets them on a page of broadcasts (api/v2/broadcasts.py, attach_recipient_refs).
     contact_refs: list[dict[str, str | None]]
     group_refs: list[dict[str, str | None]]
@@ -146,8 +154,10 @@ class MsgQuerySet(models.QuerySet["Msg"]):
         return self.filter(direction=MsgDirection.OUT)
 
     def due(self, now: datetime) -> "MsgQuerySet":
-        """Outgoing messages waiting for their channel: queued, or errored and their retry time has come."""
-        return self.outgoing().filter(Q(status=MsgStatus.QUEUED) | Q(status=MsgStatus.ERRORED, next_attempt__lte=now))
+        """Outgoing messages waiting for their channel: queued, or errored, and their time has come (a queued one
+        has a `next_attempt` only while its send window is closed: msgs/windows.py)."""
+        queued = Q(status=MsgStatus.QUEUED) & (Q(next_attempt__isnull=True) | Q(next_attempt__lte=now))
+        return self.outgoing().filter(queued | Q(status=MsgStatus.ERRORED, next_attempt__lte=now))
 
     def in_folder(self, name: str) -> "MsgQuerySet":
         """The messages in folder `name` (a MsgFolder value); an unknown folder holds nothing."""

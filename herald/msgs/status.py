@@ -29,6 +29,7 @@ from django.utils import timezone
 from herald.channels.base import PermanentSendError, SendError, SendResult
 
 from .models import FailedReason, Msg, MsgQuerySet, MsgStatus
+from .windows import WindowClosed
 
 S = MsgStatus
 # Position in the forward order; statuses of equal rank don't replace each other.
@@ -83,6 +84,7 @@ def record_send_result(
 
     - `SendResult`                 -> `wired` (+ external id);
     - `PermanentSendError`         -> `failed` (reason PERMANENT, the error as `error_detail`);
+    - `windows.WindowClosed`       -> unchanged, waiting until the window opens (`next_attempt`);
     - anything else (a `TransientSendError`, or an unexpected exception, which retrying may cure)
                                    -> `errored`, next attempt after the back-off in setting `SEND_RETRY_DELAYS`
                                       (HERALD_SEND_RETRY_DELAYS, seconds; default 10,60,300), or `failed` with
@@ -113,6 +115,8 @@ def plan_send_result(
     msg: Msg, outcome: SendResult | Exception, now: datetime, max_retries: int | None = None
 ) -> dict[str, Any]:
     """The field changes a send outcome calls for (not yet written)."""
+    if isinstance(outcome, WindowClosed):  # not sent, not an attempt: it waits for the window (msgs/windows.py)
+        return {"next_attempt": outcome.opens_at, "modified_on": now}
     if isinstance(outcome, SendResult):
         fields = {"status": S.WIRED, "sent_on": now, "next_attempt": None, "failed_reason": None}
         if outcome.external_id is not None:

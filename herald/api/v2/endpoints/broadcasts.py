@@ -26,6 +26,7 @@ from herald.api.v2.formats import format_datetime
 from herald.api.v2.params import InvalidParam, bool_param, int_param, uuid_param
 from herald.api.v2.permissions import ADMIN_EDITOR
 from herald.api.v2.serializer_fields import (
+    SEND_WINDOW_SCHEMA,
     ContactRefsField,
     DateTimeField,
     DirectReadSerializer,
@@ -33,6 +34,7 @@ from herald.api.v2.serializer_fields import (
     LabelField,
     LanguageField,
     ObjectRefSerializer,
+    SendWindowField,
     URNField,
 )
 from herald.contacts import urns as urn_parser
@@ -40,6 +42,8 @@ from herald.msgs.content import Translations
 from herald.msgs.dryrun import dry_run as plan_broadcast
 from herald.msgs.models import Broadcast, BroadcastStatus, scheduled_and_waiting
 from herald.msgs.tasks import enqueue_broadcast
+from herald.msgs.windows import waiting_until, workspace_window
+from herald.workspaces.send_window import SendWindow
 
 MAX_URNS = 100
 
@@ -70,6 +74,8 @@ class BroadcastReadSerializer(DirectReadSerializer):
     id = serializers.IntegerField(read_only=True)
     # Herald's additions, after RapidPro's fields.
     send_at = DateTimeField(read_only=True, allow_null=True, help_text="when a scheduled broadcast begins, else null")
+    send_window = serializers.SerializerMethodField()
+    waiting_until = serializers.SerializerMethodField()
 
     def to_representation(self, broadcast):
         if not hasattr(broadcast, "contact_refs"):
@@ -80,6 +86,21 @@ class BroadcastReadSerializer(DirectReadSerializer):
     def get_urns(self, broadcast) -> list[str] | None:
         # Anonymous workspaces never reveal addresses.
         return None if self.context["workspace"].is_anonymous else list(broadcast.urns)
+
+    @extend_schema_field(SEND_WINDOW_SCHEMA)
+    def get_send_window(self, broadcast) -> dict | None:
+        return broadcast.send_window
+
+    @extend_schema_field(
+        {
+            "type": "string",
+            "format": "date-time",
+            "nullable": True,
+            "description": "when its messages may next go, while its send window is closed; null when sending",
+        }
+    )
+    def get_waiting_until(self, broadcast) -> str | None:
+        return format_datetime(waiting_until(broadcast, timezone.now()))
 
     @extend_schema_field(content_fields.TRANSLATED_TEXT_OUT)
     def get_text(self, broadcast) -> dict:
@@ -176,6 +197,11 @@ class BroadcastWriteSerializer(serializers.Serializer):
         help_text="Send nothing, write nothing: answer 200 with what sending would do (also `?dry_run=1`).",
     )
     send_at = SendAtField(required=False, allow_null=True)
+    send_window = SendWindowField(
+        required=False,
+        allow_null=True,
+        help_text="When its messages may go (null: at any time); left out, the workspace's window as it is now.",
+    )
 
     def validate_urns(self, value):
         # Two spellings of one address (`tel:0788 123 123`, `tel:+250788123123`) are one recipient.
@@ -217,6 +243,7 @@ class BroadcastWriteSerializer(serializers.Serializer):
             urns=data.get("urns", []),
             created_by=self.context["user"],
             send_at=data.get("send_at"),
+            send_window=stored_window(window_of_body(data, self.context["workspace"])),
         )
         broadcast.contacts.set(data.get("contacts", []))
         broadcast.groups.set(data.get("groups", []))
@@ -232,7 +259,19 @@ class BroadcastWriteSerializer(serializers.Serializer):
             contacts=data.get("contacts", []),
             groups=data.get("groups", []),
             urns=data.get("urns", []),
+            window=window_of_body(data, self.context["workspace"]),
+            send_at=data.get("send_at"),
         )
+
+
+def window_of_body(data, workspace) -> SendWindow | None:
+    """The broadcast's send window: the body's (null: none), else a copy of the workspace's as it is now, so a later
+    change of the workspace's doesn't move a broadcast already sent (docs/COMPATIBILITY.md, C50)."""
+    return data["send_window"] if "send_window" in data else workspace_window(workspace)
+
+
+def stored_window(window: SendWindow | None) -> dict | None:
+    return window.as_json() if window else None
 
 
 def content_of(data) -> Translations:
@@ -319,6 +358,9 @@ DRY_RUN_200 = OpenApiResponse(
                     "segments": serializers.IntegerField(),
                     "estimated_seconds": serializers.FloatField(allow_null=True),
                 },
+            ),
+            "waiting_until": serializers.DateTimeField(
+                allow_null=True, help_text="when the send would begin to go out, if its send window is closed then"
             ),
             "sample": inline_serializer(
                 name="BroadcastDryRunMessage",
@@ -429,7 +471,8 @@ class BroadcastsEndpoint(ListAPIMixin, WriteAPIMixin, BaseEndpoint):
         if isinstance(checked, Response):
             return checked
         _, serializer = checked
-        return Response(serializer.plan(), status=status.HTTP_200_OK)
+        plan = serializer.plan()
+        return Response({**plan, "waiting_until": format_datetime(plan["waiting_until"])}, status=status.HTTP_200_OK)
 
     def after_write(self, broadcast, created: bool) -> None:
         enqueue_broadcast(broadcast.id, broadcast.send_at)

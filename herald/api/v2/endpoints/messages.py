@@ -217,6 +217,12 @@ class MsgWriteSerializer(serializers.Serializer):
     quick_replies = serializers.ListField(
         child=QuickReplySerializer(), max_length=Broadcast.MAX_QUICK_REPLIES, required=False
     )
+    ignore_send_window = serializers.BooleanField(
+        required=False,
+        default=False,
+        help_text="`true`: send at once even while the workspace's send window is closed (docs/COMPATIBILITY.md, "
+        "C51). By default a message created while it is closed waits, queued, until it opens.",
+    )
 
     def validate_contact(self, contact):
         # RapidPro writes a failed message for a contact that opted out or was blocked; Herald refuses it and
@@ -237,6 +243,7 @@ class MsgWriteSerializer(serializers.Serializer):
             data.get("text", ""),
             [media.attachment for media in data.get("attachments", [])],
             data.get("quick_replies", []),
+            follow_send_window=not data["ignore_send_window"],
         )
 
 
@@ -272,7 +279,7 @@ SEND_ERRORS = OpenApiResponse(
                 request_only=True,
             )
         ],
-        responses={201: MsgReadSerializer, 400: SEND_ERRORS, **openapi.COMMON_ERRORS},
+        responses={201: MsgReadSerializer, 400: SEND_ERRORS, 415: openapi.UNSUPPORTED_BODY, **openapi.COMMON_ERRORS},
     ),
 )
 class MessagesEndpoint(ListAPIMixin, WriteAPIMixin, BaseEndpoint):
