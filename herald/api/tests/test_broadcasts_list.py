@@ -134,6 +134,8 @@ def test_pending_broadcast_item_exactly(admin, workspace):
             "created_on": "2024-05-01T10:00:00.123456Z",
             "id": broadcast.id,
             "send_at": None,  # Herald's, after RapidPro's fields (docs/COMPATIBILITY.md, C43)
+            "schedule": None,  # (docs/COMPATIBILITY.md, C55)
+            "parent": None,
         }
     ]
 
