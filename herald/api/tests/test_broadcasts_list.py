@@ -144,7 +144,7 @@ def test_field_order(admin, workspace):
     make_broadcast(workspace, urns=["tel:+250788123123"])
     assert list(results(admin.get(URL))[0]) == [
         "uuid", "status", "progress", "urns", "contacts", "groups", "text", "attachments", "quick_replies",
-        "base_language", "created_on", "id", "send_at",
+        "base_language", "created_on", "id", "send_at", "schedule", "parent",
     ]  # fmt: skip
 
 
