@@ -79,7 +79,9 @@ class Broadcast(models.Model):
             # Two workers firing one occurrence at once (or one again after a crash) make one child: the second
             # create fails on this key (schedules.fire).
             models.UniqueConstraint(
-                fields=["parent", "occurrence"], condition=models.Q(parent__isnull=False), name="bcast_once_per_occurrence"
+                fields=["parent", "occurrence"],
+                condition=models.Q(parent__isnull=False),
+                name="bcast_once_per_occurrence",
             )
         ]
         indexes = [models.Index(fields=["workspace", "-created_on", "-id"], name="broadcasts_api_order")]

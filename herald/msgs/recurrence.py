@@ -18,7 +18,7 @@ import re
 from collections.abc import Iterator
 from dataclasses import dataclass
 from datetime import UTC, datetime, timedelta
-from itertools import islice
+from itertools import islice, pairwise
 from typing import cast
 from zoneinfo import ZoneInfo, ZoneInfoNotFoundError, available_timezones
 
@@ -80,8 +80,16 @@ def rule_of(repeat: str) -> str:
         )
     match = RULE_TEXT.fullmatch(repeat.strip())
     if len(repeat) > MAX_RULE_LENGTH or match is None:
-        raise RecurrenceError("repeat", "Not an RRULE: must be one line of NAME=VALUE parts, e.g. FREQ=WEEKLY;BYDAY=MO.")
+        raise RecurrenceError(
+            "repeat", "Not an RRULE: must be one line of NAME=VALUE parts, e.g. FREQ=WEEKLY;BYDAY=MO."
+        )
     return match.group(1).upper()
+
+
+def whole_second(moment: datetime) -> datetime:
+    """`moment`, or the next whole second if it has a fraction: a rule's times are whole seconds (dateutil drops a
+    start's microseconds), and the first occurrence must not come before the time asked for."""
+    return moment if not moment.microsecond else moment.replace(microsecond=0) + timedelta(seconds=1)
 
 
 def instant_of(local: datetime, zone: ZoneInfo) -> datetime:
@@ -103,7 +111,7 @@ class Recurrence:
     @classmethod
     def checked(cls, rule: str, timezone: str, start: datetime, until: datetime | None = None) -> "Recurrence":
         """The recurrence, once it is known to fire, at most once a minute; else RecurrenceError saying why."""
-        recurrence = cls(rule, timezone_named(timezone).key, start, until)
+        recurrence = cls(rule, timezone_named(timezone).key, whole_second(start), until)
         if until is not None and until < start:
             raise RecurrenceError("until", "Must not be before the first occurrence (send_at, or now).")
         recurrence._parsed()  # a rule dateutil can't read is refused before anything else
@@ -113,7 +121,7 @@ class Recurrence:
             raise RecurrenceError("repeat", f"Not a valid RRULE: {error}.") from None
         if not sample:
             raise RecurrenceError("repeat", "Never fires: the rule has no occurrence in the 9 years from its start.")
-        for earlier, later in zip(sample, sample[1:], strict=False):
+        for earlier, later in pairwise(sample):
             if later - earlier < MIN_INTERVAL:
                 gap = (later - earlier).total_seconds()
                 raise RecurrenceError(

@@ -10,8 +10,8 @@ import pytest
 from herald.msgs.recurrence import Recurrence, RecurrenceError, rule_of
 
 
-def utc(*parts: int) -> datetime:
-    return datetime(*parts, tzinfo=UTC)
+def utc(year: int, month: int, day: int, hour: int = 0, minute: int = 0) -> datetime:
+    return datetime(year, month, day, hour, minute, tzinfo=UTC)
 
 
 def occurrences(repeat: str, zone: str, start: datetime, n: int, until: datetime | None = None) -> list[datetime]:
@@ -127,7 +127,8 @@ def test_a_minutely_rule_is_the_most_frequent_allowed():
          "Never fires: the rule has no occurrence in the 9 years from its start."),
         ("FREQ=DAILY;UNTIL=20261231T000000Z", "repeat",
          "Never fires: the rule has no occurrence in the 9 years from its start."),
-        ("FREQ=SECONDLY", "repeat", "Fires more than once a minute (two occurrences 1 s apart): at most once a minute."),
+        ("FREQ=SECONDLY", "repeat",
+         "Fires more than once a minute (two occurrences 1 s apart): at most once a minute."),
         ("FREQ=MINUTELY;BYSECOND=0,30", "repeat",
          "Fires more than once a minute (two occurrences 30 s apart): at most once a minute."),
         ("FREQ=SECONDLY;INTERVAL=59", "repeat",

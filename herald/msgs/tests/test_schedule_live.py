@@ -79,3 +79,37 @@ def test_started_on_time_once_by_a_live_worker_and_after_a_kill_and_restart(hera
     for watch, send_at in [*held, after_restart]:
         sent_once(watch, send_at, gateway)
     assert len(gateway.requests) == 3 * RECIPIENTS
+
+
+def test_a_repeat_s_occurrence_is_made_and_sent_once_by_two_workers_one_killed_at_its_time(herald, gateway):
+    """Two workers, each with its own tick, race to fire the first occurrence of a daily repeat; one is killed
+    with SIGKILL at that moment. One child, one message per recipient, each seen once by the gateway."""
+    from herald.msgs.models import Broadcast  # noqa: PLC0415 — as live.py's Watch: models once Django is set up
+
+    setup = herald.provision(gateway.url, contacts=RECIPIENTS)
+    doomed = herald.start("worker")
+    herald.start("worker")
+    herald.start("web")
+    first = datetime.now(UTC) + timedelta(seconds=4)
+    body = {"text": "Hi @contact.name", "groups": [setup["group"]], "send_at": first.isoformat(),
+            "schedule": {"repeat": "daily", "timezone": "Europe/Paris"}}  # fmt: skip
+    response = herald.api_post("/api/v2/broadcasts.json", body)
+    assert response.status_code == 201, response.text
+    parent_id = response.json()["id"]
+    children = Broadcast.objects.using(herald.db).filter(parent_id=parent_id)
+
+    while datetime.now(UTC) < first - timedelta(seconds=0.3):
+        assert not children.exists(), "an occurrence made before its time"
+        time.sleep(0.05)
+    while datetime.now(UTC) < first:
+        time.sleep(0.01)
+    doomed.kill()
+
+    watch = Watch(herald, parent_id)
+    watch.wait_until(children.exists, "the occurrence's child made", timeout=LATE_LIMIT_SECONDS)
+    (child,) = children
+    assert child.occurrence == first.replace(microsecond=0) + timedelta(seconds=1)  # the start, to the whole second
+    sent_once(Watch(herald, child.id), first, gateway)
+    assert children.count() == 1
+    assert watch.broadcast.status == "P"  # the parent: pending while its schedule runs, no message of its own
+    assert not watch.msgs.exists()

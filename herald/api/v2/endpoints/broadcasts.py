@@ -43,9 +43,9 @@ from herald.api.v2.serializer_fields import (
     URNField,
 )
 from herald.contacts import urns as urn_parser
+from herald.msgs import schedules
 from herald.msgs.content import Translations
 from herald.msgs.dryrun import dry_run as plan_broadcast
-from herald.msgs import schedules
 from herald.msgs.models import Broadcast, BroadcastSchedule, BroadcastStatus, scheduled_and_waiting
 from herald.msgs.recurrence import RecurrenceError
 from herald.msgs.tasks import enqueue_broadcast, queue_fire
@@ -80,7 +80,10 @@ class BroadcastReadSerializer(DirectReadSerializer):
     # Herald's additions, after RapidPro's fields.
     send_at = DateTimeField(read_only=True, allow_null=True, help_text="when a scheduled broadcast begins, else null")
     schedule = serializers.SerializerMethodField(help_text="how a repeating broadcast repeats, else null")
-    parent = serializers.SerializerMethodField(help_text="the repeating broadcast that made this one, else null")
+    # The API's name for it; DRF's metaclass takes declared fields off the class, so Field.parent is left alone.
+    parent = serializers.SerializerMethodField(  # type: ignore[assignment]
+        help_text="the repeating broadcast that made this one, else null"
+    )
 
     def to_representation(self, broadcast):
         if not hasattr(broadcast, "contact_refs"):

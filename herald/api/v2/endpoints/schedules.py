@@ -21,8 +21,8 @@ from herald.api.v2.schedule_fields import (
 from herald.api.v2.serializer_fields import DateTimeField
 from herald.msgs import schedules
 from herald.msgs.models import BroadcastSchedule
-from herald.msgs.tasks import queue_fire
 from herald.msgs.recurrence import Recurrence, RecurrenceError, rule_of, timezone_named
+from herald.msgs.tasks import queue_fire
 
 NEEDS_BROADCAST = (
     "URL must contain ?broadcast=<uuid>: a schedule is made with its broadcast (POST broadcasts.json with schedule)."
@@ -59,7 +59,7 @@ class ScheduleChangeSerializer(serializers.Serializer):
             raise serializers.ValidationError(errors)
         if not any(key in data for key in KEYS):
             raise serializers.ValidationError({"non_field_errors": [NOTHING_TO_CHANGE]})
-        schedule: BroadcastSchedule = self.instance
+        schedule = self.instance
         if not schedule.is_active:
             raise serializers.ValidationError({"non_field_errors": [ENDED]})
         try:
