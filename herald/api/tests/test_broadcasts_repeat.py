@@ -8,7 +8,10 @@ herald/msgs/tests/test_schedule_live.py.
 
 import threading
 import time
-from datetime import UTC, datetime, timedelta
+from datetime import UTC, date, datetime, timedelta
+from datetime import time as clock_time
+from itertools import pairwise
+from zoneinfo import ZoneInfo
 
 import pytest
 from django.db import connection
@@ -42,8 +45,6 @@ def iso(moment: datetime) -> str:
 
 
 def tomorrow_at(hour: int, zone: str = "UTC") -> datetime:
-    from zoneinfo import ZoneInfo  # noqa: PLC0415 — only this helper needs it
-
     local = (timezone.now() + timedelta(days=1)).astimezone(ZoneInfo(zone))
     return local.replace(hour=hour, minute=0, second=0, microsecond=0).astimezone(UTC)
 
@@ -170,6 +171,35 @@ def test_each_occurrence_makes_one_child_with_the_parent_s_content_and_recipient
     schedules.fire(schedule.id, now=first + timedelta(days=1, seconds=1))
     assert len(children(admin, parent)) == 2
     assert Broadcast.objects.get(uuid=parent["uuid"]).status == BroadcastStatus.PENDING
+
+
+def next_dst_change(zone: str) -> date:
+    """The next day (from tomorrow) on which `zone` changes its offset, within the year ahead."""
+    tz = ZoneInfo(zone)
+    today = timezone.now().astimezone(tz).date()
+    for ahead in range(2, 370):
+        day = today + timedelta(days=ahead)
+        before = datetime.combine(day - timedelta(days=1), clock_time(12), tz).utcoffset()
+        if datetime.combine(day, clock_time(12), tz).utcoffset() != before:
+            return day
+    raise AssertionError(f"{zone} changes no offset in a year")
+
+
+@pytest.mark.parametrize("zone", ["Europe/Paris", "America/New_York"])
+def test_a_daily_0900_stays_0900_across_the_next_daylight_saving_change(admin, joe, zone):
+    change = next_dst_change(zone)
+    tz = ZoneInfo(zone)
+    first = datetime.combine(change - timedelta(days=2), clock_time(9), tz)
+    parent = create(admin, joe, {"repeat": "daily", "timezone": zone}, send_at=first.isoformat())
+    schedule = schedule_of(parent)
+    for _ in range(4):  # two days before the change, the day before, the day itself, the day after
+        due = schedule_of(parent).next_fire
+        assert schedules.fire(schedule.id, now=due).child_id is not None
+    made = sorted(datetime.fromisoformat(c["send_at"]) for c in children(admin, parent))
+    assert [m.astimezone(tz).strftime("%H:%M") for m in made] == ["09:00"] * 4
+    assert [m.astimezone(tz).date() for m in made] == [change + timedelta(days=d) for d in (-2, -1, 0, 1)]
+    gaps = {later - earlier for earlier, later in pairwise(made)}
+    assert gaps == {timedelta(days=1), timedelta(days=1) + (first.utcoffset() - made[-1].astimezone(tz).utcoffset())}
 
 
 def test_after_an_outage_the_latest_occurrence_is_made_and_the_older_ones_counted_as_missed(admin, joe):
