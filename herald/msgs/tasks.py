@@ -156,5 +156,8 @@ def tick() -> None:
         logger.info("resuming broadcast %s", broadcast_id)
         start_broadcast.delay(broadcast_id)
     for schedule_id in schedules.due_schedules(timezone.now()):
-        fire_schedule(schedule_id)  # a call, not a message: here and now
+        try:
+            fire_schedule(schedule_id)  # a call, not a message: here and now
+        except Exception:  # one schedule that can't fire must not keep the tick from the rest (deliveries too)
+            logger.exception("schedule %s could not fire: the next tick tries again", schedule_id)
     enqueue_delivery(recovery.channels_with_due_messages())
