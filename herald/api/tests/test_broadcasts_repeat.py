@@ -139,6 +139,19 @@ def test_without_send_at_the_first_occurrence_is_the_rule_s_first_from_this_minu
     assert schedule_of(daily).next_fire <= timezone.now()  # now: fired by the next tick
 
 
+def test_until_is_an_instant_a_local_time_in_the_schedule_s_timezone_or_a_whole_local_day(admin, joe):
+    first = tomorrow_at(9, "Asia/Tokyo")
+    day = (first + timedelta(days=3)).astimezone(ZoneInfo("Asia/Tokyo")).date()
+    for until, expected in [
+        (day.isoformat(), datetime.combine(day, clock_time(23, 59, 59, 999999), ZoneInfo("Asia/Tokyo"))),
+        (f"{day}T12:00:00", datetime.combine(day, clock_time(12), ZoneInfo("Asia/Tokyo"))),
+        (f"{day}T12:00:00Z", datetime.combine(day, clock_time(12), UTC)),
+    ]:
+        parent = create(admin, joe, {"repeat": "daily", "timezone": "Asia/Tokyo", "until": until}, send_at=iso(first))
+        assert parent["schedule"]["until"] == wire(expected)
+        assert schedule_of(parent).recurrence.next_after(expected) is None
+
+
 # Firing: one child per occurrence, the latest one after an outage
 
 

@@ -37,8 +37,9 @@ def read_until(value: object, zone_name: str) -> datetime | None:
         raise RecurrenceError("until", UNTIL_INVALID)
     zone = timezone_named(zone_name)
     try:
-        moment = parse_datetime(value)
-        day = None if moment is not None else parse_date(value)
+        # The date first: parse_datetime reads a date alone as its midnight.
+        day = parse_date(value)
+        moment = parse_datetime(value) if day is None else None
     except ValueError:
         moment = day = None
     try:
