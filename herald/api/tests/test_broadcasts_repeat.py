@@ -110,6 +110,8 @@ def test_each_repeat_makes_a_pending_parent_that_lists_its_schedule(admin, works
         "created_on": parent["created_on"],
         "modified_on": parent["created_on"],
     }
+    assert list(item) == ["broadcast", *expected_schedule, "created_on", "modified_on"]
+    assert list(parent["schedule"]) == list(expected_schedule)
     if second is not None:
         assert schedule_of(parent).recurrence.next_after(first) == first + second
 
