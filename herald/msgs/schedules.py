@@ -64,7 +64,7 @@ def fire(schedule_id: int, now: datetime | None = None) -> Fired:
             end(schedule, parent.status, now)  # e.g. interrupted: its schedule stops with it
             return Fired(ended=True)
         recurrence = schedule.recurrence
-        due = [schedule.next_fire, *_until(recurrence.occurrences(after=schedule.next_fire), now)]
+        due = [schedule.next_fire, *_up_to(now, recurrence.occurrences(after=schedule.next_fire))]
         latest, missed = due[-1], len(due) - 1
         child_id = None
         if now - latest <= GRACE:
@@ -79,7 +79,7 @@ def fire(schedule_id: int, now: datetime | None = None) -> Fired:
     return Fired(child_id, missed, ended=following is None)
 
 
-def _until(occurrences: Iterator[datetime], now: datetime) -> Iterator[datetime]:
+def _up_to(now: datetime, occurrences: Iterator[datetime]) -> Iterator[datetime]:
     for occurrence in occurrences:
         if occurrence > now:
             return

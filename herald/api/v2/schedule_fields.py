@@ -92,11 +92,10 @@ class ScheduleInputField(serializers.Field):
         except RecurrenceError as error:
             raise serializers.ValidationError({error.field: [error.message]}) from None
         word = value["repeat"].strip().lower()
-        return {"repeat": word if "=" not in word else None, "rule": rule, "timezone": zone_name, **_until(value)}
-
-
-def _until(value: dict) -> dict:
-    return {"until": value["until"]} if "until" in value else {}
+        read = {"repeat": word if "=" not in word else None, "rule": rule, "timezone": zone_name}
+        if "until" in value:  # read once the timezone is known (checked_recurrence)
+            read["until"] = value["until"]
+        return read
 
 
 def checked_recurrence(schedule: dict, default_zone: str, start: datetime) -> Recurrence:
