@@ -11,6 +11,7 @@ from herald.contacts.models import Contact, ContactGroup, ContactURN
 from herald.workspaces.models import Workspace
 
 from .content import Translations
+from .recurrence import Recurrence
 
 
 class BroadcastStatus(models.TextChoices):
@@ -67,6 +68,12 @@ class Broadcast(models.Model):
     # closed: windows.hold_closed_broadcasts), so the tick holds them once per closing; windows.NOTHING_LEFT_TO_HOLD
     # once it is completed and nothing of it waits any more.
     window_held_until = models.DateTimeField(null=True, blank=True)
+    # A repeating broadcast's occurrences are its children (`schedules`): `parent` is the broadcast whose schedule
+    # made this one, `occurrence` the occurrence it was made for (one child per occurrence: the constraint below).
+    parent = models.ForeignKey(
+        "self", on_delete=models.CASCADE, null=True, blank=True, related_name="children", db_index=False
+    )
+    occurrence = models.DateTimeField(null=True, blank=True)
     # Not columns: the API sets them on a page of broadcasts (api/v2/broadcasts.py, attach_recipient_refs).
     contact_refs: list[dict[str, str | None]]
     group_refs: list[dict[str, str | None]]
@@ -76,6 +83,15 @@ class Broadcast(models.Model):
     is_active = models.BooleanField(default=True)
 
     class Meta:
+        constraints = [
+            # Two workers firing one occurrence at once (or one again after a crash) make one child: the second
+            # create fails on this key (schedules.fire).
+            models.UniqueConstraint(
+                fields=["parent", "occurrence"],
+                condition=models.Q(parent__isnull=False),
+                name="bcast_once_per_occurrence",
+            )
+        ]
         indexes = [models.Index(fields=["workspace", "-created_on", "-id"], name="broadcasts_api_order")]
 
     def __str__(self) -> str:
@@ -87,8 +103,41 @@ class Broadcast(models.Model):
 
 
 def due_to_begin(now: datetime) -> Q:
-    """Broadcasts that may begin at `now`: unscheduled ones, and scheduled ones whose time has come."""
-    return Q(send_at__isnull=True) | Q(send_at__lte=now)
+    """Broadcasts that may begin at `now`: unscheduled ones, and scheduled ones whose time has come. A repeating
+    broadcast never begins itself: its occurrences are children that do (schedules.py)."""
+    return (Q(send_at__isnull=True) | Q(send_at__lte=now)) & Q(schedule__isnull=True)
+
+
+class BroadcastSchedule(models.Model):
+    """How a broadcast repeats: its occurrences (`recurrence.Recurrence` of `rule`, `timezone`, `start`, `until`)
+    each make a child broadcast (`schedules.fire`). `next_fire` is the next occurrence to make, null once the
+    schedule has ended (`is_active` false): run out, or ended through the API."""
+
+    broadcast = models.OneToOneField(Broadcast, on_delete=models.CASCADE, related_name="schedule")
+    # The word it was asked with (recurrence.REPEATS), or null for an RRULE given as such.
+    repeat = models.CharField(max_length=8, null=True, blank=True)
+    rule = models.CharField(max_length=500)
+    start = models.DateTimeField()
+    until = models.DateTimeField(null=True, blank=True)
+    next_fire = models.DateTimeField(null=True, blank=True)
+    is_active = models.BooleanField(default=True)
+    # Occurrences that came and went while nothing ran (an outage longer than schedules.GRACE): skipped, counted.
+    missed = models.PositiveIntegerField(default=0)
+    created_on = models.DateTimeField(default=timezone.now)
+    modified_on = models.DateTimeField(default=timezone.now)
+    # The IANA name its local times are read in. Declared after the uses of django.utils.timezone above: the field's
+    # name hides the module from here on in this class body.
+    timezone = models.CharField(max_length=64)
+
+    class Meta:
+        indexes = [models.Index(fields=["next_fire"], condition=Q(is_active=True), name="schedules_due")]
+
+    def __str__(self) -> str:
+        return f"{self.rule} in {self.timezone}"
+
+    @property
+    def recurrence(self) -> Recurrence:
+        return Recurrence(self.rule, self.timezone, self.start, self.until)
 
 
 def scheduled_and_waiting() -> Q:

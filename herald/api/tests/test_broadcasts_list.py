@@ -136,6 +136,8 @@ def test_pending_broadcast_item_exactly(admin, workspace):
             "send_at": None,  # Herald's, after RapidPro's fields (docs/COMPATIBILITY.md, C43)
             "send_window": None,  # and C50
             "waiting_until": None,
+            "schedule": None,  # (docs/COMPATIBILITY.md, C55)
+            "parent": None,
         }
     ]
 
@@ -144,7 +146,7 @@ def test_field_order(admin, workspace):
     make_broadcast(workspace, urns=["tel:+250788123123"])
     assert list(results(admin.get(URL))[0]) == [
         "uuid", "status", "progress", "urns", "contacts", "groups", "text", "attachments", "quick_replies",
-        "base_language", "created_on", "id", "send_at", "send_window", "waiting_until",
+        "base_language", "created_on", "id", "send_at", "send_window", "waiting_until", "schedule", "parent",
     ]  # fmt: skip
 
 

@@ -10,10 +10,12 @@ from .endpoints.globals_ import GlobalsEndpoint
 from .endpoints.groups import GroupsEndpoint
 from .endpoints.media import MediaEndpoint
 from .endpoints.messages import MessagesEndpoint
+from .endpoints.schedules import SchedulesEndpoint
 from .endpoints.workspace import WorkspaceEndpoint
 
 ENDPOINTS = [
     BroadcastsEndpoint,
+    SchedulesEndpoint,
     MessagesEndpoint,
     ContactsEndpoint,
     ContactActionsEndpoint,

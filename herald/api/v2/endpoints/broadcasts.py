@@ -2,7 +2,7 @@
 
 from datetime import UTC, datetime, timedelta
 
-from django.db.models import Q
+from django.db.models import F, Q
 from django.utils import timezone
 from django.utils.dateparse import parse_datetime
 from drf_spectacular.types import OpenApiTypes
@@ -25,6 +25,13 @@ from herald.api.v2.filters import Filter, created_between
 from herald.api.v2.formats import format_datetime
 from herald.api.v2.params import InvalidParam, bool_param, int_param, uuid_param
 from herald.api.v2.permissions import ADMIN_EDITOR
+from herald.api.v2.schedule_fields import (
+    ScheduleInputField,
+    ScheduleReadSerializer,
+    as_validation_error,
+    checked_recurrence,
+    default_start,
+)
 from herald.api.v2.serializer_fields import (
     SEND_WINDOW_SCHEMA,
     ContactRefsField,
@@ -38,10 +45,12 @@ from herald.api.v2.serializer_fields import (
     URNField,
 )
 from herald.contacts import urns as urn_parser
+from herald.msgs import schedules
 from herald.msgs.content import Translations
 from herald.msgs.dryrun import dry_run as plan_broadcast
-from herald.msgs.models import Broadcast, BroadcastStatus, scheduled_and_waiting
-from herald.msgs.tasks import enqueue_broadcast
+from herald.msgs.models import Broadcast, BroadcastSchedule, BroadcastStatus, scheduled_and_waiting
+from herald.msgs.recurrence import RecurrenceError
+from herald.msgs.tasks import enqueue_broadcast, queue_fire
 from herald.msgs.windows import waiting_until, workspace_window
 from herald.workspaces.send_window import SendWindow
 
@@ -76,11 +85,34 @@ class BroadcastReadSerializer(DirectReadSerializer):
     send_at = DateTimeField(read_only=True, allow_null=True, help_text="when a scheduled broadcast begins, else null")
     send_window = serializers.SerializerMethodField()
     waiting_until = serializers.SerializerMethodField()
+    schedule = serializers.SerializerMethodField(help_text="how a repeating broadcast repeats, else null")
+    # The API's name for it; DRF's metaclass takes declared fields off the class, so Field.parent is left alone.
+    parent = serializers.SerializerMethodField(  # type: ignore[assignment]
+        help_text="the repeating broadcast that made this one, else null"
+    )
 
     def to_representation(self, broadcast):
         if not hasattr(broadcast, "contact_refs"):
             attach_recipient_refs([broadcast])
         return super().to_representation(broadcast)
+
+    @extend_schema_field(ScheduleReadSerializer(allow_null=True))
+    def get_schedule(self, broadcast) -> dict | None:
+        schedule = schedule_of(broadcast)
+        if schedule is None:
+            return None
+        if not hasattr(self, "_schedule_serializer"):
+            self._schedule_serializer = ScheduleReadSerializer()
+        return self._schedule_serializer.to_representation(schedule)
+
+    @extend_schema_field(
+        {"type": "object", "nullable": True, "properties": {"uuid": {"type": "string", "format": "uuid"}}}
+    )
+    def get_parent(self, broadcast) -> dict | None:
+        if broadcast.parent_id is None:
+            return None
+        uuid = getattr(broadcast, "parent_uuid", None) or broadcast.parent.uuid
+        return {"uuid": str(uuid)}
 
     @extend_schema_field({"type": "array", "items": {"type": "string"}, "nullable": True})
     def get_urns(self, broadcast) -> list[str] | None:
@@ -113,6 +145,13 @@ class BroadcastReadSerializer(DirectReadSerializer):
     @extend_schema_field(content_fields.TRANSLATED_QUICK_REPLIES_OUT)
     def get_quick_replies(self, broadcast) -> dict:
         return broadcast.content.quick_replies_by_language()
+
+
+def schedule_of(broadcast: Broadcast) -> BroadcastSchedule | None:
+    try:
+        return broadcast.schedule
+    except BroadcastSchedule.DoesNotExist:
+        return None
 
 
 def attach_recipient_refs(broadcasts: list[Broadcast]) -> None:
@@ -202,6 +241,11 @@ class BroadcastWriteSerializer(serializers.Serializer):
         allow_null=True,
         help_text="When its messages may go (null: at any time); left out, the workspace's window as it is now.",
     )
+    schedule = ScheduleInputField(
+        required=False,
+        allow_null=True,
+        help_text="Repeat it: each occurrence sends a child broadcast (api/v2/docs/schedules.md).",
+    )
 
     def validate_urns(self, value):
         # Two spellings of one address (`tel:0788 123 123`, `tel:+250788123123`) are one recipient.
@@ -231,6 +275,13 @@ class BroadcastWriteSerializer(serializers.Serializer):
                 raise serializers.ValidationError("No attachment translations provided in base language.")
             if quick_replies is not None and base not in quick_replies:
                 raise serializers.ValidationError("No quick_replies translations provided in base language.")
+        if data.get("schedule"):
+            # Its first occurrence is send_at's, or the rule's first from now (docs/COMPATIBILITY.md, C53).
+            start = data.get("send_at") or default_start()
+            try:
+                data["recurrence"] = checked_recurrence(data["schedule"], self.context["workspace"].timezone, start)
+            except RecurrenceError as error:
+                raise as_validation_error(error, under="schedule") from None
         return data
 
     def create(self, data):
@@ -247,6 +298,14 @@ class BroadcastWriteSerializer(serializers.Serializer):
         )
         broadcast.contacts.set(data.get("contacts", []))
         broadcast.groups.set(data.get("groups", []))
+        if data.get("recurrence") is None:
+            # Known to have no schedule: reading it for the answer (and after_write) needs no query.
+            Broadcast.schedule.related.set_cached_value(broadcast, None)
+        else:
+            # The parent: it never sends itself, its occurrences are children (herald/msgs/schedules.py).
+            schedule = schedules.create(broadcast, data["recurrence"], data["schedule"]["repeat"])
+            Broadcast.objects.filter(id=broadcast.id).update(send_at=schedule.next_fire)
+            broadcast.send_at = schedule.next_fire
         return broadcast
 
     def plan(self) -> dict:
@@ -444,10 +503,15 @@ class BroadcastsEndpoint(ListAPIMixin, WriteAPIMixin, BaseEndpoint):
         Filter("id", int_param, "id", "Deprecated: only the broadcast with this integer id."),
         *created_between("broadcasts"),
         Filter("scheduled", bool_param, scheduled_filter, "`true`: only scheduled broadcasts still waiting to begin"),
+        Filter("parent", uuid_param, "parent__uuid", "Only the occurrences (children) of this repeating broadcast."),
     ]
 
     def get_queryset(self):
-        return Broadcast.objects.filter(workspace=self.workspace, is_active=True)
+        return (
+            Broadcast.objects.filter(workspace=self.workspace, is_active=True)
+            .select_related("schedule")
+            .annotate(parent_uuid=F("parent__uuid"))
+        )
 
     def prepare_page(self, page):
         attach_recipient_refs(page)
@@ -475,4 +539,8 @@ class BroadcastsEndpoint(ListAPIMixin, WriteAPIMixin, BaseEndpoint):
         return Response({**plan, "waiting_until": format_datetime(plan["waiting_until"])}, status=status.HTTP_200_OK)
 
     def after_write(self, broadcast, created: bool) -> None:
-        enqueue_broadcast(broadcast.id, broadcast.send_at)
+        schedule = schedule_of(broadcast)
+        if schedule is None:
+            enqueue_broadcast(broadcast.id, broadcast.send_at)
+        else:
+            queue_fire(schedule.id, schedule.next_fire)
