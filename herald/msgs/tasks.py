@@ -15,7 +15,7 @@ from django.core.cache import BaseCache, caches
 from django.db import transaction
 from django.utils import timezone
 
-from . import delivery, fanout, recovery
+from . import control, delivery, fanout, recovery
 
 logger = logging.getLogger(__name__)
 
@@ -38,6 +38,14 @@ def enqueue_broadcast(broadcast_id: int, send_at: datetime | None = None) -> Non
         send_after_commit(start_broadcast, broadcast_id)
     elif send_at - timezone.now() <= ETA_HORIZON:
         send_after_commit(start_broadcast, broadcast_id, eta=send_at)
+
+
+def enqueue_resumed(resumed: control.Resumed) -> None:
+    """Queue what a resume left to do: the fan-out of each broadcast that had not finished it (a scheduled one at
+    its time), the deliveries of its released messages."""
+    for broadcast_id, send_at in resumed.starts:
+        enqueue_broadcast(broadcast_id, send_at if send_at and send_at > timezone.now() else None)
+    enqueue_delivery(resumed.channel_ids)
 
 
 def enqueue_delivery(channel_ids: Iterable[int]) -> None:
@@ -132,8 +140,12 @@ def deliver_channel(channel_id: int, owner: str | None = None, failures: int = 0
 
 @shared_task(name="herald.msgs.tasks.tick")
 def tick() -> None:
-    """The safety net: resume stalled broadcasts, deliver what is due (retries included)."""
+    """The safety net: resume stalled broadcasts, expire those whose `expire_at` has passed, deliver what is due
+    (retries included)."""
     for broadcast_id in recovery.stalled_broadcasts():
         logger.info("resuming broadcast %s", broadcast_id)
         start_broadcast.delay(broadcast_id)
+    for broadcast_id in control.expiring(timezone.now()):
+        if control.expire(broadcast_id, timezone.now()):  # its fan-out goes on, writing the rest expired
+            start_broadcast.delay(broadcast_id)
     enqueue_delivery(recovery.channels_with_due_messages())
