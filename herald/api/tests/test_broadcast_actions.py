@@ -78,8 +78,8 @@ def test_unknown_foreign_empty_and_too_many_are_refused_and_nothing_changes(work
     mine, foreign = make_broadcast(workspace), make_broadcast(other_workspace)
     before = snapshot(mine, foreign)
 
-    def refused(refs, action, **errors):
-        return {"broadcasts": refs, "action": action}, errors
+    def refused(refs, verb, **errors):
+        return {"broadcasts": refs, "action": verb}, errors
 
     refusals = [
         refused([str(mine.uuid), str(foreign.uuid)], "pause", broadcasts=[f"No such object: {foreign.uuid}"]),
