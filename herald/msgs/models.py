@@ -21,6 +21,8 @@ class BroadcastStatus(models.TextChoices):
     COMPLETED = "C", "completed"
     FAILED = "F", "failed"
     INTERRUPTED = "I", "interrupted"
+    # Held by `broadcast_actions.json` until resumed (msgs/control.py); `paused_from` says what it resumes to.
+    PAUSED = "U", "paused"
 
 
 class Broadcast(models.Model):
@@ -74,6 +76,12 @@ class Broadcast(models.Model):
         "self", on_delete=models.CASCADE, null=True, blank=True, related_name="children", db_index=False
     )
     occurrence = models.DateTimeField(null=True, blank=True)
+    # When messages not yet handed to a channel fail instead (FailedReason.EXPIRED; msgs/control.py); `expired_on`
+    # is when the tick (or the pre-send gate) did it, so it is done once.
+    expire_at = models.DateTimeField(null=True, blank=True)
+    expired_on = models.DateTimeField(null=True, blank=True)
+    # The status a paused broadcast had, and gets back when it is resumed (blank unless paused).
+    paused_from = models.CharField(max_length=1, choices=BroadcastStatus.choices, blank=True, default="")
     # Not columns: the API sets them on a page of broadcasts (api/v2/broadcasts.py, attach_recipient_refs).
     contact_refs: list[dict[str, str | None]]
     group_refs: list[dict[str, str | None]]
@@ -92,7 +100,15 @@ class Broadcast(models.Model):
                 name="bcast_once_per_occurrence",
             )
         ]
-        indexes = [models.Index(fields=["workspace", "-created_on", "-id"], name="broadcasts_api_order")]
+        indexes = [
+            models.Index(fields=["workspace", "-created_on", "-id"], name="broadcasts_api_order"),
+            # The tick's "which broadcasts expire now" (control.expiring): only those still to expire are indexed.
+            models.Index(
+                fields=["expire_at"],
+                condition=Q(expire_at__isnull=False, expired_on__isnull=True),
+                name="broadcasts_to_expire",
+            ),
+        ]
 
     def __str__(self) -> str:
         return str(self.uuid)
@@ -156,6 +172,11 @@ class MsgStatus(models.TextChoices):
     READ = "R", "read"
     ERRORED = "E", "errored"
     FAILED = "F", "failed"
+    # A paused broadcast's messages, out of the delivery scan (`due` never sees them) until it is resumed: queued
+    # ones, and errored ones (keeping their `error_count` and `next_attempt`). The API shows them as queued /
+    # errored (msgs/control.py, docs/COMPATIBILITY.md C47).
+    HELD_QUEUED = "K", "held queued"
+    HELD_ERRORED = "L", "held errored"
 
 
 class MsgDirection(models.TextChoices):
@@ -187,7 +208,13 @@ FOLDER_QUERIES: dict[str, Q] = {
     MsgFolder.OUTBOX: Q(
         direction=MsgDirection.OUT,
         visibility=MsgVisibility.VISIBLE,
-        status__in=[MsgStatus.INITIALIZING, MsgStatus.QUEUED, MsgStatus.ERRORED],
+        status__in=[
+            MsgStatus.INITIALIZING,
+            MsgStatus.QUEUED,
+            MsgStatus.ERRORED,
+            MsgStatus.HELD_QUEUED,
+            MsgStatus.HELD_ERRORED,
+        ],
     ),
     MsgFolder.SENT: Q(
         direction=MsgDirection.OUT,
@@ -221,6 +248,8 @@ class FailedReason(models.TextChoices):
     PERMANENT = "P", "the channel refused the message"
     CHANNEL_REMOVED = "R", "channel removed"
     TOO_LONG = "T", "the text is too long once rendered"
+    INTERRUPTED = "I", "the broadcast was interrupted before the message was sent"
+    EXPIRED = "X", "the broadcast expired before the message was sent"
 
 
 class Msg(models.Model):

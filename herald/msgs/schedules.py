@@ -60,6 +60,14 @@ def fire(schedule_id: int, now: datetime | None = None) -> Fired:
         if schedule is None or schedule.next_fire is None:
             return Fired()  # not due, or fired by another worker a moment ago
         parent = schedule.broadcast
+        if parent.status == BroadcastStatus.PAUSED:  # a paused schedule skips what falls due, and goes on once resumed
+            skipped = 1 + sum(1 for _ in _up_to(now, schedule.recurrence.occurrences(after=schedule.next_fire)))
+            schedule.next_fire = schedule.recurrence.next_after(now)
+            schedule.missed, schedule.modified_on = schedule.missed + skipped, now
+            schedule.save(update_fields=["next_fire", "missed", "modified_on"])
+            if schedule.next_fire is None:
+                end(schedule, BroadcastStatus.COMPLETED, now)
+            return Fired(None, skipped, ended=schedule.next_fire is None)
         if parent.status != BroadcastStatus.PENDING:
             end(schedule, parent.status, now)  # e.g. interrupted: its schedule stops with it
             return Fired(ended=True)
@@ -101,6 +109,7 @@ def make_child(parent: Broadcast, occurrence: datetime, now: datetime) -> int | 
                 parent=parent,
                 occurrence=occurrence,
                 send_at=occurrence,
+                send_window=parent.send_window,
                 created_on=now,
                 modified_on=now,
             )
@@ -109,6 +118,13 @@ def make_child(parent: Broadcast, occurrence: datetime, now: datetime) -> int | 
     except IntegrityError:
         return None
     return child.id
+
+
+def stop(parent_id: int, now: datetime) -> None:
+    """End the schedule of a parent that was interrupted: no occurrence fires from now on."""
+    BroadcastSchedule.objects.filter(broadcast_id=parent_id, is_active=True).update(
+        is_active=False, next_fire=None, modified_on=now
+    )
 
 
 def end(schedule: BroadcastSchedule, status: str, now: datetime) -> None:

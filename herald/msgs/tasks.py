@@ -15,7 +15,7 @@ from django.core.cache import BaseCache, caches
 from django.db import transaction
 from django.utils import timezone
 
-from . import delivery, fanout, recovery, schedules, windows
+from . import control, delivery, fanout, recovery, schedules, windows
 
 logger = logging.getLogger(__name__)
 
@@ -38,6 +38,14 @@ def enqueue_broadcast(broadcast_id: int, send_at: datetime | None = None) -> Non
         send_after_commit(start_broadcast, broadcast_id)
     elif send_at - timezone.now() <= ETA_HORIZON:
         send_after_commit(start_broadcast, broadcast_id, eta=send_at)
+
+
+def enqueue_resumed(resumed: control.Resumed) -> None:
+    """Queue what a resume left to do: the fan-out of each broadcast that had not finished it (a scheduled one at
+    its time), the deliveries of its released messages."""
+    for broadcast_id, send_at in resumed.starts:
+        enqueue_broadcast(broadcast_id, send_at if send_at and send_at > timezone.now() else None)
+    enqueue_delivery(resumed.channel_ids)
 
 
 def enqueue_delivery(channel_ids: Iterable[int]) -> None:
@@ -151,8 +159,9 @@ def fire_schedule(schedule_id: int) -> None:
 
 @shared_task(name="herald.msgs.tasks.tick")
 def tick() -> None:
-    """The safety net: resume stalled broadcasts, fire due schedules, hold the messages of broadcasts whose send
-    window has closed, deliver what is due (retries included, and messages whose window has opened)."""
+    """The safety net: resume stalled broadcasts, expire those whose `expire_at` has passed, fire due schedules,
+    hold the messages of broadcasts whose send window has closed, deliver what is due (retries included, and
+    messages whose window has opened)."""
     windows.hold_closed_broadcasts(timezone.now())
     for broadcast_id in recovery.stalled_broadcasts():
         logger.info("resuming broadcast %s", broadcast_id)
@@ -162,4 +171,7 @@ def tick() -> None:
             fire_schedule(schedule_id)  # a call, not a message: here and now
         except Exception:  # one schedule that can't fire must not keep the tick from the rest (deliveries too)
             logger.exception("schedule %s could not fire: the next tick tries again", schedule_id)
+    for broadcast_id in control.expiring(timezone.now()):
+        if control.expire(broadcast_id, timezone.now()):  # its fan-out goes on, writing the rest expired
+            start_broadcast.delay(broadcast_id)
     enqueue_delivery(recovery.channels_with_due_messages())

@@ -507,3 +507,50 @@ def test_a_null_schedule_is_a_plain_broadcast(admin, joe):
     assert response.status_code == 201, response.content
     assert (response.json()["schedule"], response.json()["parent"]) == (None, None)
     assert not BroadcastSchedule.objects.exists()
+
+
+# Together with broadcast_actions.json and send windows
+
+ACTIONS = "/api/v2/broadcast_actions.json"
+
+
+def act(client, action: str, broadcast: dict):
+    return client.post(ACTIONS, {"broadcasts": [broadcast["uuid"]], "action": action}, format="json")
+
+
+def test_a_paused_schedule_skips_what_falls_due_and_goes_on_once_resumed(admin, joe):
+    first = tomorrow_at(9)
+    parent = create(admin, joe, {"repeat": "daily"}, send_at=iso(first))
+    schedule = schedule_of(parent)
+    assert act(admin, "pause", parent).status_code == 204
+    fired = schedules.fire(schedule.id, now=first + timedelta(seconds=1))
+    assert (fired.child_id, fired.missed, fired.ended) == (None, 1, False)
+    assert children(admin, parent) == []
+    assert schedule_of(parent).next_fire == first + timedelta(days=1)  # the schedule lives on
+
+    assert act(admin, "resume", parent).status_code == 204
+    assert Broadcast.objects.get(uuid=parent["uuid"]).status == BroadcastStatus.PENDING
+    assert schedules.fire(schedule.id, now=first + timedelta(days=1, seconds=1)).child_id is not None
+    assert len(children(admin, parent)) == 1
+
+
+def test_interrupting_a_repeating_broadcast_ends_its_schedule_at_once(admin, joe):
+    first = tomorrow_at(9)
+    parent = create(admin, joe, {"repeat": "daily"}, send_at=iso(first))
+    assert act(admin, "interrupt", parent).status_code == 204
+    listed = results(admin.get(URL, {"uuid": parent["uuid"]}))[0]
+    assert (listed["status"], listed["schedule"]["is_active"], listed["schedule"]["next_occurrence"]) == (
+        "interrupted",
+        False,
+        None,
+    )
+    assert schedules.fire(schedule_of(parent).id, now=first + timedelta(seconds=1)).child_id is None
+
+
+def test_each_child_keeps_the_parent_s_send_window(admin, joe):
+    first = tomorrow_at(9)
+    window = {"days": ["mon", "tue", "wed", "thu", "fri"], "start": "08:00", "end": "18:00", "timezone": "UTC"}
+    parent = create(admin, joe, {"repeat": "daily"}, send_at=iso(first), send_window=window)
+    schedules.fire(schedule_of(parent).id, now=first + timedelta(seconds=1))
+    (child,) = children(admin, parent)
+    assert child["send_window"] == parent["send_window"] == window

@@ -1,6 +1,7 @@
 """Every endpoint of the API, in the order the docs list them: read by the URLconf (`urls.py`) and the docs
 (`docs.py`), so neither imports the other for it. A new endpoint is one line here."""
 
+from .endpoints.broadcast_actions import BroadcastActionsEndpoint
 from .endpoints.broadcasts import BroadcastsEndpoint
 from .endpoints.channels import ChannelsEndpoint
 from .endpoints.contact_actions import ContactActionsEndpoint
@@ -16,6 +17,7 @@ from .endpoints.workspace import WorkspaceEndpoint
 ENDPOINTS = [
     BroadcastsEndpoint,
     SchedulesEndpoint,
+    BroadcastActionsEndpoint,
     MessagesEndpoint,
     ContactsEndpoint,
     ContactActionsEndpoint,

@@ -192,7 +192,7 @@ def _has_nul(value) -> bool:
     return isinstance(value, str) and "\x00" in value
 
 
-def _as_uuid(value):
+def as_uuid(value):
     try:
         return uuid.UUID(str(value)) if isinstance(value, str) else None
     except ValueError:
@@ -204,7 +204,7 @@ class ContactRefsField(ReferenceListField):
     found."""
 
     def resolve(self, workspace, refs):
-        by_uuid = {ref: u for ref in refs if (u := _as_uuid(ref))}
+        by_uuid = {ref: u for ref in refs if (u := as_uuid(ref))}
         urn_refs = [ref for ref in refs if isinstance(ref, str) and ref not in by_uuid and ":" in ref]
         if urn_refs and workspace.is_anonymous:
             raise serializers.ValidationError(URN_LOOKUPS_REFUSED)
@@ -232,7 +232,7 @@ class GroupRefsField(ReferenceListField):
     """Groups by UUID or by name (case-insensitive)."""
 
     def resolve(self, workspace, refs):
-        by_uuid = {ref: u for ref in refs if (u := _as_uuid(ref))}
+        by_uuid = {ref: u for ref in refs if (u := as_uuid(ref))}
         names = {ref.lower(): ref for ref in refs if isinstance(ref, str)}
         condition = Q(uuid__in=by_uuid.values())
         for name in names:

@@ -4,7 +4,7 @@ from django.db import migrations, models
 
 
 class Migration(migrations.Migration):
-    dependencies = [("msgs", "0007_broadcast_send_at")]
+    dependencies = [("msgs", "0008_broadcast_control")]
 
     operations = [
         migrations.AddField(model_name="broadcast", name="send_window", field=models.JSONField(blank=True, null=True)),

@@ -90,6 +90,9 @@ class BroadcastReadSerializer(DirectReadSerializer):
     parent = serializers.SerializerMethodField(  # type: ignore[assignment]
         help_text="the repeating broadcast that made this one, else null"
     )
+    expire_at = DateTimeField(
+        read_only=True, allow_null=True, help_text="when its messages not yet sent fail (`expired`), else null"
+    )
 
     def to_representation(self, broadcast):
         if not hasattr(broadcast, "contact_refs"):
@@ -192,13 +195,14 @@ class SendAtField(serializers.Field):
         "past": "Must be in the future (a time up to 60 seconds ago is taken as now).",
         "too_far": "Must be at most 366 days ahead.",
     }
+    late_tolerance = SEND_AT_LATE_TOLERANCE
 
     def to_internal_value(self, value):
         parsed = self._parse(value)
         if parsed.tzinfo is None:
             self.fail("naive", value=value)
         now = timezone.now()
-        if parsed < now - SEND_AT_LATE_TOLERANCE:
+        if parsed < now - self.late_tolerance:
             self.fail("past")
         if parsed > now + SEND_AT_MAX_AHEAD:
             self.fail("too_far")
@@ -218,6 +222,14 @@ class SendAtField(serializers.Field):
 
     def to_representation(self, value):
         return format_datetime(value)
+
+
+class ExpireAtField(SendAtField):
+    """When a broadcast's messages not yet handed to a channel fail (`expired`): like `send_at`, but a time already
+    past is refused, not taken as now (it would fail everything at once; docs/COMPATIBILITY.md, C49)."""
+
+    default_error_messages = {**SendAtField.default_error_messages, "past": "Must be in the future."}
+    late_tolerance = timedelta(0)
 
 
 class BroadcastWriteSerializer(serializers.Serializer):
@@ -246,6 +258,7 @@ class BroadcastWriteSerializer(serializers.Serializer):
         allow_null=True,
         help_text="Repeat it: each occurrence sends a child broadcast (api/v2/docs/schedules.md).",
     )
+    expire_at = ExpireAtField(required=False, allow_null=True)
 
     def validate_urns(self, value):
         # Two spellings of one address (`tel:0788 123 123`, `tel:+250788123123`) are one recipient.
@@ -264,6 +277,9 @@ class BroadcastWriteSerializer(serializers.Serializer):
             raise serializers.ValidationError("Must provide either text or attachments.")
         if not (data.get("urns") or data.get("contacts") or data.get("groups")):
             raise serializers.ValidationError("Must provide either urns, contacts or groups.")
+        send_at, expire_at = data.get("send_at"), data.get("expire_at")
+        if send_at and expire_at and expire_at <= send_at:
+            raise serializers.ValidationError({"expire_at": ["Must be after send_at."]})
 
         base = data.get("base_language")
         if base:
@@ -295,6 +311,7 @@ class BroadcastWriteSerializer(serializers.Serializer):
             created_by=self.context["user"],
             send_at=data.get("send_at"),
             send_window=stored_window(window_of_body(data, self.context["workspace"])),
+            expire_at=data.get("expire_at"),
         )
         broadcast.contacts.set(data.get("contacts", []))
         broadcast.groups.set(data.get("groups", []))

@@ -28,8 +28,15 @@ from herald.contacts.urns import URN
 from herald.msgs.models import Broadcast, FailedReason, Msg, MsgFolder, MsgStatus, MsgVisibility
 from herald.msgs.single import send_message, with_relations
 
-# The API shows pending, initializing and queued all as "queued".
-STATUS_NAMES = {**{s.value: s.label for s in MsgStatus}, MsgStatus.PENDING: "queued", MsgStatus.INITIALIZING: "queued"}
+# The API shows pending, initializing and queued all as "queued"; a paused broadcast's held messages as what they
+# were, queued or errored (docs/COMPATIBILITY.md, C47).
+STATUS_NAMES = {
+    **{s.value: s.label for s in MsgStatus},
+    MsgStatus.PENDING: "queued",
+    MsgStatus.INITIALIZING: "queued",
+    MsgStatus.HELD_QUEUED: "queued",
+    MsgStatus.HELD_ERRORED: "errored",
+}
 # What `?status=` takes: each name `status` shows, and the stored statuses it stands for.
 STATUS_CODES: dict[str, tuple[str, ...]] = {
     name: tuple(code for code, shown in STATUS_NAMES.items() if shown == name) for name in STATUS_NAMES.values()
