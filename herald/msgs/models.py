@@ -59,6 +59,9 @@ class Broadcast(models.Model):
     # When the fan-out may begin (null: at once). Until then the broadcast stays pending and no task may claim it
     # (fanout._claim); its start is queued for then, and the tick starts it if that task is lost (tasks, recovery).
     send_at = models.DateTimeField(null=True, blank=True)
+    # At most this many of its messages handed over a second, per channel (SMS segments for tel URNs, as the
+    # channel's tps counts them: delivery, pacing.py); null: only the channel's pace.
+    max_per_second = models.PositiveIntegerField(null=True, blank=True)
     # Not columns: the API sets them on a page of broadcasts (api/v2/broadcasts.py, attach_recipient_refs).
     contact_refs: list[dict[str, str | None]]
     group_refs: list[dict[str, str | None]]

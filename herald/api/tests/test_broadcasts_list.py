@@ -134,6 +134,7 @@ def test_pending_broadcast_item_exactly(admin, workspace):
             "created_on": "2024-05-01T10:00:00.123456Z",
             "id": broadcast.id,
             "send_at": None,  # Herald's, after RapidPro's fields (docs/COMPATIBILITY.md, C43)
+            "max_per_second": None,  # C58
         }
     ]
 
@@ -142,7 +143,7 @@ def test_field_order(admin, workspace):
     make_broadcast(workspace, urns=["tel:+250788123123"])
     assert list(results(admin.get(URL))[0]) == [
         "uuid", "status", "progress", "urns", "contacts", "groups", "text", "attachments", "quick_replies",
-        "base_language", "created_on", "id", "send_at",
+        "base_language", "created_on", "id", "send_at", "max_per_second",
     ]  # fmt: skip
 
 

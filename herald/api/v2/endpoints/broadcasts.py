@@ -42,6 +42,9 @@ from herald.msgs.models import Broadcast, BroadcastStatus, scheduled_and_waiting
 from herald.msgs.tasks import enqueue_broadcast
 
 MAX_URNS = 100
+# A broadcast's own speed limit: a positive whole number, up to a rate no channel reaches.
+MAX_PER_SECOND = 10_000
+MAX_PER_SECOND_RULE = f"Must be a whole number of messages per second, from 1 to {MAX_PER_SECOND:,}."
 
 
 # How far a broadcast's fan-out has got.
@@ -70,6 +73,9 @@ class BroadcastReadSerializer(DirectReadSerializer):
     id = serializers.IntegerField(read_only=True)
     # Herald's additions, after RapidPro's fields.
     send_at = DateTimeField(read_only=True, allow_null=True, help_text="when a scheduled broadcast begins, else null")
+    max_per_second = serializers.IntegerField(
+        read_only=True, allow_null=True, help_text="its own speed limit per channel (SMS segments for tel), else null"
+    )
 
     def to_representation(self, broadcast):
         if not hasattr(broadcast, "contact_refs"):
@@ -176,6 +182,20 @@ class BroadcastWriteSerializer(serializers.Serializer):
         help_text="Send nothing, write nothing: answer 200 with what sending would do (also `?dry_run=1`).",
     )
     send_at = SendAtField(required=False, allow_null=True)
+    max_per_second = serializers.IntegerField(
+        required=False,
+        allow_null=True,
+        min_value=1,
+        max_value=MAX_PER_SECOND,
+        error_messages={
+            "invalid": MAX_PER_SECOND_RULE,
+            "min_value": MAX_PER_SECOND_RULE,
+            "max_value": MAX_PER_SECOND_RULE,
+            "max_string_length": MAX_PER_SECOND_RULE,
+        },
+        help_text="At most this many of its messages handed over a second on each channel, counted as the channel's "
+        "tps counts (SMS segments for tel URNs); a value above a channel's tps changes nothing there.",
+    )
 
     def validate_urns(self, value):
         # Two spellings of one address (`tel:0788 123 123`, `tel:+250788123123`) are one recipient.
@@ -217,6 +237,7 @@ class BroadcastWriteSerializer(serializers.Serializer):
             urns=data.get("urns", []),
             created_by=self.context["user"],
             send_at=data.get("send_at"),
+            max_per_second=data.get("max_per_second"),
         )
         broadcast.contacts.set(data.get("contacts", []))
         broadcast.groups.set(data.get("groups", []))
@@ -232,6 +253,7 @@ class BroadcastWriteSerializer(serializers.Serializer):
             contacts=data.get("contacts", []),
             groups=data.get("groups", []),
             urns=data.get("urns", []),
+            max_per_second=data.get("max_per_second"),
         )
 
 
