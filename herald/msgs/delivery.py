@@ -320,6 +320,8 @@ class Run:
                     return {}, False
                 # Only capped broadcasts have messages due, and none may go yet: look again when one may (or in a
                 # second: something else may have come).
+                if self._must_stop():
+                    return {}, False
                 self.pace_until = min(plan.blocked_until, time.monotonic() + WINDOW)
                 continue
             self.starts = plan.starts

@@ -17,6 +17,7 @@ on to the next delivery task, which may run in another process or on another mac
 wall-clock (epoch) seconds, so machines' clocks must agree to within a fraction of a second (NTP does).
 """
 
+import math
 from bisect import bisect_left, bisect_right
 from collections import deque
 from collections.abc import Callable
@@ -136,9 +137,12 @@ class Pace:
     def handed_on(self, now: float, wall_now: float) -> dict[str, object]:
         """The state for the next task (JSON: it travels in the task's arguments), times as epoch seconds."""
 
+        def wall(at: float) -> float:  # to 0.1 ms, rounded up: later, so only stricter
+            return math.ceil((at - now + wall_now) * 10_000) / 10_000
+
         def state(budget: Budget) -> BudgetState:
-            free_at = round(budget.free_at - now + wall_now, 4) if budget.free_at > now else None
-            return [budget.limit, free_at, [[round(at - now + wall_now, 4), c] for at, c in budget.recent(now)]]
+            free_at = wall(budget.free_at) if budget.free_at > now else None
+            return [budget.limit, free_at, [[wall(at), cost] for at, cost in budget.recent(now)]]
 
         return {
             "channel": state(self.channel) if self.channel else None,
