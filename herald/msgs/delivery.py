@@ -316,12 +316,10 @@ class Run:
             plan = self._next_plan()
             chunk = due_messages(self.channel.id, plan, timezone.now())
             if not chunk:
-                if plan.blocked_until is None:
+                if plan.blocked_until is None or self._must_stop():
                     return {}, False
                 # Only capped broadcasts have messages due, and none may go yet: look again when one may (or in a
                 # second: something else may have come).
-                if self._must_stop():
-                    return {}, False
                 self.pace_until = min(plan.blocked_until, time.monotonic() + WINDOW)
                 continue
             self.starts = plan.starts

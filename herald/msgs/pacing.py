@@ -12,9 +12,9 @@ nothing else was sent in the last second, goes alone in its second, and counts i
 channel's next send waits cost / limit seconds (7/6 s) behind it. A window that holds it holds more than the limit:
 the one exception, and the carrier sees the same from courier.
 
-Times are `time.monotonic()` seconds, passed in by the caller (nothing here reads a clock). A `Pace` hands the state
-on to the next delivery task, which may run in another process or on another machine: there the times travel as
-wall-clock (epoch) seconds, so machines' clocks must agree to within a fraction of a second (NTP does).
+Times are `time.monotonic()` seconds, given by the caller (nothing here reads a clock itself). A `Pace` hands the
+state on to the next delivery task, which may run in another process or on another machine: there the times travel
+as wall-clock (epoch) seconds, so machines' clocks must agree to within a fraction of a second (NTP does).
 """
 
 import math
@@ -26,8 +26,8 @@ from typing import Generic, TypeVar
 
 # One second: the window every limit is counted in.
 WINDOW = 1.0
-# A hand-over carries at most this many sends per budget: sends within 10 ms of each other are merged into one, at the
-# latest of their times (only later, so only stricter), so a 5,000/s channel's hand-over stays small.
+# A hand-over merges sends within 10 ms of each other into one, at the latest of their times (only later, so only
+# stricter): a 5,000/s channel's hand-over carries at most about 100 sends a budget.
 MERGE_WITHIN = 0.01
 
 
