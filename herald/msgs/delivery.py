@@ -2,8 +2,12 @@
 
 One worker at a time holds a channel's send lease (a row update, so it works the same on SQLite and PostgreSQL and
 across machines; renewed in the background while it sends, however slow the gateway). The holder sends the
-channel's due messages a chunk at a time, concurrently within the chunk, never more than `tps` a second, and records
-outcomes as they come in, a few at a time. A worker that dies lets the lease expire and the next one carries on:
+channel's due messages a chunk (about a second's worth) at a time, concurrently within the chunk, and records
+outcomes as they come in, a few at a time. Its `Pace` (`pacing.py`) says when each send may start: never more than
+`tps` a second, counted in SMS segments for `tel` URNs (as carriers and courier count), and of a broadcast with
+`max_per_second` never more than that (per channel) while the others go on at the channel's pace.
+
+A worker that dies lets the lease expire and the next one carries on:
 messages it had on the wire at that instant (at most about twice `DELIVERY_CONCURRENCY`: those in flight and those
 whose answer was not yet recorded) may go out again, everything else is sent once. A worker asked to stop finishes
 the chunk on the wire, then lets go of the channel.
@@ -42,7 +46,8 @@ from herald.channels.registry import get_type
 
 from . import windows
 from .control import Gate
-from .models import Msg
+from .models import Broadcast, Msg
+from .pacing import WINDOW, ChunkPlan, Pace
 from .status import record_send_results
 
 logger = logging.getLogger(__name__)
@@ -85,11 +90,13 @@ def wait_for_parked() -> None:
 
 @dataclass(frozen=True)
 class Handoff:
-    """What a delivery task passes to the next one for the same channel: the lease it holds, and the breaker's count
-    of sends in a row without an answer."""
+    """What a delivery task passes to the next one for the same channel: the lease it holds, the breaker's count
+    of sends in a row without an answer, and its pace (`Pace.handed_on`: the last second's sends), so that the next
+    task's first sends count those of this one."""
 
     owner: str
     failures: int = 0
+    pace: dict[str, object] | None = None
 
 
 def acquire_lease(channel_id: int, owner: str) -> bool:
@@ -114,15 +121,42 @@ def open_circuit(channel_id: int, owner: str) -> bool:
     return paused.update(send_lease_owner=CIRCUIT_OPEN, send_lease_until=until) == 1
 
 
-def due_messages(channel_id: int, limit: int, now: datetime) -> list[Msg]:
-    """The next chunk: messages sent on their own first (`msgs_outbox_single`, an index of those alone, finds them
-    without reading the backlog), then the rest in id order, so a reply is never stuck behind a big broadcast."""
+# Queries one chunk may take to find messages past capped broadcasts that have had their share of it.
+CHUNK_QUERIES = 6
+
+
+def due_messages(channel_id: int, plan: ChunkPlan[Msg] | int, now: datetime) -> list[Msg]:
+    """The next chunk, planned by `plan` (`pacing.ChunkPlan`): messages sent on their own first (`msgs_outbox_single`,
+    an index of those alone, finds them without reading the backlog), then the rest in id order, so a reply is never
+    stuck behind a big broadcast; of a capped broadcast only its share, the query then reads past it."""
+    if isinstance(plan, int):  # what is due, `plan` messages at most, at no pace (the tick's and tests' question)
+        plan = ChunkPlan(Pace.for_channel(None), time.monotonic, 0.0, plan)
     # A channel disabled while its sender holds the lease has nothing due from the next chunk on.
     due = Msg.objects.due(now).filter(channel_id=channel_id, channel__is_active=True)
-    chunk = list(_in_order(due.filter(broadcast_id__isnull=True), limit))
-    if len(chunk) < limit:
-        chunk += _in_order(due.exclude(id__in=[msg.id for msg in chunk]), limit - len(chunk))
-    return chunk
+    for msg in _in_order(due.filter(broadcast_id__isnull=True), plan.size):
+        plan.offer(msg, msg.msg_count, None)
+    after = 0
+    for _ in range(CHUNK_QUERIES):
+        if plan.full:
+            break
+        rows = list(
+            _in_order(due.filter(broadcast_id__isnull=False, id__gt=after).exclude(broadcast_id__in=plan.capped_out),
+                      plan.size)
+        )  # fmt: skip
+        _look_up_caps(plan.pace, {msg.broadcast_id for msg in rows if msg.broadcast_id is not None})
+        for msg in rows:
+            plan.offer(msg, msg.msg_count, msg.broadcast_id)
+        if len(rows) < plan.size:
+            break
+        after = rows[-1].id
+    return plan.choose()
+
+
+def _look_up_caps(pace: Pace, broadcast_ids: set[int]) -> None:
+    """Each broadcast's `max_per_second`, once per run (a broadcast never changes)."""
+    unknown = broadcast_ids - pace.caps.keys()
+    if unknown:
+        pace.caps.update(Broadcast.objects.filter(id__in=unknown).values_list("id", "max_per_second"))
 
 
 def _in_order(msgs: QuerySet[Msg], limit: int) -> QuerySet[Msg]:
@@ -230,15 +264,30 @@ def deliver(channel_id: int, handoff: Handoff | None = None, hand_on: Callable[[
     if not acquire_lease(channel_id, owner):
         return 0
     failures = settings.CHANNEL_BREAKER_FAILURES - 1 if half_open else (handoff.failures if handoff else 0)
-    return Run(channel, owner, failures, hand_on).send()
+    pace = Pace.taken_over(channel.tps, handoff.pace if handoff else None, time.monotonic(), _wall_clock())
+    return Run(channel, owner, failures, hand_on, pace).send()
+
+
+def _wall_clock() -> float:
+    """Epoch seconds, as a hand-over carries its pace to another process (`time` may be a test's clock here)."""
+    return timezone.now().timestamp()
 
 
 class Run:
     """One task's turn at a channel, from taking its lease to passing it on (to the next task, to the breaker, or
     back to anyone)."""
 
-    def __init__(self, channel: Channel, owner: str, failures: int, hand_on: Callable[[Handoff], object] | None):
+    def __init__(
+        self,
+        channel: Channel,
+        owner: str,
+        failures: int,
+        hand_on: Callable[[Handoff], object] | None,
+        pace: Pace | None = None,
+    ):
         self.channel, self.owner, self.hand_on = channel, owner, hand_on
+        self.pace = pace or Pace.for_channel(channel.tps)
+        self.starts: list[float] = []  # when each send of the chunk being submitted starts (time.monotonic)
         self.sender = get_type(channel.channel_type)
         self.breaker = Breaker(failures)
         self.deadline: float | None = time.monotonic() + settings.DELIVERY_TASK_SECONDS if hand_on else None
@@ -269,9 +318,16 @@ class Run:
             if self._turn_over():
                 return {}, True
             self._wait_for_pace()
-            chunk = due_messages(self.channel.id, self.channel.tps or UNLIMITED_CHUNK, timezone.now())
+            plan = self._next_plan()
+            chunk = due_messages(self.channel.id, plan, timezone.now())
             if not chunk:
-                return {}, False
+                if plan.blocked_until is None or self._must_stop():
+                    return {}, False
+                # Only capped broadcasts have messages due, and none may go yet: look again when one may (or in a
+                # second: something else may have come).
+                self.pace_until = min(plan.blocked_until, time.monotonic() + WINDOW)
+                continue
+            self.starts = plan.starts
             on_the_wire = self._collect(self._submit(chunk), self._answers_deadline())
             if on_the_wire:
                 return on_the_wire, True
@@ -309,21 +365,24 @@ class Run:
     def _wait_for_pace(self) -> None:
         time.sleep(max(0.0, self.pace_until - time.monotonic()))
 
-    def _submit(self, chunk: list[Msg]) -> dict[Future[Outcome], Msg]:
-        """Put a chunk on the wire. On a rate-limited channel its sends are spread evenly over the chunk's second
-        (the i-th not before `started + i / tps`) and the next chunk waits for the second to end: no one-second
-        window, within a task or across tasks, ever sees more than `tps`. Timed from the first send, not from the
-        query before it: a slow query followed by a fast one would otherwise let two chunks fall within one second."""
-        started = time.monotonic()
+    def _next_plan(self) -> ChunkPlan[Msg]:
+        """A rate-limited channel's chunk is a second of its budget; an unlimited one's, what may go at once."""
         tps = self.channel.tps
-        if tps:
-            self.pace_until = started + 1.0
-        spacing = 1.0 / tps if tps else 0.0
-        self.last_send_due = started + (len(chunk) - 1) * spacing
+        return ChunkPlan(self.pace, time.monotonic, WINDOW if tps else 0.0, tps or UNLIMITED_CHUNK)
+
+    def _submit(self, chunk: list[Msg]) -> dict[Future[Outcome], Msg]:
+        """Put a chunk on the wire, each send at the start its plan gave it (`ChunkPlan.choose`: the channel's and
+        the broadcasts' budgets, counted across chunks and tasks, hold every one-second window to their limits).
+        On a rate-limited channel the next chunk is also taken a second after this one at the earliest, timed from
+        its first send, not the query before it: a chunk is about a second of sends, whatever the queries take."""
+        started = time.monotonic()
+        if self.channel.tps:
+            self.pace_until = started + WINDOW
+        self.last_send_due = max(self.starts)
         for msg in chunk:
             msg.channel = self.channel
         self.gate.watch(chunk)
-        return {self.pool.submit(self._attempt, msg, started + i * spacing): msg for i, msg in enumerate(chunk)}
+        return {self.pool.submit(self._attempt, msg, at): msg for msg, at in zip(chunk, self.starts, strict=True)}
 
     def _attempt(self, msg: Msg, not_before: float) -> Outcome:
         """The sender's result, or the exception it raised (recorded, never propagated: one bad message stops
@@ -397,8 +456,9 @@ class Run:
             return
         if more and self.hand_on and not _stopping.is_set() and not self.lease.lost.is_set():
             self._wait_for_pace()
+            pace = self.pace.handed_on(time.monotonic(), _wall_clock())
             try:
-                self.hand_on(Handoff(self.owner, self.breaker.failures))
+                self.hand_on(Handoff(self.owner, self.breaker.failures, pace))
                 return
             except Exception:
                 logger.exception("could not hand channel %s on; the tick will pick it up", self.channel.uuid)

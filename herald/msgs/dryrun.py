@@ -58,19 +58,22 @@ def exclusion(message: NewMessage, recipient: Recipient) -> str | None:
 @dataclass
 class ChannelPlan:
     channel: Channel
+    max_per_second: int | None = None
     messages: int = 0
-    segments: int = 0
+    segments: int = 0  # what the channel's pace counts: SMS segments for tel URNs, 1 a message otherwise
 
     def as_json(self) -> dict[str, Any]:
         tps = self.channel.tps
+        limits = [limit for limit in (tps, self.max_per_second) if limit]
         return {
             "uuid": str(self.channel.uuid),
             "name": self.channel.name,
             "tps": tps,
             "messages": self.messages,
             "segments": self.segments,
-            # Delivery hands the i-th message over no sooner than i / tps seconds after the first.
-            "estimated_seconds": round(self.messages / tps, 1) if tps else None,
+            # Delivery spaces the sends by their cost: a message of n segments keeps the next n / rate seconds
+            # behind it, at the slower of the channel's tps and the broadcast's max_per_second (pacing.py).
+            "estimated_seconds": round(self.segments / min(limits), 1) if limits else None,
         }
 
 
@@ -144,12 +147,13 @@ def dry_run(
     urns: list[str],
     window: SendWindow | None = None,
     send_at: datetime | None = None,
+    max_per_second: int | None = None,
 ) -> dict[str, Any]:
     """What sending this content to these recipients would do now (at `send_at` if given), as the dry run's answer;
     its `waiting_until` (a datetime) is when the messages would begin to go if `window` is closed then."""
     composer = Composer(workspace, content, base_language)
     audience, unowned = Audience.planned(workspace, contacts, groups, urns)
-    plan = Plan(workspace.is_anonymous, {c.id: ChannelPlan(c) for c in composer.channels})
+    plan = Plan(workspace.is_anonymous, {c.id: ChannelPlan(c, max_per_second) for c in composer.channels})
     plan.new_contacts = len(unowned)
     # The real fan-out's order: the direct recipients (existing ones, then those it creates, whose ids come after
     # every other), then the group members who weren't among them.

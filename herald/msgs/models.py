@@ -82,6 +82,9 @@ class Broadcast(models.Model):
     expired_on = models.DateTimeField(null=True, blank=True)
     # The status a paused broadcast had, and gets back when it is resumed (blank unless paused).
     paused_from = models.CharField(max_length=1, choices=BroadcastStatus.choices, blank=True, default="")
+    # At most this many of its messages handed over a second, per channel (SMS segments for tel URNs, as the
+    # channel's tps counts them: delivery, pacing.py); null: only the channel's pace.
+    max_per_second = models.PositiveIntegerField(null=True, blank=True)
     # Not columns: the API sets them on a page of broadcasts (api/v2/broadcasts.py, attach_recipient_refs).
     contact_refs: list[dict[str, str | None]]
     group_refs: list[dict[str, str | None]]

@@ -110,6 +110,7 @@ def make_child(parent: Broadcast, occurrence: datetime, now: datetime) -> int | 
                 occurrence=occurrence,
                 send_at=occurrence,
                 send_window=parent.send_window,
+                max_per_second=parent.max_per_second,
                 created_on=now,
                 modified_on=now,
             )

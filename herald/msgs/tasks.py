@@ -130,12 +130,16 @@ def fan_out_range(
 
 
 @shared_task(name="herald.msgs.tasks.deliver_channel")
-def deliver_channel(channel_id: int, owner: str | None = None, failures: int = 0) -> None:
+def deliver_channel(
+    channel_id: int, owner: str | None = None, failures: int = 0, pace: dict[str, object] | None = None
+) -> None:
     """A channel's turn on the delivery pool (bounded: see `herald.msgs.delivery`); the next turn, if it needs one,
-    is a new task with the lease it holds (`owner`) at the back of the queue."""
+    is a new task with the lease it holds (`owner`) and the pace of its last second at the back of the queue."""
     shared_cache().delete(f"delivery-queued:{channel_id}")
-    handoff = delivery.Handoff(owner, failures) if owner else None
-    delivery.deliver(channel_id, handoff, hand_on=lambda h: deliver_channel.delay(channel_id, h.owner, h.failures))
+    handoff = delivery.Handoff(owner, failures, pace) if owner else None
+    delivery.deliver(
+        channel_id, handoff, hand_on=lambda h: deliver_channel.delay(channel_id, h.owner, h.failures, h.pace)
+    )
 
 
 def queue_fire(schedule_id: int, next_fire: datetime | None) -> None:

@@ -6,6 +6,7 @@
         gateway.will(drop())                     # close the connection without answering
         gateway.will(garbage())                  # answer bytes that aren't HTTP
         gateway.requests[0].form["text"]         # what arrived: method, path, query, headers, body, form, json
+        gateway.requests[0].at                   # and when (time.monotonic), e.g. to count requests per second
         unreachable_url()                        # a URL where nothing listens (connection refused)
 
 The fixture also shortens the channel timeouts (`CHANNEL_SEND_TIMEOUT` 1 s) so hanging tests stay fast.
@@ -13,6 +14,7 @@ The fixture also shortens the channel timeouts (`CHANNEL_SEND_TIMEOUT` 1 s) so h
 
 import json
 import threading
+import time
 from dataclasses import dataclass, field
 from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
 from urllib.parse import parse_qs, urlsplit
@@ -28,6 +30,7 @@ class Recorded:
     path: str  # with the query string, as sent
     headers: dict[str, str]  # names lower-cased
     body: bytes
+    at: float = field(default_factory=time.monotonic)  # when it arrived (time.monotonic), for rate tests
 
     @property
     def query(self) -> dict[str, list[str]]:

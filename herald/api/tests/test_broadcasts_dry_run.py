@@ -92,7 +92,8 @@ def as_sent(broadcast_uuid: str, anonymous: bool = False) -> dict:
                 "tps": entry["channel"].tps,
                 "messages": entry["messages"],
                 "segments": entry["segments"],
-                "estimated_seconds": round(entry["messages"] / entry["channel"].tps, 1),
+                # Paced in segments (docs/COMPATIBILITY.md, C57).
+                "estimated_seconds": round(entry["segments"] / entry["channel"].tps, 1),
             }
             for uuid, entry in channels.items()
         ],
@@ -159,7 +160,7 @@ def test_the_numbers_are_what_the_real_send_then_produces(workspace, admin, audi
     assert plan["segments"] == {"total": 43, "gsm7": 13 * 3 + 2, "ucs2": 2}
     assert plan["channels"] == [
         {"uuid": str(channel.uuid), "name": channel.name, "tps": 50, "messages": 15, "segments": 43,
-         "estimated_seconds": 0.3}
+         "estimated_seconds": 0.9}
     ]  # fmt: skip
     names = [m["contact"]["name"] for m in plan["sample"]]
     assert names == ["Joe", "Bob", "Cat", "Dan", None, "Aimée", "Eve", "Fay", "Crowd 0", "Crowd 1"]

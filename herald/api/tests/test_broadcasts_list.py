@@ -139,6 +139,7 @@ def test_pending_broadcast_item_exactly(admin, workspace):
             "schedule": None,  # (docs/COMPATIBILITY.md, C55)
             "parent": None,
             "expire_at": None,  # (docs/COMPATIBILITY.md, C49)
+            "max_per_second": None,  # C58
         }
     ]
 
@@ -148,7 +149,7 @@ def test_field_order(admin, workspace):
     assert list(results(admin.get(URL))[0]) == [
         "uuid", "status", "progress", "urns", "contacts", "groups", "text", "attachments", "quick_replies",
         "base_language", "created_on", "id", "send_at", "send_window", "waiting_until", "schedule", "parent",
-        "expire_at",
+        "expire_at", "max_per_second",
     ]  # fmt: skip
 
 

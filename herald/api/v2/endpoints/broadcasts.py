@@ -55,6 +55,9 @@ from herald.msgs.windows import waiting_until, workspace_window
 from herald.workspaces.send_window import SendWindow
 
 MAX_URNS = 100
+# A broadcast's own speed limit: a positive whole number, up to a rate no channel reaches.
+MAX_PER_SECOND = 10_000
+MAX_PER_SECOND_RULE = f"Must be a whole number of messages per second, from 1 to {MAX_PER_SECOND:,}."
 
 
 # How far a broadcast's fan-out has got.
@@ -92,6 +95,9 @@ class BroadcastReadSerializer(DirectReadSerializer):
     )
     expire_at = DateTimeField(
         read_only=True, allow_null=True, help_text="when its messages not yet sent fail (`expired`), else null"
+    )
+    max_per_second = serializers.IntegerField(
+        read_only=True, allow_null=True, help_text="its own speed limit per channel (SMS segments for tel), else null"
     )
 
     def to_representation(self, broadcast):
@@ -259,6 +265,20 @@ class BroadcastWriteSerializer(serializers.Serializer):
         help_text="Repeat it: each occurrence sends a child broadcast (api/v2/docs/schedules.md).",
     )
     expire_at = ExpireAtField(required=False, allow_null=True)
+    max_per_second = serializers.IntegerField(
+        required=False,
+        allow_null=True,
+        min_value=1,
+        max_value=MAX_PER_SECOND,
+        error_messages={
+            "invalid": MAX_PER_SECOND_RULE,
+            "min_value": MAX_PER_SECOND_RULE,
+            "max_value": MAX_PER_SECOND_RULE,
+            "max_string_length": MAX_PER_SECOND_RULE,
+        },
+        help_text="At most this many of its messages handed over a second on each channel, counted as the channel's "
+        "tps counts (SMS segments for tel URNs); a value above a channel's tps changes nothing there.",
+    )
 
     def validate_urns(self, value):
         # Two spellings of one address (`tel:0788 123 123`, `tel:+250788123123`) are one recipient.
@@ -312,6 +332,7 @@ class BroadcastWriteSerializer(serializers.Serializer):
             send_at=data.get("send_at"),
             send_window=stored_window(window_of_body(data, self.context["workspace"])),
             expire_at=data.get("expire_at"),
+            max_per_second=data.get("max_per_second"),
         )
         broadcast.contacts.set(data.get("contacts", []))
         broadcast.groups.set(data.get("groups", []))
@@ -337,6 +358,7 @@ class BroadcastWriteSerializer(serializers.Serializer):
             urns=data.get("urns", []),
             window=window_of_body(data, self.context["workspace"]),
             send_at=data.get("send_at"),
+            max_per_second=data.get("max_per_second"),
         )
 
 

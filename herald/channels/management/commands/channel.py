@@ -87,7 +87,9 @@ class Command(ActionCommand):
             "--schemes", type=comma_list, help="comma-separated URN schemes it sends to (default: the type's)"
         )
         add.add_argument("--country", help="two-letter country of its number: tel URNs of other countries avoid it")
-        add.add_argument("--tps", type=int, help="messages per second it may send (default unlimited)")
+        add.add_argument(
+            "--tps", type=int, help="messages per second it may send, SMS segments for tel URNs (default unlimited)"
+        )
         add.add_argument(
             "--config",
             nargs="+",
