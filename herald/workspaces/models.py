@@ -29,6 +29,11 @@ class Workspace(models.Model):
     # Declared after every use of django.utils.timezone in this class body, which the name hides from here on. The
     # database default serves code that doesn't know the column yet (a web machine not upgraded, an old migration).
     timezone = models.CharField(max_length=64, default="UTC", db_default="UTC")
+    # Opt-out words added to the defaults, by language ({"kin": ["HAGARIKA"]}), and the confirmation a contact who
+    # stops is sent, by language: herald/workspaces/optout_words.py reads them.
+    stop_words = models.JSONField(default=dict, blank=True)
+    start_words = models.JSONField(default=dict, blank=True)
+    stop_confirmations = models.JSONField(default=dict, blank=True)
 
     def __str__(self):
         return self.name

@@ -4,6 +4,7 @@ from rest_framework.response import Response
 
 from herald.api.v2.base import BaseEndpoint
 from herald.api.v2.permissions import ALL_ROLES
+from herald.workspaces import optout_words
 
 
 class CreditsSerializer(serializers.Serializer):
@@ -26,6 +27,23 @@ class WorkspaceReadSerializer(serializers.Serializer):
     anon = serializers.BooleanField(source="is_anonymous")
     credits = serializers.SerializerMethodField(help_text="Deprecated: always -1 and -1")
     primary_language = serializers.CharField()
+    # Herald's, after RapidPro's fields (docs/COMPATIBILITY.md, C61).
+    stop_words = serializers.DictField(
+        child=serializers.ListField(child=serializers.CharField()),
+        help_text="Words that stop a contact: the defaults under `default`, the workspace's additions by language",
+    )
+    start_words = serializers.DictField(
+        child=serializers.ListField(child=serializers.CharField()),
+        help_text="Words that make a stopped contact active again, as `stop_words`",
+    )
+    stop_confirmations = serializers.DictField(
+        child=serializers.CharField(), help_text="The reply a contact who stops is sent, by language"
+    )
+
+    def to_representation(self, workspace):
+        data = super().to_representation(workspace)
+        data.update(optout_words.described(workspace))
+        return data
 
     def get_country(self, workspace) -> str | None:
         return workspace.country or None

@@ -273,10 +273,13 @@ def test_the_printed_urls_are_the_ones_that_work(channel, wired, settings):
     settings.BASE_URL = "https://herald.example.com"
     urls = callback_urls(channel)
 
-    assert list(urls) == list(get_type("external").callback_actions) == ["sent", "delivered", "failed"]
+    actions = ["sent", "delivered", "failed", "receive", "stopped"]
+    assert list(urls) == list(get_type("external").callback_actions) == actions
     for action, url in urls.items():
         assert url == f"https://herald.example.com/c/ex/{channel.uuid}/{channel.callback_secret}/{action}"
-        response = Client().post(url.removeprefix(settings.BASE_URL), {"id": str(wired.uuid)})
+        # What each takes: a report the message's id, a message or a stop signal the sender's number.
+        params = {"id": str(wired.uuid), "from": "+250788123123", "text": "Hi"}
+        response = Client().post(url.removeprefix(settings.BASE_URL), params)
         assert response.status_code == 200, response.json()
 
 
@@ -305,7 +308,9 @@ def test_unknown_report_kind_is_404(channel, wired):
     response = Client().get(report_url(channel, "read"), {"id": str(wired.uuid)})
 
     assert response.status_code == 404
-    assert response.json() == {"error": "unknown report 'read': use one of sent, delivered, failed"}
+    assert response.json() == {
+        "error": "unknown callback 'read': use one of sent, delivered, failed, receive or stopped"
+    }
 
 
 def test_other_methods_are_405(channel, wired):

@@ -1,10 +1,12 @@
 """`herald workspace create --name N [--country RW] [--languages eng,spa] [--timezone Africa/Kigali] [--anonymous]
 [--api-rate v2=20/minute] [--media-quota BYTES]` and
-`herald workspace update --workspace UUID [--name N] [--country C] [--languages L] [--timezone TZ]`."""
+`herald workspace update --workspace UUID [--name N] [--country C] [--languages L] [--timezone TZ]
+[--stop-words LANG=WORD,WORD] [--start-words LANG=WORD,WORD] [--stop-confirmation LANG=TEXT]`."""
 
 import json
 
 from herald.subcommands import ActionCommand, comma_list
+from herald.workspaces import optout_words
 from herald.workspaces.models import Workspace
 from herald.workspaces.provisioning import ProvisioningError, create_workspace, find_workspace, update_workspace
 
@@ -22,6 +24,7 @@ def describe(workspace: Workspace) -> dict:
         "anon": workspace.is_anonymous,
         "api_rates": workspace.api_rates,
         "media_quota_bytes": workspace.media_quota_bytes,
+        **optout_words.described(workspace),
     }
 
 
@@ -64,13 +67,46 @@ class Command(ActionCommand):
         update.add_argument("--country", help="two-letter country for phone numbers without a country code")
         update.add_argument("--languages", type=comma_list, help=LANGUAGES_HELP)
         update.add_argument("--timezone", help=TIMEZONE_HELP)
+        words_help = (
+            "added to the defaults ({defaults}) for one language: LANG=WORD,WORD replaces that language's words,"
+            " LANG= removes them (repeat the option for several languages)"
+        )
+        update.add_argument(
+            "--stop-words",
+            action="append",
+            metavar="LANG=WORDS",
+            help="words that stop a contact, " + words_help.format(defaults=", ".join(optout_words.DEFAULT_STOP_WORDS)),
+        )
+        update.add_argument(
+            "--start-words",
+            action="append",
+            metavar="LANG=WORDS",
+            help="words that make a stopped contact active again, "
+            + words_help.format(defaults=", ".join(optout_words.DEFAULT_START_WORDS)),
+        )
+        update.add_argument(
+            "--stop-confirmation",
+            dest="stop_confirmations",
+            action="append",
+            metavar="LANG=TEXT",
+            help="the reply a contact who stops gets, in that language (LANG= removes it); none by default",
+        )
         update.add_argument("--json", action="store_true", dest="as_json", help="print the workspace as JSON")
 
     def handle_create(self, *, name, country, languages, timezone, anonymous, api_rates, media_quota, as_json, **_):
         workspace = create_workspace(name, country, languages, anonymous, api_rates, media_quota, timezone)
         self.stdout.write(json.dumps(describe(workspace)) if as_json else str(workspace.uuid))
 
-    def handle_update(self, *, workspace, name, country, languages, timezone, as_json, **_):
-        workspace = update_workspace(find_workspace(workspace), name, country, languages, timezone)
+    def handle_update(self, *, workspace, name, country, languages, timezone, as_json, **optouts):
+        workspace = update_workspace(
+            find_workspace(workspace),
+            name,
+            country,
+            languages,
+            timezone,
+            stop_words=optouts["stop_words"],
+            start_words=optouts["start_words"],
+            stop_confirmations=optouts["stop_confirmations"],
+        )
         summary = f"Updated {workspace.name} ({workspace.uuid})."
         self.stdout.write(json.dumps(describe(workspace)) if as_json else summary)
