@@ -28,6 +28,10 @@ def expected(workspace, languages: list[str]) -> dict:
         "anon": False,
         "credits": {"used": -1, "remaining": -1},
         "primary_language": languages[0],
+        # Herald's, after RapidPro's (docs/COMPATIBILITY.md, C61).
+        "stop_words": {"default": ["STOP", "STOPALL", "UNSUBSCRIBE", "CANCEL", "END", "QUIT"]},
+        "start_words": {"default": ["START", "UNSTOP"]},
+        "stop_confirmations": {},
     }
 
 

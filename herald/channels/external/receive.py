@@ -7,7 +7,8 @@
 
 By GET or POST, in the query string, a form body or a JSON body. `from` is a path of the channel's first scheme
 (`tel`: a number, national ones read in the channel's country, else the workspace's). This reads the request;
-`herald.msgs.inbound` stores the message or stops the contact.
+`herald.msgs.inbound` stores the message or stops the contact. What differs from courier (the secret, `id`, the
+limits) is docs/COMPATIBILITY.md, C64.
 """
 
 import re

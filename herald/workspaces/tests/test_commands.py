@@ -86,6 +86,7 @@ def test_workspace_update_changes_only_what_is_given(workspace_uuid):
         "anon": False,
         "api_rates": {},
         "media_quota_bytes": None,
+        **NO_OPT_OUT_ADDITIONS,
     }
     assert (after.is_anonymous, after.api_rates, after.created_on) == (False, {}, before.created_on)
     # An empty --timezone goes back to the default: here France's only zone.
@@ -103,7 +104,11 @@ def test_workspace_update_changes_only_what_is_given(workspace_uuid):
         (["--timezone", "localtime"], "Unknown timezone 'localtime'"),
         (["--timezone", "Europe/Paris", "--country", "XX"], "Unknown country 'XX'"),
         (["--timezone", "Europe/Paris", "--name", " "], "A workspace needs a name."),
-        ([], "Nothing to change: give --name, --country, --languages or --timezone."),
+        (
+            [],
+            "Nothing to change: give --name, --country, --languages, --timezone, --stop-words, --start-words or"
+            " --stop-confirmation.",
+        ),
     ],
 )
 def test_workspace_update_refuses_bad_input_and_changes_nothing(workspace_uuid, args, message):
@@ -113,9 +118,31 @@ def test_workspace_update_refuses_bad_input_and_changes_nothing(workspace_uuid, 
     assert (workspace.name, workspace.country, workspace.timezone) == ("Acme", "", "UTC")
 
 
+def test_workspace_update_sets_opt_out_words_and_confirmations(workspace_uuid):
+    printed = json.loads(
+        run(
+            "workspace", "update", "--workspace", workspace_uuid, "--stop-words", "kin=hagarika", "--start-words",
+            "kin=tangira", "--stop-confirmation", "eng=Bye. Reply START to resume.", "--json",
+        )
+    )  # fmt: skip
+
+    assert printed["stop_words"] == {**NO_OPT_OUT_ADDITIONS["stop_words"], "kin": ["HAGARIKA"]}
+    assert printed["start_words"] == {**NO_OPT_OUT_ADDITIONS["start_words"], "kin": ["TANGIRA"]}
+    assert printed["stop_confirmations"] == {"eng": "Bye. Reply START to resume."}
+    run("workspace", "update", "--workspace", workspace_uuid, "--stop-confirmation", "eng=")
+    assert Workspace.objects.get().stop_confirmations == {}
+
+
 def test_workspace_update_needs_an_existing_workspace(db):
     with pytest.raises(CommandError, match="No workspace with UUID 'nope'"):
         run("workspace", "update", "--workspace", "nope", "--name", "B")
+
+
+NO_OPT_OUT_ADDITIONS = {
+    "stop_words": {"default": ["STOP", "STOPALL", "UNSUBSCRIBE", "CANCEL", "END", "QUIT"]},
+    "start_words": {"default": ["START", "UNSTOP"]},
+    "stop_confirmations": {},
+}
 
 
 def test_workspace_create_json():
@@ -131,6 +158,7 @@ def test_workspace_create_json():
         "anon": False,
         "api_rates": {"v2": "20/minute"},
         "media_quota_bytes": None,
+        **NO_OPT_OUT_ADDITIONS,
     }
 
 
