@@ -50,7 +50,9 @@ def authenticated_channel(channel_type: str, channel_uuid: str, secret: str) -> 
         value = uuid.UUID(channel_uuid)
     except ValueError:
         value = None
-    channel = Channel.objects.filter(uuid=value, channel_type=channel_type).first() if value else None
+    # With its workspace: what a callback does next reads it (its country, its opt-out words).
+    channels = Channel.objects.select_related("workspace")
+    channel = channels.filter(uuid=value, channel_type=channel_type).first() if value else None
     if channel is None:
         raise CallbackRejected(404, f"no {channel_type} channel with UUID {channel_uuid}")
     # Constant-time, so the answer's timing says nothing about how much of a guess was right.

@@ -108,8 +108,11 @@ def _known(channel: Channel, external_id: str) -> Msg | None:
 def _contact_and_urn(channel: Channel, urn_text: str) -> tuple[Contact, ContactURN]:
     """The contact that owns the URN, created if nobody does (safe when two callbacks create it at once)."""
     workspace = channel.workspace
-    (contact_id,) = contact_ids_for_urns(workspace, [urn_text])
     identity = urn_utils.parse(urn_text).identity
+    known = ContactURN.objects.select_related("contact").filter(workspace=workspace, identity=identity).first()
+    if known is not None and known.contact is not None and known.contact.is_active:
+        return known.contact, known  # the usual case, in one query
+    (contact_id,) = contact_ids_for_urns(workspace, [urn_text])
     urn = ContactURN.objects.get(workspace=workspace, identity=identity)
     return Contact.objects.get(id=contact_id), urn
 
