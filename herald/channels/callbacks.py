@@ -41,7 +41,10 @@ def rejected(request: HttpRequest, exc: CallbackRejected) -> JsonResponse:
         redact_callback_secrets(request.get_full_path()),
         exc.message,
     )
-    return JsonResponse({"error": exc.message}, status=exc.status_code)
+    # Courier's error answer (`WriteError`: "message" and "data"), which gateways set up for RapidPro read, and
+    # "error", as Herald's callbacks answered before.
+    body = {"message": "Error", "data": [{"type": "error", "error": exc.message}], "error": exc.message}
+    return JsonResponse(body, status=exc.status_code)
 
 
 def authenticated_channel(channel_type: str, channel_uuid: str, secret: str) -> Channel:

@@ -1,6 +1,8 @@
 """Incoming messages and stop signals at /c/ex/<channel uuid>/<secret>/<receive|stopped>, through Django's test
 client, read as courier's `handlers/external` reads them (its test cases are the model for these)."""
 
+from urllib.parse import urlencode
+
 import pytest
 from django.test import Client
 
@@ -182,6 +184,17 @@ def test_bad_input_is_a_400_naming_the_problem_and_stores_nothing(channel, param
     assert (Msg.objects.count(), Contact.objects.count(), ContactURN.objects.count()) == (0, 0, 0)
 
 
+def test_a_refusal_is_courier_s_error_answer(channel):
+    response = Client().get(url(channel, "receive"), {"text": "Join"})
+
+    assert response.status_code == 400
+    assert response.json() == {
+        "message": "Error",
+        "data": [{"type": "error", "error": "must have one of 'sender' or 'from' set"}],
+        "error": "must have one of 'sender' or 'from' set",
+    }
+
+
 def test_bad_json_is_a_400(channel):
     response = Client().post(url(channel, "receive"), "{not json", content_type="application/json")
 
@@ -189,14 +202,17 @@ def test_bad_json_is_a_400(channel):
     assert Msg.objects.count() == 0
 
 
-def test_a_body_over_the_limit_is_refused(channel, settings):
+@pytest.mark.parametrize("content_type", ["application/json", "application/x-www-form-urlencoded"])
+def test_a_body_over_the_limit_is_a_413_and_stores_nothing(channel, settings, content_type):
     settings.DATA_UPLOAD_MAX_MEMORY_SIZE = 1000
-    response = Client().post(
-        url(channel, "receive"), {"from": "+250788123123", "text": "x" * 2000}, content_type="application/json"
-    )
+    body = {"from": "+250788123123", "text": "x" * 2000}
+    if content_type != "application/json":
+        body = urlencode(body)
+    response = Client().post(url(channel, "receive"), body, content_type=content_type)
 
-    assert response.status_code in (400, 413), response.content
-    assert Msg.objects.count() == 0
+    assert response.status_code == 413, response.content
+    assert response.json() == {"detail": "Request body is larger than the limit of 1000 bytes."}
+    assert (Msg.objects.count(), Contact.objects.count()) == (0, 0)
 
 
 @pytest.mark.parametrize("action", ["receive", "stopped"])
