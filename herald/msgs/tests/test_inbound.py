@@ -334,3 +334,28 @@ def test_a_reply_answers_the_last_message_sent_on_that_channel(admin, channel, j
 
     assert results(admin.get("/api/v2/messages.json", {"broadcast": first["id"], "direction": "in"})) == []
     assert len(results(admin.get("/api/v2/messages.json", {"broadcast": second["id"], "direction": "in"}))) == 1
+
+
+def test_block_and_unblock_are_recorded_on_the_contact_too(admin, channel, joe):
+    send_in(channel, "STOP")
+    for action, reason in [("block", "blocked"), ("unblock", "unblocked")]:
+        response = admin.post(
+            "/api/v2/contact_actions.json", {"contacts": [str(joe.uuid)], "action": action}, format="json"
+        )
+        assert response.status_code == 204, response.content
+        assert status_of(admin, joe)["status_reason"] == reason
+    assert [(c.status, c.reason) for c in ContactStatusChange.objects.filter(contact=joe).order_by("id")] == [
+        (ContactStatus.STOPPED, "stop_keyword"),
+        (ContactStatus.BLOCKED, "blocked"),
+        (ContactStatus.ACTIVE, "unblocked"),
+    ]
+
+
+def test_a_message_from_a_deleted_contact_s_number_makes_a_new_contact(admin, channel, joe):
+    assert admin.delete(f"/api/v2/contacts.json?uuid={joe.uuid}").status_code == 204
+
+    data = send_in(channel, "Hi again")
+
+    (listed,) = results(admin.get("/api/v2/messages.json", {"uuid": data["msg_uuid"]}))
+    assert listed["contact"]["uuid"] != str(joe.uuid)
+    assert results(admin.get("/api/v2/contacts.json", {"uuid": listed["contact"]["uuid"]}))[0]["urns"] == [f"tel:{JOE}"]
