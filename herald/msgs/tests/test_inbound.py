@@ -242,6 +242,12 @@ def test_a_stopped_contact_is_left_out_of_the_next_group_broadcast(
         format="json",
     ).json()
     assert (plan["recipients"], plan["sendable"], plan["excluded"]["stopped"]) == (2, 1, 1)
+    assert plan["left_out"] == {"stopped": 0, "archived": 0, "blocked": 0}  # he is addressed: a recipient
+    plan = admin.post(
+        "/api/v2/broadcasts.json", {"text": "Meeting at 3", "groups": [str(team.uuid)], "dry_run": True}, format="json"
+    ).json()
+    assert (plan["recipients"], plan["sendable"], plan["excluded"]["stopped"]) == (1, 1, 0)
+    assert plan["left_out"] == {"stopped": 1, "archived": 0, "blocked": 0}
 
     with django_capture_on_commit_callbacks(execute=True):
         post_broadcast(admin, {"text": "Meeting at 3", "groups": [str(team.uuid)]})

@@ -320,6 +320,11 @@ DRY_RUN_200 = OpenApiResponse(
                     "estimated_seconds": serializers.FloatField(allow_null=True),
                 },
             ),
+            "left_out": serializers.DictField(
+                child=serializers.IntegerField(),
+                help_text="members of the addressed groups who aren't active (stopped, archived, blocked): no "
+                "message is made for them, so they are not among `recipients`",
+            ),
             "sample": inline_serializer(
                 name="BroadcastDryRunMessage",
                 many=True,
