@@ -59,7 +59,7 @@ class Command(ActionCommand):
 
         update = actions.add_parser(
             "update",
-            help="change a workspace's name, country, languages or timezone",
+            help="change a workspace's name, country, languages, timezone or opt-out words",
             description="Only what is given changes; a new country leaves the timezone as it is.",
         )
         update.add_argument("--workspace", required=True, metavar="UUID", help="the workspace's UUID")
