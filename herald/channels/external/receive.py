@@ -20,9 +20,14 @@ from herald.channels.base import MAX_EXTERNAL_ID, MAX_INCOMING_TEXT, IncomingMes
 from herald.channels.callback_requests import CallbackRejected, request_value
 from herald.channels.models import Channel
 from herald.contacts import urns
+from herald.controlchars import has_control_characters, printable
 
 RECEIVE = "receive"
 STOPPED = "stopped"
+
+# What no database column can hold (PostgreSQL refuses NUL and lone surrogates): replaced in a text, not refused, so
+# that a message with one stray byte is kept.
+_UNSTORABLE = re.compile("[\x00\ud800-\udfff]")
 
 # RFC 3339, as Go's time.RFC3339Nano reads it: a date, "T", a time with optional fractions, and a zone.
 _RFC3339 = re.compile(r"^\d{4}-\d{2}-\d{2}T\d{2}:\d{2}:\d{2}(\.\d{1,9})?(Z|[+-]\d{2}:\d{2})$", re.IGNORECASE)
@@ -66,7 +71,7 @@ def read_incoming(request: HttpRequest, channel: Channel) -> IncomingMessage:
     sender = _first(request, "from", "sender")
     if not sender or not sender.strip():
         raise CallbackRejected(400, "must have one of 'sender' or 'from' set")
-    text = _first(request, "text") or ""
+    text = _UNSTORABLE.sub("\ufffd", _first(request, "text") or "")
     if len(text) > MAX_INCOMING_TEXT:
         raise CallbackRejected(400, f"text is longer than {MAX_INCOMING_TEXT:,} characters")
     date = _first(request, "date", "time")
@@ -75,6 +80,8 @@ def read_incoming(request: HttpRequest, channel: Channel) -> IncomingMessage:
         external_id = external_id.strip()
         if len(external_id) > MAX_EXTERNAL_ID:
             raise CallbackRejected(400, f"id is longer than {MAX_EXTERNAL_ID} characters")
+        if has_control_characters(external_id):
+            raise CallbackRejected(400, f"id holds a control character: '{printable(external_id)[:100]}'")
     return IncomingMessage(
         urn=sender_urn(channel, sender),
         text=text,

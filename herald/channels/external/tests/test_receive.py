@@ -174,6 +174,8 @@ def test_the_same_id_on_another_channel_is_another_message(channel, workspace):
         ({"from": "+250788123123", "text": "Join", "date": "2017-02-30T12:30:00Z"}, "no such day or time"),
         ({"from": "+250788123123", "text": "x" * 10_001}, "text is longer than 10,000 characters"),
         ({"from": "+250788123123", "text": "Join", "id": "i" * 256}, "id is longer than 255 characters"),
+        ({"from": "+250788123123", "text": "Join", "id": "a\x00b"}, "id holds a control character: 'a\\x00b'"),
+        ({"from": "+250788\x00123123", "text": "Join"}, "is not a possible tel address"),
     ],
 )
 def test_bad_input_is_a_400_naming_the_problem_and_stores_nothing(channel, params, message):
@@ -193,6 +195,15 @@ def test_a_refusal_is_courier_s_error_answer(channel):
         "data": [{"type": "error", "error": "must have one of 'sender' or 'from' set"}],
         "error": "must have one of 'sender' or 'from' set",
     }
+
+
+def test_a_character_no_database_can_store_is_replaced_in_the_text(channel):
+    response = Client().post(
+        url(channel, "receive"), {"from": "+250788123123", "text": "a\x00b"}, content_type="application/json"
+    )
+
+    assert response.status_code == 200, response.content
+    assert [m.text for m in incoming()] == ["a\ufffdb"]
 
 
 def test_bad_json_is_a_400(channel):
