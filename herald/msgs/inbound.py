@@ -140,7 +140,8 @@ def _act_on_keyword(channel: Channel, contact: Contact, urn: ContactURN, text: s
         return
     was = contact.status
     set_status([contact], ContactStatus.STOPPED, StatusReason.STOP_KEYWORD, only_from=STOPPABLE)
-    if was != contact.status:  # this message is the opt-out: confirm it, once
+    # This message is the opt-out: confirm it, once (a suspended workspace sends nothing, this neither).
+    if was != contact.status and not channel.workspace.is_suspended:
         confirmation = optout_words.confirmation_for(channel.workspace, keyword, contact.language)
         if confirmation is not None:
             _send_confirmation(channel, contact, urn, *confirmation)

@@ -215,6 +215,20 @@ def test_a_retried_stop_callback_confirms_once(channel, joe, gateway, django_cap
     assert Msg.objects.incoming().count() == 1
 
 
+@pytest.mark.usefixtures("confirmations", "eager_tasks")
+def test_a_suspended_workspace_sends_no_confirmation(
+    admin, channel, joe, workspace, gateway, django_capture_on_commit_callbacks
+):
+    workspace.is_suspended = True
+    workspace.save()
+    with django_capture_on_commit_callbacks(execute=True):
+        send_in(channel, "STOP")
+
+    assert (gateway.requests, Msg.objects.outgoing().count()) == ([], 0)
+    joe.refresh_from_db()
+    assert joe.status == ContactStatus.STOPPED
+
+
 @pytest.mark.usefixtures("eager_tasks")
 def test_without_a_confirmation_configured_nothing_is_sent(channel, joe, gateway, django_capture_on_commit_callbacks):
     with django_capture_on_commit_callbacks(execute=True):
