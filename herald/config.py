@@ -212,6 +212,15 @@ VARIABLES: list[Var] = [
         each(at_least(0)),
     ),
     Var("HERALD_SEND_MAX_RETRIES", WHOLE, 3, "retries a message gets before it fails", at_least(0)),
+    # Receiving
+    Var(
+        "HERALD_REPLY_WINDOW_HOURS",
+        NUMBER,
+        24.0,
+        "an incoming message this soon after the last message sent to its URN on its channel answers that message",
+        at_least(0),
+        "`24`",
+    ),
     # Web and API
     Var(
         "HERALD_SECRET_KEY",

@@ -16,6 +16,7 @@ from __future__ import annotations
 
 import uuid
 from dataclasses import dataclass
+from datetime import datetime
 from typing import TYPE_CHECKING, Any
 
 if TYPE_CHECKING:
@@ -44,6 +45,35 @@ class DeliveryReport:
 
     msg_uuid: uuid.UUID
     status: str
+
+
+@dataclass(frozen=True)
+class IncomingMessage:
+    """A message a contact sent, as a gateway's callback gives it: the sender's URN (normalised, in the channel's
+    country for `tel`), the text, when the provider received it (None: now) and the provider's id for it, if any
+    (a retried callback with the same id stores one message)."""
+
+    urn: str
+    text: str
+    received_on: datetime | None = None
+    external_id: str | None = None
+
+
+@dataclass(frozen=True)
+class StopSignal:
+    """A provider's word that the contact at `urn` opted out (RapidPro's `stop_contact` channel event)."""
+
+    urn: str
+
+
+# The longest incoming text Herald stores: the longest a message it sends may be once rendered (goflow's
+# MaxTemplateChars, herald.msgs.models.Msg.MAX_RENDERED_TEXT_LEN).
+MAX_INCOMING_TEXT = 10_000
+# The longest provider message id kept (the message's external_id column).
+MAX_EXTERNAL_ID = 255
+
+# What a channel type reads out of one callback request.
+CallbackEvent = DeliveryReport | IncomingMessage | StopSignal
 
 
 class SendError(Exception):
@@ -93,6 +123,11 @@ class ChannelType:
     def read_report(self, request: HttpRequest, action: str) -> DeliveryReport:
         """What a callback request to `action` reports; raises `CallbackRejected` for one that can't be read."""
         raise NotImplementedError(f"channel type {self.code!r} takes no delivery reports")
+
+    def read_callback(self, request: HttpRequest, channel: Channel, action: str) -> CallbackEvent:
+        """What a callback request to `action` says: a delivery report, an incoming message or a stop signal.
+        Raises `CallbackRejected` for one that can't be read. The base knows delivery reports only."""
+        return self.read_report(request, action)
 
     def validate_config(self, config: dict[str, Any]) -> dict[str, Any]:
         """Check a channel's config and return it normalised (defaults filled in).

@@ -15,7 +15,8 @@ from herald import bodies
 
 
 class CallbackRejected(Exception):
-    """A callback request refused: answered `{"error": message}` with `status_code`."""
+    """A callback request refused: answered `{"message": "Error", "data": [{"type": "error", "error": message}],
+    "error": message}` with `status_code` (`callbacks.rejected`)."""
 
     def __init__(self, status_code: int, message: str):
         super().__init__(message)

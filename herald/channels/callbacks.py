@@ -41,7 +41,10 @@ def rejected(request: HttpRequest, exc: CallbackRejected) -> JsonResponse:
         redact_callback_secrets(request.get_full_path()),
         exc.message,
     )
-    return JsonResponse({"error": exc.message}, status=exc.status_code)
+    # Courier's error answer (`WriteError`: "message" and "data"), which gateways set up for RapidPro read, and
+    # "error", as Herald's callbacks answered before.
+    body = {"message": "Error", "data": [{"type": "error", "error": exc.message}], "error": exc.message}
+    return JsonResponse(body, status=exc.status_code)
 
 
 def authenticated_channel(channel_type: str, channel_uuid: str, secret: str) -> Channel:
@@ -50,7 +53,9 @@ def authenticated_channel(channel_type: str, channel_uuid: str, secret: str) -> 
         value = uuid.UUID(channel_uuid)
     except ValueError:
         value = None
-    channel = Channel.objects.filter(uuid=value, channel_type=channel_type).first() if value else None
+    # With its workspace: what a callback does next reads it (its country, its opt-out words).
+    channels = Channel.objects.select_related("workspace")
+    channel = channels.filter(uuid=value, channel_type=channel_type).first() if value else None
     if channel is None:
         raise CallbackRejected(404, f"no {channel_type} channel with UUID {channel_uuid}")
     # Constant-time, so the answer's timing says nothing about how much of a guess was right.

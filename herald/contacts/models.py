@@ -17,6 +17,16 @@ class ContactStatus(models.TextChoices):
     ARCHIVED = "V", "archived"
 
 
+class StatusReason(models.TextChoices):
+    """Why a contact's status last changed (contacts.json `status_reason`)."""
+
+    STOP_KEYWORD = "stop_keyword", "the contact sent a stop word"
+    START_KEYWORD = "start_keyword", "the contact sent a start word"
+    PROVIDER_STOP = "provider_stop", "the channel's provider reported that the contact opted out"
+    BLOCKED = "blocked", "blocked through contact_actions.json"
+    UNBLOCKED = "unblocked", "unblocked through contact_actions.json"
+
+
 class Contact(models.Model):
     uuid = models.UUIDField(default=uuid.uuid4, unique=True)
     workspace = models.ForeignKey(Workspace, on_delete=models.CASCADE, related_name="contacts")
@@ -29,12 +39,31 @@ class Contact(models.Model):
     created_on = models.DateTimeField(default=timezone.now)
     modified_on = models.DateTimeField(default=timezone.now)
     last_seen_on = models.DateTimeField(null=True, blank=True)
+    # When and why `status` last changed (null: never since the contact was made); each change is also a
+    # ContactStatusChange row.
+    status_changed_on = models.DateTimeField(null=True, blank=True)
+    status_reason = models.CharField(max_length=16, choices=StatusReason.choices, null=True, blank=True)
 
     class Meta:
         indexes = [models.Index(fields=["workspace", "-modified_on", "-id"], name="contacts_api_order")]
 
     def __str__(self):
         return self.name or str(self.uuid)
+
+
+class ContactStatusChange(models.Model):
+    """One change of a contact's status: to what, when and why (the log behind `status_changed_on`)."""
+
+    contact = models.ForeignKey(Contact, on_delete=models.CASCADE, related_name="status_changes")
+    status = models.CharField(max_length=1, choices=ContactStatus.choices)
+    reason = models.CharField(max_length=16, choices=StatusReason.choices)
+    created_on = models.DateTimeField(default=timezone.now)
+
+    class Meta:
+        indexes = [models.Index(fields=["contact", "-id"], name="contact_status_newest")]
+
+    def __str__(self):
+        return f"{self.get_status_display()} ({self.reason})"
 
 
 class ContactURN(models.Model):

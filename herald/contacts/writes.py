@@ -17,7 +17,7 @@ from django.utils import timezone
 from herald.db import update_rows
 
 from . import urns as urn_utils
-from .models import Contact, ContactGroup, ContactStatus, ContactURN
+from .models import Contact, ContactGroup, ContactStatus, ContactStatusChange, ContactURN, StatusReason
 
 
 class _Unset(enum.Enum):
@@ -319,21 +319,37 @@ def remove_from_group(group: ContactGroup, contacts: list[Contact]) -> None:
 def block(contacts: list[Contact]) -> None:
     """Blocked contacts leave every group, so no group's broadcast reaches them, and a message addressed to one of
     them directly fails saying so (`msgs/compose.py`)."""
-    ids = _set_status(contacts, ContactStatus.BLOCKED)
+    ids = set_status(contacts, ContactStatus.BLOCKED, StatusReason.BLOCKED)
     Membership.objects.filter(contact_id__in=ids).delete()
 
 
 def unblock(contacts: list[Contact]) -> None:
     """The contacts become active (stopped ones too, as RapidPro's status change does); they rejoin no group."""
-    _set_status(contacts, ContactStatus.ACTIVE)
+    set_status(contacts, ContactStatus.ACTIVE, StatusReason.UNBLOCKED)
 
 
-def _set_status(contacts: list[Contact], status: str) -> list[int]:
-    """Give the contacts this status (those that have it already are left untouched); returns their ids."""
+def set_status(contacts: list[Contact], status: str, reason: str, *, only_from: tuple[str, ...] = ()) -> list[int]:
+    """Give the contacts this status, recording when and why for those that change (those that have it already
+    are left untouched; with `only_from`, so are those whose status is not one of these); returns all their ids.
+    Locks their rows: call it inside a transaction."""
     statuses = _lock_active(contacts)
-    changing = [contact_id for contact_id, current in statuses.items() if current != status]
+    changing = [
+        contact_id
+        for contact_id, current in statuses.items()
+        if current != status and (not only_from or current in only_from)
+    ]
     if changing:
-        Contact.objects.filter(id__in=changing).update(status=status, modified_on=timezone.now())
+        now = timezone.now()
+        Contact.objects.filter(id__in=changing).update(
+            status=status, status_changed_on=now, status_reason=reason, modified_on=now
+        )
+        ContactStatusChange.objects.bulk_create(
+            ContactStatusChange(contact_id=contact_id, status=status, reason=reason, created_on=now)
+            for contact_id in changing
+        )
+    for contact in contacts:
+        if contact.pk in changing:
+            contact.status = status
     return list(statuses)
 
 

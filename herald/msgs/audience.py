@@ -68,6 +68,15 @@ class Audience:
             memberships = memberships.filter(contact_id__lte=upto)
         return self._active(after, upto).filter(Exists(memberships), status=ContactStatus.ACTIVE)
 
+    def left_out(self) -> QuerySet[Contact]:
+        """Members of the addressed groups that get nothing because they aren't active (stopped or archived ones:
+        blocked contacts leave their groups), the directly addressed aside (they are recipients)."""
+        memberships = ContactGroup.contacts.through.objects.filter(
+            contactgroup_id__in=self.group_ids, contact_id=OuterRef("id")
+        )
+        members = Contact.objects.filter(workspace=self.workspace, is_active=True).filter(Exists(memberships))
+        return members.exclude(status=ContactStatus.ACTIVE).exclude(id__in=self.direct_ids)
+
     def _active(self, after: int, upto: int | None) -> QuerySet[Contact]:
         contacts = Contact.objects.filter(workspace=self.workspace, is_active=True, id__gt=after)
         return contacts if upto is None else contacts.filter(id__lte=upto)

@@ -15,7 +15,7 @@ from datetime import datetime
 from typing import Any
 
 from django.conf import settings
-from django.db.models import QuerySet
+from django.db.models import Count, QuerySet
 from django.utils import timezone
 
 from herald.channels.models import Channel
@@ -163,7 +163,23 @@ def dry_run(
     direct = set(audience.direct_ids)
     for batch in batches(audience.members, composer):
         _count(plan, composer, [r for r in batch if r.id not in direct])
-    return {**plan.as_json(), "waiting_until": opening_for(window, send_at or timezone.now())}
+    answer = plan.as_json()
+    answer["left_out"] = left_out(audience)
+    answer["waiting_until"] = opening_for(window, send_at or timezone.now())
+    return answer
+
+
+# The statuses of group members a broadcast leaves out, as `left_out` counts them.
+LEFT_OUT = ("stopped", "archived", "blocked")
+
+
+def left_out(audience: Audience) -> dict[str, int]:
+    """Members of the addressed groups who aren't active, by status: no message is made for them (so they are not
+    among the recipients), in the dry run as in the send."""
+    per_status = audience.left_out().order_by().values("status").annotate(n=Count("id"))
+    counts = dict(per_status.values_list("status", "n"))
+    by_label = {STATUS_LABELS[status]: n for status, n in counts.items()}
+    return {label: by_label.get(label, 0) for label in LEFT_OUT}
 
 
 def urn_of(recipient: Recipient, message: NewMessage) -> RecipientURN | None:

@@ -197,6 +197,9 @@ class MsgFolder(models.TextChoices):
     """RapidPro's system folders (`temba/msgs/models.py` `MsgFolder`), as `messages.json?folder=` names them."""
 
     INBOX = "inbox"
+    # Every incoming message, in the inbox or archived: older RapidPro's folder, which the official client still
+    # names (docs/COMPATIBILITY.md, C60).
+    INCOMING = "incoming"
     FLOWS = "flows"
     ARCHIVED = "archived"
     OUTBOX = "outbox"
@@ -206,6 +209,11 @@ class MsgFolder(models.TextChoices):
 
 FOLDER_QUERIES: dict[str, Q] = {
     MsgFolder.INBOX: Q(direction=MsgDirection.IN, visibility=MsgVisibility.VISIBLE, status=MsgStatus.HANDLED),
+    MsgFolder.INCOMING: Q(
+        direction=MsgDirection.IN,
+        visibility__in=[MsgVisibility.VISIBLE, MsgVisibility.ARCHIVED],
+        status=MsgStatus.HANDLED,
+    ),
     MsgFolder.FLOWS: Q(pk__in=[]),  # incoming messages handled by a flow: Herald runs no flows
     MsgFolder.ARCHIVED: Q(direction=MsgDirection.IN, visibility=MsgVisibility.ARCHIVED, status=MsgStatus.HANDLED),
     MsgFolder.OUTBOX: Q(
@@ -231,6 +239,9 @@ FOLDER_QUERIES: dict[str, Q] = {
 class MsgQuerySet(models.QuerySet["Msg"]):
     def outgoing(self) -> "MsgQuerySet":
         return self.filter(direction=MsgDirection.OUT)
+
+    def incoming(self) -> "MsgQuerySet":
+        return self.filter(direction=MsgDirection.IN)
 
     def due(self, now: datetime) -> "MsgQuerySet":
         """Outgoing messages waiting for their channel: queued, or errored, and their time has come (a queued one
@@ -290,6 +301,9 @@ class Msg(models.Model):
     created_on = models.DateTimeField(default=timezone.now)
     modified_on = models.DateTimeField(default=timezone.now)
     sent_on = models.DateTimeField(null=True, blank=True)
+    # An incoming message's: the outgoing message it answers (the last one sent to its URN on its channel, within
+    # settings.REPLY_WINDOW_HOURS), whose broadcast it is listed with (`inbound.py`).
+    response_to = models.ForeignKey("self", on_delete=models.SET_NULL, null=True, blank=True, related_name="responses")
 
     objects = MsgQuerySet.as_manager()
 
@@ -298,7 +312,13 @@ class Msg(models.Model):
             # The fan-out may run a batch twice after a crash; this key makes the second run create nothing.
             models.UniqueConstraint(
                 fields=["broadcast", "contact"], condition=models.Q(broadcast__isnull=False), name="msg_once_per_bcast"
-            )
+            ),
+            # A provider retrying a callback with its message id stores one incoming message (`inbound.py`).
+            models.UniqueConstraint(
+                fields=["channel", "external_id"],
+                condition=models.Q(direction="I", external_id__isnull=False),
+                name="msg_in_once_per_external_id",
+            ),
         ]
         indexes = [
             models.Index(fields=["workspace", "-created_on", "-id"], name="msgs_api_order"),
@@ -311,6 +331,12 @@ class Msg(models.Model):
                 fields=["channel", "status", "next_attempt", "id"],
                 condition=models.Q(broadcast__isnull=True),
                 name="msgs_outbox_single",
+            ),
+            # What an incoming message answers: the last message sent to its URN on its channel.
+            models.Index(
+                fields=["contact_urn", "channel", "-created_on"],
+                condition=models.Q(direction="O"),
+                name="msgs_last_out_per_urn",
             ),
         ]
 

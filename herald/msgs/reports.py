@@ -1,4 +1,5 @@
-"""Delivery reports: a gateway tells Herald what became of a message it was given. The flow runs one way:
+"""Delivery reports: a gateway tells Herald what became of a message it was given (and the door for everything
+else a gateway calls back with: incoming messages and stop signals go on to `inbound.py`). The flow runs one way:
 `herald.channels.callbacks` checks the channel's secret, the channel type's `read_report` reads the provider's
 request (which message, which status name), and this module finds the channel's message and applies the status
 (forward only: `status.apply_status`).
@@ -13,12 +14,13 @@ from typing import Any
 from django.http import HttpRequest, JsonResponse
 from django.urls import URLPattern, path
 
-from herald.channels.base import ChannelType, DeliveryReport
+from herald.channels.base import ChannelType, DeliveryReport, IncomingMessage, StopSignal
 from herald.channels.callback_requests import CallbackRejected
 from herald.channels.callbacks import Endpoint, channel_callback, missing_secret
 from herald.channels.models import Channel
 from herald.channels.registry import TYPES
 
+from . import inbound
 from .models import Msg, MsgStatus
 from .status import apply_status
 
@@ -48,11 +50,19 @@ def apply_report(channel: Channel, report: DeliveryReport) -> dict[str, Any]:
 
 
 def report_endpoint(kind: ChannelType) -> Endpoint:
-    """The callback view of channel type `kind`: secret checked, report read by the type, then applied."""
+    """The callback view of channel type `kind`: secret checked, the request read by the type, then applied: a
+    delivery report here, an incoming message or a stop signal by `inbound.py`. Answered as courier answers."""
 
     @channel_callback(kind.code)
     def receive(request: HttpRequest, channel: Channel, action: str) -> JsonResponse:
-        item = apply_report(channel, kind.read_report(request, action))
+        event = kind.read_callback(request, channel, action)
+        if isinstance(event, IncomingMessage):
+            received = inbound.receive(channel, event)
+            return JsonResponse({"message": "Message Accepted", "data": [inbound.received_item(channel, received.msg)]})
+        if isinstance(event, StopSignal):
+            inbound.stop(channel, event)
+            return JsonResponse({"message": "Event Accepted", "data": [inbound.stop_item(channel, event)]})
+        item = apply_report(channel, event)
         return JsonResponse({"message": "Status Update Accepted", "data": [item]})
 
     return receive

@@ -32,6 +32,11 @@ class Workspace(models.Model):
     # When its messages may be handed to a channel, by default (`send_window.SendWindow`'s JSON; a null `timezone`
     # in it is the workspace's): copied onto each broadcast at creation, followed by single messages. Null: any time.
     send_window = models.JSONField(null=True, blank=True)
+    # Opt-out words added to the defaults, by language ({"kin": ["HAGARIKA"]}), and the confirmation a contact who
+    # stops is sent, by language: herald/workspaces/optout_words.py reads them.
+    stop_words = models.JSONField(default=dict, blank=True)
+    start_words = models.JSONField(default=dict, blank=True)
+    stop_confirmations = models.JSONField(default=dict, blank=True)
 
     def __str__(self):
         return self.name

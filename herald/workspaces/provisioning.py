@@ -19,6 +19,7 @@ from rest_framework.throttling import ScopedRateThrottle
 
 from herald.languages import is_translation_language
 
+from . import optout_words
 from .models import APIToken, Membership, Role, Workspace, hash_token_key
 from .send_window import SendWindowError, parse_compact
 from .zones import known_zone
@@ -155,12 +156,32 @@ def update_workspace(
     languages: list[str] | None = None,
     timezone: str | None = None,
     send_window: str | None = None,
+    *,
+    stop_words: list[str] | None = None,
+    start_words: list[str] | None = None,
+    stop_confirmations: list[str] | None = None,
 ) -> Workspace:
     """Change what is given and nothing else; every value is checked before any is written. A new country doesn't
     move the timezone: a workspace's local time changes only when `timezone` says so. `send_window` is the command
     line's form (`send_window.parse_compact`: `mon-fri 08:00-20:00 [ZONE]`, or `none`); without a zone it follows
-    the workspace's timezone."""
+    the workspace's timezone. The opt-out options take `LANGUAGE=VALUE` items (herald/workspaces/optout_words.py)."""
     changes: dict[str, object] = {}
+    try:
+        if stop_words:
+            changes["stop_words"] = optout_words.updated_words(workspace.stop_words, stop_words, "--stop-words")
+        if start_words:
+            changes["start_words"] = optout_words.updated_words(workspace.start_words, start_words, "--start-words")
+        if stop_words or start_words:
+            optout_words.check_disjoint(
+                cast(dict, changes.get("stop_words", workspace.stop_words)),
+                cast(dict, changes.get("start_words", workspace.start_words)),
+            )
+        if stop_confirmations:
+            changes["stop_confirmations"] = optout_words.updated_confirmations(
+                workspace.stop_confirmations, stop_confirmations
+            )
+    except optout_words.OptOutWordsError as exc:
+        raise ProvisioningError(str(exc)) from None
     if name is not None:
         changes["name"] = parse_name(name)
     if country is not None:
@@ -172,7 +193,10 @@ def update_workspace(
     if send_window is not None:
         changes["send_window"] = parse_send_window(send_window)
     if not changes:
-        raise ProvisioningError("Nothing to change: give --name, --country, --languages, --timezone or --send-window.")
+        raise ProvisioningError(
+            "Nothing to change: give --name, --country, --languages, --timezone, --send-window, --stop-words,"
+            " --start-words or --stop-confirmation."
+        )
     for field, value in changes.items():
         setattr(workspace, field, value)
     workspace.save(update_fields=list(changes))

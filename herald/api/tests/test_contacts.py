@@ -108,10 +108,14 @@ def test_list_item_shape(workspace, admin, nickname, gender, customers):
         "last_seen_on": "2020-08-12T13:30:45.123456Z",
         "blocked": False,
         "stopped": False,
+        "status_changed_on": None,
+        "status_reason": None,
     }
     assert list(item) == [
         "uuid", "name", "status", "language", "urns", "groups", "notes", "fields", "flow",
         "created_on", "modified_on", "last_seen_on", "blocked", "stopped",
+        # Herald's, after RapidPro's (docs/COMPATIBILITY.md, C62).
+        "status_changed_on", "status_reason",
     ]  # fmt: skip
 
 
@@ -198,6 +202,8 @@ def test_deleted_contacts_are_listed_apart_and_stripped(workspace, admin, custom
             "last_seen_on": None,
             "blocked": None,
             "stopped": None,
+            "status_changed_on": None,
+            "status_reason": None,
         }
     ]
 
@@ -272,6 +278,8 @@ def test_create_empty_contact(workspace, admin, nickname):
         "last_seen_on": None,
         "blocked": False,
         "stopped": False,
+        "status_changed_on": None,
+        "status_reason": None,
     }
     assert post(admin, {"name": None, "language": None, "urns": [], "groups": [], "fields": {}}).status_code == 201
 

@@ -5,6 +5,9 @@ pyproject.toml, on a database that really commits), and every call goes through 
 RapidPro user's script makes it: its URLs, headers, JSON encoding, paging and error classes.
 """
 
+import json
+import urllib.parse
+import urllib.request
 import uuid
 from datetime import datetime, timedelta
 
@@ -270,6 +273,30 @@ def test_the_client_parses_a_failed_message_with_herald_s_fields(temba, workspac
     assert isinstance(failed.created_on, datetime)
     (raw,) = admin.get("/api/v2/messages.json", {"uuid": failed.uuid}).json()["results"]
     assert (raw["failed_reason"], raw["failed_detail"]) == ("no_destination", FailedReason.NO_DESTINATION.label)
+
+
+# docs/COMPATIBILITY.md, C60: messages a gateway hands Herald, as the client lists them.
+def test_the_client_lists_incoming_messages(live_server, temba, workspace, gateway):
+    channel = create_channel(
+        workspace, "external", "Gateway", schemes=["tel"], config={"send_url": f"{gateway.url}/send"}
+    )
+    receive = f"{live_server.url}/c/ex/{channel.uuid}/{channel.callback_secret}/receive"
+    for sender, text in [("+250788111111", "Hello"), ("0788222222", "Yes please")]:
+        body = urllib.parse.urlencode({"from": sender, "text": text}).encode()
+        with urllib.request.urlopen(receive, data=body, timeout=10) as answer:
+            assert json.load(answer)["message"] == "Message Accepted"
+
+    for folder in ("incoming", "inbox"):
+        messages = temba.get_messages(folder=folder).all()
+        assert all(isinstance(m, Message) for m in messages)
+        assert [(m.urn, m.text, m.direction, m.type, m.status) for m in messages] == [
+            ("tel:+250788222222", "Yes please", "in", "text", "handled"),
+            ("tel:+250788111111", "Hello", "in", "text", "handled"),
+        ]
+        assert {m.channel.uuid for m in messages} == {str(channel.uuid)}
+        assert all(isinstance(m.created_on, datetime) and isinstance(m.sent_on, datetime) for m in messages)
+    assert temba.get_messages(folder="sent").all() == []
+    assert {c.urns[0] for c in temba.get_contacts().all()} == {"tel:+250788111111", "tel:+250788222222"}
 
 
 # Errors

@@ -29,6 +29,10 @@ def expected(workspace, languages: list[str]) -> dict:
         "credits": {"used": -1, "remaining": -1},
         "primary_language": languages[0],
         "send_window": None,  # Herald's, after RapidPro's fields (docs/COMPATIBILITY.md, C50)
+        # Herald's, after RapidPro's (docs/COMPATIBILITY.md, C61).
+        "stop_words": {"default": ["STOP", "STOPALL", "UNSUBSCRIBE", "CANCEL", "END", "QUIT"]},
+        "start_words": {"default": ["START", "UNSTOP"]},
+        "stop_confirmations": {},
     }
 
 

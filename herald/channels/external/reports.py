@@ -20,7 +20,7 @@ ACTIONS = REPORTED_STATUSES
 
 def read_report(request: HttpRequest, action: str) -> DeliveryReport:
     if action not in ACTIONS:
-        raise CallbackRejected(404, f"unknown report {action!r}: use one of {', '.join(ACTIONS)}")
+        raise CallbackRejected(404, f"unknown callback {action!r}: use one of {', '.join(ACTIONS)}, receive or stopped")
     msg_id = request_value(request, "id")
     if not msg_id:
         raise CallbackRejected(400, "missing id: give the message UUID as `id` in the query string or the body")

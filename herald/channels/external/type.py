@@ -13,6 +13,7 @@ from django.http import HttpRequest
 
 from herald.channels import http
 from herald.channels.base import (
+    CallbackEvent,
     ChannelConfigError,
     ChannelType,
     DeliveryReport,
@@ -25,7 +26,7 @@ from herald.channels.base import (
 )
 from herald.channels.models import Channel
 
-from . import config, reports
+from . import config, receive, reports
 from .template import render
 
 
@@ -36,9 +37,16 @@ class ExternalType(ChannelType):
     config_keys = config.KEYS
     callback_path = "ex"
     callback_url_name = "channels.external.callback"
-    callback_actions = reports.ACTIONS
+    callback_actions = (*reports.ACTIONS, receive.RECEIVE, receive.STOPPED)
 
     def read_report(self, request: HttpRequest, action: str) -> DeliveryReport:
+        return reports.read_report(request, action)
+
+    def read_callback(self, request: HttpRequest, channel: Channel, action: str) -> CallbackEvent:
+        if action == receive.RECEIVE:
+            return receive.read_incoming(request, channel)
+        if action == receive.STOPPED:
+            return receive.read_stop(request, channel)
         return reports.read_report(request, action)
 
     def validate_config(self, channel_config: dict[str, Any]) -> dict[str, Any]:

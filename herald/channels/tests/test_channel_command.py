@@ -67,8 +67,8 @@ def test_add_external_with_json_output(workspace, settings):
         "tps": 20,
         "is_active": True,
         "callback_urls": {
-            report: f"/c/ex/{channel.uuid}/{channel.callback_secret}/{report}"
-            for report in ("sent", "delivered", "failed")
+            action: f"/c/ex/{channel.uuid}/{channel.callback_secret}/{action}"
+            for action in ("sent", "delivered", "failed", "receive", "stopped")
         },
         "config": {
             "send_url": "http://127.0.0.1:9/send?to={{to}}",
@@ -145,10 +145,13 @@ def test_add_prints_the_callback_urls_ready_to_use(workspace, settings):
     base = f"https://herald.example.com/c/ex/{channel.uuid}/{channel.callback_secret}"
     assert output.splitlines() == [
         str(channel.uuid),
-        "Callback URLs for the gateway (GET or POST, the message's {{id}} as `id`):",
+        "Callback URLs for the gateway (GET or POST; reports: the message's {{id}} as `id`;"
+        " receive: `from`, `text`; stopped: `from`):",
         f"  sent       {base}/sent",
         f"  delivered  {base}/delivered",
         f"  failed     {base}/failed",
+        f"  receive    {base}/receive",
+        f"  stopped    {base}/stopped",
     ]
     assert errors == ""
 
@@ -216,7 +219,7 @@ def test_rotate_secret_prints_new_urls_and_the_old_ones_stop_working(workspace, 
     text = run("rotate-secret", str(channel.uuid)).splitlines()
     channel.refresh_from_db()
     assert text[0] == f"New callback secret for channel {channel.uuid}: the old URLs are refused from now on."
-    assert text[-1].endswith(f"/c/ex/{channel.uuid}/{channel.callback_secret}/failed")
+    assert text[-1].endswith(f"/c/ex/{channel.uuid}/{channel.callback_secret}/stopped")
 
 
 def test_disable_and_enable(workspace, bob):

@@ -9,7 +9,8 @@
 
 Embedded by default (a temp HERALD_DATA_DIR: SQLite and the file-system queue). When the environment names
 PostgreSQL and Redis (HERALD_DATABASE_URL, HERALD_BROKER_URL=redis://...), the installation gets a throwaway
-database on that server and Redis database 15, both wiped when it closes, so the suite's own data is never touched.
+database on that server and Redis database 15 (or HERALD_LIVE_REDIS_DB), both wiped when it closes, so the
+suite's own data is never touched.
 
 Run as `python -m herald.msgs.tests.live provision '{...}'` (by `Installation.provision`) it sets up the data
 inside the installation's own environment and prints what the test needs as JSON.
@@ -48,7 +49,9 @@ from herald.testing.processes import (
 # Bounds that end a hung test on a slow, busy machine; they don't judge speed.
 START_LIMIT_SECONDS = 90
 SETTLE_LIMIT_SECONDS = 180  # a broadcast settling after a crash
-REDIS_TEST_DB = 15
+# Redis database of a live installation; HERALD_LIVE_REDIS_DB picks another, so that two people sharing a machine's
+# Redis don't wipe each other's (it is flushed before and after).
+REDIS_TEST_DB = int(os.environ.get("HERALD_LIVE_REDIS_DB") or 15)
 
 
 def scale_urls() -> tuple[str, str] | None:

@@ -87,6 +87,7 @@ def test_workspace_update_changes_only_what_is_given(workspace_uuid):
         "api_rates": {},
         "media_quota_bytes": None,
         "send_window": None,
+        **NO_OPT_OUT_ADDITIONS,
     }
     assert (after.is_anonymous, after.api_rates, after.created_on) == (False, {}, before.created_on)
     # An empty --timezone goes back to the default: here France's only zone.
@@ -104,7 +105,6 @@ def test_workspace_update_changes_only_what_is_given(workspace_uuid):
         (["--timezone", "localtime"], "Unknown timezone 'localtime'"),
         (["--timezone", "Europe/Paris", "--country", "XX"], "Unknown country 'XX'"),
         (["--timezone", "Europe/Paris", "--name", " "], "A workspace needs a name."),
-        ([], "Nothing to change: give --name, --country, --languages, --timezone or --send-window."),
         (["--send-window", "mon-fri 08:00"], "Bad send window: Write DAYS START-END [TIMEZONE]"),
         (["--send-window", "mon-xyz 08:00-20:00"], "Bad send window: days: Unknown day 'xyz'"),
         (["--send-window", "mon,funday 08:00-20:00"], "Bad send window: days: Unknown day 'funday'"),
@@ -113,6 +113,11 @@ def test_workspace_update_changes_only_what_is_given(workspace_uuid):
         (["--send-window", "mon 08:00-08:00"], "Bad send window: end: Must differ from start"),
         (["--send-window", "mon 08:00-20:00 Mars/Base"], "Bad send window: timezone: Unknown timezone 'Mars/Base'"),
         (["--send-window", "mon 08:00-20:00", "--timezone", "Mars/Base"], "Unknown timezone 'Mars/Base'"),
+        (
+            [],
+            "Nothing to change: give --name, --country, --languages, --timezone, --send-window, --stop-words,"
+            " --start-words or --stop-confirmation.",
+        ),
     ],
 )
 def test_workspace_update_refuses_bad_input_and_changes_nothing(workspace_uuid, args, message):
@@ -135,9 +140,31 @@ def test_workspace_update_sets_and_clears_the_default_send_window(workspace_uuid
     assert Workspace.objects.get().send_window is None
 
 
+def test_workspace_update_sets_opt_out_words_and_confirmations(workspace_uuid):
+    printed = json.loads(
+        run(
+            "workspace", "update", "--workspace", workspace_uuid, "--stop-words", "kin=hagarika", "--start-words",
+            "kin=tangira", "--stop-confirmation", "eng=Bye. Reply START to resume.", "--json",
+        )
+    )  # fmt: skip
+
+    assert printed["stop_words"] == {**NO_OPT_OUT_ADDITIONS["stop_words"], "kin": ["HAGARIKA"]}
+    assert printed["start_words"] == {**NO_OPT_OUT_ADDITIONS["start_words"], "kin": ["TANGIRA"]}
+    assert printed["stop_confirmations"] == {"eng": "Bye. Reply START to resume."}
+    run("workspace", "update", "--workspace", workspace_uuid, "--stop-confirmation", "eng=")
+    assert Workspace.objects.get().stop_confirmations == {}
+
+
 def test_workspace_update_needs_an_existing_workspace(db):
     with pytest.raises(CommandError, match="No workspace with UUID 'nope'"):
         run("workspace", "update", "--workspace", "nope", "--name", "B")
+
+
+NO_OPT_OUT_ADDITIONS = {
+    "stop_words": {"default": ["STOP", "STOPALL", "UNSUBSCRIBE", "CANCEL", "END", "QUIT"]},
+    "start_words": {"default": ["START", "UNSTOP"]},
+    "stop_confirmations": {},
+}
 
 
 def test_workspace_create_json():
@@ -154,6 +181,7 @@ def test_workspace_create_json():
         "api_rates": {"v2": "20/minute"},
         "media_quota_bytes": None,
         "send_window": None,
+        **NO_OPT_OUT_ADDITIONS,
     }
 
 

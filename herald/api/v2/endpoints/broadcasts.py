@@ -460,6 +460,11 @@ DRY_RUN_200 = OpenApiResponse(
             "waiting_until": serializers.DateTimeField(
                 allow_null=True, help_text="when the send would begin to go out, if its send window is closed then"
             ),
+            "left_out": serializers.DictField(
+                child=serializers.IntegerField(),
+                help_text="members of the addressed groups who aren't active (stopped, archived, blocked): no "
+                "message is made for them, so they are not among `recipients`",
+            ),
             "sample": inline_serializer(
                 name="BroadcastDryRunMessage",
                 many=True,

@@ -34,7 +34,7 @@ from herald.channels.routing import choose_route
 from herald.contacts import contact_fields, field_values, notes, urns, writes
 from herald.contacts.contact_fields import MAX_VALUE_LENGTH as MAX_FIELD_VALUE_LENGTH
 from herald.contacts.contact_fields import workspace_keys
-from herald.contacts.models import Contact, ContactGroup, ContactNote, ContactStatus, ContactURN
+from herald.contacts.models import Contact, ContactGroup, ContactNote, ContactStatus, ContactURN, StatusReason
 from herald.contacts.refs import contact_ref
 from herald.languages import is_contact_language
 
@@ -96,6 +96,16 @@ class ContactReadSerializer(serializers.Serializer):
     last_seen_on = DateTimeField(allow_null=True, read_only=True)
     blocked = serializers.SerializerMethodField(help_text="Deprecated: use status")
     stopped = serializers.SerializerMethodField(help_text="Deprecated: use status")
+    # Herald's, after RapidPro's fields (docs/COMPATIBILITY.md, C62).
+    status_changed_on = DateTimeField(
+        allow_null=True, read_only=True, help_text="When `status` last changed; null if it never has"
+    )
+    status_reason = serializers.ChoiceField(
+        choices=StatusReason.values,
+        allow_null=True,
+        read_only=True,
+        help_text="Why `status` last changed: " + "; ".join(f"`{r.value}`: {r.label}" for r in StatusReason),
+    )
 
     # What a deleted contact shows instead of its values.
     DELETED: dict[str, Any] = {
@@ -108,6 +118,8 @@ class ContactReadSerializer(serializers.Serializer):
         "fields": {},
         "blocked": None,
         "stopped": None,
+        "status_changed_on": None,
+        "status_reason": None,
     }
 
     def __init__(self, *args, **kwargs):

@@ -3,7 +3,7 @@ one contact (POST)."""
 
 import uuid
 
-from django.db.models import Q
+from django.db.models import F, Q
 from django.db.models.functions import Coalesce
 from drf_spectacular.types import OpenApiTypes
 from drf_spectacular.utils import (
@@ -25,7 +25,7 @@ from herald.api.v2.permissions import ADMIN_EDITOR
 from herald.api.v2.serializer_fields import ContactRefsField, DateTimeField, ObjectRefSerializer
 from herald.contacts.models import ContactStatus
 from herald.contacts.urns import URN
-from herald.msgs.models import Broadcast, FailedReason, Msg, MsgFolder, MsgStatus, MsgVisibility
+from herald.msgs.models import Broadcast, FailedReason, Msg, MsgDirection, MsgFolder, MsgStatus, MsgVisibility
 from herald.msgs.single import send_message, with_relations
 
 # The API shows pending, initializing and queued all as "queued"; a paused broadcast's held messages as what they
@@ -67,7 +67,7 @@ class MsgReadSerializer(serializers.ModelSerializer):
     sent_on = DateTimeField(allow_null=True, read_only=True)
     modified_on = DateTimeField(read_only=True)
     media = serializers.SerializerMethodField()
-    broadcast = serializers.IntegerField(source="broadcast_id", allow_null=True)
+    broadcast = serializers.SerializerMethodField()
     # Herald's, after RapidPro's fields (docs/COMPATIBILITY.md, C44).
     failed_reason = serializers.SerializerMethodField()
     failed_detail = serializers.SerializerMethodField()
@@ -105,6 +105,19 @@ class MsgReadSerializer(serializers.ModelSerializer):
             return None
         urn = msg.contact_urn
         return str(URN(urn.scheme, urn.path, display=urn.display or ""))
+
+    @extend_schema_field(
+        {
+            "type": "integer",
+            "nullable": True,
+            "description": "the broadcast that sent it; for an incoming message, the broadcast it answers "
+            "(docs/COMPATIBILITY.md, C63)",
+        }
+    )
+    def get_broadcast(self, msg):
+        if msg.direction == MsgDirection.IN:
+            return getattr(msg, "answered_broadcast_id", None)
+        return msg.broadcast_id
 
     @extend_schema_field({"type": "string", "enum": sorted(set(STATUS_NAMES.values()))})
     def get_status(self, msg) -> str:
@@ -177,14 +190,27 @@ class MessagesPagination(CreatedOnCursorPagination):
 
 
 def broadcast_filter(view, value: str) -> Q:
-    """`?broadcast=` takes the integer id (as RapidPro) or the broadcast's UUID (docs/COMPATIBILITY.md, C7)."""
+    """`?broadcast=` takes the integer id (as RapidPro) or the broadcast's UUID (docs/COMPATIBILITY.md, C7): the
+    broadcast's messages, or with `direction=in` the replies to them (C63)."""
+    field = "response_to__broadcast" if view.request.query_params.get("direction", "").lower() == "in" else "broadcast"
     if value.isascii() and value.isdigit():
         number = int(value)
-        return Q(broadcast_id=number) if number < 2**63 else NOTHING
+        return Q(**{f"{field}_id": number}) if number < 2**63 else NOTHING
     try:
-        return Q(broadcast__uuid=uuid.UUID(value))
+        return Q(**{f"{field}__uuid": uuid.UUID(value)})
     except ValueError:
         raise InvalidParam(f"Param 'broadcast': {value} is not a broadcast id or UUID.") from None
+
+
+DIRECTIONS = {d.label: d.value for d in MsgDirection}
+
+
+def direction_filter(view, value: str) -> Q:
+    """`?direction=in|out`: Herald's (docs/COMPATIBILITY.md, C63)."""
+    direction = DIRECTIONS.get(value.lower())
+    if direction is None:
+        raise InvalidParam(f"Param 'direction': {value} is not a direction; use in or out.")
+    return Q(direction=direction)
 
 
 def status_filter(view, value: str) -> Q:
@@ -330,6 +356,14 @@ class MessagesEndpoint(ListAPIMixin, WriteAPIMixin, BaseEndpoint):
             "Only messages with this status (case-insensitive), e.g. a broadcast's `failed` ones.",
             enum=tuple(STATUS_CODES),
         ),
+        # Not exclusive either: with `broadcast`, `in` lists the replies to the broadcast.
+        Filter(
+            "direction",
+            text_param,
+            direction_filter,
+            "Only incoming (`in`) or outgoing (`out`) messages; with `broadcast`, `in` lists the replies to it.",
+            enum=tuple(DIRECTIONS),
+        ),
         *created_between("messages"),
     ]
     exclusive_filters = ["contact", "folder", "label", "broadcast"]
@@ -345,4 +379,6 @@ class MessagesEndpoint(ListAPIMixin, WriteAPIMixin, BaseEndpoint):
         if folder == MsgFolder.SENT:
             queryset = queryset.annotate(sent_order=Coalesce("sent_on", "created_on"))
 
+        # The broadcast an incoming message answers, shown as its `broadcast`.
+        queryset = queryset.annotate(answered_broadcast_id=F("response_to__broadcast_id"))
         return with_relations(super().filter_queryset(queryset))

@@ -6,6 +6,7 @@ from herald.api.v2.base import BaseEndpoint
 from herald.api.v2.permissions import ALL_ROLES
 from herald.api.v2.serializer_fields import SEND_WINDOW_SCHEMA
 from herald.msgs.windows import workspace_window
+from herald.workspaces import optout_words
 
 
 class CreditsSerializer(serializers.Serializer):
@@ -30,6 +31,23 @@ class WorkspaceReadSerializer(serializers.Serializer):
     primary_language = serializers.CharField()
     # Herald's, after RapidPro's fields (docs/COMPATIBILITY.md, C50).
     send_window = serializers.SerializerMethodField()
+    # Herald's, after RapidPro's fields (docs/COMPATIBILITY.md, C61).
+    stop_words = serializers.DictField(
+        child=serializers.ListField(child=serializers.CharField()),
+        help_text="Words that stop a contact: the defaults under `default`, the workspace's additions by language",
+    )
+    start_words = serializers.DictField(
+        child=serializers.ListField(child=serializers.CharField()),
+        help_text="Words that make a stopped contact active again, as `stop_words`",
+    )
+    stop_confirmations = serializers.DictField(
+        child=serializers.CharField(), help_text="The reply a contact who stops is sent, by language"
+    )
+
+    def to_representation(self, workspace):
+        data = super().to_representation(workspace)
+        data.update(optout_words.described(workspace))
+        return data
 
     def get_country(self, workspace) -> str | None:
         return workspace.country or None

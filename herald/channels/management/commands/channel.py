@@ -223,7 +223,10 @@ class Command(ActionCommand):
         urls = callback_urls(channel)
         if not urls:
             return
-        self.stdout.write("Callback URLs for the gateway (GET or POST, the message's {{id}} as `id`):")
+        self.stdout.write(
+            "Callback URLs for the gateway (GET or POST; reports: the message's {{id}} as `id`;"
+            " receive: `from`, `text`; stopped: `from`):"
+        )
         for action, url in urls.items():
             self.stdout.write(f"  {action:<10} {url}")
 

@@ -1,11 +1,13 @@
 """`herald workspace create --name N [--country RW] [--languages eng,spa] [--timezone Africa/Kigali] [--anonymous]
 [--api-rate v2=20/minute] [--media-quota BYTES]` and
 `herald workspace update --workspace UUID [--name N] [--country C] [--languages L] [--timezone TZ]
-[--send-window "DAYS START-END [TZ]" | none]`."""
+[--send-window "DAYS START-END [TZ]" | none] [--stop-words LANG=WORD,WORD] [--start-words LANG=WORD,WORD]
+[--stop-confirmation LANG=TEXT]`."""
 
 import json
 
 from herald.subcommands import ActionCommand, comma_list
+from herald.workspaces import optout_words
 from herald.workspaces.models import Workspace
 from herald.workspaces.provisioning import ProvisioningError, create_workspace, find_workspace, update_workspace
 
@@ -28,6 +30,7 @@ def describe(workspace: Workspace) -> dict:
         "api_rates": workspace.api_rates,
         "media_quota_bytes": workspace.media_quota_bytes,
         "send_window": workspace.send_window,
+        **optout_words.described(workspace),
     }
 
 
@@ -62,7 +65,7 @@ class Command(ActionCommand):
 
         update = actions.add_parser(
             "update",
-            help="change a workspace's name, country, languages, timezone or send window",
+            help="change a workspace's name, country, languages, timezone, send window or opt-out words",
             description="Only what is given changes; a new country leaves the timezone as it is.",
         )
         update.add_argument("--workspace", required=True, metavar="UUID", help="the workspace's UUID")
@@ -71,13 +74,47 @@ class Command(ActionCommand):
         update.add_argument("--languages", type=comma_list, help=LANGUAGES_HELP)
         update.add_argument("--timezone", help=TIMEZONE_HELP)
         update.add_argument("--send-window", metavar="WINDOW", help=SEND_WINDOW_HELP)
+        words_help = (
+            "added to the defaults ({defaults}) for one language: LANG=WORD,WORD replaces that language's words,"
+            " LANG= removes them (repeat the option for several languages)"
+        )
+        update.add_argument(
+            "--stop-words",
+            action="append",
+            metavar="LANG=WORDS",
+            help="words that stop a contact, " + words_help.format(defaults=", ".join(optout_words.DEFAULT_STOP_WORDS)),
+        )
+        update.add_argument(
+            "--start-words",
+            action="append",
+            metavar="LANG=WORDS",
+            help="words that make a stopped contact active again, "
+            + words_help.format(defaults=", ".join(optout_words.DEFAULT_START_WORDS)),
+        )
+        update.add_argument(
+            "--stop-confirmation",
+            dest="stop_confirmations",
+            action="append",
+            metavar="LANG=TEXT",
+            help="the reply a contact who stops gets, in that language (LANG= removes it); none by default",
+        )
         update.add_argument("--json", action="store_true", dest="as_json", help="print the workspace as JSON")
 
     def handle_create(self, *, name, country, languages, timezone, anonymous, api_rates, media_quota, as_json, **_):
         workspace = create_workspace(name, country, languages, anonymous, api_rates, media_quota, timezone)
         self.stdout.write(json.dumps(describe(workspace)) if as_json else str(workspace.uuid))
 
-    def handle_update(self, *, workspace, name, country, languages, timezone, send_window, as_json, **_):
-        workspace = update_workspace(find_workspace(workspace), name, country, languages, timezone, send_window)
+    def handle_update(self, *, workspace, name, country, languages, timezone, send_window, as_json, **optouts):
+        workspace = update_workspace(
+            find_workspace(workspace),
+            name,
+            country,
+            languages,
+            timezone,
+            send_window,
+            stop_words=optouts["stop_words"],
+            start_words=optouts["start_words"],
+            stop_confirmations=optouts["stop_confirmations"],
+        )
         summary = f"Updated {workspace.name} ({workspace.uuid})."
         self.stdout.write(json.dumps(describe(workspace)) if as_json else summary)
