@@ -8,6 +8,7 @@ callbacks, so a new type declares its `callback_path` and `read_report` and need
 """
 
 import logging
+import time
 from typing import Any
 
 from django.http import HttpRequest, JsonResponse
@@ -15,7 +16,8 @@ from django.urls import URLPattern, path
 
 from herald.channels.base import ChannelType, DeliveryReport
 from herald.channels.callback_requests import CallbackRejected
-from herald.channels.callbacks import Endpoint, channel_callback, missing_secret
+from herald.channels.callbacks import Endpoint, channel_callback, missing_secret, rejected
+from herald.channels.channel_logs import callback_body, record_callback
 from herald.channels.models import Channel
 from herald.channels.registry import TYPES
 
@@ -52,8 +54,16 @@ def report_endpoint(kind: ChannelType) -> Endpoint:
 
     @channel_callback(kind.code)
     def receive(request: HttpRequest, channel: Channel, action: str) -> JsonResponse:
-        item = apply_report(channel, kind.read_report(request, action))
-        return JsonResponse({"message": "Status Update Accepted", "data": [item]})
+        # Every report the channel's secret let in is kept in its channel log, answer included, refused or not.
+        started, msg_uuid, body = time.monotonic(), None, callback_body(request)
+        try:
+            report = kind.read_report(request, action)
+            msg_uuid = report.msg_uuid
+            response = JsonResponse({"message": "Status Update Accepted", "data": [apply_report(channel, report)]})
+        except CallbackRejected as exc:
+            response = rejected(request, exc)
+        record_callback(channel, request, body, response, started, msg_uuid)
+        return response
 
     return receive
 

@@ -2,6 +2,7 @@
 (`docs.py`), so neither imports the other for it. A new endpoint is one line here."""
 
 from .endpoints.broadcasts import BroadcastsEndpoint
+from .endpoints.channel_logs import ChannelLogsEndpoint
 from .endpoints.channels import ChannelsEndpoint
 from .endpoints.contact_actions import ContactActionsEndpoint
 from .endpoints.contacts import ContactsEndpoint
@@ -22,6 +23,7 @@ ENDPOINTS = [
     MediaEndpoint,
     WorkspaceEndpoint,
     ChannelsEndpoint,
+    ChannelLogsEndpoint,
     GlobalsEndpoint,
 ]
 # Older names kept for clients that still call them (`org.json` is what rapidpro-python's get_org() requests).
