@@ -47,10 +47,17 @@ def redactor_for(channel: Channel) -> Redactor:
     return Redactor(channel_secrets(channel.config or {}, channel.callback_secret))
 
 
-def _bounded(text: str) -> str:
-    if len(text) <= MAX_BODY_CHARS:
-        return text
-    return text[:MAX_BODY_CHARS] + f"\n… ({len(text) - MAX_BODY_CHARS} more characters not kept)"
+# Redaction reads this much beyond the bound, so that a secret straddling it is still recognised (and the cost of
+# redacting stays bounded however long the text).
+_REDACTION_MARGIN = 1024
+
+
+def _kept(redact: Redactor, text: str) -> str:
+    """`text` redacted, then cut to MAX_BODY_CHARS."""
+    redacted = redact.text(text[: MAX_BODY_CHARS + _REDACTION_MARGIN])
+    if len(redacted) <= MAX_BODY_CHARS and len(text) <= MAX_BODY_CHARS + _REDACTION_MARGIN:
+        return redacted
+    return redacted[:MAX_BODY_CHARS] + f"\n… (cut at {MAX_BODY_CHARS} characters)"
 
 
 def _now_iso() -> str:
@@ -106,10 +113,10 @@ def record_http(
     attempt.http_logs.append(
         {
             "method": method,
-            "url": redact.text(url),
+            "url": _kept(redact, url),
             "status_code": status_code,
-            "request": _bounded(redact.text(request)),
-            "response": _bounded(redact.text(response)),
+            "request": _kept(redact, request),
+            "response": _kept(redact, response),
             "elapsed_ms": _elapsed_ms(started),
             "created_on": _now_iso(),
         }
@@ -144,9 +151,9 @@ class SendLogs:
     def _close(self, attempt: Attempt) -> None:
         outcome, errors = attempt.outcome, []
         if isinstance(outcome, SendError):
-            errors.append({"message": self.redactor.text(outcome.detail)})
+            errors.append({"message": _kept(self.redactor, outcome.detail)})
         elif isinstance(outcome, Exception):
-            errors.append({"message": self.redactor.text(f"{type(outcome).__name__}: {outcome}")})
+            errors.append({"message": _kept(self.redactor, f"{type(outcome).__name__}: {outcome}")})
         log = ChannelLog(
             channel_id=self.channel.id,
             msg_uuid=attempt.msg_uuid,
@@ -201,10 +208,10 @@ def record_callback(
         http_logs=[
             {
                 "method": request.method or "",
-                "url": redact.text(request.build_absolute_uri()),
+                "url": _kept(redact, request.build_absolute_uri()),
                 "status_code": response.status_code,
-                "request": _bounded(redact.text(text)),
-                "response": _bounded(redact.text(answered + answer)),
+                "request": _kept(redact, text),
+                "response": _kept(redact, answered + answer),
                 "elapsed_ms": elapsed,
                 "created_on": _now_iso(),
             }

@@ -26,8 +26,10 @@ SECRET_NAME = re.compile(_SECRET_WORDS, re.IGNORECASE)
 # A value shorter than this is not replaced wherever it appears: it would blank out ordinary text ("on", "1").
 MIN_SECRET_LENGTH = 4
 
-_NAMED_PAIR = re.compile(rf"(?i)([\w.\-\[\]]*(?:{_SECRET_WORDS})[\w.\-\[\]]*=)[^&\s\"'<]*")
-_JSON_MEMBER = re.compile(rf'(?i)("[^"]*(?:{_SECRET_WORDS})[^"]*"\s*:\s*)"(?:[^"\\]|\\.)*"')
+# Every `name=value` pair and JSON `"name": "value"` member; the name decides (`_named_secret`). A pair starts only
+# where a name starts (the look-behind), and names are bounded, so a long run of name characters is read once.
+_PAIR = re.compile(r"(?<![\w.\-])([\w.\-]{1,128})=([^&\s\"'<]*)")
+_JSON_MEMBER = re.compile(r'"([^"\\]{1,128})"(\s*:\s*)"((?:[^"\\]|\\.)*)"')
 _URL_PASSWORD = re.compile(r"(://[^/:@\s]*:)[^@/\s]+@")
 
 
@@ -48,12 +50,20 @@ class Redactor:
         for value in self._values:
             text = text.replace(value, REDACTED)
         text = _URL_PASSWORD.sub(rf"\g<1>{REDACTED}@", text)
-        text = _NAMED_PAIR.sub(rf"\g<1>{REDACTED}", text)
-        text = _JSON_MEMBER.sub(rf'\g<1>"{REDACTED}"', text)
+        text = _PAIR.sub(_redact_pair, text)
+        text = _JSON_MEMBER.sub(_redact_member, text)
         return redact_callback_secrets(text)
 
     def header(self, name: str, value: str) -> str:
         return REDACTED if is_secret_name(name) else self.text(value)
+
+
+def _redact_pair(match: re.Match[str]) -> str:
+    return f"{match[1]}={REDACTED}" if is_secret_name(match[1]) else match[0]
+
+
+def _redact_member(match: re.Match[str]) -> str:
+    return f'"{match[1]}"{match[2]}"{REDACTED}"' if is_secret_name(match[1]) else match[0]
 
 
 def channel_secrets(config: dict[str, Any], callback_secret: str = "") -> list[str]:

@@ -44,6 +44,7 @@ class MessagesCollector(Collector):
 
         due = GaugeMetricFamily("herald_queue_messages", "Messages due to be handed over now", labels=["channel"])
         due_rows = Msg.objects.due(timezone.now()).order_by().values_list("channel_id").annotate(n=Count("id"))
-        for channel_id, count in due_rows:
+        counts = {channel_id: 0 for channel_id in channels} | dict(due_rows)  # every channel, 0 when none is due
+        for channel_id, count in counts.items():
             due.add_metric([channel_label(channel_id)], count)
         yield due
