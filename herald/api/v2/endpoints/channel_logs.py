@@ -3,7 +3,7 @@
 to RapidPro's API, which shows its channel logs in its web pages only (docs/COMPATIBILITY.md, C68)."""
 
 from drf_spectacular.types import OpenApiTypes
-from drf_spectacular.utils import extend_schema, extend_schema_field, extend_schema_view
+from drf_spectacular.utils import extend_schema, extend_schema_view
 from rest_framework import exceptions, serializers
 
 from herald.api.v2 import openapi
@@ -23,7 +23,8 @@ class HTTPLogSerializer(serializers.Serializer):
     request = serializers.CharField(help_text="The request as sent: request line, headers, body (up to 8 KB)")
     response = serializers.CharField(help_text="The answer as received: status line, headers, body (up to 8 KB)")
     elapsed_ms = serializers.IntegerField()
-    created_on = serializers.DateTimeField()
+    # Written by herald/channels/channel_logs.py already as the API writes dates.
+    created_on = serializers.CharField()
 
 
 class ErrorSerializer(serializers.Serializer):
@@ -36,19 +37,12 @@ class ChannelLogReadSerializer(serializers.Serializer):
     channel = ObjectRefSerializer()
     message = serializers.UUIDField(source="msg_uuid", allow_null=True, help_text="The message's UUID, if known")
     is_error = serializers.BooleanField()
-    http_logs = serializers.SerializerMethodField()
+    # Stored as JSON (PostgreSQL's jsonb keeps no key order): these give each item its fields in a fixed order.
+    http_logs = HTTPLogSerializer(many=True)
     # DRF's metaclass takes declared fields out of the class: `Serializer.errors` (validation errors) is untouched.
-    errors = serializers.SerializerMethodField()  # type: ignore[assignment]
+    errors = ErrorSerializer(many=True)  # type: ignore[assignment]
     elapsed_ms = serializers.IntegerField()
     created_on = DateTimeField()
-
-    @extend_schema_field(HTTPLogSerializer(many=True))
-    def get_http_logs(self, log: ChannelLog) -> list:
-        return log.http_logs
-
-    @extend_schema_field(ErrorSerializer(many=True))
-    def get_errors(self, log: ChannelLog) -> list:
-        return log.errors
 
 
 def _in_workspace(view, model, param: str, noun: str):
