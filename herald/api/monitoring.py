@@ -70,8 +70,12 @@ def _check_broker() -> str:
 
 
 def _describe(exc: Exception) -> str:
-    # Connection errors may quote the URL they tried: never its password.
-    return " ".join(str(exc).split())[:300].replace(_password_of(settings.CELERY_BROKER_URL) or "\0", "********")
+    """The error in one line, without the database's or the broker's password (connection errors may quote them)."""
+    text = " ".join(str(exc).split())[:300]
+    for password in (settings.DATABASES["default"].get("PASSWORD"), _password_of(settings.CELERY_BROKER_URL)):
+        if password:
+            text = text.replace(password, "********")
+    return text
 
 
 def _password_of(url: str) -> str | None:

@@ -5,6 +5,7 @@ across Herald's processes."""
 import json
 import re
 import time
+import urllib.error
 import urllib.request
 from datetime import timedelta
 
@@ -17,7 +18,7 @@ from herald.msgs import tasks
 from herald.msgs.models import Msg
 from herald.testing.factories import make_contact
 from herald.testing.gateway import gateway_channel, reply
-from herald.testing.processes import free_port
+from herald.testing.processes import Child, free_port, herald_command, herald_env
 
 TOKEN = "metrics-t0ken-7731"
 
@@ -60,6 +61,33 @@ def test_ready_is_503_naming_the_broker_when_it_is_unreachable(anon, db, setting
             "broker": f"the queue folder {tmp_path / 'gone'} is missing or not writable",
         },
     )
+
+
+def test_ready_is_503_naming_the_database_when_it_is_unreachable_and_health_still_answers(tmp_path):
+    # A real `herald web` (it starts without its database) whose PostgreSQL would be on a port where nothing listens.
+    port = free_port()
+    database = f"postgres://herald:db-pw-5519@127.0.0.1:{free_port()}/herald"
+    env = herald_env(tmp_path, HERALD_DATABASE_URL=database)
+    web = Child(herald_command("web", "--port", str(port)), env, tmp_path / "web.log")
+    try:
+        deadline = time.monotonic() + 60
+        while True:
+            try:
+                health = urllib.request.urlopen(f"http://127.0.0.1:{port}/health", timeout=10)
+                break
+            except OSError:
+                if time.monotonic() > deadline or not web.alive():
+                    pytest.fail((tmp_path / "web.log").read_text())
+                time.sleep(0.2)
+        assert (health.status, json.loads(health.read())) == (200, {"status": "ok"})
+        with pytest.raises(urllib.error.HTTPError) as refused:
+            urllib.request.urlopen(f"http://127.0.0.1:{port}/ready", timeout=30)
+        body = json.loads(refused.value.read())
+        assert (refused.value.code, body["status"], body["broker"]) == (503, "unavailable", "ok")
+        assert body["database"].startswith("could not query: ")
+        assert "db-pw-5519" not in json.dumps(body)
+    finally:
+        web.stop()
 
 
 def test_metrics_are_off_by_default_and_need_the_token_when_one_is_set(anon, db, settings):
