@@ -60,9 +60,10 @@ def _kept(redact: Redactor, text: str) -> str:
     return redacted[:MAX_BODY_CHARS] + f"\n… (cut at {MAX_BODY_CHARS} characters)"
 
 
-def _now_iso() -> str:
-    """As the API writes dates (UTC, microseconds, `Z`)."""
-    return timezone.now().astimezone(UTC).strftime("%Y-%m-%dT%H:%M:%S.%fZ")
+def _began_iso(started: float) -> str:
+    """When something that began at `started` (time.monotonic) began, as the API writes dates (UTC, `Z`)."""
+    began = timezone.now() - timedelta(seconds=time.monotonic() - started)
+    return began.astimezone(UTC).strftime("%Y-%m-%dT%H:%M:%S.%fZ")
 
 
 def _elapsed_ms(started: float) -> int:
@@ -118,7 +119,7 @@ def record_http(
             "request": _kept(redact, request),
             "response": _kept(redact, response),
             "elapsed_ms": _elapsed_ms(started),
-            "created_on": _now_iso(),
+            "created_on": _began_iso(started),
         }
     )
 
@@ -213,7 +214,7 @@ def record_callback(
                 "request": _kept(redact, text),
                 "response": _kept(redact, answered + answer),
                 "elapsed_ms": elapsed,
-                "created_on": _now_iso(),
+                "created_on": _began_iso(started),
             }
         ],
         errors=[],
