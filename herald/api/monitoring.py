@@ -7,12 +7,15 @@
 - `GET /metrics` (with HERALD_METRICS=1, else 404): Prometheus' text format; with HERALD_METRICS_TOKEN set, only for
   `Authorization: Bearer <token>` (else 403). Counters and histograms come from every Herald process of this
   machine (prometheus_client's multiprocess files, settings.METRICS_DIR), the message figures from the database
-  (herald/msgs/metrics.py).
+  (herald/msgs/metrics.py), the task queues' lengths from the broker. Another figure (e.g. a webhook backlog) is
+  one more collector in `_registry`.
 """
 
 import hmac
+import logging
 import os
 from collections.abc import Iterator
+from typing import Any
 from urllib.parse import urlsplit
 
 from django.conf import settings
@@ -20,14 +23,17 @@ from django.db import connections
 from django.http import HttpRequest, HttpResponse, JsonResponse
 from django.views.decorators.http import require_GET
 from kombu import Connection
+from kombu.exceptions import ChannelError
 from prometheus_client import CONTENT_TYPE_LATEST, REGISTRY, CollectorRegistry, generate_latest
-from prometheus_client.core import Metric
+from prometheus_client.core import GaugeMetricFamily, Metric
 from prometheus_client.multiprocess import MultiProcessCollector
 from prometheus_client.registry import Collector
 
 from herald.msgs.metrics import MessagesCollector
 
 CHECK_TIMEOUT = 2  # seconds
+
+logger = logging.getLogger(__name__)
 
 
 @require_GET
@@ -92,6 +98,45 @@ class _ThisProcess(Collector):
         yield from REGISTRY.collect()
 
 
+class TaskQueues(Collector):
+    """`herald_task_queue_length{queue}`: tasks waiting in each of the broker's queues (starts, fan-out ranges,
+    deliveries, ticks), as the broker counts them (a Redis list's length, the queue folder's files)."""
+
+    def collect(self) -> Iterator[Metric]:
+        family = GaugeMetricFamily("herald_task_queue_length", "Tasks waiting in the broker's queue", labels=["queue"])
+        queues = [
+            settings.START_QUEUE,
+            settings.CELERY_TASK_DEFAULT_QUEUE,
+            settings.DELIVERY_QUEUE,
+            settings.TICK_QUEUE,
+        ]
+        try:
+            with _broker() as broker:
+                channel = broker.default_channel
+                for queue in queues:
+                    family.add_metric([queue], _waiting(channel, queue))
+        except Exception:
+            logger.warning("could not count the broker's queues for /metrics", exc_info=True)
+            return  # the scrape still answers, without this family
+        yield family
+
+
+def _broker() -> Connection:
+    return Connection(
+        settings.CELERY_BROKER_URL,
+        transport=getattr(settings, "CELERY_BROKER_TRANSPORT", None),
+        transport_options=settings.CELERY_BROKER_TRANSPORT_OPTIONS,
+        connect_timeout=CHECK_TIMEOUT,
+    )
+
+
+def _waiting(channel: Any, queue: str) -> int:
+    try:
+        return int(channel.queue_declare(queue=queue, passive=True).message_count)
+    except ChannelError:  # a queue nothing was ever put in (Redis drops an empty one)
+        return 0
+
+
 def _registry() -> CollectorRegistry:
     registry = CollectorRegistry(auto_describe=False)
     directory = os.environ.get("PROMETHEUS_MULTIPROC_DIR")
@@ -100,6 +145,7 @@ def _registry() -> CollectorRegistry:
     else:
         registry.register(_ThisProcess())
     registry.register(MessagesCollector())
+    registry.register(TaskQueues())
     return registry
 
 

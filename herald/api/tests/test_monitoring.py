@@ -178,3 +178,20 @@ def test_herald_serve_adds_up_the_hand_overs_of_its_worker_processes(tmp_path):
 @pytest.mark.parametrize("path", ["/health", "/ready", "/metrics"])
 def test_only_get_is_answered(anon, path):
     assert anon.post(path).status_code == 405
+
+
+def test_metrics_count_the_tasks_waiting_in_the_broker(
+    anon, admin, workspace, settings, django_capture_on_commit_callbacks
+):
+    # Not eager: the message's delivery task waits in the broker's `deliveries` queue (Redis, or the queue folder).
+    settings.METRICS = True
+    gateway_channel(workspace, "http://127.0.0.1:9/never-called")
+    contact = make_contact(workspace, "Ann", ["tel:+250788111111"])
+    key = ("herald_task_queue_length", (("queue", "deliveries"),))
+    before = samples(anon.get("/metrics").content.decode())[key]
+    with django_capture_on_commit_callbacks(execute=True):
+        response = admin.post(
+            "/api/v2/messages.json", {"contact": str(contact.uuid), "text": "Hi"}, content_type="application/json"
+        )
+    assert response.status_code == 201
+    assert samples(anon.get("/metrics").content.decode())[key] == before + 1
