@@ -33,8 +33,8 @@ def more_than(low: float) -> Range:
 
 
 def one_of_any_case(choices: list[str]) -> Callable[[str], None]:
-    """Names compared upper-cased, as `logging` takes them."""
-    check = OneOf(choices, error=f"must be one of {', '.join(choices)}")
+    """Names compared upper-cased (`logging` takes its levels in any case; `json` or `JSON` alike)."""
+    check = OneOf([choice.upper() for choice in choices], error=f"must be one of {', '.join(choices)}")
 
     def validate(value: str) -> None:
         check(value.upper())
@@ -107,6 +107,7 @@ class Var:
 
 
 LOG_LEVELS = ["CRITICAL", "ERROR", "WARNING", "INFO", "DEBUG"]
+LOG_FORMATS = ["text", "json"]
 
 VARIABLES: list[Var] = [
     # Storage
@@ -212,6 +213,14 @@ VARIABLES: list[Var] = [
         each(at_least(0)),
     ),
     Var("HERALD_SEND_MAX_RETRIES", WHOLE, 3, "retries a message gets before it fails", at_least(0)),
+    Var(
+        "HERALD_CHANNEL_LOG_DAYS",
+        NUMBER,
+        7.0,
+        "days a channel log (a gateway request and its answer, a callback) is kept",
+        more_than(0),
+        "`7`",
+    ),
     # Receiving
     Var(
         "HERALD_REPLY_WINDOW_HOURS",
@@ -253,6 +262,22 @@ VARIABLES: list[Var] = [
         Regexp(r"^\d+/[smhd]", error="must be a rate such as 3600/hour (a number, then /second, /minute, /hour, /day)"),
     ),
     Var("HERALD_LOG_LEVEL", TEXT, "INFO", "log level", one_of_any_case(LOG_LEVELS)),
+    Var(
+        "HERALD_LOG_FORMAT",
+        TEXT,
+        "text",
+        "`text` (one line a record) or `json` (one JSON object a line)",
+        one_of_any_case(LOG_FORMATS),
+    ),
+    # Following delivery: metrics and health
+    Var("HERALD_METRICS", SWITCH, False, "serve Prometheus metrics at /metrics"),
+    Var(
+        "HERALD_METRICS_TOKEN",
+        TEXT,
+        "",
+        "if set, /metrics needs `Authorization: Bearer <token>`",
+        shown_default="empty: no token needed",
+    ),
     Var("HERALD_DEBUG", SWITCH, False, "Django's debug mode, for development on loopback only"),
 ]
 
@@ -282,4 +307,5 @@ def read() -> Config:
     """Every variable's value, from the environment; `ConfigError` for the first bad one."""
     values = {var.name.removeprefix("HERALD_"): var.read() for var in VARIABLES}
     values["LOG_LEVEL"] = values["LOG_LEVEL"].upper()
+    values["LOG_FORMAT"] = values["LOG_FORMAT"].lower()
     return Config(values)

@@ -26,6 +26,12 @@ def queue_dir(data_dir: Path) -> Path:
     return data_dir / "queue"
 
 
+def metrics_dir(data_dir: Path) -> Path:
+    """Where each process keeps its Prometheus counters when HERALD_METRICS is on (prometheus_client's multiprocess
+    mode)."""
+    return data_dir / "metrics"
+
+
 def ready() -> None:
     """`prepare` with the environment's configuration: for whatever starts Django by itself (a WSGI server, a test's
     child process) rather than through `herald`."""
@@ -40,6 +46,8 @@ def prepare(config: Config) -> None:
         _write_secret_key_once(secret_key_path(data_dir))
     if config.embedded_queue:
         queue_dir(data_dir).mkdir(exist_ok=True)
+    if config.METRICS:
+        metrics_dir(data_dir).mkdir(exist_ok=True)
 
 
 def _private_dir(path: Path) -> Path:

@@ -56,6 +56,7 @@ CHANNEL_CONNECT_TIMEOUT = CONFIG.CHANNEL_CONNECT_TIMEOUT
 CHANNEL_SEND_TIMEOUT = CONFIG.CHANNEL_SEND_TIMEOUT
 SEND_RETRY_DELAYS = CONFIG.SEND_RETRY_DELAYS
 SEND_MAX_RETRIES = CONFIG.SEND_MAX_RETRIES
+CHANNEL_LOG_DAYS = CONFIG.CHANNEL_LOG_DAYS
 # --- Receiving
 REPLY_WINDOW_HOURS = CONFIG.REPLY_WINDOW_HOURS
 
@@ -68,6 +69,17 @@ DEFAULT_EXCEPTION_REPORTER_FILTER = "herald.api.debug.CredentialRedactingFilter"
 BASE_URL = CONFIG.BASE_URL.rstrip("/")
 API_DEFAULT_RATE = CONFIG.API_RATE
 LOG_LEVEL = CONFIG.LOG_LEVEL
+LOG_FORMAT = CONFIG.LOG_FORMAT
+
+# --- Following delivery: metrics and health (herald/api/monitoring.py)
+METRICS = CONFIG.METRICS
+METRICS_TOKEN = CONFIG.METRICS_TOKEN
+# Herald runs several processes (web workers, the fan-out and delivery pools): each writes its counters and histograms
+# to files here, which /metrics adds up (prometheus_client's multiprocess mode, which reads this variable when it is
+# first imported: settings are loaded before that in every Herald process).
+METRICS_DIR = datadir.metrics_dir(DATA_DIR)
+if METRICS:
+    os.environ.setdefault("PROMETHEUS_MULTIPROC_DIR", str(METRICS_DIR))
 
 
 def _url_host(url: str) -> str:
@@ -195,11 +207,19 @@ CELERY_TASK_ROUTES = {
     "herald.msgs.tasks.deliver_channel": {"queue": DELIVERY_QUEUE},
     "herald.msgs.tasks.tick": {"queue": TICK_QUEUE},
     "herald.api.tasks.purge_idempotency_keys": {"queue": TICK_QUEUE},
+    "herald.channels.tasks.purge_channel_logs": {"queue": TICK_QUEUE},
 }
 # Expired Idempotency-Keys are ignored at once; deleting their rows can wait this long.
 IDEMPOTENCY_PURGE_SECONDS = 60
+# Channel logs older than CHANNEL_LOG_DAYS are deleted this often, in bounded batches (herald/channels/channel_logs.py).
+CHANNEL_LOG_PURGE_SECONDS = 60
 CELERY_BEAT_SCHEDULE = {
     "tick": {"task": "herald.msgs.tasks.tick", "schedule": TICK_SECONDS, "options": {"expires": TICK_SECONDS}},
+    "purge-channel-logs": {
+        "task": "herald.channels.tasks.purge_channel_logs",
+        "schedule": CHANNEL_LOG_PURGE_SECONDS,
+        "options": {"expires": CHANNEL_LOG_PURGE_SECONDS},
+    },
     "purge-idempotency-keys": {
         "task": "herald.api.tasks.purge_idempotency_keys",
         "schedule": IDEMPOTENCY_PURGE_SECONDS,
@@ -247,10 +267,19 @@ SILENCED_SYSTEM_CHECKS = ["rest_framework.W001"]
 LOGGING: dict[str, Any] = {
     "version": 1,
     "disable_existing_loggers": False,
-    "formatters": {"plain": {"format": "%(asctime)s %(levelname)s %(name)s: %(message)s"}},
+    "formatters": {
+        "plain": {"format": "%(asctime)s %(levelname)s %(name)s: %(message)s"},
+        "json": {"()": "herald.logformat.JSONFormatter"},
+    },
     # Channel callback URLs carry a secret: no log line may quote it (see herald/channels/logfilters.py).
     "filters": {"callback_secrets": {"()": "herald.channels.logfilters.RedactCallbackSecrets"}},
-    "handlers": {"console": {"class": "logging.StreamHandler", "formatter": "plain", "filters": ["callback_secrets"]}},
+    "handlers": {
+        "console": {
+            "class": "logging.StreamHandler",
+            "formatter": "json" if LOG_FORMAT == "json" else "plain",
+            "filters": ["callback_secrets"],
+        }
+    },
     "root": {"handlers": ["console"], "level": LOG_LEVEL},
     # httpx logs every gateway request at INFO: too much at thousands of messages a second.
     "loggers": {

@@ -14,7 +14,8 @@ from dataclasses import dataclass
 import httpx
 from django.conf import settings
 
-from herald.channels.base import GatewayUnreachable, PermanentSendError, TransientSendError
+from herald.channels import channel_logs
+from herald.channels.base import GatewayUnreachable, PermanentSendError, SendError, TransientSendError
 
 # Only the start of an answer matters (for `mt_response_check` and error details); the rest is not read.
 MAX_ANSWER_BYTES = 64 * 1024
@@ -62,18 +63,45 @@ class Answer:
 def request(
     method: str, url: str, *, content: str | bytes | None = None, headers: dict[str, str] | None = None
 ) -> Answer:
-    """Make one request; return the 2xx answer, else raise the matching send error."""
+    """Make one request; return the 2xx answer, else raise the matching send error. The request and its answer (or
+    the lack of one) go to the channel log of the hand-over attempt open on this thread (herald/channels/
+    channel_logs.py), redacted there."""
     connect, total = _timeouts()
     client = shared_client()
+    started = time.monotonic()
+    sent_body = content.decode("utf-8", errors="replace") if isinstance(content, bytes) else content or ""
     try:
         req = client.build_request(
             method, url, content=content, headers=headers, timeout=httpx.Timeout(total, connect=connect)
         )
     except (httpx.InvalidURL, httpx.UnsupportedProtocol, ValueError) as exc:
         # UnicodeEncodeError (a non-ASCII header value) is a ValueError too.
+        channel_logs.record_http(method, url, headers or {}, sent_body, started)
         raise PermanentSendError(f"invalid request: {exc}") from exc
 
-    deadline = time.monotonic() + total
+    try:
+        response, body = _exchange(client, req, started + total, total)
+    except SendError:
+        channel_logs.record_http(method, url, req.headers, sent_body, started)
+        raise
+    answer = Answer(response.status_code, _decode(body, response.charset_encoding))
+    channel_logs.record_http(
+        method,
+        url,
+        req.headers,
+        sent_body,
+        started,
+        status_code=response.status_code,
+        response_headers=response.headers,
+        response_body=answer.text,
+        reason=response.reason_phrase,
+    )
+    _check_status(answer)
+    return answer
+
+
+def _exchange(client: httpx.Client, req: httpx.Request, deadline: float, total: float) -> tuple[httpx.Response, bytes]:
+    """Send `req` and read the start of its answer (`MAX_ANSWER_BYTES`) by `deadline`; a send error if none came."""
     try:
         response = client.send(req, stream=True)
         try:
@@ -93,10 +121,7 @@ def request(
     except httpx.TransportError as exc:
         # Connection refused or reset, a closed connection, an answer that isn't HTTP ...
         raise GatewayUnreachable(f"could not reach gateway: {_describe(exc)}") from exc
-
-    answer = Answer(response.status_code, _decode(bytes(body), response.charset_encoding))
-    _check_status(answer)
-    return answer
+    return response, bytes(body)
 
 
 def _check_status(answer: Answer) -> None:

@@ -3,6 +3,7 @@ import uuid
 
 from django.db import models
 from django.utils import timezone
+from uuid6 import uuid7
 
 from herald.workspaces.models import Workspace
 
@@ -40,3 +41,38 @@ class Channel(models.Model):
 
     def __str__(self) -> str:
         return self.name
+
+
+class ChannelLogType(models.TextChoices):
+    MSG_SEND = "msg_send", "Message send"
+    MSG_STATUS = "msg_status", "Delivery report"
+
+
+class ChannelLog(models.Model):
+    """What one exchange with a gateway looked like: a hand-over attempt (the HTTP requests it made and their answers)
+    or a callback the gateway made to Herald. Secrets are redacted before a log is stored
+    (herald/channels/channel_logs.py), and logs are purged after HERALD_CHANNEL_LOG_DAYS days."""
+
+    uuid = models.UUIDField(default=uuid7, unique=True)
+    channel = models.ForeignKey(Channel, on_delete=models.CASCADE, related_name="logs")
+    # The message's UUID rather than a key: messages live a layer above channels, and a log outlives nothing it
+    # names (both are purged, the log first).
+    msg_uuid = models.UUIDField(null=True, blank=True)
+    log_type = models.CharField(max_length=16, choices=ChannelLogType.choices)
+    is_error = models.BooleanField(default=False)
+    # [{method, url, status_code, request, response, elapsed_ms, created_on}], each request / response bounded.
+    http_logs = models.JSONField(default=list)
+    # [{message}]: what went wrong when no HTTP answer says it (a timeout, a refused connection, a broken config).
+    errors = models.JSONField(default=list)
+    elapsed_ms = models.PositiveIntegerField(default=0)
+    created_on = models.DateTimeField(default=timezone.now)
+
+    class Meta:
+        indexes = [
+            models.Index(fields=["channel", "-created_on", "-id"], name="channel_logs_by_channel"),
+            models.Index(fields=["msg_uuid", "-created_on", "-id"], name="channel_logs_by_msg"),
+            models.Index(fields=["created_on"], name="channel_logs_purge"),
+        ]
+
+    def __str__(self) -> str:
+        return f"{self.log_type} {self.uuid}"

@@ -41,6 +41,7 @@ from django.db.models import Exists, OuterRef, Q, QuerySet
 from django.utils import timezone
 
 from herald.channels.base import GatewayUnreachable, SendResult
+from herald.channels.channel_logs import SendLogs
 from herald.channels.models import Channel
 from herald.channels.registry import get_type
 
@@ -298,6 +299,7 @@ class Run:
         self.pool = ThreadPoolExecutor(max_workers=settings.DELIVERY_CONCURRENCY, thread_name_prefix="send")
         self.lease = LeaseKeeper(channel.id, owner)
         self.gate = Gate()  # a message whose broadcast was paused / interrupted / expired since its chunk: skipped
+        self.logs = SendLogs(channel)  # each attempt's channel log, written with the outcomes
 
     def send(self) -> int:
         try:
@@ -399,10 +401,12 @@ class Run:
             return SKIPPED
         with self._count_lock:
             self.attempted += 1
-        try:
-            outcome: Outcome = self.sender.send(self.channel, msg)
-        except Exception as exc:
-            outcome = exc
+        with self.logs.attempt(msg.uuid) as log:
+            try:
+                outcome: Outcome = self.sender.send(self.channel, msg)
+            except Exception as exc:
+                outcome = exc
+            log.outcome = outcome
         self.breaker.note(outcome)
         return outcome
 
@@ -419,6 +423,7 @@ class Run:
             if answered and (len(answered) >= settings.DELIVERY_CONCURRENCY or not pending or not done):
                 with transaction.atomic():
                     record_send_results(answered, timezone.now())
+                    self.logs.flush()
                 answered = []
             if not done:  # out of time
                 return {f: futures[f] for f in pending}

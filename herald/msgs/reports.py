@@ -9,6 +9,7 @@ callbacks, so a new type declares its `callback_path` and `read_report` and need
 """
 
 import logging
+import time
 from typing import Any
 
 from django.http import HttpRequest, JsonResponse
@@ -16,7 +17,8 @@ from django.urls import URLPattern, path
 
 from herald.channels.base import ChannelType, DeliveryReport, IncomingMessage, StopSignal
 from herald.channels.callback_requests import CallbackRejected
-from herald.channels.callbacks import Endpoint, channel_callback, missing_secret
+from herald.channels.callbacks import Endpoint, channel_callback, missing_secret, rejected
+from herald.channels.channel_logs import callback_body, record_callback
 from herald.channels.models import Channel
 from herald.channels.registry import TYPES
 
@@ -55,15 +57,24 @@ def report_endpoint(kind: ChannelType) -> Endpoint:
 
     @channel_callback(kind.code)
     def receive(request: HttpRequest, channel: Channel, action: str) -> JsonResponse:
-        event = kind.read_callback(request, channel, action)
-        if isinstance(event, IncomingMessage):
-            received = inbound.receive(channel, event)
-            return JsonResponse({"message": "Message Accepted", "data": [inbound.received_item(channel, received.msg)]})
-        if isinstance(event, StopSignal):
-            inbound.stop(channel, event)
-            return JsonResponse({"message": "Event Accepted", "data": [inbound.stop_item(channel, event)]})
-        item = apply_report(channel, event)
-        return JsonResponse({"message": "Status Update Accepted", "data": [item]})
+        # Every callback the channel's secret let in is kept in its channel log, answer included, refused or not.
+        started, msg_uuid, body = time.monotonic(), None, callback_body(request)
+        try:
+            event = kind.read_callback(request, channel, action)
+            if isinstance(event, IncomingMessage):
+                received = inbound.receive(channel, event)
+                item = inbound.received_item(channel, received.msg)
+                response = JsonResponse({"message": "Message Accepted", "data": [item]})
+            elif isinstance(event, StopSignal):
+                inbound.stop(channel, event)
+                response = JsonResponse({"message": "Event Accepted", "data": [inbound.stop_item(channel, event)]})
+            else:
+                msg_uuid = event.msg_uuid
+                response = JsonResponse({"message": "Status Update Accepted", "data": [apply_report(channel, event)]})
+        except CallbackRejected as exc:
+            response = rejected(request, exc)
+        record_callback(channel, request, body, response, started, msg_uuid)
+        return response
 
     return receive
 

@@ -3,6 +3,7 @@
 
 from .endpoints.broadcast_actions import BroadcastActionsEndpoint
 from .endpoints.broadcasts import BroadcastsEndpoint
+from .endpoints.channel_logs import ChannelLogsEndpoint
 from .endpoints.channels import ChannelsEndpoint
 from .endpoints.contact_actions import ContactActionsEndpoint
 from .endpoints.contacts import ContactsEndpoint
@@ -26,6 +27,7 @@ ENDPOINTS = [
     MediaEndpoint,
     WorkspaceEndpoint,
     ChannelsEndpoint,
+    ChannelLogsEndpoint,
     GlobalsEndpoint,
 ]
 # Older names kept for clients that still call them (`org.json` is what rapidpro-python's get_org() requests).
