@@ -26,6 +26,7 @@ to the next and back, so one worker dying with four ranges of a broadcast in its
 
 import contextlib
 import logging
+from collections import Counter
 from collections.abc import Callable, Iterator
 from datetime import timedelta
 from typing import NamedTuple
@@ -40,6 +41,7 @@ from herald.contacts.models import Contact
 from .audience import Audience
 from .batches import Recipient, load_batch
 from .compose import MessageComposer
+from .exclusions import exclusion
 from .models import Broadcast, BroadcastStatus, Msg, MsgStatus, due_to_begin
 from .msg_rows import NewMessage, insert_messages
 
@@ -235,7 +237,7 @@ def write_batch(composer: MessageComposer, batch: list[Recipient]) -> list[NewMe
     now = timezone.now()
     with transaction.atomic():
         # Serialises the batches of one broadcast, so the "already has one" check and the progress stay exact.
-        _lock(broadcast_id)
+        exclusions = _lock(broadcast_id)
         # Asked by id range rather than by a list of ids: the batch is in id order.
         made = Msg.objects.filter(broadcast_id=broadcast_id, contact_id__gte=batch[0].id, contact_id__lte=batch[-1].id)
         done = set(made.values_list("contact_id", flat=True))
@@ -243,11 +245,19 @@ def write_batch(composer: MessageComposer, batch: list[Recipient]) -> list[NewMe
         insert_messages(
             new, workspace_id=composer.workspace.id, broadcast_id=broadcast_id, created_on=now, modified_on=now
         )
+        # Counted with the messages they explain, in the same transaction: a batch run again adds nothing.
+        excluded = Counter(
+            reason
+            for recipient, message in zip(batch, messages, strict=True)
+            if message.contact_id not in done and (reason := exclusion(message, recipient)) is not None
+        )
+        changes = {"exclusions": dict(Counter(exclusions) + excluded)} if excluded else {}
         Broadcast.objects.filter(id=broadcast_id).update(
             msg_count=F("msg_count") + len(new),
             modified_on=now,
             status=Case(When(status=BroadcastStatus.QUEUED, then=Value(BroadcastStatus.STARTED)), default=F("status")),
             failures=0,  # the fan-out works: a failure of this attempt from now on is counted afresh
+            **changes,
         )
     return new
 
@@ -271,8 +281,10 @@ def complete_if_done(broadcast: Broadcast, audience: Audience) -> bool:
         return True
 
 
-def _lock(broadcast_id: int) -> None:
-    list(Broadcast.objects.select_for_update().filter(id=broadcast_id).values_list("id"))
+def _lock(broadcast_id: int) -> dict[str, int]:
+    """Lock the broadcast's row until the transaction ends; returns its exclusions so far (read under the lock)."""
+    exclusions = Broadcast.objects.select_for_update().filter(id=broadcast_id).values_list("exclusions", flat=True)
+    return next(iter(exclusions), None) or {}
 
 
 def _complete(broadcast_id: int) -> None:

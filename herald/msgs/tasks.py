@@ -15,7 +15,7 @@ from django.core.cache import BaseCache, caches
 from django.db import transaction
 from django.utils import timezone
 
-from . import delivery, fanout, recovery
+from . import counts, delivery, fanout, recovery
 
 logger = logging.getLogger(__name__)
 
@@ -132,7 +132,9 @@ def deliver_channel(channel_id: int, owner: str | None = None, failures: int = 0
 
 @shared_task(name="herald.msgs.tasks.tick")
 def tick() -> None:
-    """The safety net: resume stalled broadcasts, deliver what is due (retries included)."""
+    """The safety net: resume stalled broadcasts, deliver what is due (retries included); and fold a few
+    broadcasts' count deltas, so reading counts stays cheap."""
+    counts.squash()
     for broadcast_id in recovery.stalled_broadcasts():
         logger.info("resuming broadcast %s", broadcast_id)
         start_broadcast.delay(broadcast_id)

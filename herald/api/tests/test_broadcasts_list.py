@@ -116,6 +116,18 @@ def test_workspace_rate_override_raises_limit(workspace, admin):
 # The item shape
 
 
+NO_MESSAGES_YET = {
+    "queued": 0, "wired": 0, "sent": 0, "delivered": 0, "read": 0, "errored": 0, "failed": 0,
+    "failed_reasons": {
+        "contact": 0, "no_destination": 0, "suspended": 0, "retries": 0, "refused": 0, "channel_removed": 0,
+        "too_long": 0,
+    },
+    "excluded": {
+        "blocked": 0, "stopped": 0, "archived": 0, "no_urn": 0, "no_channel": 0, "too_long": 0, "suspended": 0
+    },
+}  # fmt: skip
+
+
 def test_pending_broadcast_item_exactly(admin, workspace):
     joe = make_contact(workspace, "Joe Blow", ["tel:+250788123123"])
     broadcast = make_broadcast(workspace, "Hello", contacts=[joe], created_on=T0)
@@ -134,6 +146,7 @@ def test_pending_broadcast_item_exactly(admin, workspace):
             "created_on": "2024-05-01T10:00:00.123456Z",
             "id": broadcast.id,
             "send_at": None,  # Herald's, after RapidPro's fields (docs/COMPATIBILITY.md, C43)
+            "counts": NO_MESSAGES_YET,  # Herald's too (docs/COMPATIBILITY.md, C70)
         }
     ]
 
@@ -142,7 +155,7 @@ def test_field_order(admin, workspace):
     make_broadcast(workspace, urns=["tel:+250788123123"])
     assert list(results(admin.get(URL))[0]) == [
         "uuid", "status", "progress", "urns", "contacts", "groups", "text", "attachments", "quick_replies",
-        "base_language", "created_on", "id", "send_at",
+        "base_language", "created_on", "id", "send_at", "counts",
     ]  # fmt: skip
 
 

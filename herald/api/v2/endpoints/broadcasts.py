@@ -21,6 +21,7 @@ from rest_framework.response import Response
 from herald.api.v2 import content_fields, openapi
 from herald.api.v2.base import BaseEndpoint, ListAPIMixin, WriteAPIMixin
 from herald.api.v2.content_fields import TranslatedAttachmentsField, TranslatedQuickRepliesField, TranslatedTextField
+from herald.api.v2.endpoints.broadcast_counts import COUNTS_SCHEMA, attach_counts, counts_of
 from herald.api.v2.filters import Filter, created_between
 from herald.api.v2.formats import format_datetime
 from herald.api.v2.params import InvalidParam, bool_param, int_param, uuid_param
@@ -70,11 +71,18 @@ class BroadcastReadSerializer(DirectReadSerializer):
     id = serializers.IntegerField(read_only=True)
     # Herald's additions, after RapidPro's fields.
     send_at = DateTimeField(read_only=True, allow_null=True, help_text="when a scheduled broadcast begins, else null")
+    counts = serializers.SerializerMethodField()
 
     def to_representation(self, broadcast):
         if not hasattr(broadcast, "contact_refs"):
             attach_recipient_refs([broadcast])
         return super().to_representation(broadcast)
+
+    @extend_schema_field(COUNTS_SCHEMA)
+    def get_counts(self, broadcast) -> dict:
+        if not hasattr(broadcast, "msg_counts"):  # one broadcast (a POST's answer): a page has them attached
+            attach_counts([broadcast])
+        return counts_of(broadcast)
 
     @extend_schema_field({"type": "array", "items": {"type": "string"}, "nullable": True})
     def get_urns(self, broadcast) -> list[str] | None:
@@ -409,6 +417,7 @@ class BroadcastsEndpoint(ListAPIMixin, WriteAPIMixin, BaseEndpoint):
 
     def prepare_page(self, page):
         attach_recipient_refs(page)
+        attach_counts(page)
 
     def get_lookup_object(self):
         # RapidPro silently creates a copy when POSTed `?uuid=<existing>`; broadcasts are immutable, so say so
