@@ -11,8 +11,9 @@ from rest_framework import serializers
 from rest_framework.renderers import JSONRenderer
 
 from herald.api.v2.endpoints.broadcasts import BroadcastReadSerializer, attach_recipient_refs
-from herald.msgs.models import Broadcast, BroadcastStatus
-from herald.testing.factories import create_user_token, make_broadcast, make_contact, make_group
+from herald.contacts.models import Contact
+from herald.msgs.models import Broadcast, BroadcastStatus, FailedReason, MsgStatus
+from herald.testing.factories import create_user_token, make_broadcast, make_contact, make_group, make_msg
 from herald.testing.fixtures import results, token_client, uuids
 
 URL = "/api/v2/broadcasts.json"
@@ -348,6 +349,30 @@ def test_a_page_costs_the_same_queries_whatever_it_holds(admin, workspace, djang
     _add_broadcasts(workspace, 25)
     with django_assert_max_num_queries(len(one.captured_queries)):
         assert len(results(admin.get(URL))) == 26
+
+
+def _add_broadcasts_with_messages(workspace, count):
+    for _ in range(count):
+        contacts = [make_contact(workspace, "C", [f"tel:+2507881{Contact.objects.count():05d}"]) for _ in range(3)]
+        broadcast = make_broadcast(workspace, contacts=contacts, status=BroadcastStatus.COMPLETED)
+        for contact, status in zip(contacts, [MsgStatus.WIRED, MsgStatus.DELIVERED, MsgStatus.FAILED], strict=True):
+            reason = FailedReason.PERMANENT if status == MsgStatus.FAILED else None
+            make_msg(contact, broadcast=broadcast, status=status, failed_reason=reason)
+
+
+def test_counts_cost_one_query_for_the_whole_page(admin, workspace, django_assert_max_num_queries):
+    _add_broadcasts_with_messages(workspace, 1)
+    with CaptureQueriesContext(connection) as one:
+        (listed,) = results(admin.get(URL))
+    counts_queries = [q for q in one.captured_queries if "msgs_broadcastcount" in q["sql"]]
+    assert len(counts_queries) == 1
+    assert [listed["counts"][s] for s in ("queued", "wired", "delivered", "failed")] == [0, 1, 1, 1]
+    assert listed["counts"]["failed_reasons"]["refused"] == 1
+
+    _add_broadcasts_with_messages(workspace, 25)
+    with django_assert_max_num_queries(len(one.captured_queries)):
+        page = results(admin.get(URL))
+    assert [(b["counts"]["wired"], b["counts"]["delivered"], b["counts"]["failed"]) for b in page] == [(1, 1, 1)] * 26
 
 
 # One declaration of the output

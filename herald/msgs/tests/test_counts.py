@@ -41,11 +41,12 @@ def counts_of(client, broadcast_uuid: str) -> dict:
 
 def listed_messages(client, broadcast_uuid: str) -> list[dict]:
     """Every message of the broadcast as messages.json lists it (following `next`)."""
-    messages, url, params = [], "/api/v2/messages.json", {"broadcast": broadcast_uuid}
+    messages: list[dict] = []
+    url, params = "/api/v2/messages.json", {"broadcast": broadcast_uuid}
     while url:
         page = client.get(url, params).json()
         messages += page["results"]
-        url, params = page["next"], None
+        url, params = page["next"], {}  # `next` keeps the filter
     return messages
 
 
