@@ -3,7 +3,8 @@
 The server is `herald web` (gunicorn, as in production) on 127.0.0.1, started with the bench URLconf, which adds
 `/bench/bare/broadcasts.json`: a bare DRF endpoint answering the same JSON from memory (`bench/bare.py`). Both are
 hit by the same client (threads, one keep-alive httpx client each), 1 and 16 at a time, a fixed number of
-requests each. SQL queries per request are counted in-process with `CaptureQueriesContext`; a 10-item page is
+requests each. Each broadcast has a few messages in different statuses (so its `counts` are read from
+rows). SQL queries per request are counted in-process with `CaptureQueriesContext`; a 10-item page is
 counted too, to check that a page costs the same number of queries whatever it holds. On the embedded default
 (SQLite); the API rate limit is raised so the throttle runs but never refuses.
 """
@@ -124,7 +125,7 @@ def setup() -> dict:
     from rest_framework.test import APIClient
 
     from herald.contacts.models import Contact
-    from herald.msgs.models import Broadcast, BroadcastStatus
+    from herald.msgs.models import Broadcast, BroadcastStatus, Msg
     from herald.workspaces.provisioning import create_token
 
     from . import data
@@ -157,6 +158,13 @@ def setup() -> dict:
         for k in range(2)
     )
     group_links.objects.bulk_create(group_links(broadcast_id=b.id, contactgroup_id=group.id) for b in broadcasts)
+    # A few messages per broadcast in different statuses, so each broadcast's `counts` has rows to read.
+    outcomes = [("W", None), ("D", None), ("F", "P"), ("E", None)]
+    Msg.objects.bulk_create(
+        Msg(workspace=workspace, contact=contacts[k], broadcast=b, status=status, failed_reason=reason, text="Hi")
+        for b in broadcasts
+        for k, (status, reason) in enumerate(outcomes)
+    )
 
     client = APIClient(HTTP_HOST="localhost")  # a name Herald answers to (its default allowed hosts)
     client.credentials(HTTP_AUTHORIZATION=f"Token {token}")

@@ -375,6 +375,16 @@ def test_counts_cost_one_query_for_the_whole_page(admin, workspace, django_asser
     assert [(b["counts"]["wired"], b["counts"]["delivered"], b["counts"]["failed"]) for b in page] == [(1, 1, 1)] * 26
 
 
+def test_the_schema_describes_every_count(anon):
+    components = anon.get("/api/v2/openapi.json").json()["components"]["schemas"]
+    counts = components["BroadcastRead"]["properties"]["counts"]
+    assert counts == {"$ref": "#/components/schemas/BroadcastCounts"}
+    described = components["BroadcastCounts"]["properties"]
+    assert list(described) == list(NO_MESSAGES_YET)
+    assert list(components["BroadcastFailedReasons"]["properties"]) == list(NO_MESSAGES_YET["failed_reasons"])
+    assert list(components["BroadcastExclusions"]["properties"]) == list(NO_MESSAGES_YET["excluded"])
+
+
 # One declaration of the output
 
 

@@ -228,6 +228,7 @@ class BroadcastWriteSerializer(serializers.Serializer):
         )
         broadcast.contacts.set(data.get("contacts", []))
         broadcast.groups.set(data.get("groups", []))
+        broadcast.msg_counts = {}  # the 201 shows it as created (pending): no message yet, no query to ask
         return broadcast
 
     def plan(self) -> dict:
