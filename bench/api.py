@@ -125,7 +125,8 @@ def setup() -> dict:
     from rest_framework.test import APIClient
 
     from herald.contacts.models import Contact
-    from herald.msgs.models import Broadcast, BroadcastStatus, Msg
+    from herald.msgs.models import Broadcast, BroadcastStatus
+    from herald.msgs.msg_rows import NewMessage, insert_messages
     from herald.workspaces.provisioning import create_token
 
     from . import data
@@ -160,11 +161,12 @@ def setup() -> dict:
     group_links.objects.bulk_create(group_links(broadcast_id=b.id, contactgroup_id=group.id) for b in broadcasts)
     # A few messages per broadcast in different statuses, so each broadcast's `counts` has rows to read.
     outcomes = [("W", None), ("D", None), ("F", "P"), ("E", None)]
-    Msg.objects.bulk_create(
-        Msg(workspace=workspace, contact=contacts[k], broadcast=b, status=status, failed_reason=reason, text="Hi")
-        for b in broadcasts
-        for k, (status, reason) in enumerate(outcomes)
-    )
+    for b in broadcasts:
+        messages = [
+            NewMessage(contacts[k].id, None, None, "Hi", [], [], "eng", status, reason, 1)
+            for k, (status, reason) in enumerate(outcomes)
+        ]
+        insert_messages(messages, workspace_id=workspace.id, broadcast_id=b.id, created_on=now, modified_on=now)
 
     client = APIClient(HTTP_HOST="localhost")  # a name Herald answers to (its default allowed hosts)
     client.credentials(HTTP_AUTHORIZATION=f"Token {token}")

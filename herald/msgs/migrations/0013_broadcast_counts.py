@@ -1,13 +1,15 @@
 """Per-broadcast counts: messages by status and failed reason, kept by triggers on msgs_msg; fan-out exclusions.
 
-The triggers count every write to the messages table, whoever makes it (the fan-out's bulk inserts, single
-messages, status updates, cascading deletes, raw SQL). Only outgoing messages of a broadcast count; `reason` is the
+The triggers count the writes to the messages table, whoever makes them (the fan-out's bulk inserts, status
+updates, cascading deletes, raw SQL). Only outgoing messages of a broadcast count; `reason` is the
 failed reason of a failed message and "" for any other status (as messages.json shows `failed_reason`).
 
 - PostgreSQL: statement-level triggers with transition tables insert one delta row per (broadcast, status, reason)
   a statement changed: insert-only, so concurrent senders never wait on one shared row or deadlock on it. The
   tick folds the deltas into one squashed row per key (`herald/msgs/counts.py`, `squash`).
-- SQLite (one writer at a time): row-level triggers add to the squashed row of the key (an upsert).
+- SQLite (one writer at a time): row-level triggers add to the squashed row of the key (an upsert) on updates and
+  deletes; inserts are counted by `msg_rows.insert_messages`, the one place broadcast messages are inserted (an
+  INSERT trigger there would halve the fan-out's rate: see `_sqlite`).
 
 A deleted broadcast's rows are deleted by a trigger too (the table has no foreign key, so the order in which a
 cascade deletes messages and broadcasts never matters), and a message deleted after its broadcast counts nothing.
@@ -69,9 +71,9 @@ def _sqlite() -> list[str]:
             f" WHERE {condition} {UPSERT};"
         )
 
+    # No INSERT trigger: on SQLite any AFTER INSERT trigger, even one that does nothing, halves the rate of the
+    # fan-out's inserts, so `msg_rows.insert_messages` (where every broadcast message is inserted) counts them.
     return [
-        f"CREATE TRIGGER msgs_count_insert AFTER INSERT ON msgs_msg WHEN {COUNTED.format(t='NEW')}"
-        f" BEGIN {add('NEW', 1, 'TRUE')} END",
         # Django's updates name the columns they set, most of them not these.
         "CREATE TRIGGER msgs_count_update AFTER UPDATE OF status, failed_reason, direction, broadcast_id ON msgs_msg"
         " WHEN OLD.status IS NOT NEW.status OR OLD.failed_reason IS NOT NEW.failed_reason"
