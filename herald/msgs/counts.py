@@ -32,8 +32,13 @@ DO UPDATE SET count = msgs_broadcastcount.count + excluded.count
 # Broadcasts whose deltas one tick folds: bounded, so a tick stays short however many broadcasts are busy.
 SQUASH_BATCH = 100
 
+# Rows another squash holds are skipped (it folds them): two ticks never wait on each other, nor deadlock.
 _SQUASH_ONE = """
-WITH gone AS (DELETE FROM msgs_broadcastcount WHERE broadcast_id = %(id)s RETURNING status, reason, count)
+WITH gone AS (
+    DELETE FROM msgs_broadcastcount WHERE id IN (
+        SELECT id FROM msgs_broadcastcount WHERE broadcast_id = %(id)s FOR UPDATE SKIP LOCKED
+    ) RETURNING status, reason, count
+)
 INSERT INTO msgs_broadcastcount (broadcast_id, status, reason, count, squashed)
 SELECT %(id)s, status, reason, SUM(count), TRUE FROM gone GROUP BY status, reason HAVING SUM(count) <> 0
 ON CONFLICT (broadcast_id, status, reason) WHERE squashed
@@ -74,7 +79,8 @@ def squash(limit: int = SQUASH_BATCH) -> int:
 
     Each broadcast is one statement (delete its rows, insert their sums), atomic on its own: a delta committed
     meanwhile is either folded or left for the next time, never lost or counted twice; two ticks folding the same
-    broadcast add up through the squashed row's unique key. SQLite's triggers keep squashed rows only: nothing to do.
+    broadcast share its rows (each skips those the other holds) and add up through the squashed row's unique key.
+    SQLite keeps squashed rows only: nothing to do.
     """
     if connection.vendor != "postgresql":
         return 0

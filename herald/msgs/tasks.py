@@ -134,8 +134,8 @@ def deliver_channel(channel_id: int, owner: str | None = None, failures: int = 0
 def tick() -> None:
     """The safety net: resume stalled broadcasts, deliver what is due (retries included); and fold a few
     broadcasts' count deltas, so reading counts stays cheap."""
-    counts.squash()
     for broadcast_id in recovery.stalled_broadcasts():
         logger.info("resuming broadcast %s", broadcast_id)
         start_broadcast.delay(broadcast_id)
     enqueue_delivery(recovery.channels_with_due_messages())
+    counts.squash()  # last: the safety net above never waits on it
