@@ -7,17 +7,21 @@ failed reasons), never from the counts' own code.
 """
 
 import random
+import threading
 from collections import Counter
 from datetime import timedelta
 
 import pytest
+from django import db
+from django.db import connection
 from django.test import Client
 from django.utils import timezone
 
 from herald.contacts.models import Contact, ContactStatus
 from herald.msgs import counts as broadcast_counts
 from herald.msgs import tasks
-from herald.msgs.models import Broadcast, BroadcastCount, Msg
+from herald.msgs.models import Broadcast, BroadcastCount, Msg, MsgStatus
+from herald.msgs.status import apply_status
 from herald.testing.factories import make_contact, make_group
 from herald.testing.fixtures import post_broadcast, results
 from herald.testing.gateway import gateway_channel, reply
@@ -221,3 +225,56 @@ def test_counts_always_equal_the_messages_under_a_random_mix_of_sends_reports_an
     assert counts_of(admin, uuid) == counts_from_messages(admin, uuid, excluded)
     finished = counts_of(admin, uuid)
     assert sum(finished[s] for s in STATUSES) == 27  # 26 members and the blocked contact
+
+
+@pytest.mark.skipif(
+    connection.vendor != "postgresql", reason="PostgreSQL's delta rows and their squash (SQLite has one writer)"
+)
+def test_concurrent_status_writers_and_squashes_lose_and_double_nothing(admin, workspace, sms, gateway):
+    body = post_broadcast(admin, {"text": "Hi", "groups": [str(_group_of(workspace, 120).uuid)]})
+    ids = list(Msg.objects.filter(broadcast_id=body["id"]).order_by("id").values_list("id", flat=True))
+    statuses = [MsgStatus.SENT, MsgStatus.DELIVERED, MsgStatus.READ]
+    errors: list[BaseException] = []
+
+    def writer(part: list[int]) -> None:
+        try:
+            for status in statuses:  # forward moves, a few messages a statement
+                for start in range(0, len(part), 5):
+                    apply_status(Msg.objects.filter(id__in=part[start : start + 5]), status)
+        except BaseException as error:
+            errors.append(error)
+        finally:
+            db.connections.close_all()
+
+    def squasher(stop: threading.Event) -> None:
+        try:
+            while not stop.is_set():
+                broadcast_counts.squash()
+        except BaseException as error:
+            errors.append(error)
+        finally:
+            db.connections.close_all()
+
+    stop = threading.Event()
+    squashers = [threading.Thread(target=squasher, args=(stop,)) for _ in range(2)]
+    writers = [threading.Thread(target=writer, args=(ids[i::3],)) for i in range(3)]
+    for thread in [*squashers, *writers]:
+        thread.start()
+    for thread in writers:
+        thread.join(timeout=120)
+    stop.set()
+    for thread in squashers:
+        thread.join(timeout=120)
+
+    assert errors == []
+    assert counts_of(admin, body["uuid"]) == counts_from_messages(admin, body["uuid"])
+    assert counts_of(admin, body["uuid"])["read"] == 120
+    broadcast_counts.squash()
+    assert BroadcastCount.objects.filter(broadcast_id=body["id"], squashed=False).count() == 0
+    assert counts_of(admin, body["uuid"])["read"] == 120
+
+
+def _group_of(workspace, size: int):
+    return make_group(
+        workspace, "Many", [make_contact(workspace, f"M{i}", [f"tel:+2507882{i:05d}"]) for i in range(size)]
+    )
