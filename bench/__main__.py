@@ -10,10 +10,21 @@ import argparse
 import sys
 import time
 
-from . import api, delivery, dryrun, end_to_end, expressions, fanout, load, report, schedule, single
+from . import api, delivery, dryrun, end_to_end, expressions, fanout, load, pause, report, schedule, single
 from .harness import BenchError, Row, postgres_available
 
-BENCHMARKS = ("fanout", "dryrun", "delivery", "single", "api", "end_to_end", "expressions", "load", "schedule")
+BENCHMARKS = (
+    "fanout",
+    "dryrun",
+    "delivery",
+    "single",
+    "api",
+    "end_to_end",
+    "expressions",
+    "load",
+    "schedule",
+    "pause",
+)
 
 
 def parse_args(argv=None) -> argparse.Namespace:
@@ -47,7 +58,7 @@ def main(argv=None) -> int:
         print(f"[{time.monotonic() - started:6.1f} s] {message}", file=sys.stderr, flush=True)
 
     kinds = ["sqlite"]
-    if not args.skip_postgres and {"fanout", "dryrun", "single", "schedule"} & set(args.only):
+    if not args.skip_postgres and {"fanout", "dryrun", "single", "schedule", "pause"} & set(args.only):
         reason = postgres_available()
         if reason:
             log(f"PostgreSQL skipped: {reason}")
@@ -63,6 +74,7 @@ def main(argv=None) -> int:
         "expressions": lambda: expressions.run(args.quick, log),
         "load": lambda: load.run(args.quick, log, setups=("embedded",) if args.skip_postgres else load.SETUPS),
         "schedule": lambda: schedule.run(kinds, args.quick, log),
+        "pause": lambda: pause.run(kinds, args.quick, log),
     }
     rows: list[Row] = []
     failed = False

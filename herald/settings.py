@@ -189,6 +189,7 @@ START_QUEUE, DELIVERY_QUEUE, TICK_QUEUE = "starts", "deliveries", "ticks"
 FANOUT_QUEUES = [START_QUEUE, CELERY_TASK_DEFAULT_QUEUE, TICK_QUEUE]  # what the fan-out pool serves
 CELERY_TASK_ROUTES = {
     "herald.msgs.tasks.start_broadcast": {"queue": START_QUEUE},
+    "herald.msgs.tasks.fire_schedule": {"queue": START_QUEUE},
     "herald.msgs.tasks.deliver_channel": {"queue": DELIVERY_QUEUE},
     "herald.msgs.tasks.tick": {"queue": TICK_QUEUE},
     "herald.api.tasks.purge_idempotency_keys": {"queue": TICK_QUEUE},

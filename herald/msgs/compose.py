@@ -25,6 +25,7 @@ from .context import contact_context
 from .models import Broadcast, FailedReason, Msg, MsgStatus
 from .msg_rows import NewMessage
 from .segments import count_segments
+from .windows import window_of
 
 
 @dataclass(frozen=True)
@@ -155,11 +156,12 @@ class Composer:
 
 
 class MessageComposer(Composer):
-    """A broadcast's composer: its content, in its languages, with its templates."""
+    """A broadcast's composer: its content, in its languages, with its templates, and its send window."""
 
     def __init__(self, broadcast: Broadcast):
         super().__init__(broadcast.workspace, broadcast.content, broadcast.base_language)
         self.broadcast = broadcast
+        self.window = window_of(broadcast.send_window)
 
 
 def rendered_length(text: str, quick_replies: list[QuickReply]) -> int:

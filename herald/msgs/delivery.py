@@ -40,6 +40,8 @@ from herald.channels.base import GatewayUnreachable, SendResult
 from herald.channels.models import Channel
 from herald.channels.registry import get_type
 
+from . import windows
+from .control import Gate
 from .models import Msg
 from .status import record_send_results
 
@@ -124,7 +126,7 @@ def due_messages(channel_id: int, limit: int, now: datetime) -> list[Msg]:
 
 
 def _in_order(msgs: QuerySet[Msg], limit: int) -> QuerySet[Msg]:
-    return msgs.select_related("contact", "contact_urn").order_by("id")[:limit]
+    return windows.with_send_window(msgs.select_related("contact", "contact_urn")).order_by("id")[:limit]
 
 
 def others_due(channel_id: int, now: datetime) -> bool:
@@ -246,6 +248,7 @@ class Run:
         self._count_lock = threading.Lock()
         self.pool = ThreadPoolExecutor(max_workers=settings.DELIVERY_CONCURRENCY, thread_name_prefix="send")
         self.lease = LeaseKeeper(channel.id, owner)
+        self.gate = Gate()  # a message whose broadcast was paused / interrupted / expired since its chunk: skipped
 
     def send(self) -> int:
         try:
@@ -319,14 +322,20 @@ class Run:
         self.last_send_due = started + (len(chunk) - 1) * spacing
         for msg in chunk:
             msg.channel = self.channel
+        self.gate.watch(chunk)
         return {self.pool.submit(self._attempt, msg, started + i * spacing): msg for i, msg in enumerate(chunk)}
 
     def _attempt(self, msg: Msg, not_before: float) -> Outcome:
         """The sender's result, or the exception it raised (recorded, never propagated: one bad message stops
-        nothing); `SKIPPED` once the breaker is open."""
+        nothing); `SKIPPED` once the breaker is open, or if the gate stops it (control.Gate: paused, interrupted,
+        expired); `windows.WindowClosed` if its send window has closed."""
         delay = not_before - time.monotonic()
         if delay > 0:
             time.sleep(delay)
+        if not self.gate.admits(msg):
+            return SKIPPED
+        if closed := windows.closed_at_hand_over(msg, timezone.now()):
+            return closed  # recorded as waiting for its window: not an attempt, the breaker never hears of it
         if not self.breaker.admit():
             return SKIPPED
         with self._count_lock:
@@ -380,6 +389,7 @@ class Run:
         """Pass the lease on: to the breaker if it opened, to the next task if more may be due, else to anyone."""
         self.lease.stop()
         self.pool.shutdown(wait=True)
+        self.gate.stop()
         if self.breaker.open:
             if open_circuit(self.channel.id, self.owner):
                 logger.warning("channel %s: %s sends in a row got no answer; pausing it for %g s",

@@ -11,6 +11,7 @@ such a contact would be (active, no name, no language, the one URN), and nothing
 from collections import Counter
 from collections.abc import Callable, Iterator
 from dataclasses import dataclass, field
+from datetime import datetime
 from typing import Any
 
 from django.conf import settings
@@ -22,6 +23,7 @@ from herald.contacts import urns as urn_utils
 from herald.contacts.models import Contact, ContactGroup, ContactStatus, ContactURN
 from herald.contacts.writes import TOP_PRIORITY
 from herald.workspaces.models import Workspace
+from herald.workspaces.send_window import SendWindow
 
 from .audience import Audience
 from .batches import Recipient, RecipientURN, load_batch
@@ -30,6 +32,7 @@ from .content import Translations
 from .exclusions import EXCLUSIONS, exclusion
 from .msg_rows import NewMessage
 from .segments import is_gsm7
+from .windows import opening_for
 
 SAMPLE_SIZE = 10
 # What the language split calls a message with no text (attachments only): ISO 639-2 "undetermined".
@@ -123,8 +126,11 @@ def dry_run(
     contacts: list[Contact],
     groups: list[ContactGroup],
     urns: list[str],
+    window: SendWindow | None = None,
+    send_at: datetime | None = None,
 ) -> dict[str, Any]:
-    """What sending this content to these recipients would do now, as the dry run's answer."""
+    """What sending this content to these recipients would do now (at `send_at` if given), as the dry run's answer;
+    its `waiting_until` (a datetime) is when the messages would begin to go if `window` is closed then."""
     composer = Composer(workspace, content, base_language)
     audience, unowned = Audience.planned(workspace, contacts, groups, urns)
     plan = Plan(workspace.is_anonymous, {c.id: ChannelPlan(c) for c in composer.channels})
@@ -137,7 +143,7 @@ def dry_run(
     direct = set(audience.direct_ids)
     for batch in batches(audience.members, composer):
         _count(plan, composer, [r for r in batch if r.id not in direct])
-    return plan.as_json()
+    return {**plan.as_json(), "waiting_until": opening_for(window, send_at or timezone.now())}
 
 
 def urn_of(recipient: Recipient, message: NewMessage) -> RecipientURN | None:

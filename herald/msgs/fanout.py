@@ -29,7 +29,7 @@ import logging
 from collections import Counter
 from collections.abc import Callable, Iterator
 from datetime import timedelta
-from typing import NamedTuple
+from typing import Any, NamedTuple
 
 from django.conf import settings
 from django.db import InterfaceError, OperationalError, transaction
@@ -38,6 +38,7 @@ from django.utils import timezone
 
 from herald.contacts.models import Contact
 
+from . import control, windows
 from .audience import Audience
 from .batches import Recipient, load_batch
 from .compose import MessageComposer
@@ -136,7 +137,7 @@ def fan_out_range(broadcast_id: int, after: int, upto: int | None, on_batch: OnB
     """Create the messages of the recipients with `after < id <= upto` (no upper bound if `upto` is None), then
     complete the broadcast if nobody is left without a message. Returns how many messages this call created."""
     broadcast = Broadcast.objects.select_related("workspace").get(id=broadcast_id)
-    if broadcast.status in Broadcast.FINISHED:
+    if broadcast.status not in Broadcast.IN_PROGRESS:  # finished, or paused (resume starts it again: control.py)
         return 0
     audience = Audience(broadcast)
     created = _walk(MessageComposer(broadcast), audience, after, upto, on_batch)
@@ -220,30 +221,45 @@ def _walk(composer: MessageComposer, audience: Audience, after: int, upto: int |
             batch = load_batch(page, composer.needs_groups)
             if not batch:
                 break
-            new = write_batch(composer, batch)
+            new, go_on = write_batch(composer, batch)
             created += len(new)
             channel_ids = channels_with_work(new)
             if on_batch and channel_ids:
                 on_batch(channel_ids)
+            if not go_on:  # paused or ended meanwhile
+                return created
             cursor = batch[-1].id
     return created
 
 
-def write_batch(composer: MessageComposer, batch: list[Recipient]) -> list[NewMessage]:
+def write_batch(composer: MessageComposer, batch: list[Recipient]) -> tuple[list[NewMessage], bool]:
     """Compose and store one batch's messages, with the broadcast's progress; returns the messages it created (none
-    for recipients that had theirs already)."""
+    for recipients that had theirs already), and whether the fan-out goes on: a broadcast paused or ended meanwhile
+    gets this batch held, or nothing (`control.batch_fate`)."""
     messages = [composer.new_message(recipient) for recipient in batch]
     broadcast_id = composer.broadcast.id
     now = timezone.now()
     with transaction.atomic():
         # Serialises the batches of one broadcast, so the "already has one" check and the progress stay exact.
-        exclusions = _lock(broadcast_id)
+        current_status, expire_at, exclusions = _lock(broadcast_id, "status", "expire_at", "exclusions")
+        fate = control.batch_fate(current_status)
+        if not fate.written:
+            return [], False
         # Asked by id range rather than by a list of ids: the batch is in id order.
         made = Msg.objects.filter(broadcast_id=broadcast_id, contact_id__gte=batch[0].id, contact_id__lte=batch[-1].id)
         done = set(made.values_list("contact_id", flat=True))
         new = [m for m in messages if m.contact_id not in done] if done else messages
+        new = control.as_written(new, current_status, expire_at, now)
+        # Made while its send window is closed: they wait for its opening (msgs/windows.py). Failed ones carry it
+        # too, unread: only a queued or errored message is ever due.
+        waiting = {"next_attempt": opens_at} if (opens_at := windows.opening_for(composer.window, now)) else {}
         insert_messages(
-            new, workspace_id=composer.workspace.id, broadcast_id=broadcast_id, created_on=now, modified_on=now
+            new,
+            workspace_id=composer.workspace.id,
+            broadcast_id=broadcast_id,
+            created_on=now,
+            modified_on=now,
+            **waiting,
         )
         # Counted with the messages they explain, in the same transaction: a batch run again adds nothing.
         excluded = Counter(
@@ -251,15 +267,16 @@ def write_batch(composer: MessageComposer, batch: list[Recipient]) -> list[NewMe
             for recipient, message in zip(batch, messages, strict=True)
             if message.contact_id not in done and (reason := exclusion(message, recipient)) is not None
         )
-        changes = {"exclusions": dict(Counter(exclusions) + excluded)} if excluded else {}
+        changes = {"exclusions": dict(Counter(exclusions or {}) + excluded)} if excluded else {}
         Broadcast.objects.filter(id=broadcast_id).update(
+            **({"window_held_until": opens_at} if waiting else {}),
             msg_count=F("msg_count") + len(new),
             modified_on=now,
             status=Case(When(status=BroadcastStatus.QUEUED, then=Value(BroadcastStatus.STARTED)), default=F("status")),
             failures=0,  # the fan-out works: a failure of this attempt from now on is counted afresh
             **changes,
         )
-    return new
+    return new, fate.go_on
 
 
 def channels_with_work(messages: list[NewMessage]) -> set[int]:
@@ -281,10 +298,11 @@ def complete_if_done(broadcast: Broadcast, audience: Audience) -> bool:
         return True
 
 
-def _lock(broadcast_id: int) -> dict[str, int]:
-    """Lock the broadcast's row until the transaction ends; returns its exclusions so far (read under the lock)."""
-    exclusions = Broadcast.objects.select_for_update().filter(id=broadcast_id).values_list("exclusions", flat=True)
-    return next(iter(exclusions), None) or {}
+def _lock(broadcast_id: int, *fields: str) -> tuple[Any, ...]:
+    """Lock the broadcast's row (until the transaction ends); returns its `fields` as they are now."""
+    locked = Broadcast.objects.select_for_update().filter(id=broadcast_id)
+    row: tuple[Any, ...] = locked.values_list("id", *fields).get()
+    return row[1:]
 
 
 def _complete(broadcast_id: int) -> None:

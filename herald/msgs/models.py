@@ -11,6 +11,7 @@ from herald.contacts.models import Contact, ContactGroup, ContactURN
 from herald.workspaces.models import Workspace
 
 from .content import Translations
+from .recurrence import Recurrence
 
 
 class BroadcastStatus(models.TextChoices):
@@ -20,6 +21,8 @@ class BroadcastStatus(models.TextChoices):
     COMPLETED = "C", "completed"
     FAILED = "F", "failed"
     INTERRUPTED = "I", "interrupted"
+    # Held by `broadcast_actions.json` until resumed (msgs/control.py); `paused_from` says what it resumes to.
+    PAUSED = "U", "paused"
 
 
 class Broadcast(models.Model):
@@ -59,6 +62,26 @@ class Broadcast(models.Model):
     # When the fan-out may begin (null: at once). Until then the broadcast stays pending and no task may claim it
     # (fanout._claim); its start is queued for then, and the tick starts it if that task is lost (tasks, recovery).
     send_at = models.DateTimeField(null=True, blank=True)
+    # When its messages may be handed to a channel (`herald.workspaces.send_window`'s JSON, its zone filled in), null
+    # for any time: the workspace's default copied at creation unless the POST said otherwise. Messages due while it
+    # is closed wait with `next_attempt` at its next opening (see msgs/windows.py).
+    send_window = models.JSONField(null=True, blank=True)
+    # The opening its waiting messages were last made to wait for (by the fan-out, or by the tick when the window
+    # closed: windows.hold_closed_broadcasts), so the tick holds them once per closing; windows.NOTHING_LEFT_TO_HOLD
+    # once it is completed and nothing of it waits any more.
+    window_held_until = models.DateTimeField(null=True, blank=True)
+    # A repeating broadcast's occurrences are its children (`schedules`): `parent` is the broadcast whose schedule
+    # made this one, `occurrence` the occurrence it was made for (one child per occurrence: the constraint below).
+    parent = models.ForeignKey(
+        "self", on_delete=models.CASCADE, null=True, blank=True, related_name="children", db_index=False
+    )
+    occurrence = models.DateTimeField(null=True, blank=True)
+    # When messages not yet handed to a channel fail instead (FailedReason.EXPIRED; msgs/control.py); `expired_on`
+    # is when the tick (or the pre-send gate) did it, so it is done once.
+    expire_at = models.DateTimeField(null=True, blank=True)
+    expired_on = models.DateTimeField(null=True, blank=True)
+    # The status a paused broadcast had, and gets back when it is resumed (blank unless paused).
+    paused_from = models.CharField(max_length=1, choices=BroadcastStatus.choices, blank=True, default="")
     # Recipients the fan-out gave a message that can't go out, by why (`exclusions.EXCLUSIONS`: blocked, no_urn ...),
     # added with each batch it writes; what a dry run reports as `excluded`.
     exclusions = models.JSONField(default=dict, blank=True)
@@ -72,7 +95,24 @@ class Broadcast(models.Model):
     is_active = models.BooleanField(default=True)
 
     class Meta:
-        indexes = [models.Index(fields=["workspace", "-created_on", "-id"], name="broadcasts_api_order")]
+        constraints = [
+            # Two workers firing one occurrence at once (or one again after a crash) make one child: the second
+            # create fails on this key (schedules.fire).
+            models.UniqueConstraint(
+                fields=["parent", "occurrence"],
+                condition=models.Q(parent__isnull=False),
+                name="bcast_once_per_occurrence",
+            )
+        ]
+        indexes = [
+            models.Index(fields=["workspace", "-created_on", "-id"], name="broadcasts_api_order"),
+            # The tick's "which broadcasts expire now" (control.expiring): only those still to expire are indexed.
+            models.Index(
+                fields=["expire_at"],
+                condition=Q(expire_at__isnull=False, expired_on__isnull=True),
+                name="broadcasts_to_expire",
+            ),
+        ]
 
     def __str__(self) -> str:
         return str(self.uuid)
@@ -83,8 +123,41 @@ class Broadcast(models.Model):
 
 
 def due_to_begin(now: datetime) -> Q:
-    """Broadcasts that may begin at `now`: unscheduled ones, and scheduled ones whose time has come."""
-    return Q(send_at__isnull=True) | Q(send_at__lte=now)
+    """Broadcasts that may begin at `now`: unscheduled ones, and scheduled ones whose time has come. A repeating
+    broadcast never begins itself: its occurrences are children that do (schedules.py)."""
+    return (Q(send_at__isnull=True) | Q(send_at__lte=now)) & Q(schedule__isnull=True)
+
+
+class BroadcastSchedule(models.Model):
+    """How a broadcast repeats: its occurrences (`recurrence.Recurrence` of `rule`, `timezone`, `start`, `until`)
+    each make a child broadcast (`schedules.fire`). `next_fire` is the next occurrence to make, null once the
+    schedule has ended (`is_active` false): run out, or ended through the API."""
+
+    broadcast = models.OneToOneField(Broadcast, on_delete=models.CASCADE, related_name="schedule")
+    # The word it was asked with (recurrence.REPEATS), or null for an RRULE given as such.
+    repeat = models.CharField(max_length=8, null=True, blank=True)
+    rule = models.CharField(max_length=500)
+    start = models.DateTimeField()
+    until = models.DateTimeField(null=True, blank=True)
+    next_fire = models.DateTimeField(null=True, blank=True)
+    is_active = models.BooleanField(default=True)
+    # Occurrences that came and went while nothing ran (an outage longer than schedules.GRACE): skipped, counted.
+    missed = models.PositiveIntegerField(default=0)
+    created_on = models.DateTimeField(default=timezone.now)
+    modified_on = models.DateTimeField(default=timezone.now)
+    # The IANA name its local times are read in. Declared after the uses of django.utils.timezone above: the field's
+    # name hides the module from here on in this class body.
+    timezone = models.CharField(max_length=64)
+
+    class Meta:
+        indexes = [models.Index(fields=["next_fire"], condition=Q(is_active=True), name="schedules_due")]
+
+    def __str__(self) -> str:
+        return f"{self.rule} in {self.timezone}"
+
+    @property
+    def recurrence(self) -> Recurrence:
+        return Recurrence(self.rule, self.timezone, self.start, self.until)
 
 
 def scheduled_and_waiting() -> Q:
@@ -103,6 +176,11 @@ class MsgStatus(models.TextChoices):
     READ = "R", "read"
     ERRORED = "E", "errored"
     FAILED = "F", "failed"
+    # A paused broadcast's messages, out of the delivery scan (`due` never sees them) until it is resumed: queued
+    # ones, and errored ones (keeping their `error_count` and `next_attempt`). The API shows them as queued /
+    # errored (msgs/control.py, docs/COMPATIBILITY.md C47).
+    HELD_QUEUED = "K", "held queued"
+    HELD_ERRORED = "L", "held errored"
 
 
 class MsgDirection(models.TextChoices):
@@ -134,7 +212,13 @@ FOLDER_QUERIES: dict[str, Q] = {
     MsgFolder.OUTBOX: Q(
         direction=MsgDirection.OUT,
         visibility=MsgVisibility.VISIBLE,
-        status__in=[MsgStatus.INITIALIZING, MsgStatus.QUEUED, MsgStatus.ERRORED],
+        status__in=[
+            MsgStatus.INITIALIZING,
+            MsgStatus.QUEUED,
+            MsgStatus.ERRORED,
+            MsgStatus.HELD_QUEUED,
+            MsgStatus.HELD_ERRORED,
+        ],
     ),
     MsgFolder.SENT: Q(
         direction=MsgDirection.OUT,
@@ -150,8 +234,10 @@ class MsgQuerySet(models.QuerySet["Msg"]):
         return self.filter(direction=MsgDirection.OUT)
 
     def due(self, now: datetime) -> "MsgQuerySet":
-        """Outgoing messages waiting for their channel: queued, or errored and their retry time has come."""
-        return self.outgoing().filter(Q(status=MsgStatus.QUEUED) | Q(status=MsgStatus.ERRORED, next_attempt__lte=now))
+        """Outgoing messages waiting for their channel: queued, or errored, and their time has come (a queued one
+        has a `next_attempt` only while its send window is closed: msgs/windows.py)."""
+        queued = Q(status=MsgStatus.QUEUED) & (Q(next_attempt__isnull=True) | Q(next_attempt__lte=now))
+        return self.outgoing().filter(queued | Q(status=MsgStatus.ERRORED, next_attempt__lte=now))
 
     def in_folder(self, name: str) -> "MsgQuerySet":
         """The messages in folder `name` (a MsgFolder value); an unknown folder holds nothing."""
@@ -166,6 +252,8 @@ class FailedReason(models.TextChoices):
     PERMANENT = "P", "the channel refused the message"
     CHANNEL_REMOVED = "R", "channel removed"
     TOO_LONG = "T", "the text is too long once rendered"
+    INTERRUPTED = "I", "the broadcast was interrupted before the message was sent"
+    EXPIRED = "X", "the broadcast expired before the message was sent"
 
 
 class Msg(models.Model):

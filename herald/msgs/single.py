@@ -18,13 +18,21 @@ from .compose import Composer
 from .content import Translations
 from .models import Msg, MsgStatus
 from .tasks import enqueue_delivery
+from .windows import opening_for, workspace_window
 
 
 def send_message(
-    workspace: Workspace, contact: Contact, text: str, attachments: list[str], quick_replies: list[dict[str, str]]
+    workspace: Workspace,
+    contact: Contact,
+    text: str,
+    attachments: list[str],
+    quick_replies: list[dict[str, str]],
+    *,
+    follow_send_window: bool = True,
 ) -> Msg:
     """Create the message and queue its delivery once the current transaction commits. A contact no channel can
-    reach gets a failed message (no channel, no URN), as RapidPro's does."""
+    reach gets a failed message (no channel, no URN), as RapidPro's does. Made while the workspace's send window
+    is closed, it waits for its opening unless `follow_send_window` is False (msgs/windows.py)."""
     language = workspace.primary_language
     content = Translations.from_parts(
         {language: text} if text else None,
@@ -35,7 +43,12 @@ def send_message(
     (recipient,) = load_batch(Contact.objects.filter(id=contact.id), with_groups=False)
     new = composer.new_message(recipient)
     now = timezone.now()
-    msg = Msg.objects.create(workspace=workspace, created_on=now, modified_on=now, **new._asdict())
+    waits_until = opening_for(workspace_window(workspace), now) if follow_send_window else None
+    if new.status != MsgStatus.QUEUED:
+        waits_until = None
+    msg = Msg.objects.create(
+        workspace=workspace, created_on=now, modified_on=now, next_attempt=waits_until, **new._asdict()
+    )
     if new.status == MsgStatus.QUEUED and new.channel_id is not None:
         enqueue_delivery([new.channel_id])
     return with_relations(Msg.objects.filter(id=msg.id)).get()

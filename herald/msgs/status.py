@@ -13,6 +13,12 @@ docs/COMPATIBILITY.md, C14):
   cleared, so status and reason never disagree.
 - `errored` is not a report but a send outcome: see `record_send_result`.
 
+A paused broadcast's messages are held (`hold` / `release`, a side move that keeps `error_count` and
+`next_attempt`): held queued ranks as queued and held errored as errored, so a send result or a report that arrives
+for a held message (it was on the wire when the pause came) is still recorded and resume does not send it again.
+An interrupted or expired broadcast's unsent messages fail (`fail_unsent`); a send already on the wire then that the
+gateway accepts is recorded as `wired` all the same (the truth wins over the reason; docs/COMPATIBILITY.md, C48).
+
 `sent_on` is set the first time a message is wired / sent / delivered / read and never changed after.
 """
 
@@ -22,27 +28,43 @@ from datetime import datetime, timedelta
 from typing import Any
 
 from django.conf import settings
-from django.db.models import DateTimeField, F, QuerySet, Value
+from django.db.models import Case, DateTimeField, F, Q, QuerySet, Value, When
 from django.db.models.functions import Coalesce
 from django.utils import timezone
 
 from herald.channels.base import PermanentSendError, SendError, SendResult
 
 from .models import FailedReason, Msg, MsgQuerySet, MsgStatus
+from .windows import WindowClosed
 
 S = MsgStatus
 # Position in the forward order; statuses of equal rank don't replace each other.
-RANK: dict[str, int] = {S.QUEUED: 0, S.INITIALIZING: 0, S.ERRORED: 1, S.WIRED: 2, S.SENT: 3, S.DELIVERED: 4, S.READ: 5}
+RANK: dict[str, int] = {
+    S.QUEUED: 0,
+    S.INITIALIZING: 0,
+    S.HELD_QUEUED: 0,
+    S.ERRORED: 1,
+    S.HELD_ERRORED: 1,
+    S.WIRED: 2,
+    S.SENT: 3,
+    S.DELIVERED: 4,
+    S.READ: 5,
+}
 HANDED_OVER = (S.WIRED, S.SENT, S.DELIVERED, S.READ)
 # A send outcome only applies to a message still waiting to go out: if a delivery report already moved it on
 # (a fast gateway can report before its answer to the send reaches us), the report wins.
-AWAITING_SEND = (S.QUEUED, S.INITIALIZING, S.ERRORED)
+SENDABLE = (S.QUEUED, S.INITIALIZING, S.ERRORED)
+AWAITING_SEND = (*SENDABLE, S.HELD_QUEUED, S.HELD_ERRORED)
+# Held and released: what a pause moves to what (and a resume back).
+HOLDS = {S.QUEUED: S.HELD_QUEUED, S.ERRORED: S.HELD_ERRORED}
+# Failed only because their broadcast ended before they went: a send that was on the wire then still counts.
+ENDED_UNSENT = Q(status=S.FAILED, failed_reason__in=(FailedReason.INTERRUPTED, FailedReason.EXPIRED))
 
 
 def allowed_from(new_status: str) -> tuple[str, ...]:
     """The statuses from which a message may move to `new_status`."""
     if new_status == S.FAILED:
-        return (S.QUEUED, S.INITIALIZING, S.ERRORED, S.WIRED, S.SENT)
+        return (*AWAITING_SEND, S.WIRED, S.SENT)
     if new_status not in RANK:
         raise ValueError(f"{new_status!r} is not an outgoing message status")
     before = tuple(status for status, rank in RANK.items() if rank < RANK[new_status])
@@ -83,6 +105,7 @@ def record_send_result(
 
     - `SendResult`                 -> `wired` (+ external id);
     - `PermanentSendError`         -> `failed` (reason PERMANENT, the error as `error_detail`);
+    - `windows.WindowClosed`       -> unchanged, waiting until the window opens (`next_attempt`);
     - anything else (a `TransientSendError`, or an unexpected exception, which retrying may cure)
                                    -> `errored`, next attempt after the back-off in setting `SEND_RETRY_DELAYS`
                                       (HERALD_SEND_RETRY_DELAYS, seconds; default 10,60,300), or `failed` with
@@ -90,7 +113,7 @@ def record_send_result(
                                       HERALD_SEND_MAX_RETRIES, default 3) have failed too.
     Returns whether the message changed; it doesn't if a delivery report already moved it past `wired`.
     """
-    return bool(_guarded_update(msg, AWAITING_SEND, plan_send_result(msg, outcome, now, max_retries)))
+    return bool(_write_outcome(msg, plan_send_result(msg, outcome, now, max_retries)))
 
 
 def record_send_results(
@@ -105,14 +128,53 @@ def record_send_results(
         groups[tuple(sorted(fields.items()))].append(msg.pk)
     changed = 0
     for same_fields, ids in groups.items():
-        changed += _guarded_update(Msg.objects.filter(pk__in=ids), AWAITING_SEND, dict(same_fields))
+        changed += _write_outcome(Msg.objects.filter(pk__in=ids), dict(same_fields))
     return changed
+
+
+def _write_outcome(target: Msg | MsgQuerySet, fields: dict[str, Any]) -> int:
+    """Write a send outcome's `fields` to a message (or messages) still awaiting it; how many changed."""
+    if fields.get("status") == S.WIRED:  # it went, even if its broadcast's end failed it meanwhile
+        return int(_guarded_update(target, AWAITING_SEND, fields, also=ENDED_UNSENT))
+    if fields.get("status") != S.ERRORED:  # failed, or waiting for its send window (no status change)
+        return int(_guarded_update(target, AWAITING_SEND, fields))
+    # A message held while it was on the wire waits for its retry held too, until its broadcast is resumed.
+    held = tuple(HOLDS.values())
+    if isinstance(target, QuerySet):  # one UPDATE for the lot
+        stays_held = Case(When(status__in=held, then=Value(S.HELD_ERRORED)), default=Value(S.ERRORED))
+        return int(_guarded_update(target, AWAITING_SEND, {**fields, "status": stays_held}))
+    if _guarded_update(target, held, {**fields, "status": S.HELD_ERRORED}):
+        return 1
+    return int(_guarded_update(target, SENDABLE, fields))
+
+
+def hold(msgs: MsgQuerySet, now: datetime) -> int:
+    """Hold `msgs` that wait for their channel (queued, errored), out of the delivery scan; how many were held."""
+    return sum(_lateral(msgs, before, after, now) for before, after in HOLDS.items())
+
+
+def release(msgs: MsgQuerySet, now: datetime) -> int:
+    """Put held `msgs` back where `hold` found them (errored ones keep their retry time); how many moved."""
+    return sum(_lateral(msgs, after, before, now) for before, after in HOLDS.items())
+
+
+def fail_unsent(msgs: MsgQuerySet, reason: str, now: datetime) -> int:
+    """Fail those of `msgs` not yet handed to a channel (queued, errored, held) with `reason`; how many failed."""
+    fields = {"status": S.FAILED, "failed_reason": reason, "next_attempt": None, "modified_on": now}
+    return int(_guarded_update(msgs, AWAITING_SEND, fields))
+
+
+def _lateral(msgs: MsgQuerySet, before: str, after: str, now: datetime) -> int:
+    # `next_attempt` is left as it is: a retry's time, or (quiet hours) when a queued message may go.
+    return int(_guarded_update(msgs, (before,), {"status": after, "modified_on": now}))
 
 
 def plan_send_result(
     msg: Msg, outcome: SendResult | Exception, now: datetime, max_retries: int | None = None
 ) -> dict[str, Any]:
     """The field changes a send outcome calls for (not yet written)."""
+    if isinstance(outcome, WindowClosed):  # not sent, not an attempt: it waits for the window (msgs/windows.py)
+        return {"next_attempt": outcome.opens_at, "modified_on": now}
     if isinstance(outcome, SendResult):
         fields = {"status": S.WIRED, "sent_on": now, "next_attempt": None, "failed_reason": None}
         if outcome.external_id is not None:
@@ -137,14 +199,18 @@ def retry_delay(error_count: int) -> timedelta:
     return timedelta(seconds=delays[min(error_count, len(delays)) - 1])
 
 
-def _guarded_update(target: Msg | MsgQuerySet, allowed: tuple[str, ...], fields: dict[str, Any]) -> bool | int:
+def _guarded_update(
+    target: Msg | MsgQuerySet, allowed: tuple[str, ...], fields: dict[str, Any], also: Q | None = None
+) -> bool | int:
+    """Write `fields` where the status is one of `allowed` (or the row matches `also`)."""
+    guard = Q(status__in=allowed) if also is None else Q(status__in=allowed) | also
     values = dict(fields)
     if "sent_on" in values:  # the first hand-over time is kept
         values["sent_on"] = Coalesce(F("sent_on"), Value(values["sent_on"], output_field=DateTimeField()))
     if isinstance(target, QuerySet):
-        return target.outgoing().filter(status__in=allowed).update(**values)
+        return target.outgoing().filter(guard).update(**values)
 
-    changed = Msg.objects.outgoing().filter(pk=target.pk, status__in=allowed).update(**values) == 1
+    changed = Msg.objects.outgoing().filter(guard, pk=target.pk).update(**values) == 1
     if changed:
         for name, value in fields.items():
             if name == "sent_on":

@@ -15,7 +15,7 @@ from django.core.cache import BaseCache, caches
 from django.db import transaction
 from django.utils import timezone
 
-from . import counts, delivery, fanout, recovery
+from . import control, counts, delivery, fanout, recovery, schedules, windows
 
 logger = logging.getLogger(__name__)
 
@@ -38,6 +38,14 @@ def enqueue_broadcast(broadcast_id: int, send_at: datetime | None = None) -> Non
         send_after_commit(start_broadcast, broadcast_id)
     elif send_at - timezone.now() <= ETA_HORIZON:
         send_after_commit(start_broadcast, broadcast_id, eta=send_at)
+
+
+def enqueue_resumed(resumed: control.Resumed) -> None:
+    """Queue what a resume left to do: the fan-out of each broadcast that had not finished it (a scheduled one at
+    its time), the deliveries of its released messages."""
+    for broadcast_id, send_at in resumed.starts:
+        enqueue_broadcast(broadcast_id, send_at if send_at and send_at > timezone.now() else None)
+    enqueue_delivery(resumed.channel_ids)
 
 
 def enqueue_delivery(channel_ids: Iterable[int]) -> None:
@@ -130,12 +138,41 @@ def deliver_channel(channel_id: int, owner: str | None = None, failures: int = 0
     delivery.deliver(channel_id, handoff, hand_on=lambda h: deliver_channel.delay(channel_id, h.owner, h.failures))
 
 
+def queue_fire(schedule_id: int, next_fire: datetime | None) -> None:
+    """Fire a schedule's next occurrence at its time, when that is within ETA_HORIZON (else the tick does it; it
+    does too if this task is lost)."""
+    if next_fire is not None and next_fire - timezone.now() <= ETA_HORIZON:
+        send_after_commit(fire_schedule, schedule_id, eta=next_fire)
+
+
+@shared_task(name="herald.msgs.tasks.fire_schedule")
+def fire_schedule(schedule_id: int) -> None:
+    """Make the child of a schedule's due occurrence and start it (once, however many run this: `schedules`)."""
+    fired = schedules.fire(schedule_id)
+    if fired.child_id is not None:
+        enqueue_broadcast(fired.child_id)
+    if fired.missed:
+        logger.warning("schedule %s: %s occurrences missed (an outage), skipped", schedule_id, fired.missed)
+    if (fired.child_id is not None or fired.missed) and not fired.ended:  # only the firer that moved it on
+        queue_fire(schedule_id, schedules.next_fire_of(schedule_id))
+
+
 @shared_task(name="herald.msgs.tasks.tick")
 def tick() -> None:
-    """The safety net: resume stalled broadcasts, deliver what is due (retries included); and fold a few
-    broadcasts' count deltas, so reading counts stays cheap."""
+    """The safety net: resume stalled broadcasts, expire those whose `expire_at` has passed, fire due schedules,
+    hold the messages of broadcasts whose send window has closed, deliver what is due (retries included, and
+    messages whose window has opened); and fold a few broadcasts' count deltas, so reading counts stays cheap."""
+    windows.hold_closed_broadcasts(timezone.now())
     for broadcast_id in recovery.stalled_broadcasts():
         logger.info("resuming broadcast %s", broadcast_id)
         start_broadcast.delay(broadcast_id)
+    for schedule_id in schedules.due_schedules(timezone.now()):
+        try:
+            fire_schedule(schedule_id)  # a call, not a message: here and now
+        except Exception:  # one schedule that can't fire must not keep the tick from the rest (deliveries too)
+            logger.exception("schedule %s could not fire: the next tick tries again", schedule_id)
+    for broadcast_id in control.expiring(timezone.now()):
+        if control.expire(broadcast_id, timezone.now()):  # its fan-out goes on, writing the rest expired
+            start_broadcast.delay(broadcast_id)
     enqueue_delivery(recovery.channels_with_due_messages())
     counts.squash()  # last: the safety net above never waits on it

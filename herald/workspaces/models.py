@@ -29,6 +29,9 @@ class Workspace(models.Model):
     # Declared after every use of django.utils.timezone in this class body, which the name hides from here on. The
     # database default serves code that doesn't know the column yet (a web machine not upgraded, an old migration).
     timezone = models.CharField(max_length=64, default="UTC", db_default="UTC")
+    # When its messages may be handed to a channel, by default (`send_window.SendWindow`'s JSON; a null `timezone`
+    # in it is the workspace's): copied onto each broadcast at creation, followed by single messages. Null: any time.
+    send_window = models.JSONField(null=True, blank=True)
 
     def __str__(self):
         return self.name

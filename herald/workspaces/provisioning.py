@@ -4,9 +4,7 @@ Every input is checked here, once, with a message a person can act on; callers t
 their own kind of failure (a command's non-zero exit).
 """
 
-import zoneinfo
 from collections.abc import Sequence
-from functools import cache
 from typing import cast
 
 import pycountry
@@ -22,6 +20,8 @@ from rest_framework.throttling import ScopedRateThrottle
 from herald.languages import is_translation_language
 
 from .models import APIToken, Membership, Role, Workspace, hash_token_key
+from .send_window import SendWindowError, parse_compact
+from .zones import known_zone
 
 DEFAULT_LANGUAGES = ("eng",)
 
@@ -43,20 +43,13 @@ def parse_country(code: str | None) -> str:
 DEFAULT_TIMEZONE = "UTC"
 
 
-@cache
-def _zone_names() -> dict[str, str]:
-    """The IANA zone names `zoneinfo` can load here and pytz knows, by their lower-cased spelling: the system's own
-    `localtime` (whatever the server is set to) and `Factory` are no zone of a workspace."""
-    return {name.lower(): name for name in zoneinfo.available_timezones() & pytz.all_timezones_set}
-
-
 def parse_timezone(name: str | None, country: str = "") -> str:
     """An IANA zone name, spelled as the database spells it. Without one: the country's zone when it has exactly
     one (RW: Africa/Kigali), else UTC (a country of several zones has no right guess)."""
     if name is None or not name.strip():
         zones = pytz.country_timezones.get(country, []) if country else []
         return zones[0] if len(zones) == 1 else DEFAULT_TIMEZONE
-    zone = _zone_names().get(name.strip().lower())
+    zone = known_zone(name)
     if zone is None:
         raise ProvisioningError(
             f"Unknown timezone {name!r}: use an IANA zone name such as Africa/Kigali, America/New_York or UTC."
@@ -123,6 +116,17 @@ def parse_media_quota(value: str | None) -> int | None:
     return int(text)
 
 
+def parse_send_window(text: str) -> dict[str, object] | None:
+    """A default send window as the workspace stores it: its zone null (the workspace's) unless the text names one."""
+    try:
+        window = parse_compact(text, None)
+    except SendWindowError as error:
+        raise ProvisioningError(
+            f"Bad send window: {f'{error.field}: ' if error.field else ''}{error.message}"
+        ) from None
+    return window.as_json() if window else None
+
+
 def create_workspace(
     name: str,
     country: str | None = None,
@@ -150,9 +154,12 @@ def update_workspace(
     country: str | None = None,
     languages: list[str] | None = None,
     timezone: str | None = None,
+    send_window: str | None = None,
 ) -> Workspace:
     """Change what is given and nothing else; every value is checked before any is written. A new country doesn't
-    move the timezone: a workspace's local time changes only when `timezone` says so."""
+    move the timezone: a workspace's local time changes only when `timezone` says so. `send_window` is the command
+    line's form (`send_window.parse_compact`: `mon-fri 08:00-20:00 [ZONE]`, or `none`); without a zone it follows
+    the workspace's timezone."""
     changes: dict[str, object] = {}
     if name is not None:
         changes["name"] = parse_name(name)
@@ -162,8 +169,10 @@ def update_workspace(
         changes["languages"] = parse_languages(languages)
     if timezone is not None:
         changes["timezone"] = parse_timezone(timezone or None, str(changes.get("country", workspace.country)))
+    if send_window is not None:
+        changes["send_window"] = parse_send_window(send_window)
     if not changes:
-        raise ProvisioningError("Nothing to change: give --name, --country, --languages or --timezone.")
+        raise ProvisioningError("Nothing to change: give --name, --country, --languages, --timezone or --send-window.")
     for field, value in changes.items():
         setattr(workspace, field, value)
     workspace.save(update_fields=list(changes))

@@ -8,6 +8,7 @@ import pytest
 
 from herald.api.idempotency import HEADER as IDEMPOTENCY_HEADER
 from herald.api.v2.base import BLOCKER_FLAGGED
+from herald.api.v2.formats import format_datetime
 from herald.contacts.models import Contact, ContactStatus, ContactURN
 from herald.msgs.models import Broadcast, FailedReason, Msg, MsgStatus
 from herald.msgs.segments import is_gsm7
@@ -96,6 +97,8 @@ def as_sent(broadcast_uuid: str, anonymous: bool = False) -> dict:
             for uuid, entry in channels.items()
         ],
         "sample": sample,
+        # When the messages were made to wait for their send window (msgs/windows.py): the earliest still waiting.
+        "waiting_until": format_datetime(min((m.next_attempt for m in messages if m.next_attempt), default=None)),
     }
 
 

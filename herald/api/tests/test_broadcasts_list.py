@@ -121,7 +121,7 @@ NO_MESSAGES_YET = {
     "queued": 0, "wired": 0, "sent": 0, "delivered": 0, "read": 0, "errored": 0, "failed": 0,
     "failed_reasons": {
         "contact": 0, "no_destination": 0, "suspended": 0, "retries": 0, "refused": 0, "channel_removed": 0,
-        "too_long": 0,
+        "too_long": 0, "interrupted": 0, "expired": 0,
     },
     "excluded": {
         "blocked": 0, "stopped": 0, "archived": 0, "no_urn": 0, "no_channel": 0, "too_long": 0, "suspended": 0
@@ -147,6 +147,11 @@ def test_pending_broadcast_item_exactly(admin, workspace):
             "created_on": "2024-05-01T10:00:00.123456Z",
             "id": broadcast.id,
             "send_at": None,  # Herald's, after RapidPro's fields (docs/COMPATIBILITY.md, C43)
+            "send_window": None,  # and C50
+            "waiting_until": None,
+            "schedule": None,  # (docs/COMPATIBILITY.md, C55)
+            "parent": None,
+            "expire_at": None,  # (docs/COMPATIBILITY.md, C49)
             "counts": NO_MESSAGES_YET,  # Herald's too (docs/COMPATIBILITY.md, C70)
         }
     ]
@@ -156,7 +161,8 @@ def test_field_order(admin, workspace):
     make_broadcast(workspace, urns=["tel:+250788123123"])
     assert list(results(admin.get(URL))[0]) == [
         "uuid", "status", "progress", "urns", "contacts", "groups", "text", "attachments", "quick_replies",
-        "base_language", "created_on", "id", "send_at", "counts",
+        "base_language", "created_on", "id", "send_at", "send_window", "waiting_until", "schedule", "parent",
+        "expire_at", "counts",
     ]  # fmt: skip
 
 

@@ -200,4 +200,13 @@ def test_send_at_comes_after_rapidpros_fields_and_the_fast_path_gives_the_declar
 
     served = admin.get(URL).json()["results"]
     assert JSONRenderer().render(served) == JSONRenderer().render(expected)
-    assert list(served[0])[-3:] == ["id", "send_at", "counts"]
+    assert list(served[0])[-8:] == [
+        "id",
+        "send_at",
+        "send_window",
+        "waiting_until",
+        "schedule",
+        "parent",
+        "expire_at",
+        "counts",
+    ]

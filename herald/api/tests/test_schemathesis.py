@@ -1,10 +1,13 @@
 """Every endpoint and method of `/api/v2/openapi.json`, fed generated requests by schemathesis: no answer is a 5xx,
 and every answer (status code, content type, body) is one the schema describes."""
 
+from datetime import timedelta
+
 import pytest
 import schemathesis
 from django.core.signals import request_finished, request_started
 from django.db import close_old_connections
+from django.utils import timezone
 from hypothesis import HealthCheck, settings
 from schemathesis.checks import not_a_server_error
 from schemathesis.specs.openapi.checks import (
@@ -15,6 +18,8 @@ from schemathesis.specs.openapi.checks import (
 
 from herald.channels.registry import create_channel
 from herald.contacts.models import ContactField
+from herald.msgs import schedules
+from herald.msgs.recurrence import Recurrence
 from herald.testing.factories import (
     create_user_token,
     make_broadcast,
@@ -49,6 +54,8 @@ def token(workspace):
     ContactField.objects.create(workspace=workspace, key="nickname", name="Nickname")
     make_msg(ann, broadcast=make_broadcast(workspace, "Hello", contacts=[ann]), status="F", failed_reason="E")
     make_media(workspace)
+    repeating = make_broadcast(workspace, "Good morning", contacts=[ann])
+    schedules.create(repeating, Recurrence.checked("FREQ=DAILY", "UTC", timezone.now() + timedelta(hours=1)), "daily")
     create_channel(workspace, "console", "Console", address="+250788000000")
     Global.objects.create(workspace=workspace, key="org_name", name="Org Name", value="Acme Ltd")
     _, key = create_user_token(workspace, "admin")

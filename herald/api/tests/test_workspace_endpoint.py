@@ -28,6 +28,7 @@ def expected(workspace, languages: list[str]) -> dict:
         "anon": False,
         "credits": {"used": -1, "remaining": -1},
         "primary_language": languages[0],
+        "send_window": None,  # Herald's, after RapidPro's fields (docs/COMPATIBILITY.md, C50)
     }
 
 
@@ -58,3 +59,24 @@ def test_a_timezone_set_with_the_cli_is_what_the_api_and_the_official_client_say
     _, key = create_user_token(nyaruka, "editor")
     org = TembaClient(live_server.url, key).get_org()
     assert (org.timezone, org.country, org.languages) == ("America/New_York", "RW", ["eng", "kin"])
+
+
+def test_shows_its_default_send_window_in_its_own_zone_unless_it_names_one(nyaruka, make_client):
+    client = make_client(nyaruka, "admin")
+    update = ("workspace", "update", "--workspace", str(nyaruka.uuid))
+    call_command(*update, "--send-window", "mon-fri 08:00-20:00")
+    days = ["mon", "tue", "wed", "thu", "fri"]
+    window = {"days": days, "start": "08:00", "end": "20:00", "timezone": "Africa/Kigali"}
+    assert list(client.get(URL).json().items()) == list(
+        {**expected(nyaruka, ["eng", "kin"]), "send_window": window}.items()
+    )
+    # It follows the workspace's timezone, until it names its own.
+    call_command(*update, "--timezone", "Europe/Paris")
+    assert client.get(URL).json()["send_window"] == {**window, "timezone": "Europe/Paris"}
+    call_command(*update, "--send-window", "sat 22:00-02:00:30 America/New_York")
+    assert client.get(URL).json()["send_window"] == {
+        "days": ["sat"],
+        "start": "22:00",
+        "end": "02:00:30",
+        "timezone": "America/New_York",
+    }

@@ -20,6 +20,8 @@ BAD_REQUEST = OpenApiResponse(
 FORBIDDEN = OpenApiResponse(DETAIL, description="No valid token, or your role may not do this")
 NOT_FOUND = OpenApiResponse(DETAIL, description="No such object in your workspace")
 THROTTLED = OpenApiResponse(DETAIL, description="Too many requests: wait `Retry-After` seconds")
+# A body in no content type the endpoint reads, or a multipart body Django can't split into its parts.
+UNSUPPORTED_BODY = OpenApiResponse(DETAIL, description="The body is in a content type this endpoint doesn't read")
 LIMIT_REACHED = OpenApiResponse(DETAIL, description="Your workspace has reached its limit of these objects")
 
 SERVER_ERROR = OpenApiResponse(DETAIL, description="A fault in Herald (logged)")

@@ -1,6 +1,7 @@
 """Every endpoint of the API, in the order the docs list them: read by the URLconf (`urls.py`) and the docs
 (`docs.py`), so neither imports the other for it. A new endpoint is one line here."""
 
+from .endpoints.broadcast_actions import BroadcastActionsEndpoint
 from .endpoints.broadcasts import BroadcastsEndpoint
 from .endpoints.channels import ChannelsEndpoint
 from .endpoints.contact_actions import ContactActionsEndpoint
@@ -10,10 +11,13 @@ from .endpoints.globals_ import GlobalsEndpoint
 from .endpoints.groups import GroupsEndpoint
 from .endpoints.media import MediaEndpoint
 from .endpoints.messages import MessagesEndpoint
+from .endpoints.schedules import SchedulesEndpoint
 from .endpoints.workspace import WorkspaceEndpoint
 
 ENDPOINTS = [
     BroadcastsEndpoint,
+    SchedulesEndpoint,
+    BroadcastActionsEndpoint,
     MessagesEndpoint,
     ContactsEndpoint,
     ContactActionsEndpoint,

@@ -10,11 +10,13 @@ import uuid
 
 from django.db.models import Q
 from django.db.models.manager import BaseManager
+from drf_spectacular.utils import extend_schema_field
 from rest_framework import serializers
 
 from herald.contacts import urns
 from herald.contacts.models import Contact, ContactGroup, ContactURN
 from herald.languages import is_translation_language
+from herald.workspaces.send_window import DAY_NAMES, SendWindow, SendWindowError
 
 from .formats import format_datetime
 
@@ -190,7 +192,7 @@ def _has_nul(value) -> bool:
     return isinstance(value, str) and "\x00" in value
 
 
-def _as_uuid(value):
+def as_uuid(value):
     try:
         return uuid.UUID(str(value)) if isinstance(value, str) else None
     except ValueError:
@@ -202,7 +204,7 @@ class ContactRefsField(ReferenceListField):
     found."""
 
     def resolve(self, workspace, refs):
-        by_uuid = {ref: u for ref in refs if (u := _as_uuid(ref))}
+        by_uuid = {ref: u for ref in refs if (u := as_uuid(ref))}
         urn_refs = [ref for ref in refs if isinstance(ref, str) and ref not in by_uuid and ":" in ref]
         if urn_refs and workspace.is_anonymous:
             raise serializers.ValidationError(URN_LOOKUPS_REFUSED)
@@ -230,7 +232,7 @@ class GroupRefsField(ReferenceListField):
     """Groups by UUID or by name (case-insensitive)."""
 
     def resolve(self, workspace, refs):
-        by_uuid = {ref: u for ref in refs if (u := _as_uuid(ref))}
+        by_uuid = {ref: u for ref in refs if (u := as_uuid(ref))}
         names = {ref.lower(): ref for ref in refs if isinstance(ref, str)}
         condition = Q(uuid__in=by_uuid.values())
         for name in names:
@@ -272,3 +274,36 @@ class ReferenceField(serializers.Field):
 
     def to_representation(self, value):
         return object_ref(value)
+
+
+# A send window as the API reads and shows it (herald/workspaces/send_window.py owns the rules).
+SEND_WINDOW_SCHEMA = {
+    "type": "object",
+    "nullable": True,
+    "description": "When messages may be handed to a channel: days of the week and a local time window in an IANA "
+    "zone (an `end` before `start` spans midnight; `end` may be `24:00`). Null: at any time.",
+    "properties": {
+        "days": {"type": "array", "items": {"type": "string", "enum": list(DAY_NAMES)}, "minItems": 1},
+        "start": {"type": "string", "pattern": r"^([01]\d|2[0-3]):[0-5]\d(:[0-5]\d)?$", "example": "08:00"},
+        "end": {"type": "string", "pattern": r"^(([01]\d|2[0-3]):[0-5]\d(:[0-5]\d)?|24:00(:00)?)$", "example": "20:00"},
+        "timezone": {"type": "string", "nullable": True, "example": "Africa/Kigali"},
+    },
+    "required": ["days", "start", "end"],
+}
+
+
+@extend_schema_field(SEND_WINDOW_SCHEMA)
+class SendWindowField(serializers.Field):
+    """A send window in a POST body, as a `SendWindow`; its `timezone` defaults to the workspace's (serializer context
+    "workspace"). JSON null is "no window: send at any time" (the field's `allow_null`)."""
+
+    def to_internal_value(self, value):
+        try:
+            return SendWindow.from_json(value, self.context["workspace"].timezone)
+        except SendWindowError as error:
+            raise serializers.ValidationError(
+                {error.field: [error.message]} if error.field else [error.message]
+            ) from None
+
+    def to_representation(self, value):
+        return value.as_json() if isinstance(value, SendWindow) else value

@@ -152,7 +152,7 @@ def back_fill_exclusions(apps, schema_editor):
 
 
 class Migration(migrations.Migration):
-    dependencies = [("msgs", "0007_broadcast_send_at")]
+    dependencies = [("msgs", "0010_broadcast_schedule")]
 
     operations = [
         migrations.AddField(

@@ -277,7 +277,14 @@ class Watch:
         """Completed, every recipient's message made, and none still on its way."""
         from herald.msgs.models import BroadcastStatus, MsgStatus  # noqa: PLC0415 — this module is also a child's __main__, which imports no model
 
-        unfinished = (MsgStatus.QUEUED, MsgStatus.ERRORED, MsgStatus.INITIALIZING, MsgStatus.PENDING)
+        unfinished = (
+            MsgStatus.QUEUED,
+            MsgStatus.ERRORED,
+            MsgStatus.INITIALIZING,
+            MsgStatus.PENDING,
+            MsgStatus.HELD_QUEUED,
+            MsgStatus.HELD_ERRORED,
+        )
         broadcast = self.broadcast
         return (
             broadcast.status == BroadcastStatus.COMPLETED

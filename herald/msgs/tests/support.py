@@ -23,4 +23,4 @@ def create_batch(composer: MessageComposer, contact_ids: list[int]) -> set[int]:
     """Create the messages of these contacts as one batch (e.g. one replayed after a crash); returns the channels
     that now have work."""
     batch = load_batch(Contact.objects.filter(id__in=contact_ids).order_by("id"), composer.needs_groups)
-    return fanout.channels_with_work(fanout.write_batch(composer, batch)) if batch else set()
+    return fanout.channels_with_work(fanout.write_batch(composer, batch)[0]) if batch else set()

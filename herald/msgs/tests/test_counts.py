@@ -29,7 +29,10 @@ from herald.testing.gateway import gateway_channel, reply
 pytestmark = [pytest.mark.django_db(transaction=True), pytest.mark.usefixtures("eager_tasks")]
 
 STATUSES = ("queued", "wired", "sent", "delivered", "read", "errored", "failed")
-REASONS = ("contact", "no_destination", "suspended", "retries", "refused", "channel_removed", "too_long")
+REASONS = (
+    "contact", "no_destination", "suspended", "retries", "refused", "channel_removed", "too_long", "interrupted",
+    "expired",
+)  # fmt: skip
 EXCLUSIONS = ("blocked", "stopped", "archived", "no_urn", "no_channel", "too_long", "suspended")
 
 

@@ -12,7 +12,7 @@ from herald.workspaces.models import Workspace
 
 pytestmark = pytest.mark.django_db(transaction=True)
 
-BEFORE = [("msgs", "0007_broadcast_send_at")]
+BEFORE = [("msgs", "0010_broadcast_schedule")]  # the migration before 0013
 
 
 def migrate(targets) -> MigrationExecutor:

@@ -6,7 +6,16 @@ import pytest
 
 from herald.channels.base import PermanentSendError, SendResult, TransientSendError
 from herald.msgs.models import FailedReason, Msg, MsgStatus
-from herald.msgs.status import allowed_from, apply_status, record_send_result, record_send_results, retry_delay
+from herald.msgs.status import (
+    allowed_from,
+    apply_status,
+    fail_unsent,
+    hold,
+    record_send_result,
+    record_send_results,
+    release,
+    retry_delay,
+)
 from herald.testing.factories import make_contact, make_msg
 
 S = MsgStatus
@@ -184,3 +193,56 @@ def test_bulk_recording_groups_identical_changes(contact, workspace, django_asse
 
     assert [status_of(m) for m in ok] == [S.WIRED] * 3
     assert (status_of(errored), status_of(refused)) == (S.ERRORED, S.FAILED)
+
+
+# A paused broadcast's held messages, an interrupted or expired one's failed ones (docs/COMPATIBILITY.md, C47, C48)
+
+
+def test_hold_and_release_keep_the_retry_and_the_count_and_touch_nothing_handed_over(contact):
+    retry_at = NOW + timedelta(minutes=5)
+    queued, errored = msg_in(contact, S.QUEUED), msg_in(contact, S.ERRORED, error_count=2, next_attempt=retry_at)
+    wired = msg_in(contact, S.WIRED)
+    msgs = Msg.objects.filter(pk__in=[queued.pk, errored.pk, wired.pk])
+
+    assert hold(msgs, NOW) == 2
+    assert [status_of(m) for m in (queued, errored, wired)] == [S.HELD_QUEUED, S.HELD_ERRORED, S.WIRED]
+    assert not Msg.objects.due(NOW + timedelta(hours=1)).exists()
+    assert release(msgs, NOW) == 2
+    assert [status_of(m) for m in (queued, errored, wired)] == [S.QUEUED, S.ERRORED, S.WIRED]
+    assert (errored.error_count, errored.next_attempt) == (2, retry_at)
+
+
+@pytest.mark.parametrize("bulk", [False, True])
+def test_a_send_result_for_a_message_held_while_on_the_wire_is_recorded(contact, bulk):
+    sent, retried, refused = (msg_in(contact, S.QUEUED) for _ in range(3))
+    stale = list(Msg.objects.filter(pk__in=[sent.pk, retried.pk, refused.pk]).order_by("pk"))
+    hold(Msg.objects.all(), NOW)  # paused while the three were on the wire
+    outcomes = list(
+        zip(stale, [SendResult(), TransientSendError("503"), PermanentSendError("bad number")], strict=True)
+    )
+    if bulk:
+        assert record_send_results(outcomes, NOW) == 3
+    else:
+        assert all(record_send_result(msg, outcome, NOW) for msg, outcome in outcomes)
+    # Handed over, waiting held for its retry (resume sends it then, not twice), refused.
+    assert [status_of(m) for m in (sent, retried, refused)] == [S.WIRED, S.HELD_ERRORED, S.FAILED]
+
+
+@pytest.mark.parametrize("reason", [FailedReason.INTERRUPTED, FailedReason.EXPIRED])
+def test_a_message_on_the_wire_when_its_broadcast_ended_is_wired_if_the_gateway_took_it(contact, reason):
+    taken, retried = msg_in(contact, S.QUEUED), msg_in(contact, S.QUEUED)
+    stale = list(Msg.objects.filter(pk__in=[taken.pk, retried.pk]).order_by("pk"))
+    assert fail_unsent(Msg.objects.all(), reason, NOW) == 2
+    record_send_results([(stale[0], SendResult(external_id="x1")), (stale[1], TransientSendError("503"))], NOW)
+    taken.refresh_from_db()
+    retried.refresh_from_db()
+    assert (taken.status, taken.failed_reason, taken.external_id) == (S.WIRED, None, "x1")
+    assert (retried.status, retried.failed_reason) == (S.FAILED, reason)
+
+
+def test_fail_unsent_leaves_what_was_handed_over(contact):
+    waiting = [msg_in(contact, status) for status in (S.QUEUED, S.ERRORED, S.HELD_QUEUED, S.HELD_ERRORED)]
+    handed = [msg_in(contact, status) for status in (S.WIRED, S.SENT, S.DELIVERED)]
+    assert fail_unsent(Msg.objects.all(), FailedReason.INTERRUPTED, NOW) == 4
+    assert {status_of(m) for m in waiting} == {S.FAILED}
+    assert [status_of(m) for m in handed] == [S.WIRED, S.SENT, S.DELIVERED]

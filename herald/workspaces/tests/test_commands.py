@@ -86,6 +86,7 @@ def test_workspace_update_changes_only_what_is_given(workspace_uuid):
         "anon": False,
         "api_rates": {},
         "media_quota_bytes": None,
+        "send_window": None,
     }
     assert (after.is_anonymous, after.api_rates, after.created_on) == (False, {}, before.created_on)
     # An empty --timezone goes back to the default: here France's only zone.
@@ -103,14 +104,35 @@ def test_workspace_update_changes_only_what_is_given(workspace_uuid):
         (["--timezone", "localtime"], "Unknown timezone 'localtime'"),
         (["--timezone", "Europe/Paris", "--country", "XX"], "Unknown country 'XX'"),
         (["--timezone", "Europe/Paris", "--name", " "], "A workspace needs a name."),
-        ([], "Nothing to change: give --name, --country, --languages or --timezone."),
+        ([], "Nothing to change: give --name, --country, --languages, --timezone or --send-window."),
+        (["--send-window", "mon-fri 08:00"], "Bad send window: Write DAYS START-END [TIMEZONE]"),
+        (["--send-window", "mon-xyz 08:00-20:00"], "Bad send window: days: Unknown day 'xyz'"),
+        (["--send-window", "mon,funday 08:00-20:00"], "Bad send window: days: Unknown day 'funday'"),
+        (["--send-window", "mon 25:00-20:00"], "Bad send window: start: Must be a time of day as HH:MM or HH:MM:SS"),
+        (["--send-window", "mon 08:00-8pm"], "Bad send window: end: Must be a time of day as HH:MM or HH:MM:SS"),
+        (["--send-window", "mon 08:00-08:00"], "Bad send window: end: Must differ from start"),
+        (["--send-window", "mon 08:00-20:00 Mars/Base"], "Bad send window: timezone: Unknown timezone 'Mars/Base'"),
+        (["--send-window", "mon 08:00-20:00", "--timezone", "Mars/Base"], "Unknown timezone 'Mars/Base'"),
     ],
 )
 def test_workspace_update_refuses_bad_input_and_changes_nothing(workspace_uuid, args, message):
     with pytest.raises(CommandError, match=re.escape(message)):
         run("workspace", "update", "--workspace", workspace_uuid, *args)
     workspace = Workspace.objects.get()
-    assert (workspace.name, workspace.country, workspace.timezone) == ("Acme", "", "UTC")
+    assert (workspace.name, workspace.country, workspace.timezone, workspace.send_window) == ("Acme", "", "UTC", None)
+
+
+def test_workspace_update_sets_and_clears_the_default_send_window(workspace_uuid):
+    update = ("workspace", "update", "--workspace", workspace_uuid, "--json")
+    # Without a zone it keeps none of its own: it follows the workspace's timezone.
+    printed = json.loads(run(*update, "--send-window", "fri-mon 22:00-06:30"))
+    expected = {"days": ["mon", "fri", "sat", "sun"], "start": "22:00", "end": "06:30", "timezone": None}
+    assert printed["send_window"] == Workspace.objects.get().send_window == expected
+    printed = json.loads(run(*update, "--send-window", "mon,wed 08:00-24:00 africa/kigali"))
+    expected = {"days": ["mon", "wed"], "start": "08:00", "end": "24:00", "timezone": "Africa/Kigali"}
+    assert printed["send_window"] == Workspace.objects.get().send_window == expected
+    assert json.loads(run(*update, "--send-window", "none"))["send_window"] is None
+    assert Workspace.objects.get().send_window is None
 
 
 def test_workspace_update_needs_an_existing_workspace(db):
@@ -131,6 +153,7 @@ def test_workspace_create_json():
         "anon": False,
         "api_rates": {"v2": "20/minute"},
         "media_quota_bytes": None,
+        "send_window": None,
     }
 
 

@@ -2,7 +2,7 @@
 
 from datetime import UTC, datetime, timedelta
 
-from django.db.models import Q
+from django.db.models import F, Q
 from django.utils import timezone
 from django.utils.dateparse import parse_datetime
 from drf_spectacular.types import OpenApiTypes
@@ -26,7 +26,15 @@ from herald.api.v2.filters import Filter, created_between
 from herald.api.v2.formats import format_datetime
 from herald.api.v2.params import InvalidParam, bool_param, int_param, uuid_param
 from herald.api.v2.permissions import ADMIN_EDITOR
+from herald.api.v2.schedule_fields import (
+    ScheduleInputField,
+    ScheduleReadSerializer,
+    as_validation_error,
+    checked_recurrence,
+    default_start,
+)
 from herald.api.v2.serializer_fields import (
+    SEND_WINDOW_SCHEMA,
     ContactRefsField,
     DateTimeField,
     DirectReadSerializer,
@@ -34,13 +42,18 @@ from herald.api.v2.serializer_fields import (
     LabelField,
     LanguageField,
     ObjectRefSerializer,
+    SendWindowField,
     URNField,
 )
 from herald.contacts import urns as urn_parser
+from herald.msgs import schedules
 from herald.msgs.content import Translations
 from herald.msgs.dryrun import dry_run as plan_broadcast
-from herald.msgs.models import Broadcast, BroadcastStatus, scheduled_and_waiting
-from herald.msgs.tasks import enqueue_broadcast
+from herald.msgs.models import Broadcast, BroadcastSchedule, BroadcastStatus, scheduled_and_waiting
+from herald.msgs.recurrence import RecurrenceError
+from herald.msgs.tasks import enqueue_broadcast, queue_fire
+from herald.msgs.windows import waiting_until, workspace_window
+from herald.workspaces.send_window import SendWindow
 
 MAX_URNS = 100
 
@@ -71,6 +84,16 @@ class BroadcastReadSerializer(DirectReadSerializer):
     id = serializers.IntegerField(read_only=True)
     # Herald's additions, after RapidPro's fields.
     send_at = DateTimeField(read_only=True, allow_null=True, help_text="when a scheduled broadcast begins, else null")
+    send_window = serializers.SerializerMethodField()
+    waiting_until = serializers.SerializerMethodField()
+    schedule = serializers.SerializerMethodField(help_text="how a repeating broadcast repeats, else null")
+    # The API's name for it; DRF's metaclass takes declared fields off the class, so Field.parent is left alone.
+    parent = serializers.SerializerMethodField(  # type: ignore[assignment]
+        help_text="the repeating broadcast that made this one, else null"
+    )
+    expire_at = DateTimeField(
+        read_only=True, allow_null=True, help_text="when its messages not yet sent fail (`expired`), else null"
+    )
     counts = serializers.SerializerMethodField()
 
     def to_representation(self, broadcast):
@@ -84,10 +107,43 @@ class BroadcastReadSerializer(DirectReadSerializer):
             attach_counts([broadcast])
         return counts_of(broadcast)
 
+    @extend_schema_field(ScheduleReadSerializer(allow_null=True))
+    def get_schedule(self, broadcast) -> dict | None:
+        schedule = schedule_of(broadcast)
+        if schedule is None:
+            return None
+        if not hasattr(self, "_schedule_serializer"):
+            self._schedule_serializer = ScheduleReadSerializer()
+        return self._schedule_serializer.to_representation(schedule)
+
+    @extend_schema_field(
+        {"type": "object", "nullable": True, "properties": {"uuid": {"type": "string", "format": "uuid"}}}
+    )
+    def get_parent(self, broadcast) -> dict | None:
+        if broadcast.parent_id is None:
+            return None
+        uuid = getattr(broadcast, "parent_uuid", None) or broadcast.parent.uuid
+        return {"uuid": str(uuid)}
+
     @extend_schema_field({"type": "array", "items": {"type": "string"}, "nullable": True})
     def get_urns(self, broadcast) -> list[str] | None:
         # Anonymous workspaces never reveal addresses.
         return None if self.context["workspace"].is_anonymous else list(broadcast.urns)
+
+    @extend_schema_field(SEND_WINDOW_SCHEMA)
+    def get_send_window(self, broadcast) -> dict | None:
+        return broadcast.send_window
+
+    @extend_schema_field(
+        {
+            "type": "string",
+            "format": "date-time",
+            "nullable": True,
+            "description": "when its messages may next go, while its send window is closed; null when sending",
+        }
+    )
+    def get_waiting_until(self, broadcast) -> str | None:
+        return format_datetime(waiting_until(broadcast, timezone.now()))
 
     @extend_schema_field(content_fields.TRANSLATED_TEXT_OUT)
     def get_text(self, broadcast) -> dict:
@@ -100,6 +156,13 @@ class BroadcastReadSerializer(DirectReadSerializer):
     @extend_schema_field(content_fields.TRANSLATED_QUICK_REPLIES_OUT)
     def get_quick_replies(self, broadcast) -> dict:
         return broadcast.content.quick_replies_by_language()
+
+
+def schedule_of(broadcast: Broadcast) -> BroadcastSchedule | None:
+    try:
+        return broadcast.schedule
+    except BroadcastSchedule.DoesNotExist:
+        return None
 
 
 def attach_recipient_refs(broadcasts: list[Broadcast]) -> None:
@@ -140,13 +203,14 @@ class SendAtField(serializers.Field):
         "past": "Must be in the future (a time up to 60 seconds ago is taken as now).",
         "too_far": "Must be at most 366 days ahead.",
     }
+    late_tolerance = SEND_AT_LATE_TOLERANCE
 
     def to_internal_value(self, value):
         parsed = self._parse(value)
         if parsed.tzinfo is None:
             self.fail("naive", value=value)
         now = timezone.now()
-        if parsed < now - SEND_AT_LATE_TOLERANCE:
+        if parsed < now - self.late_tolerance:
             self.fail("past")
         if parsed > now + SEND_AT_MAX_AHEAD:
             self.fail("too_far")
@@ -168,6 +232,14 @@ class SendAtField(serializers.Field):
         return format_datetime(value)
 
 
+class ExpireAtField(SendAtField):
+    """When a broadcast's messages not yet handed to a channel fail (`expired`): like `send_at`, but a time already
+    past is refused, not taken as now (it would fail everything at once; docs/COMPATIBILITY.md, C49)."""
+
+    default_error_messages = {**SendAtField.default_error_messages, "past": "Must be in the future."}
+    late_tolerance = timedelta(0)
+
+
 class BroadcastWriteSerializer(serializers.Serializer):
     """The POST body: recipients, content in one or more languages, and optionally its base language."""
 
@@ -184,6 +256,17 @@ class BroadcastWriteSerializer(serializers.Serializer):
         help_text="Send nothing, write nothing: answer 200 with what sending would do (also `?dry_run=1`).",
     )
     send_at = SendAtField(required=False, allow_null=True)
+    send_window = SendWindowField(
+        required=False,
+        allow_null=True,
+        help_text="When its messages may go (null: at any time); left out, the workspace's window as it is now.",
+    )
+    schedule = ScheduleInputField(
+        required=False,
+        allow_null=True,
+        help_text="Repeat it: each occurrence sends a child broadcast (api/v2/docs/schedules.md).",
+    )
+    expire_at = ExpireAtField(required=False, allow_null=True)
 
     def validate_urns(self, value):
         # Two spellings of one address (`tel:0788 123 123`, `tel:+250788123123`) are one recipient.
@@ -202,6 +285,9 @@ class BroadcastWriteSerializer(serializers.Serializer):
             raise serializers.ValidationError("Must provide either text or attachments.")
         if not (data.get("urns") or data.get("contacts") or data.get("groups")):
             raise serializers.ValidationError("Must provide either urns, contacts or groups.")
+        send_at, expire_at = data.get("send_at"), data.get("expire_at")
+        if send_at and expire_at and expire_at <= send_at:
+            raise serializers.ValidationError({"expire_at": ["Must be after send_at."]})
 
         base = data.get("base_language")
         if base:
@@ -213,6 +299,13 @@ class BroadcastWriteSerializer(serializers.Serializer):
                 raise serializers.ValidationError("No attachment translations provided in base language.")
             if quick_replies is not None and base not in quick_replies:
                 raise serializers.ValidationError("No quick_replies translations provided in base language.")
+        if data.get("schedule"):
+            # Its first occurrence is send_at's, or the rule's first from now (docs/COMPATIBILITY.md, C53).
+            start = data.get("send_at") or default_start()
+            try:
+                data["recurrence"] = checked_recurrence(data["schedule"], self.context["workspace"].timezone, start)
+            except RecurrenceError as error:
+                raise as_validation_error(error, under="schedule") from None
         return data
 
     def create(self, data):
@@ -225,10 +318,20 @@ class BroadcastWriteSerializer(serializers.Serializer):
             urns=data.get("urns", []),
             created_by=self.context["user"],
             send_at=data.get("send_at"),
+            send_window=stored_window(window_of_body(data, self.context["workspace"])),
+            expire_at=data.get("expire_at"),
         )
         broadcast.contacts.set(data.get("contacts", []))
         broadcast.groups.set(data.get("groups", []))
         broadcast.msg_counts = {}  # the 201 shows it as created (pending): no message yet, no query to ask
+        if data.get("recurrence") is None:
+            # Known to have no schedule: reading it for the answer (and after_write) needs no query.
+            Broadcast.schedule.related.set_cached_value(broadcast, None)
+        else:
+            # The parent: it never sends itself, its occurrences are children (herald/msgs/schedules.py).
+            schedule = schedules.create(broadcast, data["recurrence"], data["schedule"]["repeat"])
+            Broadcast.objects.filter(id=broadcast.id).update(send_at=schedule.next_fire)
+            broadcast.send_at = schedule.next_fire
         return broadcast
 
     def plan(self) -> dict:
@@ -241,7 +344,19 @@ class BroadcastWriteSerializer(serializers.Serializer):
             contacts=data.get("contacts", []),
             groups=data.get("groups", []),
             urns=data.get("urns", []),
+            window=window_of_body(data, self.context["workspace"]),
+            send_at=data.get("send_at"),
         )
+
+
+def window_of_body(data, workspace) -> SendWindow | None:
+    """The broadcast's send window: the body's (null: none), else a copy of the workspace's as it is now, so a later
+    change of the workspace's doesn't move a broadcast already sent (docs/COMPATIBILITY.md, C50)."""
+    return data["send_window"] if "send_window" in data else workspace_window(workspace)
+
+
+def stored_window(window: SendWindow | None) -> dict | None:
+    return window.as_json() if window else None
 
 
 def content_of(data) -> Translations:
@@ -329,6 +444,9 @@ DRY_RUN_200 = OpenApiResponse(
                     "estimated_seconds": serializers.FloatField(allow_null=True),
                 },
             ),
+            "waiting_until": serializers.DateTimeField(
+                allow_null=True, help_text="when the send would begin to go out, if its send window is closed then"
+            ),
             "sample": inline_serializer(
                 name="BroadcastDryRunMessage",
                 many=True,
@@ -411,10 +529,15 @@ class BroadcastsEndpoint(ListAPIMixin, WriteAPIMixin, BaseEndpoint):
         Filter("id", int_param, "id", "Deprecated: only the broadcast with this integer id."),
         *created_between("broadcasts"),
         Filter("scheduled", bool_param, scheduled_filter, "`true`: only scheduled broadcasts still waiting to begin"),
+        Filter("parent", uuid_param, "parent__uuid", "Only the occurrences (children) of this repeating broadcast."),
     ]
 
     def get_queryset(self):
-        return Broadcast.objects.filter(workspace=self.workspace, is_active=True)
+        return (
+            Broadcast.objects.filter(workspace=self.workspace, is_active=True)
+            .select_related("schedule")
+            .annotate(parent_uuid=F("parent__uuid"))
+        )
 
     def prepare_page(self, page):
         attach_recipient_refs(page)
@@ -439,7 +562,12 @@ class BroadcastsEndpoint(ListAPIMixin, WriteAPIMixin, BaseEndpoint):
         if isinstance(checked, Response):
             return checked
         _, serializer = checked
-        return Response(serializer.plan(), status=status.HTTP_200_OK)
+        plan = serializer.plan()
+        return Response({**plan, "waiting_until": format_datetime(plan["waiting_until"])}, status=status.HTTP_200_OK)
 
     def after_write(self, broadcast, created: bool) -> None:
-        enqueue_broadcast(broadcast.id, broadcast.send_at)
+        schedule = schedule_of(broadcast)
+        if schedule is None:
+            enqueue_broadcast(broadcast.id, broadcast.send_at)
+        else:
+            queue_fire(schedule.id, schedule.next_fire)

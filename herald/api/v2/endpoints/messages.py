@@ -28,8 +28,15 @@ from herald.contacts.urns import URN
 from herald.msgs.models import Broadcast, FailedReason, Msg, MsgFolder, MsgStatus, MsgVisibility
 from herald.msgs.single import send_message, with_relations
 
-# The API shows pending, initializing and queued all as "queued".
-STATUS_NAMES = {**{s.value: s.label for s in MsgStatus}, MsgStatus.PENDING: "queued", MsgStatus.INITIALIZING: "queued"}
+# The API shows pending, initializing and queued all as "queued"; a paused broadcast's held messages as what they
+# were, queued or errored (docs/COMPATIBILITY.md, C47).
+STATUS_NAMES = {
+    **{s.value: s.label for s in MsgStatus},
+    MsgStatus.PENDING: "queued",
+    MsgStatus.INITIALIZING: "queued",
+    MsgStatus.HELD_QUEUED: "queued",
+    MsgStatus.HELD_ERRORED: "errored",
+}
 # What `?status=` takes: each name `status` shows, and the stored statuses it stands for.
 STATUS_CODES: dict[str, tuple[str, ...]] = {
     name: tuple(code for code, shown in STATUS_NAMES.items() if shown == name) for name in STATUS_NAMES.values()
@@ -217,6 +224,12 @@ class MsgWriteSerializer(serializers.Serializer):
     quick_replies = serializers.ListField(
         child=QuickReplySerializer(), max_length=Broadcast.MAX_QUICK_REPLIES, required=False
     )
+    ignore_send_window = serializers.BooleanField(
+        required=False,
+        default=False,
+        help_text="`true`: send at once even while the workspace's send window is closed (docs/COMPATIBILITY.md, "
+        "C51). By default a message created while it is closed waits, queued, until it opens.",
+    )
 
     def validate_contact(self, contact):
         # RapidPro writes a failed message for a contact that opted out or was blocked; Herald refuses it and
@@ -237,6 +250,7 @@ class MsgWriteSerializer(serializers.Serializer):
             data.get("text", ""),
             [media.attachment for media in data.get("attachments", [])],
             data.get("quick_replies", []),
+            follow_send_window=not data["ignore_send_window"],
         )
 
 
@@ -272,7 +286,7 @@ SEND_ERRORS = OpenApiResponse(
                 request_only=True,
             )
         ],
-        responses={201: MsgReadSerializer, 400: SEND_ERRORS, **openapi.COMMON_ERRORS},
+        responses={201: MsgReadSerializer, 400: SEND_ERRORS, 415: openapi.UNSUPPORTED_BODY, **openapi.COMMON_ERRORS},
     ),
 )
 class MessagesEndpoint(ListAPIMixin, WriteAPIMixin, BaseEndpoint):

@@ -4,6 +4,8 @@ from rest_framework.response import Response
 
 from herald.api.v2.base import BaseEndpoint
 from herald.api.v2.permissions import ALL_ROLES
+from herald.api.v2.serializer_fields import SEND_WINDOW_SCHEMA
+from herald.msgs.windows import workspace_window
 
 
 class CreditsSerializer(serializers.Serializer):
@@ -26,12 +28,20 @@ class WorkspaceReadSerializer(serializers.Serializer):
     anon = serializers.BooleanField(source="is_anonymous")
     credits = serializers.SerializerMethodField(help_text="Deprecated: always -1 and -1")
     primary_language = serializers.CharField()
+    # Herald's, after RapidPro's fields (docs/COMPATIBILITY.md, C50).
+    send_window = serializers.SerializerMethodField()
 
     def get_country(self, workspace) -> str | None:
         return workspace.country or None
 
     def get_date_style(self, workspace) -> str:
         return "day_first"
+
+    @extend_schema_field(SEND_WINDOW_SCHEMA)
+    def get_send_window(self, workspace) -> dict | None:
+        """Its default send window, its zone filled in (the workspace's unless it names one); null: any time."""
+        window = workspace_window(workspace)
+        return window.as_json() if window else None
 
     @extend_schema_field(CreditsSerializer)
     def get_credits(self, workspace) -> dict[str, int]:
