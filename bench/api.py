@@ -3,7 +3,8 @@
 The server is `herald web` (gunicorn, as in production) on 127.0.0.1, started with the bench URLconf, which adds
 `/bench/bare/broadcasts.json`: a bare DRF endpoint answering the same JSON from memory (`bench/bare.py`). Both are
 hit by the same client (threads, one keep-alive httpx client each), 1 and 16 at a time, a fixed number of
-requests each. SQL queries per request are counted in-process with `CaptureQueriesContext`; a 10-item page is
+requests each. Each broadcast has a few messages in different statuses (so its `counts` are read from
+rows). SQL queries per request are counted in-process with `CaptureQueriesContext`; a 10-item page is
 counted too, to check that a page costs the same number of queries whatever it holds. On the embedded default
 (SQLite); the API rate limit is raised so the throttle runs but never refuses.
 """
@@ -125,6 +126,7 @@ def setup() -> dict:
 
     from herald.contacts.models import Contact
     from herald.msgs.models import Broadcast, BroadcastStatus
+    from herald.msgs.msg_rows import NewMessage, insert_messages
     from herald.workspaces.provisioning import create_token
 
     from . import data
@@ -157,6 +159,14 @@ def setup() -> dict:
         for k in range(2)
     )
     group_links.objects.bulk_create(group_links(broadcast_id=b.id, contactgroup_id=group.id) for b in broadcasts)
+    # A few messages per broadcast in different statuses, so each broadcast's `counts` has rows to read.
+    outcomes = [("W", None), ("D", None), ("F", "P"), ("E", None)]
+    for b in broadcasts:
+        messages = [
+            NewMessage(contacts[k].id, None, None, "Hi", [], [], "eng", status, reason, 1)
+            for k, (status, reason) in enumerate(outcomes)
+        ]
+        insert_messages(messages, workspace_id=workspace.id, broadcast_id=b.id, created_on=now, modified_on=now)
 
     client = APIClient(HTTP_HOST="localhost")  # a name Herald answers to (its default allowed hosts)
     client.credentials(HTTP_AUTHORIZATION=f"Token {token}")

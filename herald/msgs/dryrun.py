@@ -29,7 +29,7 @@ from .audience import Audience
 from .batches import STATUS_LABELS, Recipient, RecipientURN, load_batch
 from .compose import Composer
 from .content import Translations
-from .models import FailedReason, MsgStatus
+from .exclusions import EXCLUSIONS, exclusion
 from .msg_rows import NewMessage
 from .segments import is_gsm7
 from .windows import opening_for
@@ -37,22 +37,6 @@ from .windows import opening_for
 SAMPLE_SIZE = 10
 # What the language split calls a message with no text (attachments only): ISO 639-2 "undetermined".
 NO_LANGUAGE = "und"
-
-# Why a recipient gets no message that goes out: the composer's failed reason, made precise where the recipient says
-# more (`contact` is the contact's status, `no_destination` whether it has any URN at all).
-EXCLUSIONS = ("blocked", "stopped", "archived", "no_urn", "no_channel", "too_long", "suspended")
-
-
-def exclusion(message: NewMessage, recipient: Recipient) -> str | None:
-    """The reason (one of EXCLUSIONS) that `message` to `recipient` fails, or None when it would be sent."""
-    if message.status == MsgStatus.QUEUED or message.failed_reason is None:
-        return None
-    reason = FailedReason(message.failed_reason)
-    if reason == FailedReason.CONTACT:
-        return STATUS_LABELS[recipient.status]
-    if reason == FailedReason.NO_DESTINATION:
-        return "no_channel" if recipient.urns else "no_urn"
-    return reason.name.lower()
 
 
 @dataclass

@@ -26,6 +26,7 @@ to the next and back, so one worker dying with four ranges of a broadcast in its
 
 import contextlib
 import logging
+from collections import Counter
 from collections.abc import Callable, Iterator
 from datetime import timedelta
 from typing import Any, NamedTuple
@@ -41,6 +42,7 @@ from . import control, windows
 from .audience import Audience
 from .batches import Recipient, load_batch
 from .compose import MessageComposer
+from .exclusions import exclusion
 from .models import Broadcast, BroadcastStatus, Msg, MsgStatus, due_to_begin
 from .msg_rows import NewMessage, insert_messages
 
@@ -239,7 +241,7 @@ def write_batch(composer: MessageComposer, batch: list[Recipient]) -> tuple[list
     now = timezone.now()
     with transaction.atomic():
         # Serialises the batches of one broadcast, so the "already has one" check and the progress stay exact.
-        current_status, expire_at = _lock(broadcast_id, "status", "expire_at")
+        current_status, expire_at, exclusions = _lock(broadcast_id, "status", "expire_at", "exclusions")
         fate = control.batch_fate(current_status)
         if not fate.written:
             return [], False
@@ -259,12 +261,20 @@ def write_batch(composer: MessageComposer, batch: list[Recipient]) -> tuple[list
             modified_on=now,
             **waiting,
         )
+        # Counted with the messages they explain, in the same transaction: a batch run again adds nothing.
+        excluded = Counter(
+            reason
+            for recipient, message in zip(batch, messages, strict=True)
+            if message.contact_id not in done and (reason := exclusion(message, recipient)) is not None
+        )
+        changes = {"exclusions": dict(Counter(exclusions or {}) + excluded)} if excluded else {}
         Broadcast.objects.filter(id=broadcast_id).update(
             **({"window_held_until": opens_at} if waiting else {}),
             msg_count=F("msg_count") + len(new),
             modified_on=now,
             status=Case(When(status=BroadcastStatus.QUEUED, then=Value(BroadcastStatus.STARTED)), default=F("status")),
             failures=0,  # the fan-out works: a failure of this attempt from now on is counted afresh
+            **changes,
         )
     return new, fate.go_on
 

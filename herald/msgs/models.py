@@ -85,9 +85,13 @@ class Broadcast(models.Model):
     # At most this many of its messages handed over a second, per channel (SMS segments for tel URNs, as the
     # channel's tps counts them: delivery, pacing.py); null: only the channel's pace.
     max_per_second = models.PositiveIntegerField(null=True, blank=True)
+    # Recipients the fan-out gave a message that can't go out, by why (`exclusions.EXCLUSIONS`: blocked, no_urn ...),
+    # added with each batch it writes; what a dry run reports as `excluded`.
+    exclusions = models.JSONField(default=dict, blank=True)
     # Not columns: the API sets them on a page of broadcasts (api/v2/broadcasts.py, attach_recipient_refs).
     contact_refs: list[dict[str, str | None]]
     group_refs: list[dict[str, str | None]]
+    msg_counts: dict[tuple[str, str], int]  # (status, reason) -> messages, from counts.counts_by_broadcast
     created_by = models.ForeignKey(settings.AUTH_USER_MODEL, on_delete=models.SET_NULL, null=True, blank=True)
     created_on = models.DateTimeField(default=timezone.now)
     modified_on = models.DateTimeField(default=timezone.now)
@@ -342,3 +346,39 @@ class Msg(models.Model):
 
     def __str__(self) -> str:
         return str(self.uuid)
+
+
+class BroadcastCount(models.Model):
+    """How many of a broadcast's outgoing messages have a status (and, failed ones, a reason): kept by database
+    triggers on the messages table, whatever writes it (migration 0013, `counts.py`), never counted per request.
+
+    `reason` is the failed reason of failed messages, "" for every other status. A row is either a delta, added by
+    one statement's changes (PostgreSQL: insert-only, so concurrent writers never wait on each other), or the
+    broadcast's squashed sum for that key (`squashed`, at most one per key), which the tick folds the deltas into
+    (`counts.squash`). SQLite's triggers add to the squashed rows directly. A broadcast's count is the sum of its rows.
+    """
+
+    # No foreign key in the database: rows are only written by triggers, and deleted with their broadcast by one.
+    broadcast = models.ForeignKey(
+        Broadcast, on_delete=models.DO_NOTHING, db_constraint=False, related_name="+", db_index=False
+    )
+    # Msg's codes, without its choices: a new status needs no migration here.
+    status = models.CharField(max_length=1)
+    reason = models.CharField(max_length=1, blank=True, default="")
+    count = models.BigIntegerField()
+    squashed = models.BooleanField(default=False)
+
+    class Meta:
+        constraints = [
+            models.UniqueConstraint(
+                fields=["broadcast", "status", "reason"], condition=Q(squashed=True), name="broadcast_count_squashed"
+            )
+        ]
+        indexes = [
+            models.Index(fields=["broadcast"], name="broadcast_counts"),
+            # The tick's "which broadcasts have deltas to squash".
+            models.Index(fields=["broadcast"], condition=Q(squashed=False), name="broadcast_counts_deltas"),
+        ]
+
+    def __str__(self) -> str:
+        return f"broadcast {self.broadcast_id}: {self.count} {self.status}{self.reason}"

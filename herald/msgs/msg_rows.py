@@ -5,14 +5,16 @@ built per message.
 """
 
 import json
+from collections import Counter
 from collections.abc import Iterator
-from typing import Any, NamedTuple
+from typing import Any, NamedTuple, cast
 
 from uuid6 import uuid7
 
 from herald.db import insert_rows
 
-from .models import Msg
+from .counts import count_inserted, key
+from .models import Msg, MsgDirection
 
 
 class NewMessage(NamedTuple):
@@ -36,12 +38,16 @@ EMPTY_JSON_LIST = json.dumps([])
 
 
 def insert_messages(messages: list[NewMessage], **constants: object) -> None:
-    """Insert `messages`, every other column taken from `constants` (e.g. workspace_id=, created_on=) or defaults."""
+    """Insert `messages`, every other column taken from `constants` (e.g. workspace_id=, created_on=) or defaults;
+    a broadcast's (`broadcast_id=`) are counted in its counts (`counts.count_inserted`) in the same transaction."""
     rows: list[tuple[Any, ...]] = [
         (uid, *message[:4], _json(message.attachments), _json(message.quick_replies), *message[6:])
         for uid, message in zip(new_uuid_hexes(len(messages)), messages, strict=True)
     ]
     insert_rows(Msg, VARYING, rows, **constants)
+    broadcast_id = constants.get("broadcast_id")
+    if broadcast_id is not None and constants.get("direction", MsgDirection.OUT) == MsgDirection.OUT:
+        count_inserted(cast(int, broadcast_id), Counter(key(m.status, m.failed_reason) for m in messages))
 
 
 def new_uuid_hexes(count: int) -> Iterator[str]:

@@ -11,7 +11,8 @@ from rest_framework import serializers
 from rest_framework.renderers import JSONRenderer
 
 from herald.api.v2.endpoints.broadcasts import BroadcastReadSerializer, attach_recipient_refs
-from herald.msgs.models import Broadcast, BroadcastStatus
+from herald.msgs.models import Broadcast, BroadcastStatus, FailedReason, MsgStatus
+from herald.msgs.msg_rows import NewMessage, insert_messages
 from herald.testing.factories import create_user_token, make_broadcast, make_contact, make_group
 from herald.testing.fixtures import results, token_client, uuids
 
@@ -116,6 +117,18 @@ def test_workspace_rate_override_raises_limit(workspace, admin):
 # The item shape
 
 
+NO_MESSAGES_YET = {
+    "queued": 0, "wired": 0, "sent": 0, "delivered": 0, "read": 0, "errored": 0, "failed": 0,
+    "failed_reasons": {
+        "contact": 0, "no_destination": 0, "suspended": 0, "retries": 0, "refused": 0, "channel_removed": 0,
+        "too_long": 0, "interrupted": 0, "expired": 0,
+    },
+    "excluded": {
+        "blocked": 0, "stopped": 0, "archived": 0, "no_urn": 0, "no_channel": 0, "too_long": 0, "suspended": 0
+    },
+}  # fmt: skip
+
+
 def test_pending_broadcast_item_exactly(admin, workspace):
     joe = make_contact(workspace, "Joe Blow", ["tel:+250788123123"])
     broadcast = make_broadcast(workspace, "Hello", contacts=[joe], created_on=T0)
@@ -140,6 +153,7 @@ def test_pending_broadcast_item_exactly(admin, workspace):
             "parent": None,
             "expire_at": None,  # (docs/COMPATIBILITY.md, C49)
             "max_per_second": None,  # C58
+            "counts": NO_MESSAGES_YET,  # Herald's too (docs/COMPATIBILITY.md, C70)
         }
     ]
 
@@ -149,7 +163,7 @@ def test_field_order(admin, workspace):
     assert list(results(admin.get(URL))[0]) == [
         "uuid", "status", "progress", "urns", "contacts", "groups", "text", "attachments", "quick_replies",
         "base_language", "created_on", "id", "send_at", "send_window", "waiting_until", "schedule", "parent",
-        "expire_at", "max_per_second",
+        "expire_at", "max_per_second", "counts",
     ]  # fmt: skip
 
 
@@ -342,6 +356,45 @@ def test_a_page_costs_the_same_queries_whatever_it_holds(admin, workspace, djang
     _add_broadcasts(workspace, 25)
     with django_assert_max_num_queries(len(one.captured_queries)):
         assert len(results(admin.get(URL))) == 26
+
+
+def _add_broadcasts_with_messages(workspace, count):
+    """Broadcasts with a wired, a delivered and a failed message each, inserted as the fan-out inserts them."""
+    outcomes = [(MsgStatus.WIRED, None), (MsgStatus.DELIVERED, None), (MsgStatus.FAILED, FailedReason.PERMANENT)]
+    for _ in range(count):
+        contacts = [make_contact(workspace, "C") for _ in outcomes]
+        broadcast = make_broadcast(workspace, contacts=contacts, status=BroadcastStatus.COMPLETED)
+        messages = [
+            NewMessage(contact.id, None, None, "Hi", [], [], "eng", status, reason, 1)
+            for contact, (status, reason) in zip(contacts, outcomes, strict=True)
+        ]
+        insert_messages(messages, workspace_id=workspace.id, broadcast_id=broadcast.id)
+
+
+def test_counts_cost_one_query_for_the_whole_page(admin, workspace, django_assert_max_num_queries):
+    _add_broadcasts_with_messages(workspace, 1)
+    with CaptureQueriesContext(connection) as one:
+        (listed,) = results(admin.get(URL))
+    counts_queries = [q for q in one.captured_queries if "msgs_broadcastcount" in q["sql"]]
+    assert len(counts_queries) == 1
+    assert [listed["counts"][s] for s in ("queued", "wired", "delivered", "failed")] == [0, 1, 1, 1]
+    assert listed["counts"]["failed_reasons"]["refused"] == 1
+
+    _add_broadcasts_with_messages(workspace, 25)
+    with django_assert_max_num_queries(len(one.captured_queries)):
+        page = results(admin.get(URL))
+    assert [(b["counts"]["wired"], b["counts"]["delivered"], b["counts"]["failed"]) for b in page] == [(1, 1, 1)] * 26
+
+
+def test_the_schema_describes_every_count(anon):
+    components = anon.get("/api/v2/openapi.json").json()["components"]["schemas"]
+    counts = components["BroadcastRead"]["properties"]["counts"]
+    assert counts["allOf"] == [{"$ref": "#/components/schemas/BroadcastCounts"}]
+    assert counts["readOnly"] is True
+    described = components["BroadcastCounts"]["properties"]
+    assert list(described) == list(NO_MESSAGES_YET)
+    assert list(components["BroadcastFailedReasons"]["properties"]) == list(NO_MESSAGES_YET["failed_reasons"])
+    assert list(components["BroadcastExclusions"]["properties"]) == list(NO_MESSAGES_YET["excluded"])
 
 
 # One declaration of the output

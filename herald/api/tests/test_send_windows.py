@@ -58,7 +58,9 @@ def test_a_broadcast_made_while_its_window_is_closed_sends_nothing_and_says_unti
     assert (answer["send_window"], answer["waiting_until"]) == (window, format_datetime(opens_at))
     names = list(answer)
     assert names.index("id") < names.index("send_at") < names.index("send_window") < names.index("waiting_until")
-    assert listed(admin, answer["uuid"]) == {**answer, "status": "completed", "progress": {"total": 2, "started": 2}}
+    waiting = {**answer["counts"], "queued": 2}  # made, held for the opening (C70)
+    expected = {**answer, "status": "completed", "progress": {"total": 2, "started": 2}, "counts": waiting}
+    assert listed(admin, answer["uuid"]) == expected
     # Every message is made, and waits for the opening.
     assert sorted(Msg.objects.values_list("status", "next_attempt")) == [(MsgStatus.QUEUED, opens_at)] * 2
     tasks.tick.delay()

@@ -205,6 +205,10 @@ class Installation:
         headers = {**(headers or {}), "Authorization": f"Token {token or self.token}"}
         return httpx.post(self.base_url + path, json=body, headers=headers, timeout=30)
 
+    def api_get(self, path: str, params: dict | None = None, token: str | None = None) -> httpx.Response:
+        headers = {"Authorization": f"Token {token or self.token}"}
+        return httpx.get(self.base_url + path, params=params, headers=headers, timeout=30)
+
     def queued(self, queue: str) -> int:
         """Tasks waiting in `queue` ("starts" and "celery": fan-out, "deliveries", "ticks")."""
         if self.backend == "embedded":

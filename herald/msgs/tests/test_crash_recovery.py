@@ -105,6 +105,12 @@ def check_invariants(herald: Installation, watch: Watch, gateway, recipients: in
     assert len(per_contact) == recipients
     assert set(per_contact.values()) == {1}
     assert Counter(watch.msgs.values_list("status", flat=True)) == {MsgStatus.WIRED: recipients}
+    # The broadcast's counts (C70), kept by the database through the kills and restarts, say the same.
+    (listed,) = herald.api_get("/api/v2/broadcasts.json", {"id": broadcast.id}).json()["results"]
+    counts = listed["counts"]
+    assert {name: n for name, n in counts.items() if n and isinstance(n, int)} == {"wired": recipients}
+    assert not any(counts["failed_reasons"].values())
+    assert not any(counts["excluded"].values())
 
     seen = seen_ids(gateway)
     sent = {str(u) for u in watch.msgs.values_list("uuid", flat=True)}

@@ -21,6 +21,7 @@ from rest_framework.response import Response
 from herald.api.v2 import content_fields, openapi
 from herald.api.v2.base import BaseEndpoint, ListAPIMixin, WriteAPIMixin
 from herald.api.v2.content_fields import TranslatedAttachmentsField, TranslatedQuickRepliesField, TranslatedTextField
+from herald.api.v2.endpoints.broadcast_counts import COUNTS_SCHEMA, attach_counts, counts_of
 from herald.api.v2.filters import Filter, created_between
 from herald.api.v2.formats import format_datetime
 from herald.api.v2.params import InvalidParam, bool_param, int_param, uuid_param
@@ -99,11 +100,18 @@ class BroadcastReadSerializer(DirectReadSerializer):
     max_per_second = serializers.IntegerField(
         read_only=True, allow_null=True, help_text="its own speed limit per channel (SMS segments for tel), else null"
     )
+    counts = serializers.SerializerMethodField()
 
     def to_representation(self, broadcast):
         if not hasattr(broadcast, "contact_refs"):
             attach_recipient_refs([broadcast])
         return super().to_representation(broadcast)
+
+    @extend_schema_field(COUNTS_SCHEMA)
+    def get_counts(self, broadcast) -> dict:
+        if not hasattr(broadcast, "msg_counts"):  # one broadcast (a POST's answer): a page has them attached
+            attach_counts([broadcast])
+        return counts_of(broadcast)
 
     @extend_schema_field(ScheduleReadSerializer(allow_null=True))
     def get_schedule(self, broadcast) -> dict | None:
@@ -336,6 +344,7 @@ class BroadcastWriteSerializer(serializers.Serializer):
         )
         broadcast.contacts.set(data.get("contacts", []))
         broadcast.groups.set(data.get("groups", []))
+        broadcast.msg_counts = {}  # the 201 shows it as created (pending): no message yet, no query to ask
         if data.get("recurrence") is None:
             # Known to have no schedule: reading it for the answer (and after_write) needs no query.
             Broadcast.schedule.related.set_cached_value(broadcast, None)
@@ -559,6 +568,7 @@ class BroadcastsEndpoint(ListAPIMixin, WriteAPIMixin, BaseEndpoint):
 
     def prepare_page(self, page):
         attach_recipient_refs(page)
+        attach_counts(page)
 
     def get_lookup_object(self):
         # RapidPro silently creates a copy when POSTed `?uuid=<existing>`; broadcasts are immutable, so say so

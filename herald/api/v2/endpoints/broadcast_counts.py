@@ -1,0 +1,63 @@
+"""A broadcast's `counts`, Herald's addition to broadcasts.json (a part of `broadcasts.py`): its outgoing messages
+by status as messages.json names them, the failed ones by `failed_reason`, and the recipients the fan-out
+excluded, by why.
+
+The numbers come from the rows the database keeps per broadcast (`herald/msgs/counts.py`), read for a whole page in
+one query; the names are messages.json's own (`STATUS_NAMES`, `FAILED_REASON_NAMES`), so a status or reason added
+there is counted under its name here with no change.
+"""
+
+from drf_spectacular.utils import inline_serializer
+from rest_framework import serializers
+
+from herald.api.v2.endpoints.messages import FAILED_REASON_NAMES, STATUS_NAMES
+from herald.msgs.counts import counts_by_broadcast
+from herald.msgs.exclusions import EXCLUSIONS
+from herald.msgs.models import Broadcast, MsgStatus
+
+# Every name an outgoing message's status has, in messages.json's order (`handled` is for incoming ones only).
+STATUSES = tuple(name for name in dict.fromkeys(STATUS_NAMES.values()) if name != STATUS_NAMES[MsgStatus.HANDLED])
+REASONS = tuple(dict.fromkeys(FAILED_REASON_NAMES.values()))
+
+
+def attach_counts(broadcasts: list[Broadcast]) -> None:
+    """Set `msg_counts` on each broadcast: one query for all of them."""
+    counts = counts_by_broadcast(b.id for b in broadcasts)
+    for b in broadcasts:
+        b.msg_counts = counts.get(b.id, {})
+
+
+def counts_of(broadcast: Broadcast) -> dict:
+    """The `counts` object of a broadcast that has `msg_counts`."""
+    statuses = dict.fromkeys(STATUSES, 0)
+    reasons = dict.fromkeys(REASONS, 0)
+    for (status, reason), count in broadcast.msg_counts.items():
+        name = STATUS_NAMES.get(status, status)
+        statuses[name] = statuses.get(name, 0) + count
+        if status == MsgStatus.FAILED and reason:
+            name = FAILED_REASON_NAMES.get(reason, reason)
+            reasons[name] = reasons.get(name, 0) + count
+    excluded = broadcast.exclusions or {}
+    return {**statuses, "failed_reasons": reasons, "excluded": {name: excluded.get(name, 0) for name in EXCLUSIONS}}
+
+
+def _counts_of(names, help_text: str) -> dict:
+    return {name: serializers.IntegerField(help_text=help_text.format(name=name)) for name in names}
+
+
+COUNTS_SCHEMA = inline_serializer(
+    name="BroadcastCounts",
+    fields={
+        **_counts_of(STATUSES, "messages whose status is `{name}` (as messages.json shows it)"),
+        "failed_reasons": inline_serializer(
+            name="BroadcastFailedReasons",
+            fields=_counts_of(REASONS, "failed messages whose `failed_reason` is `{name}`"),
+        ),
+        "excluded": inline_serializer(
+            name="BroadcastExclusions",
+            fields=_counts_of(EXCLUSIONS, "recipients given a failed message at fan-out because: {name}"),
+        ),
+    },
+    help_text="The broadcast's messages by status, the failed ones by reason, and the recipients the fan-out "
+    "excluded (by why, as a dry run reports them); always equal to its messages, updated as they change",
+)

@@ -1,0 +1,93 @@
+"""A broadcast's message counts by status and failed reason: read from the rows the database triggers keep
+(`BroadcastCount`, migration 0013), never counted over the messages.
+
+The triggers see every update and delete of the messages table, and inserts too on PostgreSQL (on SQLite the
+fan-out's insert counts them, see `TRIGGERS_COUNT_INSERTS`), so the counts equal a GROUP BY over it at every commit. On
+PostgreSQL each statement adds delta rows (insert-only: concurrent senders never wait on a shared row); `squash`,
+run by the tick, folds a few broadcasts' deltas into one row per key at a time, so a read stays a handful of rows
+per broadcast. A read sums whatever rows there are, so it is exact before and after a squash.
+"""
+
+from collections import Counter
+from collections.abc import Iterable
+
+from django.db import connection
+from django.db.models import Sum
+
+from .models import BroadcastCount, MsgStatus
+
+Key = tuple[str, str]  # (message status code, failed reason code or "")
+
+# Where the database's own triggers count inserted messages. On SQLite any INSERT trigger halves the fan-out's
+# insert rate, so there `msg_rows.insert_messages`, the one place broadcast messages are inserted, counts them in
+# the same transaction (`count_inserted`); updates and deletes are counted by triggers everywhere.
+TRIGGERS_COUNT_INSERTS = ("postgresql",)
+
+_ADD_SQUASHED = """
+INSERT INTO msgs_broadcastcount (broadcast_id, status, reason, count, squashed) VALUES (%s, %s, %s, %s, TRUE)
+ON CONFLICT (broadcast_id, status, reason) WHERE squashed
+DO UPDATE SET count = msgs_broadcastcount.count + excluded.count
+"""
+
+# Broadcasts whose deltas one tick folds: bounded, so a tick stays short however many broadcasts are busy.
+SQUASH_BATCH = 100
+
+# Rows another squash holds are skipped (it folds them): two ticks never wait on each other, nor deadlock.
+_SQUASH_ONE = """
+WITH gone AS (
+    DELETE FROM msgs_broadcastcount WHERE id IN (
+        SELECT id FROM msgs_broadcastcount WHERE broadcast_id = %(id)s FOR UPDATE SKIP LOCKED
+    ) RETURNING status, reason, count
+)
+INSERT INTO msgs_broadcastcount (broadcast_id, status, reason, count, squashed)
+SELECT %(id)s, status, reason, SUM(count), TRUE FROM gone GROUP BY status, reason HAVING SUM(count) <> 0
+ON CONFLICT (broadcast_id, status, reason) WHERE squashed
+DO UPDATE SET count = msgs_broadcastcount.count + EXCLUDED.count
+"""
+
+
+def key(status: str, failed_reason: str | None) -> Key:
+    """The key a message counts under: a failed one by its reason too (as the migration's triggers count)."""
+    return (status, failed_reason or "") if status == MsgStatus.FAILED else (status, "")
+
+
+def count_inserted(broadcast_id: int, keys: Counter[Key]) -> None:
+    """Count new messages of a broadcast (in the transaction that inserts them), unless triggers do."""
+    if connection.vendor in TRIGGERS_COUNT_INSERTS or not keys:
+        return
+    with connection.cursor() as cursor:
+        cursor.executemany(_ADD_SQUASHED, [(broadcast_id, status, reason, n) for (status, reason), n in keys.items()])
+
+
+def counts_by_broadcast(broadcast_ids: Iterable[int]) -> dict[int, dict[Key, int]]:
+    """Each broadcast's non-zero counts by (status, reason): one query for all of them."""
+    rows = (
+        BroadcastCount.objects.filter(broadcast_id__in=list(broadcast_ids))
+        .values_list("broadcast_id", "status", "reason")
+        .annotate(total=Sum("count"))
+        .order_by()
+    )
+    counts: dict[int, dict[Key, int]] = {}
+    for broadcast_id, status, reason, total in rows:
+        if total:
+            counts.setdefault(broadcast_id, {})[(status, reason)] = total
+    return counts
+
+
+def squash(limit: int = SQUASH_BATCH) -> int:
+    """Fold the deltas of up to `limit` broadcasts into their squashed rows; returns how many broadcasts it folded.
+
+    Each broadcast is one statement (delete its rows, insert their sums), atomic on its own: a delta committed
+    meanwhile is either folded or left for the next time, never lost or counted twice; two ticks folding the same
+    broadcast share its rows (each skips those the other holds) and add up through the squashed row's unique key.
+    SQLite keeps squashed rows only: nothing to do.
+    """
+    if connection.vendor != "postgresql":
+        return 0
+    pending = list(
+        BroadcastCount.objects.filter(squashed=False).values_list("broadcast_id", flat=True).distinct()[:limit]
+    )
+    with connection.cursor() as cursor:
+        for broadcast_id in pending:
+            cursor.execute(_SQUASH_ONE, {"id": broadcast_id})
+    return len(pending)
