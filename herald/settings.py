@@ -57,6 +57,19 @@ CHANNEL_SEND_TIMEOUT = CONFIG.CHANNEL_SEND_TIMEOUT
 SEND_RETRY_DELAYS = CONFIG.SEND_RETRY_DELAYS
 SEND_MAX_RETRIES = CONFIG.SEND_MAX_RETRIES
 
+# --- Webhooks (herald/webhooks)
+WEBHOOKS_ALLOW_PRIVATE = CONFIG.WEBHOOKS_ALLOW_PRIVATE
+WEBHOOKS_TIMEOUT = CONFIG.WEBHOOKS_TIMEOUT
+WEBHOOKS_CONCURRENCY = CONFIG.WEBHOOKS_CONCURRENCY
+WEBHOOKS_BACKOFF_SECONDS = CONFIG.WEBHOOKS_BACKOFF_SECONDS
+WEBHOOKS_MAX_BACKOFF_SECONDS = 3600.0
+WEBHOOKS_RETRY_SECONDS = CONFIG.WEBHOOKS_RETRY_HOURS * 3600
+# How long a process trusts what it read of the subscriptions ("does any want this event?"): the check that lets
+# workspaces without webhooks pay nothing. A subscription made in another process is seen within this time.
+WEBHOOKS_SUBSCRIPTIONS_TTL = 2.0
+# Longest one webhook task sends for a subscription before it queues its next turn (others take theirs).
+WEBHOOKS_TASK_SECONDS = 5.0
+
 # --- Web and API
 SECRET_KEY = datadir.read_secret_key(CONFIG)
 DEBUG = CONFIG.DEBUG
@@ -94,6 +107,7 @@ INSTALLED_APPS = [
     "herald.contacts",
     "herald.media",
     "herald.channels",
+    "herald.webhooks",
     "herald.msgs",
     "herald.api",
     "herald.runtime",
@@ -186,17 +200,26 @@ CELERY_TASK_EAGER_PROPAGATES = True
 # next one does the same work. A `start_broadcast` queued on the default queue (before it had its own) still runs.
 CELERY_TASK_DEFAULT_QUEUE = "celery"
 START_QUEUE, DELIVERY_QUEUE, TICK_QUEUE = "starts", "deliveries", "ticks"
+# Webhook deliveries: a pool of their own too, so a slow or dead receiver never holds up sending.
+WEBHOOK_QUEUE = "webhooks"
 FANOUT_QUEUES = [START_QUEUE, CELERY_TASK_DEFAULT_QUEUE, TICK_QUEUE]  # what the fan-out pool serves
 CELERY_TASK_ROUTES = {
     "herald.msgs.tasks.start_broadcast": {"queue": START_QUEUE},
     "herald.msgs.tasks.deliver_channel": {"queue": DELIVERY_QUEUE},
     "herald.msgs.tasks.tick": {"queue": TICK_QUEUE},
     "herald.api.tasks.purge_idempotency_keys": {"queue": TICK_QUEUE},
+    "herald.webhooks.tasks.deliver_webhook": {"queue": WEBHOOK_QUEUE},
+    "herald.webhooks.tasks.tick": {"queue": TICK_QUEUE},
 }
 # Expired Idempotency-Keys are ignored at once; deleting their rows can wait this long.
 IDEMPOTENCY_PURGE_SECONDS = 60
 CELERY_BEAT_SCHEDULE = {
     "tick": {"task": "herald.msgs.tasks.tick", "schedule": TICK_SECONDS, "options": {"expires": TICK_SECONDS}},
+    "webhooks-tick": {
+        "task": "herald.webhooks.tasks.tick",
+        "schedule": TICK_SECONDS,
+        "options": {"expires": TICK_SECONDS},
+    },
     "purge-idempotency-keys": {
         "task": "herald.api.tasks.purge_idempotency_keys",
         "schedule": IDEMPOTENCY_PURGE_SECONDS,

@@ -10,6 +10,8 @@ from .endpoints.globals_ import GlobalsEndpoint
 from .endpoints.groups import GroupsEndpoint
 from .endpoints.media import MediaEndpoint
 from .endpoints.messages import MessagesEndpoint
+from .endpoints.webhook_deliveries import WebhookDeliveriesEndpoint
+from .endpoints.webhooks import WebhooksEndpoint
 from .endpoints.workspace import WorkspaceEndpoint
 
 ENDPOINTS = [
@@ -23,6 +25,8 @@ ENDPOINTS = [
     WorkspaceEndpoint,
     ChannelsEndpoint,
     GlobalsEndpoint,
+    WebhooksEndpoint,
+    WebhookDeliveriesEndpoint,
 ]
 # Older names kept for clients that still call them (`org.json` is what rapidpro-python's get_org() requests).
 ALIASES = {"org": WorkspaceEndpoint}
