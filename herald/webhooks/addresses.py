@@ -61,7 +61,7 @@ def pin(url: str) -> Pinned:
     host = parts.hostname
     address = _resolve(host, port or (443 if parts.scheme == "https" else 80))
     if not settings.WEBHOOKS_ALLOW_PRIVATE and not is_public(address):
-        raise RefusedURL(f"Refused address: {host} is {address}, which is not a public address.")
+        raise _refused(host, address)
     if _literal(host) is not None:
         return Pinned(url)
     shown = f"[{address}]" if address.version == 6 else str(address)
@@ -91,5 +91,11 @@ def _resolve(host: str, port: int) -> Address:
     if not settings.WEBHOOKS_ALLOW_PRIVATE:
         refused = [a for a in addresses if not is_public(a)]
         if refused:
-            raise RefusedURL(f"Refused address: {host} is {refused[0]}, which is not a public address.")
+            raise _refused(host, refused[0])
     return addresses[0]
+
+
+def _refused(host: str, address: Address) -> RefusedURL:
+    if _literal(host) is not None:
+        return RefusedURL(f"Refused address: {host} is not a public address.")
+    return RefusedURL(f"Refused address: {host} is {address}, which is not a public address.")

@@ -84,7 +84,7 @@ WRITE_ERRORS = OpenApiResponse(
         OpenApiExample("Not http(s)", value={"url": ["Must be an http:// or https:// URL."]}),
         OpenApiExample(
             "A private address",
-            value={"url": ["Refused address: 10.0.0.5 is 10.0.0.5, which is not a public address."]},
+            value={"url": ["Refused address: 10.0.0.5 is not a public address."]},
         ),
         OpenApiExample("Unknown event", value={"events": {"0": ['"broadcast.sent" is not a valid choice.']}}),
         OpenApiExample("Duplicate", value={"url": [subscriptions.DUPLICATE_URL]}),
@@ -100,17 +100,6 @@ WRITE_ERRORS = OpenApiResponse(
     post=extend_schema(
         summary="Create a webhook",
         request=WebhookWriteSerializer,
-        examples=[
-            OpenApiExample(
-                "Completions and failures",
-                value={
-                    "url": "https://example.com/herald/events",
-                    "events": ["broadcast.completed", "message.status"],
-                    "statuses": ["failed"],
-                },
-                request_only=True,
-            )
-        ],
         responses={201: CreatedWebhookSerializer, 400: WRITE_ERRORS, **openapi.COMMON_ERRORS},
     ),
     delete=extend_schema(
