@@ -3,7 +3,8 @@ threads, `tasks`), at least once.
 
 - One task at a time sends for a subscription (a lease on its row), with at most WEBHOOKS_CONCURRENCY requests in
   flight: a receiver is never sent more than that at once, however many events wait, so it is paced by its own
-  speed. A turn lasts at most WEBHOOKS_TASK_SECONDS, then the subscription's next turn goes to the back of the queue.
+  speed. A turn takes new requests for WEBHOOKS_TASK_SECONDS, finishes those on the wire, then the subscription's
+  next turn goes to the back of the queue.
 - Each attempt is recorded (`Attempt`): the answer's status, how long it took, the start of its body, the error.
 - 2xx: delivered. 410 Gone: the receiver says the subscription is over: it is deactivated and gets nothing more.
   408, 429, 5xx, a timeout, a connection error, a host that can't be resolved: retried after a back-off that
@@ -18,10 +19,9 @@ import json
 import time
 import uuid
 from collections.abc import Callable
-from concurrent.futures import ThreadPoolExecutor
+from concurrent.futures import FIRST_COMPLETED, Future, ThreadPoolExecutor, wait
 from dataclasses import dataclass
 from datetime import UTC, datetime, timedelta
-from functools import partial
 
 import httpx
 from django.conf import settings
@@ -65,44 +65,68 @@ def deliver(webhook_id: int, hand_on: Callable[[], object] | None = None) -> int
     owner = uuid.uuid4().hex
     if not _take_lease(webhook_id, owner):
         return 0
-    made, more = 0, False
     try:
-        deadline = time.monotonic() + settings.WEBHOOKS_TASK_SECONDS
-        timeout = httpx.Timeout(settings.WEBHOOKS_TIMEOUT)
+        turn = Turn(webhook_id, owner)
+        more = turn.run()
+    finally:
+        _release_lease(webhook_id, owner)
+    if more and hand_on is not None:
+        hand_on()
+    return turn.made
+
+
+class Turn:
+    """One task's turn at a subscription: up to WEBHOOKS_CONCURRENCY requests in flight, a new one leaving as soon
+    as one is answered (a request that hangs holds one place, not the others), for WEBHOOKS_TASK_SECONDS."""
+
+    POLL_SECONDS = 0.25  # how often free places look for newly due deliveries while requests are on the wire
+
+    def __init__(self, webhook_id: int, owner: str):
+        self.webhook_id, self.owner = webhook_id, owner
+        self.made = 0
+        self.deadline = time.monotonic() + settings.WEBHOOKS_TASK_SECONDS
+        self.renewed = time.monotonic()
+
+    def run(self) -> bool:
+        """Whether more may be due when the turn ends."""
         concurrency = settings.WEBHOOKS_CONCURRENCY
+        timeout = httpx.Timeout(settings.WEBHOOKS_TIMEOUT)
+        in_flight: dict[Future[Outcome], Delivery] = {}
+        accepting, more = True, False
         with (
             httpx.Client(timeout=timeout, follow_redirects=False, trust_env=False) as client,
             ThreadPoolExecutor(max_workers=concurrency, thread_name_prefix="webhook") as pool,
         ):
             while True:
-                webhook = Webhook.objects.filter(id=webhook_id, is_active=True, sending_owner=owner).first()
+                webhook = Webhook.objects.filter(id=self.webhook_id, is_active=True, sending_owner=self.owner).first()
                 if webhook is None:
-                    break
-                due = list(
-                    Delivery.objects.filter(
-                        webhook_id=webhook_id, status=DeliveryStatus.PENDING, next_attempt__lte=timezone.now()
-                    )
-                    .select_related("event")
-                    .order_by("next_attempt", "id")[:concurrency]
-                )
-                if not due:
-                    break
+                    accepting = False
+                if accepting and len(in_flight) < concurrency and webhook is not None:
+                    for delivery in self._due(concurrency - len(in_flight), [d.id for d in in_flight.values()]):
+                        in_flight[pool.submit(post, client, webhook, delivery)] = delivery
+                        self.made += 1
+                if not in_flight:
+                    return more
                 # The requests run in the pool's threads; the database is only touched here.
-                outcomes = list(pool.map(partial(post, client, webhook), due))
-                made += len(due)
-                for delivery, outcome in zip(due, outcomes, strict=True):
-                    record(webhook, delivery, outcome)
-                if any(outcome.verdict == "gone" for outcome in outcomes):
-                    break
-                if time.monotonic() >= deadline:
-                    more = True
-                    break
-                _renew_lease(webhook_id, owner)
-    finally:
-        _release_lease(webhook_id, owner)
-    if more and hand_on is not None:
-        hand_on()
-    return made
+                done, _ = wait(in_flight, timeout=self.POLL_SECONDS, return_when=FIRST_COMPLETED)
+                for future in done:
+                    delivery = in_flight.pop(future)
+                    if webhook is not None and record(webhook, delivery, future.result()) == "gone":
+                        accepting = False
+                if accepting and time.monotonic() >= self.deadline:
+                    accepting, more = False, True  # finish what is on the wire, then the next turn
+                self._renew()
+
+    def _due(self, limit: int, in_flight: list[int]) -> list[Delivery]:
+        due = Delivery.objects.filter(
+            webhook_id=self.webhook_id, status=DeliveryStatus.PENDING, next_attempt__lte=timezone.now()
+        ).exclude(id__in=in_flight)
+        return list(due.select_related("event").order_by("next_attempt", "id")[:limit])
+
+    def _renew(self) -> None:
+        if time.monotonic() - self.renewed >= 1.0:
+            _renew_lease(self.webhook_id, self.owner)
+            self.renewed = time.monotonic()
 
 
 def post(client: httpx.Client, webhook: Webhook, delivery: Delivery) -> Outcome:
