@@ -10,10 +10,21 @@ import argparse
 import sys
 import time
 
-from . import api, delivery, dryrun, end_to_end, expressions, fanout, load, report, schedule, single
+from . import api, delivery, dryrun, end_to_end, expressions, fanout, load, report, schedule, single, webhooks
 from .harness import BenchError, Row, postgres_available
 
-BENCHMARKS = ("fanout", "dryrun", "delivery", "single", "api", "end_to_end", "expressions", "load", "schedule")
+BENCHMARKS = (
+    "fanout",
+    "dryrun",
+    "delivery",
+    "single",
+    "api",
+    "end_to_end",
+    "expressions",
+    "load",
+    "schedule",
+    "webhooks",
+)
 
 
 def parse_args(argv=None) -> argparse.Namespace:
@@ -63,6 +74,7 @@ def main(argv=None) -> int:
         "expressions": lambda: expressions.run(args.quick, log),
         "load": lambda: load.run(args.quick, log, setups=("embedded",) if args.skip_postgres else load.SETUPS),
         "schedule": lambda: schedule.run(kinds, args.quick, log),
+        "webhooks": lambda: webhooks.run(args.quick, log),
     }
     rows: list[Row] = []
     failed = False

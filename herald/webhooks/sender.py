@@ -18,6 +18,7 @@ threads, `tasks`), at least once.
 import json
 import time
 import uuid
+from collections import deque
 from collections.abc import Callable
 from concurrent.futures import FIRST_COMPLETED, Future, ThreadPoolExecutor, wait
 from dataclasses import dataclass
@@ -77,56 +78,82 @@ def deliver(webhook_id: int, hand_on: Callable[[], object] | None = None) -> int
 
 class Turn:
     """One task's turn at a subscription: up to WEBHOOKS_CONCURRENCY requests in flight, a new one leaving as soon
-    as one is answered (a request that hangs holds one place, not the others), for WEBHOOKS_TASK_SECONDS."""
+    as one is answered (a request that hangs holds one place, not the others), for WEBHOOKS_TASK_SECONDS. Due
+    deliveries are read a page at a time and outcomes recorded a few per transaction: few writes per event."""
 
     POLL_SECONDS = 0.25  # how often free places look for newly due deliveries while requests are on the wire
+    PAGE = 100
+    RECORD_BATCH = 16
 
     def __init__(self, webhook_id: int, owner: str):
         self.webhook_id, self.owner = webhook_id, owner
         self.made = 0
         self.deadline = time.monotonic() + settings.WEBHOOKS_TASK_SECONDS
-        self.renewed = time.monotonic()
+        self.checked = 0.0
+        self.looked = 0.0
+        self.webhook: Webhook | None = None
 
     def run(self) -> bool:
         """Whether more may be due when the turn ends."""
         concurrency = settings.WEBHOOKS_CONCURRENCY
         timeout = httpx.Timeout(settings.WEBHOOKS_TIMEOUT)
         in_flight: dict[Future[Outcome], Delivery] = {}
+        waiting: deque[Delivery] = deque()
+        answered: list[tuple[Delivery, Outcome]] = []
         accepting, more = True, False
         with (
             httpx.Client(timeout=timeout, follow_redirects=False, trust_env=False) as client,
             ThreadPoolExecutor(max_workers=concurrency, thread_name_prefix="webhook") as pool,
         ):
             while True:
-                webhook = Webhook.objects.filter(id=self.webhook_id, is_active=True, sending_owner=self.owner).first()
-                if webhook is None:
+                if not self._still_ours():
                     accepting = False
-                if accepting and len(in_flight) < concurrency and webhook is not None:
-                    for delivery in self._due(concurrency - len(in_flight), [d.id for d in in_flight.values()]):
-                        in_flight[pool.submit(post, client, webhook, delivery)] = delivery
-                        self.made += 1
+                if accepting and not waiting and len(in_flight) < concurrency:
+                    # Not those on the wire, nor those answered but not yet recorded.
+                    busy = [d.id for d in in_flight.values()] + [d.id for d, _ in answered]
+                    waiting.extend(self._due(busy))
+                while accepting and waiting and len(in_flight) < concurrency and self.webhook is not None:
+                    delivery = waiting.popleft()
+                    in_flight[pool.submit(post, client, self.webhook, delivery)] = delivery
+                    self.made += 1
                 if not in_flight:
+                    self._record(answered)
                     return more
                 # The requests run in the pool's threads; the database is only touched here.
                 done, _ = wait(in_flight, timeout=self.POLL_SECONDS, return_when=FIRST_COMPLETED)
-                for future in done:
-                    delivery = in_flight.pop(future)
-                    if webhook is not None and record(webhook, delivery, future.result()) == "gone":
+                answered += [(in_flight.pop(future), future.result()) for future in done]
+                # Recorded a few at a time (a crash sends those not yet recorded again: at least once).
+                if answered and (len(answered) >= self.RECORD_BATCH or not in_flight or not done):
+                    if self._record(answered) == "gone":
                         accepting = False
+                    answered = []
                 if accepting and time.monotonic() >= self.deadline:
                     accepting, more = False, True  # finish what is on the wire, then the next turn
-                self._renew()
 
-    def _due(self, limit: int, in_flight: list[int]) -> list[Delivery]:
+    def _still_ours(self) -> bool:
+        """The subscription is active and this turn holds its lease (checked, and the lease renewed, each second)."""
+        if time.monotonic() - self.checked >= 1.0:
+            _renew_lease(self.webhook_id, self.owner)
+            self.webhook = Webhook.objects.filter(id=self.webhook_id, is_active=True, sending_owner=self.owner).first()
+            self.checked = time.monotonic()
+        return self.webhook is not None
+
+    def _due(self, in_flight: list[int]) -> list[Delivery]:
+        """The next page of due deliveries; looked for at most every POLL_SECONDS while the last look found few."""
+        if time.monotonic() - self.looked < self.POLL_SECONDS:
+            return []
         due = Delivery.objects.filter(
             webhook_id=self.webhook_id, status=DeliveryStatus.PENDING, next_attempt__lte=timezone.now()
         ).exclude(id__in=in_flight)
-        return list(due.select_related("event").order_by("next_attempt", "id")[:limit])
+        page = list(due.select_related("event").order_by("next_attempt", "id")[: self.PAGE])
+        self.looked = 0.0 if len(page) == self.PAGE else time.monotonic()
+        return page
 
-    def _renew(self) -> None:
-        if time.monotonic() - self.renewed >= 1.0:
-            _renew_lease(self.webhook_id, self.owner)
-            self.renewed = time.monotonic()
+    def _record(self, answered: list[tuple[Delivery, Outcome]]) -> str | None:
+        """Record outcomes in one transaction; "gone" if one ended the subscription."""
+        if not answered or self.webhook is None:
+            return None
+        return "gone" if "gone" in record(self.webhook, answered) else None
 
 
 def post(client: httpx.Client, webhook: Webhook, delivery: Delivery) -> Outcome:
@@ -193,10 +220,39 @@ def backoff(attempts: int, retry_after: float | None = None) -> timedelta:
     return timedelta(seconds=min(delay, settings.WEBHOOKS_MAX_BACKOFF_SECONDS))
 
 
-def record(webhook: Webhook, delivery: Delivery, outcome: Outcome) -> str:
-    """Store an attempt and what it means for the delivery; returns the delivery's verdict (a retry past the
-    retry period is a failure)."""
+def record(webhook: Webhook, answered: list[tuple[Delivery, Outcome]]) -> list[str]:
+    """Store attempts and what they mean for their deliveries, in one transaction and few statements; returns each
+    delivery's verdict (a retry past the retry period is a failure)."""
     now = timezone.now()
+    attempts, verdicts = [], []
+    groups: dict[tuple[tuple[str, object], ...], list[int]] = {}
+    for delivery, outcome in answered:
+        verdict, changes = _plan(delivery, outcome, now)
+        verdicts.append(verdict)
+        groups.setdefault(tuple(sorted(changes.items())), []).append(delivery.id)
+        attempts.append(
+            Attempt(
+                delivery=delivery,
+                number=delivery.attempts + 1,
+                started_on=outcome.started_on,
+                status_code=outcome.status_code,
+                elapsed_ms=outcome.elapsed_ms,
+                response=outcome.response,
+                error=outcome.error,
+            )
+        )
+        delivery.attempts += 1
+    with transaction.atomic():
+        Attempt.objects.bulk_create(attempts)
+        for same_changes, ids in groups.items():
+            Delivery.objects.filter(id__in=ids, status=DeliveryStatus.PENDING).update(**dict(same_changes))
+        if "gone" in verdicts:
+            end_subscription(webhook, f"the receiver answered {GONE} Gone on {now:%Y-%m-%d %H:%M:%S} UTC")
+    return verdicts
+
+
+def _plan(delivery: Delivery, outcome: Outcome, now: datetime) -> tuple[str, dict[str, object]]:
+    """The verdict on a delivery after this attempt, and the changes it calls for (not yet written)."""
     number = delivery.attempts + 1
     verdict = outcome.verdict
     changes: dict[str, object] = {"attempts": number, "modified_on": now}
@@ -210,21 +266,7 @@ def record(webhook: Webhook, delivery: Delivery, outcome: Outcome) -> str:
         changes["status"] = DeliveryStatus.DELIVERED
     elif verdict in ("failed", "gone"):
         changes["status"] = DeliveryStatus.FAILED
-    with transaction.atomic():
-        Attempt.objects.create(
-            delivery=delivery,
-            number=number,
-            started_on=outcome.started_on,
-            status_code=outcome.status_code,
-            elapsed_ms=outcome.elapsed_ms,
-            response=outcome.response,
-            error=outcome.error,
-        )
-        Delivery.objects.filter(id=delivery.id, status=DeliveryStatus.PENDING).update(**changes)
-        if verdict == "gone":
-            end_subscription(webhook, f"the receiver answered {GONE} Gone on {now:%Y-%m-%d %H:%M:%S} UTC")
-    delivery.attempts = number
-    return verdict
+    return verdict, changes
 
 
 def end_subscription(webhook: Webhook, reason: str) -> None:
