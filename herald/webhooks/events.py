@@ -2,22 +2,25 @@
 of the change that causes it (the caller's), so the event and the change commit together or not at all.
 
 - A workspace without a subscription that wants the event pays nothing: `wanted` answers from a snapshot of every
-  active subscription's event types, read at most every WEBHOOKS_SUBSCRIPTIONS_TTL seconds per process.
+  active subscription's event types, read at most every WEBHOOKS_SUBSCRIPTIONS_TTL seconds per process
+  (`subscribed`).
 - `broadcast.*` events carry the broadcast's id as their subject, under a unique (type, subject) key: of two workers
   that both complete a broadcast (or a worker that dies after completing it and is replayed), one event stands.
 - `message.status` events are batched: one event per recorded batch of outcomes and per status they moved messages
   to (at most MAX_MESSAGES_PER_EVENT messages each), not one row per message per change.
 
 The event's `data` is the object as the API shows it (`payloads`), rendered here, in the transaction.
+
+Where each event comes from: `broadcast.started` / `completed` / `failed` from herald/msgs/fanout.py (the batch that
+starts it, `_complete`, `_fail`), `message.status` from herald/msgs/status.py. Still to be called by the features
+that bring them: `broadcast_event(..., "broadcast.interrupted")` in the transaction that interrupts a broadcast, and
+`message_received` in the one that stores an incoming message.
 """
 
 import json
-import threading
-import time
 from collections.abc import Callable, Mapping, Sequence
 from typing import Any
 
-from django.conf import settings
 from django.core.serializers.json import DjangoJSONEncoder
 from django.db import transaction
 from django.utils import timezone
@@ -26,41 +29,11 @@ from herald.workspaces.models import Workspace
 
 from . import payloads, tasks
 from .models import Delivery, Event, Webhook
+from .subscribed import forget_subscriptions, subscribed_types, wanted, wanted_anywhere
+
+__all__ = ["emit", "forget_subscriptions", "subscribed_types", "wanted", "wanted_anywhere"]
 
 MAX_MESSAGES_PER_EVENT = 100
-
-_snapshot_lock = threading.Lock()
-_snapshot: tuple[float, dict[int, frozenset[str]]] = (0.0, {})
-
-
-def subscribed_types() -> dict[int, frozenset[str]]:
-    """{workspace id: the event types its active subscriptions want}, at most WEBHOOKS_SUBSCRIPTIONS_TTL old."""
-    global _snapshot
-    with _snapshot_lock:
-        expires, types = _snapshot
-        if time.monotonic() < expires:
-            return types
-        fresh: dict[int, set[str]] = {}
-        for workspace_id, events in Webhook.objects.filter(is_active=True).values_list("workspace_id", "events"):
-            fresh.setdefault(workspace_id, set()).update(events)
-        types = {workspace_id: frozenset(events) for workspace_id, events in fresh.items()}
-        _snapshot = (time.monotonic() + settings.WEBHOOKS_SUBSCRIPTIONS_TTL, types)
-        return types
-
-
-def forget_subscriptions() -> None:
-    """Read the subscriptions afresh next time (this process changed them)."""
-    global _snapshot
-    with _snapshot_lock:
-        _snapshot = (0.0, {})
-
-
-def wanted(workspace_id: int, event_type: str) -> bool:
-    return event_type in subscribed_types().get(workspace_id, frozenset())
-
-
-def wanted_anywhere(event_type: str) -> bool:
-    return any(event_type in types for types in subscribed_types().values())
 
 
 def emit(

@@ -8,6 +8,7 @@ from celery import shared_task
 from django.core.cache import caches
 
 from . import sender
+from .subscribed import subscribed_types
 
 logger = logging.getLogger(__name__)
 
@@ -37,5 +38,7 @@ def deliver_webhook(webhook_id: int) -> None:
 
 @shared_task(name="herald.webhooks.tasks.tick")
 def tick() -> None:
-    """Queue the subscriptions that have deliveries due (retries, and those whose task was lost)."""
-    enqueue(sender.subscriptions_with_due_deliveries())
+    """Queue the subscriptions that have deliveries due (retries, and those whose task was lost). Without any active
+    subscription nothing can be due: no query at all."""
+    if subscribed_types():
+        enqueue(sender.subscriptions_with_due_deliveries())
