@@ -16,6 +16,7 @@ threads, `tasks`), at least once.
 """
 
 import json
+import logging
 import time
 import uuid
 from collections import deque
@@ -26,13 +27,15 @@ from datetime import UTC, datetime, timedelta
 
 import httpx
 from django.conf import settings
-from django.db import transaction
+from django.db import IntegrityError, transaction
 from django.db.models import Q
 from django.utils import timezone
 
 from . import signing
 from .addresses import RefusedURL, Unresolvable, pin
 from .models import Attempt, Delivery, DeliveryStatus, Event, Webhook
+
+logger = logging.getLogger(__name__)
 
 RESPONSE_EXCERPT = 500
 USER_AGENT = "Herald-Webhooks/1"
@@ -153,16 +156,27 @@ class Turn:
         """Record outcomes in one transaction; "gone" if one ended the subscription."""
         if not answered or self.webhook is None:
             return None
-        return "gone" if "gone" in record(self.webhook, answered) else None
+        try:
+            verdicts = record(self.webhook, answered)
+        except IntegrityError:  # the subscription was deleted meanwhile, with its deliveries
+            logger.info("webhook %s was deleted while its deliveries were on the wire", self.webhook_id)
+            return "gone"
+        return "gone" if "gone" in verdicts else None
 
 
 def post(client: httpx.Client, webhook: Webhook, delivery: Delivery) -> Outcome:
     """One attempt at a delivery: never raises, every failure is an outcome."""
     started_on, started = timezone.now(), time.monotonic()
 
-    def outcome(verdict: str, **fields: object) -> Outcome:
+    def outcome(
+        verdict: str,
+        status_code: int | None = None,
+        response: str = "",
+        error: str = "",
+        retry_after: float | None = None,
+    ) -> Outcome:
         elapsed = int((time.monotonic() - started) * 1000)
-        return Outcome(started_on, verdict, elapsed_ms=elapsed, **fields)  # type: ignore[arg-type]
+        return Outcome(started_on, verdict, status_code, elapsed, response, error, retry_after)
 
     body = event_body(delivery.event)
     try:
