@@ -8,8 +8,10 @@ import json
 import time
 
 import pytest
+from django.test import Client
 
 from herald.api.v2.base import DOCS_DIR
+from herald.channels.callbacks import callback_urls
 from herald.msgs.models import Msg
 from herald.testing.factories import make_contact
 from herald.testing.fixtures import post_broadcast, poster, results
@@ -269,3 +271,18 @@ def test_deliveries_are_listed_only_for_this_workspaces_webhooks_and_events(
     assert bad.status_code == 400
     assert bad.json() == {"detail": "Param 'webhook': nope is not a valid UUID."}
     assert make_client(workspace, "editor").get("/api/v2/webhook_deliveries.json").status_code == 403
+
+
+def test_a_delivery_report_tells_the_new_status_and_a_late_one_tells_nothing(admin, workspace, sms, receiver):
+    subscribe(admin, receiver, ["message.status"], statuses=["delivered", "sent"])
+    post_broadcast(admin, {"text": "Hi", "urns": ["tel:+250788111111"]})
+    assert receiver.requests == []  # `wired` is not wanted
+    msg = Msg.objects.get()
+
+    assert Client().post(callback_urls(sms)["delivered"], {"id": str(msg.uuid)}).status_code == 200
+    assert Client().post(callback_urls(sms)["sent"], {"id": str(msg.uuid)}).status_code == 200  # late: ignored
+
+    (request,) = receiver.requests
+    shown = results(admin.get(f"/api/v2/messages.json?uuid={msg.uuid}"))
+    assert request.json["data"] == {"status": "delivered", "messages": shown}
+    assert shown[0]["status"] == "delivered"
