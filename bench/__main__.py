@@ -10,7 +10,7 @@ import argparse
 import sys
 import time
 
-from . import api, delivery, dryrun, end_to_end, expressions, fanout, load, pause, report, schedule, single
+from . import api, delivery, dryrun, end_to_end, expressions, fanout, load, pause, report, schedule, single, webhooks
 from .harness import BenchError, Row, postgres_available
 
 BENCHMARKS = (
@@ -24,6 +24,7 @@ BENCHMARKS = (
     "load",
     "schedule",
     "pause",
+    "webhooks",
 )
 
 
@@ -75,6 +76,7 @@ def main(argv=None) -> int:
         "load": lambda: load.run(args.quick, log, setups=("embedded",) if args.skip_postgres else load.SETUPS),
         "schedule": lambda: schedule.run(kinds, args.quick, log),
         "pause": lambda: pause.run(kinds, args.quick, log),
+        "webhooks": lambda: webhooks.run(args.quick, log),
     }
     rows: list[Row] = []
     failed = False

@@ -230,6 +230,31 @@ VARIABLES: list[Var] = [
         at_least(0),
         "`24`",
     ),
+    # Webhooks
+    Var(
+        "HERALD_WEBHOOKS_ALLOW_PRIVATE",
+        SWITCH,
+        False,
+        "let webhook URLs reach loopback, private, link-local and reserved addresses (tests, closed networks)",
+    ),
+    Var("HERALD_WEBHOOKS_TIMEOUT", NUMBER, 10.0, "seconds a webhook receiver has to answer", more_than(0), "`10`"),
+    Var("HERALD_WEBHOOKS_CONCURRENCY", WHOLE, 4, "requests in flight at once to one webhook URL", at_least(1)),
+    Var(
+        "HERALD_WEBHOOKS_BACKOFF_SECONDS",
+        NUMBER,
+        10.0,
+        "a failed webhook delivery's first retry delay; it doubles each time, up to an hour",
+        more_than(0),
+        "`10`",
+    ),
+    Var(
+        "HERALD_WEBHOOKS_RETRY_HOURS",
+        NUMBER,
+        24.0,
+        "how long a webhook delivery is retried before it fails",
+        more_than(0),
+        "`24`",
+    ),
     # Web and API
     Var(
         "HERALD_SECRET_KEY",

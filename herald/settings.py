@@ -60,6 +60,19 @@ CHANNEL_LOG_DAYS = CONFIG.CHANNEL_LOG_DAYS
 # --- Receiving
 REPLY_WINDOW_HOURS = CONFIG.REPLY_WINDOW_HOURS
 
+# --- Webhooks (herald/webhooks)
+WEBHOOKS_ALLOW_PRIVATE = CONFIG.WEBHOOKS_ALLOW_PRIVATE
+WEBHOOKS_TIMEOUT = CONFIG.WEBHOOKS_TIMEOUT
+WEBHOOKS_CONCURRENCY = CONFIG.WEBHOOKS_CONCURRENCY
+WEBHOOKS_BACKOFF_SECONDS = CONFIG.WEBHOOKS_BACKOFF_SECONDS
+WEBHOOKS_MAX_BACKOFF_SECONDS = 3600.0
+WEBHOOKS_RETRY_SECONDS = CONFIG.WEBHOOKS_RETRY_HOURS * 3600
+# How long a process trusts what it read of the subscriptions ("does any want this event?"): the check that lets
+# workspaces without webhooks pay nothing. A subscription made in another process is seen within this time.
+WEBHOOKS_SUBSCRIPTIONS_TTL = 2.0
+# Longest one webhook task sends for a subscription before it queues its next turn (others take theirs).
+WEBHOOKS_TASK_SECONDS = 5.0
+
 # --- Web and API
 SECRET_KEY = datadir.read_secret_key(CONFIG)
 DEBUG = CONFIG.DEBUG
@@ -108,6 +121,7 @@ INSTALLED_APPS = [
     "herald.contacts",
     "herald.media",
     "herald.channels",
+    "herald.webhooks",
     "herald.msgs",
     "herald.api",
     "herald.runtime",
@@ -200,6 +214,8 @@ CELERY_TASK_EAGER_PROPAGATES = True
 # next one does the same work. A `start_broadcast` queued on the default queue (before it had its own) still runs.
 CELERY_TASK_DEFAULT_QUEUE = "celery"
 START_QUEUE, DELIVERY_QUEUE, TICK_QUEUE = "starts", "deliveries", "ticks"
+# Webhook deliveries: a pool of their own too, so a slow or dead receiver never holds up sending.
+WEBHOOK_QUEUE = "webhooks"
 FANOUT_QUEUES = [START_QUEUE, CELERY_TASK_DEFAULT_QUEUE, TICK_QUEUE]  # what the fan-out pool serves
 CELERY_TASK_ROUTES = {
     "herald.msgs.tasks.start_broadcast": {"queue": START_QUEUE},
@@ -208,6 +224,8 @@ CELERY_TASK_ROUTES = {
     "herald.msgs.tasks.tick": {"queue": TICK_QUEUE},
     "herald.api.tasks.purge_idempotency_keys": {"queue": TICK_QUEUE},
     "herald.channels.tasks.purge_channel_logs": {"queue": TICK_QUEUE},
+    "herald.webhooks.tasks.deliver_webhook": {"queue": WEBHOOK_QUEUE},
+    "herald.webhooks.tasks.tick": {"queue": TICK_QUEUE},
 }
 # Expired Idempotency-Keys are ignored at once; deleting their rows can wait this long.
 IDEMPOTENCY_PURGE_SECONDS = 60
@@ -219,6 +237,11 @@ CELERY_BEAT_SCHEDULE = {
         "task": "herald.channels.tasks.purge_channel_logs",
         "schedule": CHANNEL_LOG_PURGE_SECONDS,
         "options": {"expires": CHANNEL_LOG_PURGE_SECONDS},
+    },
+    "webhooks-tick": {
+        "task": "herald.webhooks.tasks.tick",
+        "schedule": TICK_SECONDS,
+        "options": {"expires": TICK_SECONDS},
     },
     "purge-idempotency-keys": {
         "task": "herald.api.tasks.purge_idempotency_keys",

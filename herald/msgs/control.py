@@ -28,6 +28,8 @@ from django.conf import settings
 from django.db import connection, transaction
 from django.utils import timezone
 
+from herald.webhooks import events
+
 from . import schedules, status
 from .models import Broadcast, BroadcastStatus, FailedReason, Msg, MsgQuerySet, MsgStatus
 from .msg_rows import NewMessage
@@ -105,6 +107,7 @@ def act(action: str, broadcasts: list[Broadcast]) -> Resumed:
         elif action == "interrupt":
             _end(broadcast, B.INTERRUPTED, now)
             schedules.stop(broadcast.id, now)  # a repeating one repeats no more
+            events.broadcast_event(broadcast.workspace_id, broadcast.id, "broadcast.interrupted")  # in this change
             status.fail_unsent(_msgs(broadcast.id), FailedReason.INTERRUPTED, now)
         else:
             _resume(broadcast, now, resumed)

@@ -28,7 +28,7 @@ import contextlib
 import logging
 from collections import Counter
 from collections.abc import Callable, Iterator
-from datetime import timedelta
+from datetime import datetime, timedelta
 from typing import Any, NamedTuple
 
 from django.conf import settings
@@ -37,6 +37,7 @@ from django.db.models import Case, Exists, F, OuterRef, QuerySet, Value, When
 from django.utils import timezone
 
 from herald.contacts.models import Contact
+from herald.webhooks import events
 
 from . import control, windows
 from .audience import Audience
@@ -75,7 +76,7 @@ def split_into_ranges(broadcast_id: int, range_size: int) -> Split:
         return NOTHING_TO_DO
     broadcast, audience, attempt = begun
     if not _any_pending(broadcast, audience):
-        _complete(broadcast_id)
+        _complete(broadcast)
         return NOTHING_TO_DO
     # Group members make up big audiences: cut where every `range_size`-th member without a message is (the few
     # direct recipients fall in whichever range holds their id). Keyset: one id read back per range.
@@ -124,9 +125,10 @@ def counting_failures(broadcast_id: int, attempt: int | None = None) -> Iterator
     except Exception:
         logger.exception("fan-out of broadcast %s failed", broadcast_id)
         unfinished = [BroadcastStatus.PENDING, BroadcastStatus.QUEUED, BroadcastStatus.STARTED]
-        if Broadcast.objects.filter(
+        failing = Broadcast.objects.filter(
             id=broadcast_id, status__in=unfinished, failures__gte=settings.BROADCAST_MAX_FAILURES
-        ).update(status=BroadcastStatus.FAILED, modified_on=timezone.now()):
+        )
+        if _fail(failing, broadcast_id, timezone.now()):
             logger.error("broadcast %s failed: its fan-out kept failing", broadcast_id)
         raise
     if attempt is not None:
@@ -185,7 +187,7 @@ def _claim(broadcast: Broadcast, pending: bool) -> int | None:
         return None
     limit = settings.BROADCAST_MAX_FAILURES
     if failed_before >= limit:
-        if claimable.update(status=BroadcastStatus.FAILED, modified_on=now):
+        if _fail(claimable, broadcast.id, now, broadcast.workspace_id):
             logger.error("broadcast %s failed: %s fan-out attempts in a row failed", broadcast.id, limit)
         return None
     # Compare-and-set on the count too: of two tasks finding the broadcast claimable at once, one wins.
@@ -276,6 +278,8 @@ def write_batch(composer: MessageComposer, batch: list[Recipient]) -> tuple[list
             failures=0,  # the fan-out works: a failure of this attempt from now on is counted afresh
             **changes,
         )
+        if current_status == BroadcastStatus.QUEUED:  # Event: this batch started the broadcast.
+            events.broadcast_event(composer.workspace.id, broadcast_id, "broadcast.started")
     return new, fate.go_on
 
 
@@ -294,7 +298,7 @@ def complete_if_done(broadcast: Broadcast, audience: Audience) -> bool:
         # audience may have changed since it was counted).
         if current["msg_count"] < (current["contact_count"] or 0) or _any_pending(broadcast, audience):
             return False
-        _complete(broadcast.id)
+        _complete(broadcast)
         return True
 
 
@@ -305,7 +309,22 @@ def _lock(broadcast_id: int, *fields: str) -> tuple[Any, ...]:
     return row[1:]
 
 
-def _complete(broadcast_id: int) -> None:
-    Broadcast.objects.filter(id=broadcast_id, status__in=Broadcast.IN_PROGRESS).update(
-        status=BroadcastStatus.COMPLETED, modified_on=timezone.now(), failures=0
-    )
+def _complete(broadcast: Broadcast) -> None:
+    with transaction.atomic():
+        completed = Broadcast.objects.filter(id=broadcast.id, status__in=Broadcast.IN_PROGRESS).update(
+            status=BroadcastStatus.COMPLETED, modified_on=timezone.now(), failures=0
+        )
+        if completed:  # Event, with the change: one per broadcast, however many workers complete it.
+            events.broadcast_event(broadcast.workspace_id, broadcast.id, "broadcast.completed")
+
+
+def _fail(failing: QuerySet[Broadcast], broadcast_id: int, now: datetime, workspace_id: int | None = None) -> bool:
+    """Fail the broadcast if `failing` still selects it; whether it did."""
+    with transaction.atomic():
+        if not failing.update(status=BroadcastStatus.FAILED, modified_on=now):
+            return False
+        if events.wanted_anywhere("broadcast.failed"):  # Event, with the change.
+            if workspace_id is None:
+                workspace_id = Broadcast.objects.values_list("workspace_id", flat=True).get(id=broadcast_id)
+            events.broadcast_event(workspace_id, broadcast_id, "broadcast.failed")
+        return True

@@ -34,6 +34,7 @@ from herald.channels.models import Channel
 from herald.contacts import urns as urn_utils
 from herald.contacts.models import Contact, ContactStatus, ContactURN, StatusReason
 from herald.contacts.writes import set_status
+from herald.webhooks import events
 from herald.workspaces import optout_words
 
 from .audience import contact_ids_for_urns
@@ -90,6 +91,7 @@ def receive(channel: Channel, incoming: IncomingMessage) -> Received:
             # Replies go back the way the contact wrote (the URN's channel affinity, routing.py).
             ContactURN.objects.filter(id=urn.id).update(channel=channel)
         _act_on_keyword(channel, contact, urn, incoming.text)
+        events.message_received(channel.workspace_id, msg.id)  # Event, with the message it announces
     return Received(msg, True)
 
 

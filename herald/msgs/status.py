@@ -20,6 +20,9 @@ An interrupted or expired broadcast's unsent messages fail (`fail_unsent`); a se
 gateway accepts is recorded as `wired` all the same (the truth wins over the reason; docs/COMPATIBILITY.md, C48).
 
 `sent_on` is set the first time a message is wired / sent / delivered / read and never changed after.
+
+Every change is also told to webhooks (`message.status`, herald/webhooks/events.py) in the transaction that makes
+it, one event per batch of changes and status, and only when a subscription of the workspace wants them.
 """
 
 from collections import defaultdict
@@ -28,11 +31,13 @@ from datetime import datetime, timedelta
 from typing import Any
 
 from django.conf import settings
+from django.db import transaction
 from django.db.models import Case, DateTimeField, F, Q, QuerySet, Value, When
 from django.db.models.functions import Coalesce
 from django.utils import timezone
 
 from herald.channels.base import PermanentSendError, SendError, SendResult
+from herald.webhooks import events
 
 from .models import FailedReason, Msg, MsgQuerySet, MsgStatus
 from .windows import WindowClosed
@@ -95,7 +100,19 @@ def apply_status(
         fields["error_detail"] = detail
     if external_id is not None:
         fields["external_id"] = external_id
-    return _guarded_update(target, allowed_from(new_status), fields)
+    if isinstance(target, QuerySet):
+        announce = events.wanted_anywhere("message.status")
+    else:
+        announce = events.wanted(target.workspace_id, "message.status")
+    if not announce:
+        return _guarded_update(target, allowed_from(new_status), fields)
+    with transaction.atomic():  # Event, with the change.
+        # A queryset's messages are read first: what selects them may not select them once changed.
+        ids = [target.pk] if isinstance(target, Msg) else list(target.values_list("pk", flat=True))
+        changed = _guarded_update(target, allowed_from(new_status), fields)
+        if changed:
+            _announce(_moved(ids, fields))
+        return changed
 
 
 def record_send_result(
@@ -123,12 +140,20 @@ def record_send_results(
     (typically every success in a chunk) share one UPDATE. In-memory messages are not refreshed.
     Returns how many messages changed."""
     groups: defaultdict[tuple[tuple[str, Any], ...], list[int]] = defaultdict(list)
+    workspace_ids = set()
     for msg, outcome in outcomes:
         fields = plan_send_result(msg, outcome, now, max_retries)
         groups[tuple(sorted(fields.items()))].append(msg.pk)
-    changed = 0
+        workspace_ids.add(msg.workspace_id)
+    announce = any(events.wanted(workspace_id, "message.status") for workspace_id in workspace_ids)
+    changed, moved = 0, list[tuple[int, int, str]]()
     for same_fields, ids in groups.items():
-        changed += _write_outcome(Msg.objects.filter(pk__in=ids), dict(same_fields))
+        count = _write_outcome(Msg.objects.filter(pk__in=ids), dict(same_fields))
+        changed += count
+        if announce and count and "status" in dict(same_fields):  # a closed send window changes no status
+            moved += _moved(ids, dict(same_fields))
+    if moved:  # Event: in the caller's transaction (delivery records each batch in one).
+        _announce(moved)
     return changed
 
 
@@ -217,3 +242,19 @@ def _guarded_update(
                 value = target.sent_on or value
             setattr(target, name, value)
     return changed
+
+
+def _moved(ids: list[int], fields: dict[str, Any]) -> list[tuple[int, int, str]]:
+    """(workspace id, message id, status) of those of `ids` that the update writing `fields` changed: the ones that
+    now have its status and its `modified_on` (a concurrent writer's change has another)."""
+    changed = Msg.objects.filter(pk__in=ids, status=fields["status"], modified_on=fields["modified_on"])
+    return [(workspace_id, pk, fields["status"]) for workspace_id, pk in changed.values_list("workspace_id", "pk")]
+
+
+def _announce(moved: Iterable[tuple[int, int, str]]) -> None:
+    """`message.status` events for these changes: per workspace, one per status (as the API names it)."""
+    by_workspace: defaultdict[int, defaultdict[str, list[int]]] = defaultdict(lambda: defaultdict(list))
+    for workspace_id, pk, status in moved:
+        by_workspace[workspace_id][MsgStatus(status).label].append(pk)
+    for workspace_id, ids_by_status in by_workspace.items():
+        events.message_statuses(workspace_id, ids_by_status)

@@ -29,3 +29,7 @@ class RolePermission(permissions.BasePermission):
         # Agents never use tokens (RapidPro's `APIPermission.has_permission`, temba/api/models.py): the matrices'
         # agent entries are what agents may do once they reach Herald another way.
         return role in APIToken.ALLOWED_ROLES and role in allowed[method]
+
+
+# Endpoints that configure the workspace itself (its webhooks): administrators only.
+ADMIN_ONLY = frozenset({Role.ADMINISTRATOR})

@@ -13,6 +13,8 @@ from .endpoints.groups import GroupsEndpoint
 from .endpoints.media import MediaEndpoint
 from .endpoints.messages import MessagesEndpoint
 from .endpoints.schedules import SchedulesEndpoint
+from .endpoints.webhook_deliveries import WebhookDeliveriesEndpoint
+from .endpoints.webhooks import WebhooksEndpoint
 from .endpoints.workspace import WorkspaceEndpoint
 
 ENDPOINTS = [
@@ -29,6 +31,8 @@ ENDPOINTS = [
     ChannelsEndpoint,
     ChannelLogsEndpoint,
     GlobalsEndpoint,
+    WebhooksEndpoint,
+    WebhookDeliveriesEndpoint,
 ]
 # Older names kept for clients that still call them (`org.json` is what rapidpro-python's get_org() requests).
 ALIASES = {"org": WorkspaceEndpoint}
