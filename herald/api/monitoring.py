@@ -30,6 +30,7 @@ from prometheus_client.multiprocess import MultiProcessCollector
 from prometheus_client.registry import Collector
 
 from herald.msgs.metrics import MessagesCollector
+from herald.webhooks.metrics import WebhooksCollector
 
 CHECK_TIMEOUT = 2  # seconds
 
@@ -145,6 +146,7 @@ def _registry() -> CollectorRegistry:
     else:
         registry.register(_ThisProcess())
     registry.register(MessagesCollector())
+    registry.register(WebhooksCollector())
     registry.register(TaskQueues())
     return registry
 

@@ -11,6 +11,7 @@ from datetime import timedelta
 import pytest
 from django.test import Client
 from django.utils import timezone
+from prometheus_client.parser import text_string_to_metric_families
 
 from herald.api.v2.base import DOCS_DIR
 from herald.channels.callbacks import callback_urls
@@ -314,3 +315,25 @@ def test_an_interrupted_broadcast_and_an_incoming_message_are_told(admin, worksp
     (incoming,) = results(admin.get("/api/v2/messages.json?folder=inbox"))
     assert bodies["message.received"]["data"] == incoming
     assert [d["status"] for d in deliveries(admin, webhook)] == ["delivered"] * 2
+
+
+def test_metrics_show_the_backlog_and_the_failed_attempts_of_each_webhook(
+    admin, anon, workspace, sms, receiver, settings
+):
+    settings.METRICS = True
+    receiver.will(reply(500), reply(500), reply(200))
+    webhook = subscribe(admin, receiver, ["broadcast.completed"])
+    make_contact(workspace, "Joe", ["tel:+250788123123"])
+    post_broadcast(admin, {"text": "Hi", "urns": ["tel:+250788123123"]})
+    wait_until(lambda: Delivery.objects.filter(status="D").exists())
+
+    text = anon.get("/metrics").content.decode()
+    figures = {
+        (s.name, tuple(sorted(s.labels.items()))): s.value
+        for family in text_string_to_metric_families(text)
+        for s in family.samples
+    }
+    label = webhook["uuid"]
+    assert figures[("herald_webhook_deliveries", (("status", "delivered"), ("webhook", label)))] == 1
+    assert figures[("herald_webhook_deliveries", (("status", "pending"), ("webhook", label)))] == 0
+    assert figures[("herald_webhook_attempts_failed_total", (("webhook", label),))] == 2
