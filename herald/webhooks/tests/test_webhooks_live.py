@@ -8,7 +8,10 @@
 Slow (real processes): marked `slow`. Runs on the embedded default or PostgreSQL + Redis (see msgs/tests/live.py).
 """
 
+import time
+
 import pytest
+from django.conf import settings
 
 from herald.msgs.models import BroadcastStatus
 from herald.msgs.tests.live import Installation, Watch
@@ -53,6 +56,8 @@ def installation(tmp_path, **env) -> Installation:
 def subscribe(herald: Installation, receiver, events: list[str]) -> dict:
     response = herald.api_post("/api/v2/webhooks.json", {"url": f"{receiver.url}/events", "events": events})
     assert response.status_code == 201, response.text
+    # The promise: the worker's processes see a new subscription within WEBHOOKS_SUBSCRIPTIONS_TTL (their snapshot).
+    time.sleep(settings.WEBHOOKS_SUBSCRIPTIONS_TTL + 0.5)
     return response.json()
 
 
