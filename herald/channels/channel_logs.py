@@ -53,7 +53,9 @@ _REDACTION_MARGIN = 1024
 
 
 def _kept(redact: Redactor, text: str) -> str:
-    """`text` redacted, then cut to MAX_BODY_CHARS."""
+    """`text` redacted, then cut to MAX_BODY_CHARS. A NUL, which PostgreSQL stores in no text or JSON column (a
+    gateway may send one), is kept as U+FFFD, as incoming texts are."""
+    text = text.replace("\x00", "\ufffd")
     redacted = redact.text(text[: MAX_BODY_CHARS + _REDACTION_MARGIN])
     if len(redacted) <= MAX_BODY_CHARS and len(text) <= MAX_BODY_CHARS + _REDACTION_MARGIN:
         return redacted

@@ -177,7 +177,9 @@ def test_a_capped_broadcast_goes_at_its_cap_while_another_goes_at_the_channels_p
     assert sends.busiest("Slowly") == 2
     # The other broadcast was neither held to the cap nor kept behind the capped one's backlog: its sends went at
     # the channel's pace while the capped one still had messages to send.
-    assert sends.busiest("Quickly") == (20 - 2 if tps else 30)  # a chunk's second: the channel's less the cap's
+    # A second holds the channel's tps less what the capped one took in it (2 at most, fewer in a window where its
+    # budget was spent just before).
+    assert (20 - 2 <= sends.busiest("Quickly") <= 20) if tps else sends.busiest("Quickly") == 30
     last = {text: max(at for at, _, t, _ in sends.planned if t == text) for text in ("Slowly", "Quickly")}
     assert last["Quickly"] < last["Slowly"]
     if tps:
