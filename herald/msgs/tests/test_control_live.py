@@ -80,13 +80,19 @@ def kill_and_restart_worker(herald: Installation, watch: Watch, gateway) -> set[
     return on_the_wire
 
 
-def test_pause_holds_within_a_second_and_resume_after_a_kill_sends_each_once(herald, gateway, figures):
+def sending(herald, gateway) -> Watch:
+    """A broadcast to RECIPIENTS going out at TPS through a worker and a web server, some of it handed over."""
     gateway.will(hang(0.01))
     setup = herald.provision(gateway.url, contacts=RECIPIENTS, tps=TPS)
     herald.start("worker")
     herald.start("web")
     watch = Watch(herald, post_broadcast(herald, setup["group"]))
     under_way(watch, gateway, TPS)
+    return watch
+
+
+def test_pause_holds_within_a_second_and_resume_after_a_kill_sends_each_once(herald, gateway, figures):
+    watch = sending(herald, gateway)
 
     act(herald, watch, "pause")
     handed_over = nothing_more_reaches_the_gateway(gateway)
@@ -139,12 +145,7 @@ def test_a_kill_during_a_resumed_broadcast_repeats_only_what_was_on_the_wire(her
 
 
 def test_interrupt_sends_nothing_more_and_records_what_the_gateway_took(herald, gateway, figures):
-    gateway.will(hang(0.01))
-    setup = herald.provision(gateway.url, contacts=RECIPIENTS, tps=TPS)
-    herald.start("worker")
-    herald.start("web")
-    watch = Watch(herald, post_broadcast(herald, setup["group"]))
-    under_way(watch, gateway, TPS)
+    watch = sending(herald, gateway)
 
     act(herald, watch, "interrupt")
     handed_over = nothing_more_reaches_the_gateway(gateway)
