@@ -15,12 +15,14 @@ request to a gateway ...). It answers in one of three ways, and the delivery loo
 from __future__ import annotations
 
 import uuid
+from collections.abc import Sequence
 from dataclasses import dataclass
 from datetime import datetime
 from typing import TYPE_CHECKING, Any
+from urllib.parse import urlsplit
 
 if TYPE_CHECKING:
-    from django.http import HttpRequest
+    from django.http import HttpRequest, HttpResponse
 
     from herald.channels.models import Channel
 
@@ -37,14 +39,26 @@ class SendResult:
 
 # The statuses a gateway may report for a message it was given, by name; `herald.msgs.reports` applies them.
 REPORTED_STATUSES = ("sent", "delivered", "failed")
+# What a provider type may report besides (WhatsApp says when a message was read).
+PROVIDER_STATUSES = (*REPORTED_STATUSES, "read")
 
 
 @dataclass(frozen=True)
 class DeliveryReport:
-    """What a gateway's report says: the message (its UUID, as sent) and one of REPORTED_STATUSES."""
+    """What a gateway's report says: the message, by its UUID as sent (`msg_uuid`) or else by the provider's own id
+    for it (`external_id`, the `SendResult`'s), and one of PROVIDER_STATUSES. For `failed`, `detail` is the
+    provider's reason (its code and text), kept as the message's `error_detail`."""
 
-    msg_uuid: uuid.UUID
+    msg_uuid: uuid.UUID | None
     status: str
+    external_id: str | None = None
+    detail: str = ""
+
+    def __post_init__(self) -> None:
+        if self.msg_uuid is None and not self.external_id:
+            raise ValueError("a delivery report names its message by msg_uuid or external_id")
+        if self.status not in PROVIDER_STATUSES:
+            raise ValueError(f"unknown reported status {self.status!r}")
 
 
 @dataclass(frozen=True)
@@ -57,6 +71,8 @@ class IncomingMessage:
     text: str
     received_on: datetime | None = None
     external_id: str | None = None
+    # `content-type:url`, as outgoing attachments are stored.
+    attachments: tuple[str, ...] = ()
 
 
 @dataclass(frozen=True)
@@ -72,8 +88,19 @@ MAX_INCOMING_TEXT = 10_000
 # The longest provider message id kept (the message's external_id column).
 MAX_EXTERNAL_ID = 255
 
-# What a channel type reads out of one callback request.
-CallbackEvent = DeliveryReport | IncomingMessage | StopSignal
+
+@dataclass(frozen=True)
+class Challenge:
+    """A provider checking the callback URL before it uses it (WhatsApp's `hub.challenge`): answered 200 with
+    `text` as the plain-text body, nothing else done."""
+
+    text: str
+
+
+# What a channel type reads out of one callback request: one event, or several (a WhatsApp webhook batches
+# statuses and messages; a Twilio report of error 21610 is a failure and a stop), applied in order.
+CallbackEvent = DeliveryReport | IncomingMessage | StopSignal | Challenge
+CallbackEvents = CallbackEvent | Sequence[CallbackEvent]
 
 
 class SendError(Exception):
@@ -85,7 +112,12 @@ class SendError(Exception):
 
 
 class TransientSendError(SendError):
-    pass
+    """Retrying later could help. `retry_after` (seconds) is the provider's own word on when (a 429's
+    `Retry-After`): the next attempt waits at least that long, whatever the back-off says."""
+
+    def __init__(self, detail: str, retry_after: float | None = None):
+        super().__init__(detail)
+        self.retry_after = retry_after
 
 
 class GatewayUnreachable(TransientSendError):
@@ -95,6 +127,12 @@ class GatewayUnreachable(TransientSendError):
 
 class PermanentSendError(SendError):
     pass
+
+
+class RecipientStopped(PermanentSendError):
+    """The provider refused the message because the contact opted out or blocked the sender (Twilio's 21610,
+    Telegram's "bot was blocked by the user"): the message fails with reason `contact` and the contact is stopped,
+    as a provider's stop signal would (`herald.msgs.status`)."""
 
 
 class ChannelConfigError(ValueError):
@@ -119,20 +157,39 @@ class ChannelType:
     callback_path: str = ""
     callback_url_name: str = ""
     callback_actions: tuple[str, ...] = ()
+    # The line printed above a new channel's callback URLs: where they go.
+    callback_help: str = "Callback URLs to paste into the provider's console:"
+    # Config keys a channel must have, and the defaults of optional ones (`base_url`: the provider's real API).
+    # Every value is a one-line string; `base_url` an http(s) URL, kept without its trailing slash.
+    required_config: tuple[str, ...] = ()
+    config_defaults: dict[str, str] = {}
+    # A new channel's messages per second when `--tps` isn't given: the provider's documented default, or None.
+    default_tps: int | None = None
+    # A report naming a message this channel never sent: refused (400, the external channel's answer, so a
+    # misconfigured gateway shows up), or accepted and ignored (200: providers retry, or disable, a webhook whose
+    # callbacks fail; the callback's log says it was ignored).
+    ignores_unknown_reports: bool = False
 
     def read_report(self, request: HttpRequest, action: str) -> DeliveryReport:
         """What a callback request to `action` reports; raises `CallbackRejected` for one that can't be read."""
         raise NotImplementedError(f"channel type {self.code!r} takes no delivery reports")
 
-    def read_callback(self, request: HttpRequest, channel: Channel, action: str) -> CallbackEvent:
-        """What a callback request to `action` says: a delivery report, an incoming message or a stop signal.
-        Raises `CallbackRejected` for one that can't be read. The base knows delivery reports only."""
+    def read_callback(self, request: HttpRequest, channel: Channel, action: str) -> CallbackEvents:
+        """What a callback request to `action` says: delivery reports, incoming messages, stop signals, or a URL
+        check. Raises `CallbackRejected` for one that can't be read or whose signature is wrong (403). The base
+        knows delivery reports only."""
         return self.read_report(request, action)
+
+    def callback_answer(self, request: HttpRequest, action: str, data: list[dict[str, Any]]) -> HttpResponse | None:
+        """The answer to an accepted callback, if the provider expects its own (Twilio: TwiML); None: Herald's
+        JSON (courier's shape), `data` being one item per event."""
+        return None
 
     def validate_config(self, config: dict[str, Any]) -> dict[str, Any]:
         """Check a channel's config and return it normalised (defaults filled in).
 
-        Raises `ChannelConfigError` naming the first missing or invalid key. The base accepts only an empty config.
+        Raises `ChannelConfigError` naming the first unknown, missing or invalid key. Types with `required_config`
+        and `config_defaults` get their checks here; the base alone accepts only an empty config.
         """
         config = dict(config or {})
         unknown = sorted(set(config) - set(self.config_keys))
@@ -141,7 +198,28 @@ class ChannelType:
             raise ChannelConfigError(
                 f"unknown config key {unknown[0]!r} for channel type {self.code!r} (known keys: {known})"
             )
-        return config
+        if not (self.required_config or self.config_defaults):
+            return config
+        for key in self.required_config:
+            if not str(config.get(key) or "").strip():
+                raise ChannelConfigError(f"{key} is required for a {self.code} channel: {self.config_keys[key]}")
+        checked = {**self.config_defaults, **config}
+        for key, value in checked.items():
+            if not isinstance(value, str) or "\n" in value or "\r" in value:
+                raise ChannelConfigError(f"{key} must be a one-line string")
+            checked[key] = value.strip()
+        if "base_url" in checked:
+            checked["base_url"] = checked_base_url(checked["base_url"])
+        return checked
+
+    def verify_credentials(self, config: dict[str, Any], address: str) -> None:
+        """Ask the provider whether a new channel's (validated) credentials work, before it is created; raise
+        `ChannelConfigError` with the provider's own words if not. The base asks nothing."""
+
+    def activate(self, channel: Channel, callback_urls: dict[str, str]) -> str:
+        """Tell the provider where to call back, for types that register it by API (Telegram's setWebhook), once
+        the channel exists; returns a line saying what was done ("" for nothing). Raises `ChannelConfigError`."""
+        return ""
 
     def send(self, channel: Channel, msg: OutgoingMsg) -> SendResult:
         """Hand `msg` (with `channel`, `contact_urn`, `text`, `attachments`, `quick_replies`, `uuid` loaded) over."""
@@ -149,6 +227,14 @@ class ChannelType:
 
     def __repr__(self) -> str:
         return f"<ChannelType {self.code}>"
+
+
+def checked_base_url(url: str) -> str:
+    """A provider API's base URL, checked (http or https, a host) and kept without its trailing slash."""
+    parts = urlsplit(url)
+    if parts.scheme not in ("http", "https") or not parts.hostname or parts.query or parts.fragment:
+        raise ChannelConfigError(f"base_url must be an http:// or https:// URL without a query, got {url!r}")
+    return url.rstrip("/")
 
 
 def urn_of(msg: OutgoingMsg) -> str:
@@ -170,3 +256,13 @@ def attachment_urls(msg: OutgoingMsg) -> list[str]:
 
 def quick_reply_texts(msg: OutgoingMsg) -> list[str]:
     return [reply.get("text", "") if isinstance(reply, dict) else str(reply) for reply in msg.quick_replies or []]
+
+
+def text_with_replies(msg: OutgoingMsg, *, with_attachments: bool = False) -> str:
+    """The text for a provider without buttons: quick replies appended one a line (and, `with_attachments`,
+    attachment URLs for one without media), as courier appends them."""
+    parts = [msg.text or ""]
+    if with_attachments:
+        parts += attachment_urls(msg)
+    parts += quick_reply_texts(msg)
+    return "\n".join(part for part in parts if part)

@@ -6,10 +6,13 @@ timeouts bound each wait; the total is also checked while the answer is read, so
 byte by byte is cut off too.
 """
 
+import json
 import os
 import threading
 import time
-from dataclasses import dataclass
+from dataclasses import dataclass, field
+from email.utils import parsedate_to_datetime
+from typing import Any
 
 import httpx
 from django.conf import settings
@@ -53,18 +56,49 @@ def _timeouts() -> tuple[float, float]:
 class Answer:
     status_code: int
     text: str
+    headers: httpx.Headers = field(default_factory=httpx.Headers)
 
     @property
     def snippet(self) -> str:
         text = " ".join(self.text.split())
         return text[:200] + ("…" if len(text) > 200 else "")
 
+    def json(self) -> Any:
+        """The answer's JSON, or None if it is not JSON (a proxy's HTML page, a cut-off body)."""
+        try:
+            return json.loads(self.text)
+        except ValueError:
+            return None
+
+    @property
+    def retry_after(self) -> float | None:
+        """The `Retry-After` header in seconds (given as seconds or as an HTTP date), if there is a readable one."""
+        value = self.headers.get("retry-after", "").strip()
+        if not value:
+            return None
+        try:
+            return max(0.0, float(value))
+        except ValueError:
+            pass
+        try:
+            when = parsedate_to_datetime(value)
+        except (TypeError, ValueError):
+            return None
+        return max(0.0, when.timestamp() - time.time())
+
 
 def request(
-    method: str, url: str, *, content: str | bytes | None = None, headers: dict[str, str] | None = None
+    method: str,
+    url: str,
+    *,
+    content: str | bytes | None = None,
+    headers: dict[str, str] | None = None,
+    check: bool = True,
 ) -> Answer:
-    """Make one request; return the 2xx answer, else raise the matching send error. The request and its answer (or
-    the lack of one) go to the channel log of the hand-over attempt open on this thread (herald/channels/
+    """Make one request; return the 2xx answer, else raise the matching send error (`check_status`). With
+    `check=False` any answer is returned, for a provider type to read its error codes first and then call
+    `check_status` for what it doesn't know. No answer at all is always a send error. The request and its answer
+    (or the lack of one) go to the channel log of the hand-over attempt open on this thread (herald/channels/
     channel_logs.py), redacted there."""
     connect, total = _timeouts()
     client = shared_client()
@@ -84,7 +118,7 @@ def request(
     except SendError:
         channel_logs.record_http(method, url, req.headers, sent_body, started)
         raise
-    answer = Answer(response.status_code, _decode(body, response.charset_encoding))
+    answer = Answer(response.status_code, _decode(body, response.charset_encoding), response.headers)
     channel_logs.record_http(
         method,
         url,
@@ -96,7 +130,8 @@ def request(
         response_body=answer.text,
         reason=response.reason_phrase,
     )
-    _check_status(answer)
+    if check:
+        check_status(answer)
     return answer
 
 
@@ -124,13 +159,15 @@ def _exchange(client: httpx.Client, req: httpx.Request, deadline: float, total: 
     return response, bytes(body)
 
 
-def _check_status(answer: Answer) -> None:
+def check_status(answer: Answer, detail: str = "") -> None:
+    """Raise the send error an answer's HTTP status calls for (nothing for a 2xx): transient for a 5xx, 408, 425 and
+    429 (with its `Retry-After`), else permanent. `detail` says it in the provider's words (its code and text)."""
     code = answer.status_code
     if 200 <= code < 300:
         return
-    detail = f"gateway answered HTTP {code}" + (f": {answer.snippet}" if answer.snippet else "")
+    detail = detail or f"gateway answered HTTP {code}" + (f": {answer.snippet}" if answer.snippet else "")
     if code >= 500 or code in RETRYABLE_STATUSES:
-        raise TransientSendError(detail)
+        raise TransientSendError(detail, retry_after=answer.retry_after)
     if 300 <= code < 400:
         raise PermanentSendError(detail + " (redirects are not followed: check the send URL)")
     raise PermanentSendError(detail)

@@ -115,3 +115,17 @@ def _secrets_in_url(url: str) -> list[str]:
     found = [password] if password else []
     found += [value for name, value in parse_qsl(parts.query) if is_secret_name(name) and "{{" not in value]
     return found
+
+
+def shown_config(config: dict[str, Any]) -> dict[str, Any]:
+    """A channel's config as the CLI prints it: the values of secret-named keys (`auth_token`, `api_key`, a header
+    such as `X-Api-Key` ...) blanked, so credentials reach no terminal log or pasted output."""
+    shown: dict[str, Any] = {}
+    for key, value in config.items():
+        if isinstance(value, dict):
+            shown[key] = shown_config(value)
+        elif is_secret_name(key) and value:
+            shown[key] = REDACTED
+        else:
+            shown[key] = value
+    return shown

@@ -99,7 +99,10 @@ def create_channel(
     if tps is not None and (isinstance(tps, bool) or not isinstance(tps, int) or tps < 1):
         raise ChannelConfigError("tps must be a whole number of messages per second, 1 or more")
 
+    if tps is None:
+        tps = kind.default_tps
     config = kind.validate_config(config or {})
+    kind.verify_credentials(config, address)
     with transaction.atomic():
         return Channel.objects.create(
             workspace=workspace,

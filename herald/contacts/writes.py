@@ -9,6 +9,7 @@ and wrap the call in a transaction.
 
 import enum
 from collections import defaultdict
+from collections.abc import Iterable
 from dataclasses import dataclass
 from typing import Final
 
@@ -351,6 +352,16 @@ def set_status(contacts: list[Contact], status: str, reason: str, *, only_from: 
         if contact.pk in changing:
             contact.status = status
     return list(statuses)
+
+
+# Statuses an opt-out (a stop word, a provider's stop) moves to stopped: a blocked contact stays blocked.
+STOPPABLE = (ContactStatus.ACTIVE, ContactStatus.ARCHIVED)
+
+
+def stop_contacts(contact_ids: Iterable[int], reason: str) -> list[int]:
+    """Stop the contacts (those still there and stoppable), recording `reason`; in the caller's transaction."""
+    contacts = list(Contact.objects.filter(id__in=set(contact_ids), is_active=True))
+    return set_status(contacts, ContactStatus.STOPPED, reason, only_from=STOPPABLE) if contacts else []
 
 
 def _lock_group(group: ContactGroup) -> None:

@@ -33,7 +33,7 @@ from herald.channels.base import IncomingMessage, StopSignal
 from herald.channels.models import Channel
 from herald.contacts import urns as urn_utils
 from herald.contacts.models import Contact, ContactStatus, ContactURN, StatusReason
-from herald.contacts.writes import set_status
+from herald.contacts.writes import STOPPABLE, set_status
 from herald.webhooks import events
 from herald.workspaces import optout_words
 
@@ -42,8 +42,6 @@ from .models import Msg, MsgDirection, MsgStatus
 from .segments import count_segments
 from .tasks import enqueue_delivery
 
-# Statuses a stop word (or a provider's stop) moves to stopped: a blocked contact stays blocked.
-STOPPABLE = (ContactStatus.ACTIVE, ContactStatus.ARCHIVED)
 # What an incoming message can answer: a message that reached the gateway.
 HANDED_OVER = (MsgStatus.WIRED, MsgStatus.SENT, MsgStatus.DELIVERED, MsgStatus.READ)
 

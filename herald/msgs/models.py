@@ -326,6 +326,13 @@ class Msg(models.Model):
         ]
         indexes = [
             models.Index(fields=["workspace", "-created_on", "-id"], name="msgs_api_order"),
+            # Provider delivery reports that name a message by the provider's id for it (WhatsApp's wamid, Africa's
+            # Talking's id): `reports.apply_report`.
+            models.Index(
+                fields=["channel", "external_id"],
+                condition=models.Q(direction="O", external_id__isnull=False),
+                name="msg_out_by_external_id",
+            ),
             models.Index(fields=["broadcast", "-created_on", "-id"], name="msgs_broadcast_order"),
             # The delivery loop's "what is due on this channel" scan.
             models.Index(fields=["channel", "status", "next_attempt", "id"], name="msgs_outbox"),

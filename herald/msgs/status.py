@@ -36,7 +36,9 @@ from django.db.models import Case, DateTimeField, F, Q, QuerySet, Value, When
 from django.db.models.functions import Coalesce
 from django.utils import timezone
 
-from herald.channels.base import PermanentSendError, SendError, SendResult
+from herald.channels.base import PermanentSendError, RecipientStopped, SendError, SendResult, TransientSendError
+from herald.contacts.models import StatusReason
+from herald.contacts.writes import stop_contacts
 from herald.webhooks import events
 
 from .models import FailedReason, Msg, MsgQuerySet, MsgStatus
@@ -128,9 +130,16 @@ def record_send_result(
                                       (HERALD_SEND_RETRY_DELAYS, seconds; default 10,60,300), or `failed` with
                                       reason RETRIES once `max_retries` retries (setting `SEND_MAX_RETRIES`,
                                       HERALD_SEND_MAX_RETRIES, default 3) have failed too.
+    - `RecipientStopped`           -> `failed` with reason CONTACT, and the contact stopped (the provider says it
+                                      opted out);
+    A `TransientSendError`'s `retry_after` (the provider's `Retry-After`) delays the next attempt at least that long.
     Returns whether the message changed; it doesn't if a delivery report already moved it past `wired`.
     """
-    return bool(_write_outcome(msg, plan_send_result(msg, outcome, now, max_retries)))
+    changed = bool(_write_outcome(msg, plan_send_result(msg, outcome, now, max_retries)))
+    if changed and isinstance(outcome, RecipientStopped):
+        with transaction.atomic():
+            stop_contacts([msg.contact_id], StatusReason.PROVIDER_STOP)
+    return changed
 
 
 def record_send_results(
@@ -140,11 +149,13 @@ def record_send_results(
     (typically every success in a chunk) share one UPDATE. In-memory messages are not refreshed.
     Returns how many messages changed."""
     groups: defaultdict[tuple[tuple[str, Any], ...], list[int]] = defaultdict(list)
-    workspace_ids = set()
+    workspace_ids, stopped = set(), set()
     for msg, outcome in outcomes:
         fields = plan_send_result(msg, outcome, now, max_retries)
         groups[tuple(sorted(fields.items()))].append(msg.pk)
         workspace_ids.add(msg.workspace_id)
+        if isinstance(outcome, RecipientStopped):
+            stopped.add(msg.contact_id)
     announce = any(events.wanted(workspace_id, "message.status") for workspace_id in workspace_ids)
     changed, moved = 0, list[tuple[int, int, str]]()
     for same_fields, ids in groups.items():
@@ -154,6 +165,8 @@ def record_send_results(
             moved += _moved(ids, dict(same_fields))
     if moved:  # Event: in the caller's transaction (delivery records each batch in one).
         _announce(moved)
+    if stopped:  # in the same transaction: the failure and the opt-out are one fact
+        stop_contacts(stopped, StatusReason.PROVIDER_STOP)
     return changed
 
 
@@ -210,12 +223,21 @@ def plan_send_result(
     error_count = msg.error_count + 1
     fields = {"error_count": error_count, "error_detail": detail[:1000], "modified_on": now}
     if isinstance(outcome, PermanentSendError):
-        return {**fields, "status": S.FAILED, "failed_reason": FailedReason.PERMANENT, "next_attempt": None}
+        reason = FailedReason.CONTACT if isinstance(outcome, RecipientStopped) else FailedReason.PERMANENT
+        return {**fields, "status": S.FAILED, "failed_reason": reason, "next_attempt": None}
     if max_retries is None:
         max_retries = settings.SEND_MAX_RETRIES
     if error_count > max_retries:
         return {**fields, "status": S.FAILED, "failed_reason": FailedReason.RETRIES, "next_attempt": None}
-    return {**fields, "status": S.ERRORED, "next_attempt": now + retry_delay(error_count)}
+    delay = retry_delay(error_count)
+    if isinstance(outcome, TransientSendError) and outcome.retry_after is not None:
+        # The provider's own word, capped: a Retry-After of a week must not park a message past its broadcast.
+        delay = max(delay, timedelta(seconds=min(outcome.retry_after, MAX_RETRY_AFTER_SECONDS)))
+    return {**fields, "status": S.ERRORED, "next_attempt": now + delay}
+
+
+# The longest a provider's Retry-After delays a message (an hour).
+MAX_RETRY_AFTER_SECONDS = 3600
 
 
 def retry_delay(error_count: int) -> timedelta:

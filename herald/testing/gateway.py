@@ -119,6 +119,11 @@ class FakeGateway:
         with self._lock:
             return self._plan.pop(0) if len(self._plan) > 1 else self._plan[0]
 
+    def respond(self, recorded: Recorded):
+        """What to do with a request that arrived (already in `requests`): the plan's next behaviour. The fake
+        providers (herald/testing/providers/) answer as their provider would instead."""
+        return self._next_behaviour()
+
     def start(self) -> "FakeGateway":
         self._thread.start()
         return self
@@ -150,9 +155,10 @@ class FakeGateway:
                 length = int(self.headers.get("Content-Length") or 0)
                 body = self.rfile.read(length) if length else b""
                 headers = {name.lower(): value for name, value in self.headers.items()}
+                recorded = Recorded(self.command, self.path, headers, body)
                 with gateway._lock:
-                    gateway.requests.append(Recorded(self.command, self.path, headers, body))
-                self._act(gateway._next_behaviour())
+                    gateway.requests.append(recorded)
+                self._act(gateway.respond(recorded))
 
             def _act(self, behaviour):
                 if isinstance(behaviour, Hang):

@@ -38,6 +38,10 @@ class ExternalType(ChannelType):
     callback_path = "ex"
     callback_url_name = "channels.external.callback"
     callback_actions = (*reports.ACTIONS, receive.RECEIVE, receive.STOPPED)
+    callback_help = (
+        "Callback URLs for the gateway (GET or POST; reports: the message's {{id}} as `id`;"
+        " receive: `from`, `text`; stopped: `from`):"
+    )
 
     def read_report(self, request: HttpRequest, action: str) -> DeliveryReport:
         return reports.read_report(request, action)

@@ -74,7 +74,7 @@ def test_add_external_with_json_output(workspace, settings):
             "send_url": "http://127.0.0.1:9/send?to={{to}}",
             "send_method": "GET",
             "content_type": "urlencoded",
-            "headers": {"X-Api-Key": "secret"},
+            "headers": {"X-Api-Key": "********"},  # a secret-named value is never printed
             "mt_response_check": "OK",
         },
     }

@@ -4,7 +4,8 @@ from datetime import UTC, datetime, timedelta
 
 import pytest
 
-from herald.channels.base import PermanentSendError, SendResult, TransientSendError
+from herald.channels.base import PermanentSendError, RecipientStopped, SendResult, TransientSendError
+from herald.contacts.models import ContactStatus, StatusReason
 from herald.msgs.models import FailedReason, Msg, MsgStatus
 from herald.msgs.status import (
     allowed_from,
@@ -157,6 +158,42 @@ def test_permanent_error_fails_at_once(contact):
         "gateway answered HTTP 400: bad number",
         1,
     )
+
+
+def test_a_retry_after_delays_the_next_attempt_at_least_that_long_and_at_most_an_hour(contact, settings):
+    settings.SEND_RETRY_DELAYS = [10, 60, 300]
+    short, long, huge = msg_in(contact, S.QUEUED), msg_in(contact, S.QUEUED), msg_in(contact, S.QUEUED)
+
+    record_send_result(short, TransientSendError("HTTP 429", retry_after=2), NOW)  # the back-off is longer
+    record_send_result(long, TransientSendError("HTTP 429", retry_after=90), NOW)
+    record_send_results([(huge, TransientSendError("HTTP 429", retry_after=86_400))], NOW)
+
+    for msg in (short, long, huge):
+        msg.refresh_from_db()
+    assert [msg.next_attempt - NOW for msg in (short, long, huge)] == [
+        timedelta(seconds=10),
+        timedelta(seconds=90),
+        timedelta(hours=1),
+    ]
+
+
+@pytest.mark.parametrize("bulk", [False, True])
+def test_a_recipient_the_provider_says_opted_out_fails_for_its_contact_and_is_stopped(contact, bulk):
+    msg = msg_in(contact, S.QUEUED)
+    refusal = RecipientStopped("Twilio error 21610: Attempt to send to unsubscribed recipient")
+
+    if bulk:
+        record_send_results([(msg, refusal)], NOW)
+    else:
+        record_send_result(msg, refusal, NOW)
+
+    msg.refresh_from_db()
+    contact.refresh_from_db()
+    assert (msg.status, msg.failed_reason, msg.error_detail) == (S.FAILED, FailedReason.CONTACT, refusal.detail)
+    assert (contact.status, contact.status_reason) == (ContactStatus.STOPPED, StatusReason.PROVIDER_STOP)
+    assert list(contact.status_changes.values_list("status", "reason")) == [
+        (ContactStatus.STOPPED, StatusReason.PROVIDER_STOP)
+    ]
 
 
 def test_unexpected_exceptions_count_as_transient(contact):

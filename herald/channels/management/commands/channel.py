@@ -12,6 +12,7 @@ from django.core.management.base import CommandError, CommandParser
 
 from herald.channels.callbacks import callback_urls
 from herald.channels.models import Channel, new_callback_secret
+from herald.channels.redaction import shown_config
 from herald.channels.registry import TYPES, ChannelConfigError, create_channel, get_type
 from herald.msgs.models import Msg, MsgStatus
 from herald.subcommands import ActionCommand, comma_list
@@ -148,11 +149,18 @@ class Command(ActionCommand):
             tps=tps,
             config=parse_config(config),
         )
+        try:  # the provider told where to call back, for types that register their webhook by API
+            activated = get_type(channel.channel_type).activate(channel, callback_urls(channel))
+        except ChannelConfigError as exc:
+            channel.delete()
+            raise CommandError(f"Channel not added: {exc}") from None
         if as_json:
-            self.stdout.write(json.dumps({**describe(channel), "config": channel.config}))
+            self.stdout.write(json.dumps({**describe(channel), "config": shown_config(channel.config)}))
         else:
             self.stdout.write(str(channel.uuid))
             self.write_callback_urls(channel)
+            if activated:
+                self.stdout.write(activated)
         self.warn_without_base_url(channel)
 
     def handle_list(self, *, workspace: str, as_json: bool, **_: object) -> None:
@@ -223,10 +231,7 @@ class Command(ActionCommand):
         urls = callback_urls(channel)
         if not urls:
             return
-        self.stdout.write(
-            "Callback URLs for the gateway (GET or POST; reports: the message's {{id}} as `id`;"
-            " receive: `from`, `text`; stopped: `from`):"
-        )
+        self.stdout.write(get_type(channel.channel_type).callback_help)
         for action, url in urls.items():
             self.stdout.write(f"  {action:<10} {url}")
 
