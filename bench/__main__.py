@@ -10,7 +10,21 @@ import argparse
 import sys
 import time
 
-from . import api, delivery, dryrun, end_to_end, expressions, fanout, load, pause, report, schedule, single, webhooks
+from . import (
+    api,
+    delivery,
+    dryrun,
+    end_to_end,
+    expressions,
+    fanout,
+    load,
+    pause,
+    providers,
+    report,
+    schedule,
+    single,
+    webhooks,
+)
 from .harness import BenchError, Row, postgres_available
 
 BENCHMARKS = (
@@ -25,6 +39,7 @@ BENCHMARKS = (
     "schedule",
     "pause",
     "webhooks",
+    "providers",
 )
 
 
@@ -77,6 +92,7 @@ def main(argv=None) -> int:
         "schedule": lambda: schedule.run(kinds, args.quick, log),
         "pause": lambda: pause.run(kinds, args.quick, log),
         "webhooks": lambda: webhooks.run(args.quick, log),
+        "providers": lambda: providers.run(args.quick, log),
     }
     rows: list[Row] = []
     failed = False
