@@ -4,6 +4,7 @@ half-written in its folder."""
 import contextlib
 import errno
 import os
+import threading
 from queue import Empty
 
 import pytest
@@ -100,3 +101,33 @@ def test_a_queue_first_bound_on_a_full_disk_works_once_there_is_room(full_queue_
         queue = SimpleQueue(connection, "first-bound-when-full")
         queue.put({"body": "start broadcast 1"})
         assert queue.get(timeout=1).payload == {"body": "start broadcast 1"}
+
+
+def test_a_put_wakes_a_waiting_worker_at_once_rather_than_at_its_next_poll(tmp_path):
+    if not filequeue._CAN_WAKE:
+        pytest.skip("wake-ups need Linux's abstract sockets; elsewhere the worker polls")
+    waker = filequeue.Waker(str(tmp_path))
+    waiting = threading.Thread(target=waker.wait, args=(600,))  # a polling interval far past the test's patience
+    waiting.start()
+    try:
+        with connect(tmp_path) as connection:
+            SimpleQueue(connection, "wake-test").put({"body": "start broadcast 1"})
+        waiting.join(timeout=30)
+        assert not waiting.is_alive()
+    finally:
+        waker.close()
+    assert os.listdir(tmp_path / filequeue.WAKE_FOLDER) == []
+
+
+def test_a_worker_drains_what_is_put_and_a_dead_listener_is_forgotten(tmp_path):
+    if not filequeue._CAN_WAKE:
+        pytest.skip("wake-ups need Linux's abstract sockets; elsewhere the worker polls")
+    (tmp_path / filequeue.WAKE_FOLDER).mkdir()
+    (tmp_path / filequeue.WAKE_FOLDER / "gone").touch()  # a listener whose process died
+
+    with connect(tmp_path) as writer, connect(tmp_path) as reader:
+        queue = SimpleQueue(reader, "drained")
+        SimpleQueue(writer, "drained").put({"body": "deliver channel 7"})
+        assert queue.get(timeout=30).payload == {"body": "deliver channel 7"}
+
+    assert "gone" not in os.listdir(tmp_path / filequeue.WAKE_FOLDER)
