@@ -7,8 +7,8 @@ from herald.channels.base import PermanentSendError, SendResult, TransientSendEr
 from herald.channels.callbacks import callback_urls
 from herald.channels.registry import get_type
 from herald.testing.factories import make_msg
-from herald.testing.providers.base import json_reply
 from herald.testing.gateway import reply
+from herald.testing.providers.base import json_reply
 
 from .conftest import vonage_channel
 
