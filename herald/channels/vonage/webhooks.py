@@ -88,7 +88,7 @@ def parameters(request: HttpRequest) -> dict[str, str]:
     params: dict[str, str] = {}
     for name, value in request_body(request).items():
         params[str(name)] = value if isinstance(value, str) else _json_text(value)
-    params.update(request.GET.items())
+    params.update((name, request.GET[name]) for name in request.GET)
     return params
 
 
