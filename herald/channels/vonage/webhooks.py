@@ -9,7 +9,7 @@ a form or a JSON body, as the account's dashboard sets them):
   `concat-ref`, `concat-part`, `concat-total`): each part is stored as its own message, as courier does.
 
 With a `signature_secret`, each must be signed (signature.py): a wrong or missing signature is a 403 and nothing
-changes.
+changes. How this differs from courier's `handlers/nexmo` is docs/COMPATIBILITY.md, C72.
 """
 
 import uuid
