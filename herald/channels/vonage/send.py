@@ -19,7 +19,6 @@ from herald.channels.base import (
     urn_of,
 )
 from herald.channels.gsm7 import is_gsm7
-from herald.channels.models import Channel
 
 # Statuses worth a retry: 1 Throttled, 5 Internal Error.
 TRANSIENT = {"1": "Throttled", "5": "Internal Error"}
@@ -52,14 +51,13 @@ ADVICE = {
 }
 
 
-def form(channel: Channel, msg: OutgoingMsg, receipt_url: str | None) -> dict[str, str]:
+def form(config: dict[str, str], address: str, msg: OutgoingMsg, receipt_url: str | None) -> dict[str, str]:
     """The request's parameters, in the order Vonage's reference lists them."""
-    config = channel.config
     text = text_with_replies(msg, with_attachments=True)  # the SMS API carries no media and no buttons
     params = {
         "api_key": config["api_key"],
         "api_secret": config["api_secret"],
-        "from": (channel.address or "").removeprefix("+"),
+        "from": address.removeprefix("+"),
         "to": urn_of(msg).split(":", 1)[1].removeprefix("+"),
         "text": text,
         "type": "text" if is_gsm7(text) else "unicode",
@@ -71,11 +69,12 @@ def form(channel: Channel, msg: OutgoingMsg, receipt_url: str | None) -> dict[st
     return params
 
 
-def send(channel: Channel, msg: OutgoingMsg, receipt_url: str | None) -> SendResult:
+def send(config: dict[str, str], address: str, msg: OutgoingMsg, receipt_url: str | None) -> SendResult:
+    """Hand `msg` over from `address` with the channel's (checked) `config`."""
     answer = http.request(
         "POST",
-        channel.config["base_url"] + "/sms/json",
-        content=urlencode(form(channel, msg, receipt_url)),
+        config["base_url"] + "/sms/json",
+        content=urlencode(form(config, address, msg, receipt_url)),
         headers={"Content-Type": "application/x-www-form-urlencoded"},
         check=False,
     )

@@ -152,3 +152,22 @@ def test_an_answer_that_is_not_the_sms_apis_is_a_permanent_failure(channel, vona
         send(channel, make_msg(bob))
 
     assert raised.value.detail == "unexpected answer from Vonage: <html>captive portal</html>"
+
+
+def test_the_benchmarks_channel_is_unlimited_and_sends_to_the_fake(workspace, vonage, bob):
+    from herald.testing.providers import vonage as hook  # noqa: PLC0415 — the benchmark's own entry point
+
+    channel = hook.bench_channel(workspace, vonage)
+
+    assert (channel.tps, channel.channel_type, hook.FAKE) == (None, "vonage", type(vonage))
+    assert send(channel, make_msg(bob)).external_id == vonage.sent[0]["message-ids"][0]
+
+
+def test_a_config_broken_by_hand_fails_the_message_before_any_call(channel, vonage, bob):
+    del channel.config["api_secret"]
+
+    with pytest.raises(PermanentSendError) as raised:
+        send(channel, make_msg(bob))
+
+    assert raised.value.detail.startswith("channel config: api_secret is required for a vonage channel")
+    assert vonage.requests == []

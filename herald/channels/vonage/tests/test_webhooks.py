@@ -199,3 +199,21 @@ def test_the_signature_secret_never_reaches_the_callback_log(channel, vonage, ur
         text = str(log.http_logs) + str(log.errors)
         for secret in (SIGNATURE_SECRET, vonage.api_secret, channel.callback_secret):
             assert secret not in text
+
+
+def test_an_incoming_message_keeps_vonages_timestamp_and_a_bad_sender_is_a_400(channel, vonage, urls):
+    params = {"msisdn": "250788555111", "to": "250788000000", "messageId": "0D01", "text": "Hi"}
+
+    stored = vonage.webhook(urls["receive"], {**params, "message-timestamp": "2026-12-02 10:30:00"}, method="JSON")
+    bad_time = vonage.webhook(urls["receive"], {**params, "messageId": "0D02", "message-timestamp": "yesterday"})
+    bad_sender = vonage.webhook(urls["receive"], {**params, "messageId": "0D03", "msisdn": "not-a-number"})
+
+    assert stored.status_code == 200, stored.text
+    (msg,) = Msg.objects.incoming()
+    assert msg.sent_on.isoformat() == "2026-12-02T10:30:00+00:00"
+    assert (bad_time.status_code, bad_time.json()["error"]) == (
+        400,
+        "message-timestamp must be UTC 'YYYY-MM-DD HH:MM:SS', got 'yesterday'",
+    )
+    assert bad_sender.status_code == 400
+    assert Msg.objects.incoming().count() == 1
