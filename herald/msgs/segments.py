@@ -5,23 +5,16 @@ has to be split (the rest carries the part header); characters from the extensio
 feed) take an escape plus the character, so they count twice. Anything else (an emoji, most non-Latin scripts)
 sends the whole text as UCS-2: 70 UTF-16 code units in one SMS, 67 per part (an emoji is two units).
 
-Written here rather than taken from a library: the only codec on PyPI (gsm0338) encodes character by character in
-Python and knows nothing of segments, while two set look-ups do the job at C speed.
+The alphabet lives in `herald.channels.gsm7` (SMS channel types need it too).
 """
 
-GSM7_BASIC = frozenset(
-    "@£$¥èéùìòÇ\nØø\rÅåΔ_ΦΓΛΩΠΨΣΘΞÆæßÉ !\"#¤%&'()*+,-./0123456789:;<=>?"
-    "¡ABCDEFGHIJKLMNOPQRSTUVWXYZÄÖÑÜ§¿abcdefghijklmnopqrstuvwxyzäöñüà"
-)
-GSM7_EXTENSION = frozenset("\f^{}\\[~]|€")
-GSM7 = GSM7_BASIC | GSM7_EXTENSION
+from herald.channels.gsm7 import EXTENSION as GSM7_EXTENSION
+from herald.channels.gsm7 import is_gsm7
+
+__all__ = ("count_segments", "is_gsm7")
 
 GSM7_SINGLE, GSM7_PART = 160, 153
 UCS2_SINGLE, UCS2_PART = 70, 67
-
-
-def is_gsm7(text: str) -> bool:
-    return GSM7.issuperset(text)
 
 
 def count_segments(text: str) -> int:

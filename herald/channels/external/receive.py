@@ -41,6 +41,11 @@ def _first(request: HttpRequest, *names: str) -> str | None:
     return None
 
 
+def storable_text(text: str) -> str:
+    """`text` with what no database column holds replaced by U+FFFD (other provider types read texts with it)."""
+    return _UNSTORABLE.sub("\ufffd", text)
+
+
 def sender_urn(channel: Channel, sender: str) -> str:
     """The URN `sender` is on this channel, normalised (courier: `urns.ParsePhone` in the channel's country)."""
     scheme = channel.schemes[0] if channel.schemes else "tel"
@@ -71,7 +76,7 @@ def read_incoming(request: HttpRequest, channel: Channel) -> IncomingMessage:
     sender = _first(request, "from", "sender")
     if not sender or not sender.strip():
         raise CallbackRejected(400, "must have one of 'sender' or 'from' set")
-    text = _UNSTORABLE.sub("\ufffd", _first(request, "text") or "")
+    text = storable_text(_first(request, "text") or "")
     if len(text) > MAX_INCOMING_TEXT:
         raise CallbackRejected(400, f"text is longer than {MAX_INCOMING_TEXT:,} characters")
     date = _first(request, "date", "time")
