@@ -40,6 +40,7 @@ __all__ = (
 # names its types) so that adding a type is this line and its folder, nothing else.
 TYPE_CLASSES = (
     "herald.channels.console.type.ConsoleType",
+    "herald.channels.email.type.EmailType",
     "herald.channels.external.type.ExternalType",
 )
 TYPES: dict[str, ChannelType] = {t.code: t for t in (import_string(path)() for path in TYPE_CLASSES)}
