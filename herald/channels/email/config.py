@@ -43,7 +43,9 @@ def validate_config(config: dict[str, Any]) -> dict[str, Any]:
         raise ChannelConfigError(f"tls must be one of {', '.join(TLS_MODES)}, got {config['tls']!r}")
     # Without TLS the password and every message cross the network readable: only a relay on this machine may.
     if tls == "none" and not is_loopback(host):
-        raise ChannelConfigError(f"tls=none is only allowed for a loopback host (127.0.0.1, ::1, localhost), not {host!r}")
+        raise ChannelConfigError(
+            f"tls=none is only allowed for a loopback host (127.0.0.1, ::1, localhost), not {host!r}"
+        )
     if bool(config.get("username")) != bool(config.get("password")):
         raise ChannelConfigError("username and password go together: give both, or neither for a server without login")
     return {**config, "port": str(int(port)), "tls": tls}

@@ -34,8 +34,8 @@ class _Transcript(smtplib.SMTP):
         self.last_code: int | None = None
         self._logging_in = False
 
-    def send(self, s: bytes | str) -> None:
-        text = s.decode("utf-8", errors="replace") if isinstance(s, bytes) else s
+    def send(self, s: Any) -> None:  # smtplib's own annotation (a buffer or a str) needs Python 3.12's Buffer
+        text = bytes(s).decode("utf-8", errors="replace") if not isinstance(s, str) else s
         if self._logging_in:  # AUTH PLAIN / LOGIN carry the login in base64: only the mechanism is kept
             text = " ".join([*text.split()[:2], HIDDEN]) if text.upper().startswith("AUTH") else HIDDEN
         self.sent.append(text.rstrip("\r\n"))
@@ -114,7 +114,7 @@ def failure(exc: Exception, server: str) -> SendError:
     if isinstance(exc, ssl.SSLCertVerificationError):
         return PermanentSendError(f"SMTP server {server}: its TLS certificate is not trusted ({exc.verify_message})")
     if isinstance(exc, smtplib.SMTPServerDisconnected | OSError):
-        return GatewayUnreachable(f"SMTP server {server} unreachable: {exc or type(exc).__name__}")
+        return GatewayUnreachable(f"SMTP server {server} unreachable: {str(exc) or type(exc).__name__}")
     return PermanentSendError(f"SMTP server {server}: {exc}")
 
 

@@ -54,7 +54,9 @@ def read_click(request: HttpRequest, channel: Channel) -> StopSignal | Challenge
     msg_uuid = request.GET.get("msg", "")
     urn = request.GET.get("urn", "")
     given = request.GET.get("token", "")
-    if not (msg_uuid and urn and given) or not hmac.compare_digest(given.encode(), token(channel, msg_uuid, urn).encode()):
+    if not (msg_uuid and urn and given) or not hmac.compare_digest(
+        given.encode(), token(channel, msg_uuid, urn).encode()
+    ):
         raise CallbackRejected(403, "this unsubscribe link is not valid: its token does not match its message")
     if request.method == "POST":
         # RFC 8058's body is `List-Unsubscribe=One-Click`; the page's button sends the same. Read strictly (a 400
@@ -68,7 +70,7 @@ def _confirmation_page(request: HttpRequest, urn: str) -> str:
     address = escape(urn.removeprefix("mailto:"))
     action = escape(request.get_full_path())
     return (
-        "<!DOCTYPE html>\n<html><head><meta charset=\"utf-8\"><title>Unsubscribe</title></head><body>\n"
+        '<!DOCTYPE html>\n<html><head><meta charset="utf-8"><title>Unsubscribe</title></head><body>\n'
         f"<p>Stop all messages to {address}?</p>\n"
         f'<form method="post" action="{action}">'
         '<input type="hidden" name="List-Unsubscribe" value="One-Click">'
@@ -79,7 +81,7 @@ def _confirmation_page(request: HttpRequest, urn: str) -> str:
 def unsubscribed_page() -> HttpResponse:
     """The answer to the POST: the person who clicked the button reads it; a mail client only needs the 200."""
     return HttpResponse(
-        "<!DOCTYPE html>\n<html><head><meta charset=\"utf-8\"><title>Unsubscribed</title></head><body>\n"
+        '<!DOCTYPE html>\n<html><head><meta charset="utf-8"><title>Unsubscribed</title></head><body>\n'
         "<p>You are unsubscribed: no more messages will be sent to this address.</p>\n</body></html>\n",
         content_type="text/html; charset=utf-8",
     )

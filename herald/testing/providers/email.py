@@ -14,7 +14,7 @@ import email
 import email.policy
 from dataclasses import dataclass
 from email.message import EmailMessage
-from typing import Any, cast
+from typing import Any
 
 from aiosmtpd.controller import Controller
 from aiosmtpd.smtp import SMTP, AuthResult, Envelope, LoginPassword, Session
@@ -34,7 +34,7 @@ class Received:
     def message(self) -> EmailMessage:
         """The e-mail parsed, its lines ending in \n (on the wire they end in CRLF)."""
         content = self.content.replace(b"\r\n", b"\n")
-        return cast(EmailMessage, email.message_from_bytes(content, policy=email.policy.default))
+        return email.message_from_bytes(content, policy=email.policy.default)
 
 
 class FakeSMTP:
@@ -83,7 +83,9 @@ class FakeSMTP:
     def __exit__(self, *exc: object) -> None:
         self._controller.stop()
 
-    def _authenticate(self, server: SMTP, session: Session, envelope: Envelope, mechanism: str, data: Any) -> AuthResult:
+    def _authenticate(
+        self, server: SMTP, session: Session, envelope: Envelope, mechanism: str, data: Any
+    ) -> AuthResult:
         if isinstance(data, LoginPassword):
             user, password = data.login.decode(), data.password.decode()
             if self.username is not None and (user, password) == (self.username, self.password):
@@ -96,7 +98,9 @@ class _Handler:
     def __init__(self, fake: FakeSMTP):
         self.fake = fake
 
-    async def handle_RCPT(self, server: SMTP, session: Session, envelope: Envelope, address: str, options: list[str]) -> str:
+    async def handle_RCPT(
+        self, server: SMTP, session: Session, envelope: Envelope, address: str, options: list[str]
+    ) -> str:
         refused = self.fake._refused.get(address.lower())
         if refused:
             return refused

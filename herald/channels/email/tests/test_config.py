@@ -32,8 +32,9 @@ def test_defaults_and_normalised_values():
         "port": "587",
         "tls": "starttls",
     }
-    assert EMAIL.validate_config({"host": "smtp.example.org", "port": 465, "tls": "SSL", "username": "u",
-                                  "password": "p"}) == {  # fmt: skip
+    assert EMAIL.validate_config(
+        {"host": "smtp.example.org", "port": 465, "tls": "SSL", "username": "u", "password": "p"}
+    ) == {
         "host": "smtp.example.org",
         "port": "465",
         "tls": "ssl",
@@ -103,7 +104,8 @@ def test_add_checks_the_login_and_prints_no_password(workspace, smtp, settings):
         (
             "reminders@clinic.example.org",
             {"password": "wrong"},
-            "could not use the SMTP server: SMTP server refused the login: 535 5.7.8 Authentication credentials invalid",
+            "could not use the SMTP server: SMTP server refused the login: "
+            "535 5.7.8 Authentication credentials invalid",
         ),
         (
             "+250788000000",

@@ -7,9 +7,9 @@ import pytest
 
 from herald.channels.base import GatewayUnreachable, PermanentSendError, SendResult, TransientSendError
 from herald.channels.channel_logs import SendLogs
+from herald.channels.email.unsubscribe import token
 from herald.channels.models import Channel, ChannelLog
 from herald.channels.registry import get_type
-from herald.channels.email.unsubscribe import token
 from herald.testing.factories import make_media, make_msg
 from herald.testing.gateway import unreachable_url
 
@@ -51,9 +51,10 @@ def test_a_message_is_one_email_with_its_text_replies_attachment_and_unsubscribe
     assert (received.mail_from, received.rcpt_tos) == ("reminders@clinic.example.org", ["ann@example.com"])
     assert smtp.logins == [("PLAIN", "herald")] * 2  # the check at channel add, then this send
     email = received.message
+    signed = token(mail_channel, str(msg.uuid), "mailto:ann@example.com")
     link = (
         f"https://herald.example.org/c/email/{mail_channel.uuid}/{mail_channel.callback_secret}/unsubscribe"
-        f"?msg={msg.uuid}&urn=mailto%3Aann%40example.com&token={token(mail_channel, str(msg.uuid), 'mailto:ann@example.com')}"
+        f"?msg={msg.uuid}&urn=mailto%3Aann%40example.com&token={signed}"
     )
     headers = {name: str(value) for name, value in email.items() if name not in ("Date", "Content-Type")}
     assert headers == {
@@ -90,7 +91,10 @@ def test_a_long_first_line_is_cut_at_a_word_for_the_subject_and_a_text_less_mess
 
     first, second = (received.message for received in smtp.messages)
     # A long header is folded on the wire; unfolded, the space at the fold doubles.
-    assert " ".join(first["Subject"].split()) == "Reminder: the vaccination campaign reaches your district the vaccination…"
+    assert (
+        " ".join(first["Subject"].split())
+        == "Reminder: the vaccination campaign reaches your district the vaccination…"
+    )
     assert len(first["Subject"]) <= 78
     assert second["Subject"] == "Clinic reminders"
     [attached] = second.iter_attachments()
@@ -209,7 +213,9 @@ def test_the_channel_log_keeps_the_smtp_exchange_without_the_login(ann_msg, smtp
     log = ChannelLog.objects.get(channel=channel)
     [exchange] = log.http_logs
     assert (exchange["method"], exchange["url"], exchange["status_code"]) == (
-        "SMTP", f"smtp://127.0.0.1:{smtp.port}", 221
+        "SMTP",
+        f"smtp://127.0.0.1:{smtp.port}",
+        221,
     )
     sent = exchange["request"].split("\r\n")
     assert [line.split(" ")[0] for line in sent[:5]] == ["ehlo", "AUTH", "mail", "rcpt", "data"]

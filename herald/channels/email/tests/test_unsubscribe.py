@@ -9,7 +9,7 @@ import pytest
 from herald.channels.models import ChannelLog, ChannelLogType
 from herald.channels.registry import get_type
 from herald.contacts.models import ContactStatus
-from herald.testing.factories import make_contact, make_msg
+from herald.testing.factories import make_contact
 
 EMAIL = get_type("email")
 
