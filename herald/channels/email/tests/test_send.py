@@ -7,11 +7,13 @@ import pytest
 
 from herald.channels.base import GatewayUnreachable, PermanentSendError, SendResult, TransientSendError
 from herald.channels.channel_logs import SendLogs
+from herald.channels.email import message
 from herald.channels.email.unsubscribe import token
 from herald.channels.models import Channel, ChannelLog
 from herald.channels.registry import get_type
-from herald.testing.factories import make_media, make_msg
+from herald.testing.factories import make_contact, make_media, make_msg
 from herald.testing.gateway import unreachable_url
+from herald.testing.providers import email as provider
 
 EMAIL = get_type("email")
 
@@ -102,8 +104,6 @@ def test_a_long_first_line_is_cut_at_a_word_for_the_subject_and_a_text_less_mess
 
 
 def test_media_past_the_attachment_total_goes_as_a_link(workspace, ann, mail_channel, smtp, media_root, monkeypatch):
-    from herald.channels.email import message  # noqa: PLC0415 — the limit is lowered for this test only
-
     monkeypatch.setattr(message, "MAX_ATTACHED_BYTES", 10)
     small = uploaded(workspace, media_root, b"12345678", "a.pdf")
     big = uploaded(workspace, media_root, b"123456789", "b.pdf")
@@ -226,3 +226,14 @@ def test_the_channel_log_keeps_the_smtp_exchange_without_the_login(ann_msg, smtp
     stored = json.dumps([log.http_logs, log.errors])
     assert smtp.PASSWORD not in stored
     assert channel.callback_secret not in stored  # the unsubscribe link in the e-mail is redacted too
+
+
+def test_the_bench_hook_makes_a_channel_that_sends_to_the_fake(workspace, smtp):
+    channel = provider.bench_channel(workspace, smtp)
+    contact = make_contact(workspace, "Bench", urns=[provider.BENCH_URN])
+
+    result = EMAIL.send(channel, make_msg(contact, "Bench", channel=channel))
+
+    assert (channel.channel_type, channel.tps, channel.schemes) == ("email", None, ["mailto"])
+    assert result.external_id == smtp.messages[0].message["Message-ID"]
+    assert smtp.messages[0].rcpt_tos == [provider.BENCH_URN.removeprefix("mailto:")]
