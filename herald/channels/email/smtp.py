@@ -27,6 +27,8 @@ HIDDEN = "********"
 class _Transcript(smtplib.SMTP):
     """An SMTP client that keeps what it sent and what it was answered, credentials left out."""
 
+    _host: str  # smtplib's own (undeclared in its stubs): the name TLS checks the server's certificate against
+
     def __init__(self, **kwargs: Any) -> None:
         super().__init__(**kwargs)
         self.sent: list[str] = []
@@ -75,6 +77,8 @@ def session(config: dict[str, Any]) -> Iterator[smtplib.SMTP]:
     scheme = "smtps" if config["tls"] == "ssl" else "smtp"
     try:
         try:
+            # The name TLS checks the certificate against: smtplib sets it only when the constructor connects.
+            client._host = config["host"]
             code, message = client.connect(config["host"], int(config["port"]))
             if code != 220:
                 raise smtplib.SMTPConnectError(code, message)

@@ -7,11 +7,16 @@ recorded, and faults on demand.
         smtp.will_answer_data("451 4.3.0 Try again later")   # the next DATA gets this
         smtp.messages[0].message["Subject"]           # what arrived: envelope and the parsed e-mail
 
-It offers no TLS (channels point at it with tls=none, allowed on loopback), and AUTH in the clear for that reason.
+By default it offers no TLS (channels point at it with tls=none, allowed on loopback) and takes AUTH in the clear;
+given a server certificate (`trustme` in tests) it speaks STARTTLS, refusing AUTH and MAIL before it (530), or
+implicit TLS:
+
+    FakeSMTP(tls="starttls", certificate=context)     # context: an ssl.SSLContext holding the server's certificate
 """
 
 import email
 import email.policy
+import ssl
 from dataclasses import dataclass
 from email.message import EmailMessage
 from typing import Any
@@ -41,10 +46,27 @@ class FakeSMTP:
     USERNAME = "herald"
     PASSWORD = "Smtp-pass-7Q2x"
 
-    def __init__(self, username: str | None = USERNAME, password: str | None = PASSWORD):
+    def __init__(
+        self,
+        username: str | None = USERNAME,
+        password: str | None = PASSWORD,
+        *,
+        tls: str = "none",
+        certificate: ssl.SSLContext | None = None,
+    ):
         self.host = "127.0.0.1"
         self.port = free_port()
         self.username, self.password = username, password
+        self.tls = tls
+        if tls != "none" and certificate is None:
+            raise ValueError("a FakeSMTP with TLS needs the server's certificate (an ssl.SSLContext)")
+        secure: dict[str, Any] = {}
+        if tls == "starttls":
+            secure = {"tls_context": certificate, "require_starttls": True, "auth_require_tls": True}
+        elif tls == "ssl":
+            secure = {"ssl_context": certificate, "server_hostname": self.host, "auth_require_tls": False}
+        else:
+            secure = {"auth_require_tls": False}
         self.messages: list[Received] = []
         self.logins: list[tuple[str, str]] = []  # (mechanism, user) of each accepted login
         self._refused: dict[str, str] = {}
@@ -54,8 +76,8 @@ class FakeSMTP:
             hostname=self.host,
             port=self.port,
             auth_required=username is not None,
-            auth_require_tls=False,
             authenticator=self._authenticate,
+            **secure,
         )
 
     @property
@@ -65,7 +87,7 @@ class FakeSMTP:
 
     def channel_config(self, **overrides: str) -> dict[str, str]:
         """A channel config that points at this server with its login."""
-        config = {"host": self.host, "port": str(self.port), "tls": "none"}
+        config = {"host": self.host, "port": str(self.port), "tls": self.tls}
         if self.username and self.password:
             config |= {"username": self.username, "password": self.password}
         return {**config, **overrides}
