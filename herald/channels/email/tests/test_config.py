@@ -132,3 +132,11 @@ def test_add_refuses_a_server_that_does_not_answer(workspace, settings):
 
     assert f"could not use the SMTP server: SMTP server 127.0.0.1:{port} unreachable: " in str(raised.value)
     assert not Channel.objects.exists()
+
+
+def test_add_without_a_base_url_warns_that_emails_go_without_an_unsubscribe_link(workspace, smtp, settings):
+    settings.BASE_URL = ""
+
+    output = add(workspace, "--address=reminders@clinic.example.org", *config_args(smtp.channel_config()))
+
+    assert "Warning: HERALD_BASE_URL is not set, so e-mails go without an unsubscribe link until it is." in output
