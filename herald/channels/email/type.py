@@ -71,7 +71,9 @@ class EmailType(ChannelType):
         except ChannelConfigError as exc:
             raise PermanentSendError(f"channel config: {exc}") from exc
         urn = urn_of(msg)
-        to = urn.split(":", 1)[1]
+        scheme, _, to = urn.partition(":")
+        if scheme != "mailto":
+            raise PermanentSendError(f"an email channel sends to mailto: addresses only, not {scheme}:")
         email = message.compose(
             msg,
             sender_name=channel.name,

@@ -237,3 +237,13 @@ def test_the_bench_hook_makes_a_channel_that_sends_to_the_fake(workspace, smtp):
     assert (channel.channel_type, channel.tps, channel.schemes) == ("email", None, ["mailto"])
     assert result.external_id == smtp.messages[0].message["Message-ID"]
     assert smtp.messages[0].rcpt_tos == [provider.BENCH_URN.removeprefix("mailto:")]
+
+
+def test_a_contact_without_an_email_address_fails_before_any_connection(workspace, mail_channel, smtp):
+    bob = make_contact(workspace, "Bob", urns=["tel:+250788123123"])
+
+    with pytest.raises(PermanentSendError) as raised:
+        send(make_msg(bob, "Hi", channel=mail_channel))
+
+    assert raised.value.detail == "an email channel sends to mailto: addresses only, not tel:"
+    assert smtp.messages == []
