@@ -92,9 +92,11 @@ MAX_EXTERNAL_ID = 255
 @dataclass(frozen=True)
 class Challenge:
     """A provider checking the callback URL before it uses it (WhatsApp's `hub.challenge`): answered 200 with
-    `text` as the plain-text body, nothing else done."""
+    `text` as the body, nothing else done. `content_type` is plain text unless the type answers a page (the
+    e-mail unsubscribe link's confirmation)."""
 
     text: str
+    content_type: str = "text/plain"
 
 
 # What a channel type reads out of one callback request: one event, or several (a WhatsApp webhook batches

@@ -6,7 +6,8 @@ How a hand-over is recorded, without the channel types knowing:
   sending thread;
 - `herald/channels/http.py` adds every request it makes on that thread to the open attempt (`record_http`), the
   answer or the error included, redacted with the channel's secrets at once (herald/channels/redaction.py) and
-  bounded to `MAX_BODY_CHARS` each way;
+  bounded to `MAX_BODY_CHARS` each way; a type that speaks another protocol records its exchange the same way
+  (`record_smtp`: the `email` type's SMTP session);
 - the attempt's outcome closes it; closed attempts wait in memory and are written by `SendLogs.flush`, one
   INSERT for all of them, in the transaction that records their outcomes.
 
@@ -120,6 +121,27 @@ def record_http(
             "status_code": status_code,
             "request": _kept(redact, request),
             "response": _kept(redact, response),
+            "elapsed_ms": _elapsed_ms(started),
+            "created_on": _began_iso(started),
+        }
+    )
+
+
+def record_smtp(url: str, sent: list[str], answers: list[str], started: float, *, status_code: int | None) -> None:
+    """Add one SMTP session (`url`: `smtp://host:port`) to the attempt open on this thread, if any, in the shape of
+    an HTTP exchange: the client's commands as the request, the server's replies as the response, the last reply's
+    code as the status (None: no server answered). The caller leaves login credentials out of `sent`."""
+    attempt = _current.get()
+    if attempt is None:
+        return
+    redact = attempt.redactor
+    attempt.http_logs.append(
+        {
+            "method": "SMTP",
+            "url": _kept(redact, url),
+            "status_code": status_code,
+            "request": _kept(redact, "\r\n".join(sent)),
+            "response": _kept(redact, "\r\n".join(answers)),
             "elapsed_ms": _elapsed_ms(started),
             "created_on": _began_iso(started),
         }

@@ -40,6 +40,7 @@ __all__ = (
 # names its types) so that adding a type is this line and its folder, nothing else.
 TYPE_CLASSES = (
     "herald.channels.console.type.ConsoleType",
+    "herald.channels.email.type.EmailType",
     "herald.channels.external.type.ExternalType",
     "herald.channels.vonage.type.VonageType",
 )

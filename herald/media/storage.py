@@ -67,6 +67,11 @@ def discard_if_uncommitted(media: Media) -> None:
         _remove_files(media)
 
 
+def read_content(media: Media) -> bytes:
+    """The upload's bytes (a channel that sends media itself rather than its URL: e-mail attachments)."""
+    return (_root() / media.path).read_bytes()
+
+
 def _root() -> Path:
     return Path(settings.MEDIA_ROOT)
 

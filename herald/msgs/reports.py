@@ -83,7 +83,7 @@ def report_endpoint(kind: ChannelType) -> Endpoint:
             events: Sequence[CallbackEvent] = read if isinstance(read, Sequence) else [read]
             challenge = next((event for event in events if isinstance(event, Challenge)), None)
             if challenge is not None:
-                response: HttpResponse = HttpResponse(challenge.text, content_type="text/plain")
+                response: HttpResponse = HttpResponse(challenge.text, content_type=challenge.content_type)
             else:
                 data = [_apply(kind, channel, event) for event in events]
                 reports = [event for event in events if isinstance(event, DeliveryReport)]
