@@ -80,7 +80,9 @@ class TelegramType(ChannelType):
         caption = ""
         if len(attachments) == 1 and len(text) <= MAX_CAPTION:
             caption, text = text, ""
-        calls += [("sendMessage", {"text": part}) for part in _parts(text)]
+        # No text and no attachment: sent as it is, for Telegram to refuse ("message text is empty").
+        texts = _parts(text) or ([] if attachments else [text])
+        calls += [("sendMessage", {"text": part}) for part in texts]
         for attachment in attachments:
             method, field = _media_method(attachment)
             calls.append((method, {field: attachment.url, **({"caption": caption} if caption else {})}))
