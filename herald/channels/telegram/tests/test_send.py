@@ -100,7 +100,10 @@ def test_too_many_requests_is_transient_with_telegrams_retry_after(channel, bob,
     with pytest.raises(TransientSendError) as refused:
         send(channel, make_msg(bob, "Hi"))
 
-    assert (refused.value.detail, refused.value.retry_after) == ("Telegram error 429: Too Many Requests: retry after 5", 5)
+    assert (refused.value.detail, refused.value.retry_after) == (
+        "Telegram error 429: Too Many Requests: retry after 5",
+        5,
+    )
 
 
 def test_a_server_error_is_transient(channel, bob, telegram):
