@@ -12,6 +12,7 @@ from herald.channels.models import Channel
 from herald.channels.telegram import webhook
 from herald.msgs.models import Msg
 from herald.testing.factories import make_contact
+from herald.testing.providers import telegram as provider
 from herald.testing.providers.telegram import TOKEN
 
 from .conftest import BOB_CHAT
@@ -105,3 +106,11 @@ def test_sent_messages_leave_channel_logs_without_the_bot_token(
     assert "bot was blocked by the user" in http["response"]
     assert TOKEN not in json.dumps(logs.json())
     assert TOKEN.split(":")[1] not in json.dumps(logs.json())
+
+
+def test_the_bench_hook_makes_an_unlimited_channel_the_fake_accepts(workspace, telegram):
+    channel = provider.bench_channel(workspace, telegram)
+
+    assert (channel.channel_type, channel.tps, channel.schemes) == ("telegram", None, ["telegram"])
+    assert provider.FAKE is type(telegram)
+    assert provider.BENCH_URN.removeprefix("telegram:") == str(BOB_CHAT)
