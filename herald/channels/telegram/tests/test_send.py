@@ -4,7 +4,8 @@ import pytest
 
 from herald.channels.base import PermanentSendError, RecipientStopped, SendResult, TransientSendError
 from herald.channels.registry import get_type
-from herald.testing.factories import make_msg
+from herald.media.models import Media
+from herald.testing.factories import make_media, make_msg
 from herald.testing.gateway import reply
 from herald.testing.providers.telegram import TOKEN, error
 
@@ -149,3 +150,16 @@ def test_an_empty_message_is_refused_by_telegram(channel, bob, telegram):
         send(channel, make_msg(bob, "", quick_replies=[{"type": "text", "text": "Yes"}]))
 
     assert refused.value.detail == "Telegram error 400: Bad Request: message text is empty"
+
+
+def test_a_photo_over_telegrams_by_url_limit_fails_before_any_call(channel, bob, telegram, workspace):
+    photo = make_media(workspace, "big.jpg")
+    Media.objects.filter(id=photo.id).update(size=6 * 1024 * 1024)  # Telegram takes photos by URL up to 5 MB
+
+    with pytest.raises(PermanentSendError) as refused:
+        send(channel, make_msg(bob, "Look", attachments=[f"image/jpeg:{photo.url}"]))
+
+    assert refused.value.detail == (
+        f"attachment {photo.url} is 6.0 MB: Telegram (files sent by URL) takes image attachments of at most 5 MB"
+    )
+    assert telegram.requests == []
