@@ -82,6 +82,14 @@ class StopSignal:
     urn: str
 
 
+@dataclass(frozen=True)
+class StartSignal:
+    """A provider's word that the contact at `urn` wants messages again (Telegram's `/start`, a bot unblocked): a
+    stopped contact becomes active, as with a start word."""
+
+    urn: str
+
+
 # The longest incoming text Herald stores: the longest a message it sends may be once rendered (goflow's
 # MaxTemplateChars, herald.msgs.models.Msg.MAX_RENDERED_TEXT_LEN).
 MAX_INCOMING_TEXT = 10_000
@@ -101,7 +109,7 @@ class Challenge:
 
 # What a channel type reads out of one callback request: one event, or several (a WhatsApp webhook batches
 # statuses and messages; a Twilio report of error 21610 is a failure and a stop), applied in order.
-CallbackEvent = DeliveryReport | IncomingMessage | StopSignal | Challenge
+CallbackEvent = DeliveryReport | IncomingMessage | StopSignal | StartSignal | Challenge
 CallbackEvents = CallbackEvent | Sequence[CallbackEvent]
 
 

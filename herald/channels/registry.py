@@ -43,6 +43,7 @@ TYPE_CLASSES = (
     "herald.channels.email.type.EmailType",
     "herald.channels.external.type.ExternalType",
     "herald.channels.vonage.type.VonageType",
+    "herald.channels.telegram.type.TelegramType",
 )
 TYPES: dict[str, ChannelType] = {t.code: t for t in (import_string(path)() for path in TYPE_CLASSES)}
 

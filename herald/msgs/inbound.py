@@ -29,7 +29,7 @@ from django.conf import settings
 from django.db import IntegrityError, transaction
 from django.utils import timezone
 
-from herald.channels.base import IncomingMessage, StopSignal
+from herald.channels.base import IncomingMessage, StartSignal, StopSignal
 from herald.channels.models import Channel
 from herald.contacts import urns as urn_utils
 from herald.contacts.models import Contact, ContactStatus, ContactURN, StatusReason
@@ -72,6 +72,7 @@ def receive(channel: Channel, incoming: IncomingMessage) -> Received:
                     direction=MsgDirection.IN,
                     status=MsgStatus.HANDLED,
                     text=incoming.text,
+                    attachments=list(incoming.attachments),
                     external_id=incoming.external_id,
                     response_to=_answered(urn, channel, now),
                     created_on=now,
@@ -98,6 +99,15 @@ def stop(channel: Channel, signal: StopSignal) -> Contact:
     with transaction.atomic():
         contact, _ = _contact_and_urn(channel, signal.urn)
         set_status([contact], ContactStatus.STOPPED, StatusReason.PROVIDER_STOP, only_from=STOPPABLE)
+    return contact
+
+
+def start(channel: Channel, signal: StartSignal) -> Contact:
+    """The provider says the contact at `signal.urn` wants messages again: a stopped contact becomes active, as
+    with a start word (created first if unknown)."""
+    with transaction.atomic():
+        contact, _ = _contact_and_urn(channel, signal.urn)
+        set_status([contact], ContactStatus.ACTIVE, StatusReason.START_KEYWORD, only_from=(ContactStatus.STOPPED,))
     return contact
 
 
@@ -180,12 +190,12 @@ def received_item(channel: Channel, msg: Msg) -> dict[str, Any]:
     return item
 
 
-def stop_item(channel: Channel, signal: StopSignal) -> dict[str, Any]:
-    """The answer's `data` item for a stop signal, as courier writes it (`EventReceiveData`)."""
+def stop_item(channel: Channel, signal: StopSignal | StartSignal) -> dict[str, Any]:
+    """The answer's `data` item for a stop (or start) signal, as courier writes it (`EventReceiveData`)."""
     return {
         "type": "event",
         "channel_uuid": str(channel.uuid),
-        "event_type": "stop_contact",
+        "event_type": "stop_contact" if isinstance(signal, StopSignal) else "new_conversation",
         "urn": signal.urn,
         "received_on": timezone.now().isoformat(),
     }

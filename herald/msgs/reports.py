@@ -16,7 +16,15 @@ from typing import Any
 from django.http import HttpRequest, HttpResponse, JsonResponse
 from django.urls import URLPattern, path
 
-from herald.channels.base import CallbackEvent, Challenge, ChannelType, DeliveryReport, IncomingMessage, StopSignal
+from herald.channels.base import (
+    CallbackEvent,
+    Challenge,
+    ChannelType,
+    DeliveryReport,
+    IncomingMessage,
+    StartSignal,
+    StopSignal,
+)
 from herald.channels.callback_requests import CallbackRejected
 from herald.channels.callbacks import Endpoint, channel_callback, missing_secret, rejected
 from herald.channels.channel_logs import callback_body, record_callback
@@ -103,6 +111,7 @@ def report_endpoint(kind: ChannelType) -> Endpoint:
 _ACCEPTED: dict[type | None, str] = {
     IncomingMessage: "Message Accepted",
     StopSignal: "Event Accepted",
+    StartSignal: "Event Accepted",
     DeliveryReport: "Status Update Accepted",
     None: "Events Handled",
 }
@@ -114,6 +123,9 @@ def _apply(kind: ChannelType, channel: Channel, event: CallbackEvent) -> dict[st
         return inbound.received_item(channel, inbound.receive(channel, event).msg)
     if isinstance(event, StopSignal):
         inbound.stop(channel, event)
+        return inbound.stop_item(channel, event)
+    if isinstance(event, StartSignal):
+        inbound.start(channel, event)
         return inbound.stop_item(channel, event)
     if isinstance(event, DeliveryReport):
         return apply_report(channel, event, ignore_unknown=kind.ignores_unknown_reports)
