@@ -9,7 +9,7 @@ from django.core.management import CommandError, call_command
 
 from herald.channels.models import Channel
 from herald.channels.registry import ChannelConfigError, get_type
-from herald.testing.providers.infobip import API_KEY, FakeInfobip
+from herald.testing.providers.infobip import API_KEY, BENCH_URN, FakeInfobip, bench_channel
 
 INFOBIP = get_type("infobip")
 
@@ -67,3 +67,10 @@ def test_the_key_is_required_and_the_default_base_url_is_infobips():
 def test_bad_config_is_refused(config, error):
     with pytest.raises(ChannelConfigError, match=error):
         INFOBIP.validate_config(config)
+
+
+def test_the_bench_hook_makes_a_channel_the_fake_accepts(workspace, infobip):
+    channel = bench_channel(workspace, infobip)
+
+    assert (channel.channel_type, channel.tps, channel.schemes) == ("infobip", None, ["tel"])
+    assert BENCH_URN.startswith("tel:")
