@@ -22,7 +22,9 @@ DELIVERED = "delivered"
 RECEIVE = "receive"
 
 # Infobip's status groups (its "Response status and error codes").
+# EXPIRED is a failure (docs/COMPATIBILITY.md, C74): the network gave up on the message.
 STATUS_OF_GROUP = {1: "sent", 3: "delivered", 2: "failed", 4: "failed", 5: "failed"}
+GROUP_OF_NAME = {"PENDING": 1, "UNDELIVERABLE": 2, "DELIVERED": 3, "EXPIRED": 4, "REJECTED": 5}
 
 
 def _results(request: HttpRequest) -> list[dict[str, Any]]:
@@ -50,7 +52,8 @@ def _report(result: dict[str, Any]) -> DeliveryReport:
     status = result.get("status")
     if not isinstance(status, dict):
         status = {}
-    group = status.get("groupId")
+    # groupId, else groupName (the field courier reads): both name the same group.
+    group = status.get("groupId", GROUP_OF_NAME.get(str(status.get("groupName", "")).upper()))
     if group not in STATUS_OF_GROUP or isinstance(group, bool):
         raise CallbackRejected(400, f"unknown status groupId {group!r} for message {message_id[:100]!r}")
     msg_uuid = _uuid(message_id) or _uuid(_text(result, "callbackData"))

@@ -62,6 +62,20 @@ def test_a_report_batch_moves_each_message(channel, infobip, bob):
     )
 
 
+# docs/COMPATIBILITY.md, C74.
+def test_an_expired_report_fails_the_message(channel, infobip, bob):
+    [msg] = wired(bob, channel, 1)
+
+    response = infobip.report(callback_urls(channel)["delivered"], [(str(msg.uuid), 4)])
+
+    assert response.status_code == 200, response.text
+    msg.refresh_from_db()
+    assert (msg.status, msg.error_detail) == (
+        MsgStatus.FAILED,
+        "EXPIRED_EXPIRED (Message expired); error EC_ABSENT_SUBSCRIBER (Absent Subscriber)",
+    )
+
+
 def test_a_report_for_an_unknown_message_is_taken_and_ignored(channel, infobip, bob):
     [known] = wired(bob, channel, 1)
     unknown = "01a236b0-0000-7000-8000-000000000000"
