@@ -44,6 +44,7 @@ TYPE_CLASSES = (
     "herald.channels.external.type.ExternalType",
     "herald.channels.vonage.type.VonageType",
     "herald.channels.telegram.type.TelegramType",
+    "herald.channels.infobip.type.InfobipType",
 )
 TYPES: dict[str, ChannelType] = {t.code: t for t in (import_string(path)() for path in TYPE_CLASSES)}
 
