@@ -72,6 +72,7 @@ def receive(channel: Channel, incoming: IncomingMessage) -> Received:
                     direction=MsgDirection.IN,
                     status=MsgStatus.HANDLED,
                     text=incoming.text,
+                    attachments=list(incoming.attachments),
                     external_id=incoming.external_id,
                     response_to=_answered(urn, channel, now),
                     created_on=now,

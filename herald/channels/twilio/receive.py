@@ -3,7 +3,7 @@ media (NumMedia, MediaUrl<N>, MediaContentType<N>). With Advanced Opt-Out, Twili
 keyword (`OptOutType=STOP`): the contact is stopped whatever the workspace's stop words; `START` goes the way of
 any message, whose text is then one of the workspace's start words or not."""
 
-from django.http import HttpRequest
+from django.http import HttpRequest, QueryDict
 
 from herald.channels.base import MAX_EXTERNAL_ID, MAX_INCOMING_TEXT, CallbackEvent, IncomingMessage, StopSignal
 from herald.channels.callback_requests import CallbackRejected
@@ -31,7 +31,7 @@ def read_incoming(request: HttpRequest, channel: Channel) -> list[CallbackEvent]
     return events
 
 
-def _media(params) -> tuple[str, ...]:
+def _media(params: QueryDict) -> tuple[str, ...]:
     try:
         count = int(params.get("NumMedia") or 0)
     except ValueError:

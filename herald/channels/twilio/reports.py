@@ -4,7 +4,7 @@ Herald's forward-only ones. Twilio's `queued`, `accepted`, `sending` and the lik
 
 import uuid
 
-from django.http import HttpRequest
+from django.http import HttpRequest, QueryDict
 
 from herald.channels.base import CallbackEvent, DeliveryReport, StopSignal
 from herald.channels.callback_requests import CallbackRejected
@@ -35,7 +35,7 @@ def read_status(request: HttpRequest, channel: Channel) -> list[CallbackEvent]:
         detail=_detail(params) if _STATUSES[status] == "failed" else "",
     )
     if params.get("ErrorCode") == UNSUBSCRIBED and params.get("To"):
-        return [report, StopSignal(sender_urn(channel, params["To"]))]
+        return [report, StopSignal(sender_urn(channel, str(params["To"])))]
     return [report]
 
 
@@ -49,7 +49,7 @@ def _msg_uuid(value: str | None) -> uuid.UUID | None:
         raise CallbackRejected(400, f"id {value[:50]!r} is not a message UUID") from None
 
 
-def _detail(params) -> str:
+def _detail(params: QueryDict) -> str:
     code = (params.get("ErrorCode") or "").strip()
     message = (params.get("ErrorMessage") or "").strip()
     detail = f"Twilio error {code}" if code else "Twilio reported the message undelivered"

@@ -23,7 +23,7 @@ def expected(auth_token: str, url: str, params: Iterable[tuple[str, str]]) -> st
 def called_url(request: HttpRequest) -> str:
     """The URL as Twilio saw it: behind a proxy only HERALD_BASE_URL knows Herald's public address."""
     if settings.BASE_URL:
-        return settings.BASE_URL + request.get_full_path()
+        return str(settings.BASE_URL) + request.get_full_path()
     return request.build_absolute_uri()
 
 

@@ -100,7 +100,7 @@ def test_wrong_credentials_fail_permanently_saying_so(channel, twilio, bob):
 
 def test_an_unsubscribed_recipient_stops_the_contact(channel, twilio, bob):
     twilio.opted_out.add("+250788123123")
-    with pytest.raises(RecipientStopped, match="^Twilio error 21610: Attempt to send to unsubscribed recipient$"):
+    with pytest.raises(RecipientStopped, match=r"^Twilio error 21610: Attempt to send to unsubscribed recipient$"):
         send(channel, make_msg(bob, "Hello"))
 
 
