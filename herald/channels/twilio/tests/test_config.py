@@ -7,6 +7,9 @@ import pytest
 from django.core.management import CommandError, call_command
 
 from herald.channels.models import Channel
+from herald.channels.registry import get_type
+from herald.testing.factories import make_msg
+from herald.testing.providers import twilio as fake_module
 from herald.testing.providers.twilio import ACCOUNT_SID, AUTH_TOKEN, SENDER
 
 SERVICE_SID = "MG" + "cd" * 16
@@ -71,3 +74,10 @@ def test_bad_config_is_refused_naming_the_key_and_nothing_is_created(workspace, 
         add(workspace, twilio, *config, address=address)
     assert AUTH_TOKEN not in str(raised.value)
     assert not Channel.objects.exists()
+
+
+def test_the_bench_hook_makes_a_channel_that_sends(workspace, twilio, bob):
+    channel = fake_module.bench_channel(workspace, twilio)
+    assert (channel.tps, channel.schemes, fake_module.FAKE) == (None, ["tel"], type(twilio))
+    msg = make_msg(bob, "Hello", channel=channel)
+    assert get_type("twilio").send(channel, msg).external_id.startswith("SM")
