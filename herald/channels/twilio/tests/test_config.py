@@ -81,3 +81,14 @@ def test_the_bench_hook_makes_a_channel_that_sends(workspace, twilio, bob):
     assert (channel.tps, channel.schemes, fake_module.FAKE) == (None, ["tel"], type(twilio))
     msg = make_msg(bob, "Hello", channel=channel)
     assert get_type("twilio").send(channel, msg).external_id.startswith("SM")
+
+
+def test_plain_add_and_show_print_the_urls_and_never_the_token(workspace, twilio):
+    output = add(workspace, twilio, f"account_sid={ACCOUNT_SID}", f"auth_token={AUTH_TOKEN}")
+    channel = Channel.objects.get()
+    out = io.StringIO()
+    call_command("channel", "show", str(channel.uuid), stdout=out, stderr=io.StringIO())
+
+    for text in (output, out.getvalue()):
+        assert f"/c/tw/{channel.uuid}/{channel.callback_secret}/receive" in text
+        assert AUTH_TOKEN not in text
