@@ -16,7 +16,16 @@ STATUS = "status"
 # Twilio's error for a message to a number that replied STOP: the contact opted out.
 UNSUBSCRIBED = "21610"
 
-_STATUSES = {"sent": "sent", "delivered": "delivered", "read": "read", "undelivered": "failed", "failed": "failed"}
+_STATUSES = {
+    "sent": "sent",
+    "delivered": "delivered",
+    "read": "read",
+    "undelivered": "failed",
+    "failed": "failed",
+    # A scheduled message canceled will never go; some parts of one arrived: it is on its way.
+    "canceled": "failed",
+    "partially_delivered": "sent",
+}
 # What Twilio reports before a message reaches the carrier: nothing to record.
 _EARLY = {"accepted", "scheduled", "queued", "sending", "receiving", "received"}
 
@@ -52,5 +61,5 @@ def _msg_uuid(value: str | None) -> uuid.UUID | None:
 def _detail(params: QueryDict) -> str:
     code = (params.get("ErrorCode") or "").strip()
     message = (params.get("ErrorMessage") or "").strip()
-    detail = f"Twilio error {code}" if code else "Twilio reported the message undelivered"
+    detail = f"Twilio error {code}" if code else f"Twilio reported the message {str(params['MessageStatus']).lower()}"
     return f"{detail}: {message}" if message else detail

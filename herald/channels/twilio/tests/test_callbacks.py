@@ -64,6 +64,12 @@ def test_undelivered_fails_with_twilios_code(channel, wired):
     assert (wired.status, wired.error_detail) == ("F", "Twilio error 30003: Unreachable destination handset")
 
 
+def test_a_canceled_message_fails(channel, wired):
+    assert post(channel, "status", status_form(wired, "canceled"), f"?id={wired.uuid}").status_code == 200
+    wired.refresh_from_db()
+    assert (wired.status, wired.error_detail) == ("F", "Twilio reported the message canceled")
+
+
 def test_a_failure_for_21610_also_stops_the_contact(channel, wired, bob):
     assert (
         post(channel, "status", status_form(wired, "failed", ErrorCode="21610"), f"?id={wired.uuid}").status_code == 200
