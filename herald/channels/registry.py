@@ -45,6 +45,7 @@ TYPE_CLASSES = (
     "herald.channels.vonage.type.VonageType",
     "herald.channels.telegram.type.TelegramType",
     "herald.channels.infobip.type.InfobipType",
+    "herald.channels.twilio.type.TwilioType",
 )
 TYPES: dict[str, ChannelType] = {t.code: t for t in (import_string(path)() for path in TYPE_CLASSES)}
 
