@@ -41,6 +41,7 @@ __all__ = (
 TYPE_CLASSES = (
     "herald.channels.console.type.ConsoleType",
     "herald.channels.external.type.ExternalType",
+    "herald.channels.whatsapp.type.WhatsAppType",
 )
 TYPES: dict[str, ChannelType] = {t.code: t for t in (import_string(path)() for path in TYPE_CLASSES)}
 

@@ -1,0 +1,13 @@
+"""The config keys of a `whatsapp` channel (WhatsApp Cloud API), all required but `base_url`."""
+
+# Meta's Graph API, versioned in the path; a channel pins the version it was made with.
+GRAPH_URL = "https://graph.facebook.com/v21.0"
+
+KEYS = {
+    "base_url": f"the Graph API's base URL, version included (default {GRAPH_URL})",
+    "access_token": "a system user's access token with the whatsapp_business_messaging permission",
+    "phone_number_id": "the business phone number's ID (WhatsApp Manager > API Setup), not the number itself",
+    "app_secret": "the Meta app's secret, which signs webhooks (X-Hub-Signature-256)",
+    "verify_token": "any string you choose, pasted with the callback URL into the app's webhook settings",
+}
+REQUIRED = ("access_token", "phone_number_id", "app_secret", "verify_token")
