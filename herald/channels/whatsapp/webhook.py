@@ -33,6 +33,8 @@ from .errors import USER_STOPPED
 WEBHOOK = "webhook"
 STATUSES = {"sent": "sent", "delivered": "delivered", "read": "read", "failed": "failed"}
 MEDIA_TYPES = ("image", "audio", "video", "document", "sticker", "voice")
+# Notifications that are no message from the contact (a reaction to one, a number change, a type Meta can't show).
+SKIPPED_TYPES = ("reaction", "system", "unsupported", "request_welcome")
 
 
 def verify_challenge(request: HttpRequest, channel: Channel) -> Challenge:
@@ -69,7 +71,8 @@ def read_notification(request: HttpRequest, channel: Channel) -> list[CallbackEv
             for status in _list(value, "statuses"):
                 events += _status_events(status, channel)
             for message in _list(value, "messages"):
-                events.append(_incoming(message, channel))
+                if message.get("type") not in SKIPPED_TYPES:
+                    events.append(_incoming(message, channel))
     return events
 
 

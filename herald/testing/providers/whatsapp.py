@@ -120,8 +120,11 @@ class FakeWhatsApp(FakeProvider):
     def webhook(self, url: str, value: dict[str, Any], *, secret: str = APP_SECRET,
                 signature: str | None = None) -> httpx.Response:  # fmt: skip
         """POST a `messages` change as Meta does: the raw JSON body signed with the app secret."""
-        value = {"messaging_product": "whatsapp",
-                 "metadata": {"display_phone_number": "15550100000", "phone_number_id": PHONE_NUMBER_ID}, **value}
+        value = {
+            "messaging_product": "whatsapp",
+            "metadata": {"display_phone_number": "15550100000", "phone_number_id": PHONE_NUMBER_ID},
+            **value,
+        }
         body = {"object": "whatsapp_business_account",
                 "entry": [{"id": "102290129340398", "changes": [{"field": "messages", "value": value}]}]}  # fmt: skip
         raw = json.dumps(body).encode()

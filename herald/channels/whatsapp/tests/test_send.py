@@ -2,12 +2,13 @@
 
 from datetime import timedelta
 
+import httpx
 import pytest
 
 from herald.channels.base import PermanentSendError, RecipientStopped, SendResult, TransientSendError
 from herald.channels.registry import get_type
 from herald.channels.whatsapp.tests.conftest import wrote
-from herald.testing.factories import make_contact, make_msg
+from herald.testing.factories import make_contact, make_media, make_msg
 from herald.testing.gateway import drop
 from herald.testing.providers.base import json_reply
 from herald.testing.providers.whatsapp import PHONE_NUMBER_ID, TOKEN, graph_error
@@ -32,7 +33,9 @@ def test_a_text_is_posted_as_json_with_the_bearer_token(channel, bob, whatsapp):
 
 
 def test_media_goes_by_link_with_the_text_as_first_caption(channel, bob, whatsapp):
-    msg = make_msg(bob, "Look", attachments=["image/jpeg:https://example.com/a.jpg", "application/pdf:https://example.com/b.pdf"])
+    msg = make_msg(
+        bob, "Look", attachments=["image/jpeg:https://example.com/a.jpg", "application/pdf:https://example.com/b.pdf"]
+    )
 
     assert send(channel, msg).external_id == "wamid.HBgM000000000001"
 
@@ -65,12 +68,13 @@ def test_more_quick_replies_are_a_list_and_too_many_are_appended(channel, bob, w
 
 
 def test_the_fake_refuses_what_whatsapp_refuses(whatsapp):
-    import httpx  # noqa: PLC0415 — only this test talks to the fake directly
-
     url = f"{whatsapp.base_url}/{PHONE_NUMBER_ID}/messages"
     auth = {"Authorization": f"Bearer {TOKEN}"}
-    four_buttons = {"type": "button", "body": {"text": "x"},
-                    "action": {"buttons": [{"type": "reply", "reply": {"id": str(i), "title": "t"}} for i in range(4)]}}
+    four_buttons = {
+        "type": "button",
+        "body": {"text": "x"},
+        "action": {"buttons": [{"type": "reply", "reply": {"id": str(i), "title": "t"}} for i in range(4)]},
+    }
     cases = [({"messaging_product": "whatsapp", "type": "text", "text": {"body": "x"}}, "to"),
              ({**ENVELOPE, "type": "text", "text": {"body": "x" * 4097}}, "4096"),
              ({**ENVELOPE, "type": "interactive", "interactive": four_buttons}, "between 1 and 3")]  # fmt: skip
@@ -98,8 +102,6 @@ def test_a_contact_silent_for_more_than_24_hours_fails_before_the_call(channel, 
 
 
 def test_oversized_media_fails_before_the_call(channel, bob, whatsapp, media_root):
-    from herald.testing.factories import make_media  # noqa: PLC0415
-
     media = make_media(bob.workspace)
     media.size = 6 * 1024 * 1024
     media.save()
