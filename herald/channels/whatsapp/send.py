@@ -26,15 +26,12 @@ OUTSIDE_WINDOW = "outside WhatsApp's 24-hour customer-service window: only appro
 
 
 def check_service_window(msg: OutgoingMsg) -> None:
-    """Fail before the call when the contact hasn't written on this channel in the last 24 hours (WhatsApp would
-    refuse with 131047). Read through the contact's own messages: channels sit below msgs and don't import it."""
-    last_in = (
-        msg.contact.msgs.filter(direction="I", channel_id=msg.channel_id)
-        .order_by("-created_on")
-        .values_list("created_on", flat=True)
-        .first()
-    )
-    if last_in is None or timezone.now() - last_in > SERVICE_WINDOW:
+    """Fail before the call when the contact hasn't written in the last 24 hours (WhatsApp would refuse with 131047).
+    Read from the contact's `last_seen_on` (set by every incoming message), which the delivery loop loads with the
+    message: no query from the send threads, and channels sit below msgs. It is per contact, not per channel: a
+    contact who wrote on another channel passes here and gets WhatsApp's own 131047 refusal."""
+    last_seen = msg.contact.last_seen_on
+    if last_seen is None or timezone.now() - last_seen > SERVICE_WINDOW:
         raise PermanentSendError(OUTSIDE_WINDOW)
 
 

@@ -143,8 +143,9 @@ FAKE = FakeWhatsApp
 
 
 def bench_channel(workspace, fake: FakeWhatsApp):
-    """A channel pointed at `fake`, unlimited rate, for bench/providers.py. Bench contacts have written just now
-    (the 24-hour window) only if the bench makes them: the window check is part of the measured cost."""
+    """A channel pointed at `fake`, unlimited rate, for bench/providers.py. Its messages go only to contacts whose
+    `last_seen_on` is within 24 hours (WhatsApp's service window): the bench's contacts need it set, else every
+    message fails before the call."""
     from herald.channels.registry import create_channel  # noqa: PLC0415 — Django is set up by the bench first
 
     channel = create_channel(workspace, "whatsapp", "WhatsApp", config={**CONFIG, "base_url": fake.base_url})

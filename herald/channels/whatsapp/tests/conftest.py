@@ -27,8 +27,12 @@ def channel(workspace, whatsapp):
 
 
 def wrote(contact, channel, ago: timedelta = timedelta(minutes=1)) -> None:
+    """The contact wrote on the channel `ago`: what herald.msgs.inbound leaves (the message, `last_seen_on`)."""
+    at = timezone.now() - ago
     Msg.objects.create(workspace=contact.workspace, contact=contact, channel=channel, direction=MsgDirection.IN,
-                       text="hi", created_on=timezone.now() - ago)  # fmt: skip
+                       text="hi", created_on=at, sent_on=at)  # fmt: skip
+    contact.last_seen_on = at
+    contact.save(update_fields=["last_seen_on"])
 
 
 @pytest.fixture
