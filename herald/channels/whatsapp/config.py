@@ -1,7 +1,8 @@
 """The config keys of a `whatsapp` channel (WhatsApp Cloud API), all required but `base_url`."""
 
-# Meta's Graph API, versioned in the path; a channel pins the version it was made with.
-GRAPH_URL = "https://graph.facebook.com/v21.0"
+# Meta's Graph API, versioned in the path (v26.0 is current in 12/2026; v20.0 was retired 2026-09-24): a channel
+# keeps the version it was made with, so a new version is a config change, tested first.
+GRAPH_URL = "https://graph.facebook.com/v26.0"
 
 KEYS = {
     "base_url": f"the Graph API's base URL, version included (default {GRAPH_URL})",

@@ -71,4 +71,4 @@ def test_an_unknown_phone_number_id_is_refused(workspace, whatsapp):
 
 
 def test_the_default_base_url_is_the_graph_api(workspace):
-    assert get_type("whatsapp").validate_config(CONFIG)["base_url"] == "https://graph.facebook.com/v21.0"
+    assert get_type("whatsapp").validate_config(CONFIG)["base_url"] == "https://graph.facebook.com/v26.0"
