@@ -11,8 +11,9 @@ from herald.channels.base import PermanentSendError, RecipientStopped, Transient
 REENGAGEMENT = 131047
 # The user stopped marketing messages from this business.
 USER_STOPPED = 131050
-# Throughput or rate limits, pair rate limit, "API too many calls"; unknown / temporary / service errors.
-RETRYABLE = frozenset({4, 80007, 130429, 131056, 1, 2, 131000, 131016})
+# Throughput, spam, pair and registration rate limits and "API too many calls" (courier's throttling codes, with
+# 131053: Meta failed to fetch a media link); unknown, temporary and service errors.
+RETRYABLE = frozenset({4, 80007, 130429, 131048, 131056, 133016, 131053, 1, 2, 131000, 131016})
 # Token invalid or expired.
 AUTH = frozenset({190})
 

@@ -9,6 +9,7 @@ from django.core.management import CommandError, call_command
 
 from herald.channels.models import Channel
 from herald.channels.registry import get_type
+from herald.testing.providers import whatsapp as bench_hook
 from herald.testing.providers.whatsapp import APP_SECRET, CONFIG, PHONE_NUMBER_ID, TOKEN, FakeWhatsApp
 
 
@@ -72,3 +73,9 @@ def test_an_unknown_phone_number_id_is_refused(workspace, whatsapp):
 
 def test_the_default_base_url_is_the_graph_api(workspace):
     assert get_type("whatsapp").validate_config(CONFIG)["base_url"] == "https://graph.facebook.com/v26.0"
+
+
+def test_the_bench_hook_makes_an_unlimited_channel_the_fake_accepts(workspace, whatsapp):
+    channel = bench_hook.bench_channel(workspace, whatsapp)
+    assert (bench_hook.FAKE, channel.tps, channel.schemes) == (FakeWhatsApp, None, ["whatsapp"])
+    assert bench_hook.BENCH_URN.startswith("whatsapp:")
