@@ -46,6 +46,7 @@ TYPE_CLASSES = (
     "herald.channels.telegram.type.TelegramType",
     "herald.channels.infobip.type.InfobipType",
     "herald.channels.twilio.type.TwilioType",
+    "herald.channels.whatsapp.type.WhatsAppType",
 )
 TYPES: dict[str, ChannelType] = {t.code: t for t in (import_string(path)() for path in TYPE_CLASSES)}
 
