@@ -127,6 +127,7 @@ NO_MESSAGES_YET = {
     "excluded": {
         "blocked": 0, "stopped": 0, "archived": 0, "no_urn": 0, "no_channel": 0, "too_long": 0, "suspended": 0
     },
+    "left_out": {"stopped": 0, "archived": 0, "blocked": 0},
 }  # fmt: skip
 
 
@@ -411,6 +412,7 @@ def test_the_schema_describes_every_count(anon):
     assert list(described) == list(NO_MESSAGES_YET)
     assert list(components["BroadcastFailedReasons"]["properties"]) == list(NO_MESSAGES_YET["failed_reasons"])
     assert list(components["BroadcastExclusions"]["properties"]) == list(NO_MESSAGES_YET["excluded"])
+    assert list(components["BroadcastLeftOut"]["properties"]) == list(NO_MESSAGES_YET["left_out"])
 
 
 # One declaration of the output

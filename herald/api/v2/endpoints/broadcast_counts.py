@@ -14,7 +14,7 @@ from rest_framework import serializers
 
 from herald.api.v2.endpoints.messages import FAILED_REASON_NAMES, STATUS_NAMES
 from herald.msgs.counts import count_rows_of_outer_broadcast, counts_by_broadcast, read_count_rows
-from herald.msgs.exclusions import EXCLUSIONS
+from herald.msgs.exclusions import EXCLUSIONS, LEFT_OUT, recorded_figures
 from herald.msgs.models import Broadcast, MsgStatus
 
 # Every name an outgoing message's status has, in messages.json's order (`handled` is for incoming ones only).
@@ -45,8 +45,7 @@ def counts_of(broadcast: Broadcast) -> dict:
         if status == MsgStatus.FAILED and reason:
             name = FAILED_REASON_NAMES.get(reason, reason)
             reasons[name] = reasons.get(name, 0) + count
-    excluded = broadcast.exclusions or {}
-    return {**statuses, "failed_reasons": reasons, "excluded": {name: excluded.get(name, 0) for name in EXCLUSIONS}}
+    return {**statuses, "failed_reasons": reasons, **recorded_figures(broadcast.exclusions)}
 
 
 def _counts_of(names, help_text: str) -> dict:
@@ -64,6 +63,11 @@ COUNTS_SCHEMA = inline_serializer(
         "excluded": inline_serializer(
             name="BroadcastExclusions",
             fields=_counts_of(EXCLUSIONS, "recipients given a failed message at fan-out because: {name}"),
+        ),
+        "left_out": inline_serializer(
+            name="BroadcastLeftOut",
+            fields=_counts_of(LEFT_OUT, "members of the addressed groups given no message, being {name}"),
+            help_text="as a dry run's `left_out`: counted when the fan-out begins",
         ),
     },
     help_text="The broadcast's messages by status, the failed ones by reason, and the recipients the fan-out "
