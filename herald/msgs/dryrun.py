@@ -15,7 +15,7 @@ from datetime import datetime
 from typing import Any
 
 from django.conf import settings
-from django.db.models import Count, QuerySet
+from django.db.models import QuerySet
 from django.utils import timezone
 
 from herald.channels.models import Channel
@@ -26,10 +26,10 @@ from herald.workspaces.models import Workspace
 from herald.workspaces.send_window import SendWindow
 
 from .audience import Audience
-from .batches import STATUS_LABELS, Recipient, RecipientURN, load_batch
+from .batches import Recipient, RecipientURN, load_batch
 from .compose import Composer
 from .content import Translations
-from .exclusions import EXCLUSIONS, exclusion
+from .exclusions import exclusion, figures, left_out
 from .msg_rows import NewMessage
 from .segments import is_gsm7
 from .windows import opening_for
@@ -109,7 +109,7 @@ class Plan:
             "recipients": self.recipients,
             "sendable": self.recipients - sum(self.excluded.values()),
             "new_contacts": self.new_contacts,
-            "excluded": {reason: self.excluded[reason] for reason in EXCLUSIONS},
+            "excluded": figures(self.excluded, {})["excluded"],
             "languages": dict(sorted(self.languages.items())),
             "segments": {
                 "total": self.segments["gsm7"] + self.segments["ucs2"],
@@ -151,19 +151,6 @@ def dry_run(
     answer["left_out"] = left_out(audience)
     answer["waiting_until"] = opening_for(window, send_at or timezone.now())
     return answer
-
-
-# The statuses of group members a broadcast leaves out, as `left_out` counts them.
-LEFT_OUT = ("stopped", "archived", "blocked")
-
-
-def left_out(audience: Audience) -> dict[str, int]:
-    """Members of the addressed groups who aren't active, by status: no message is made for them (so they are not
-    among the recipients), in the dry run as in the send."""
-    per_status = audience.left_out().order_by().values("status").annotate(n=Count("id"))
-    counts = dict(per_status.values_list("status", "n"))
-    by_label = {STATUS_LABELS[status]: n for status, n in counts.items()}
-    return {label: by_label.get(label, 0) for label in LEFT_OUT}
 
 
 def urn_of(recipient: Recipient, message: NewMessage) -> RecipientURN | None:

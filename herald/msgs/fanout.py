@@ -43,7 +43,7 @@ from . import control, windows
 from .audience import Audience
 from .batches import Recipient, load_batch
 from .compose import MessageComposer
-from .exclusions import exclusion
+from .exclusions import LEFT_OUT_KEY, exclusion, left_out, with_excluded
 from .models import Broadcast, BroadcastStatus, Msg, MsgStatus, due_to_begin
 from .msg_rows import NewMessage, insert_messages
 
@@ -162,7 +162,9 @@ def _begin(broadcast_id: int) -> tuple[Broadcast, Audience, int] | None:
         return None
     audience = Audience(broadcast)
     if pending or broadcast.contact_count is None:
-        Broadcast.objects.filter(id=broadcast.id).update(contact_count=audience.contacts().count())
+        # No batch is written before this (the ranges come after): the recorded exclusions can't change meanwhile.
+        recorded = {**(broadcast.exclusions or {}), LEFT_OUT_KEY: left_out(audience)}
+        Broadcast.objects.filter(id=broadcast.id).update(contact_count=audience.contacts().count(), exclusions=recorded)
     return broadcast, audience, attempt
 
 
@@ -269,7 +271,7 @@ def write_batch(composer: MessageComposer, batch: list[Recipient]) -> tuple[list
             for recipient, message in zip(batch, messages, strict=True)
             if message.contact_id not in done and (reason := exclusion(message, recipient)) is not None
         )
-        changes = {"exclusions": dict(Counter(exclusions or {}) + excluded)} if excluded else {}
+        changes = {"exclusions": with_excluded(exclusions, excluded)} if excluded else {}
         Broadcast.objects.filter(id=broadcast_id).update(
             **({"window_held_until": opens_at} if waiting else {}),
             msg_count=F("msg_count") + len(new),

@@ -24,6 +24,8 @@ EVENT_TYPES = (
 # The statuses a `message.status` event reports (what a message can move to), for a subscription's filter.
 MESSAGE_STATUSES = ("wired", "sent", "delivered", "read", "errored", "failed")
 MAX_URL_LENGTH = 2048
+# The most events one POST carries for a subscription that takes batches (`Webhook.batch_size`).
+MAX_BATCH_SIZE = 100
 
 
 def new_secret() -> str:
@@ -39,6 +41,8 @@ class Webhook(models.Model):
     events = models.JSONField(default=list)
     # `message.status` events only for these statuses; empty: every status.
     statuses = models.JSONField(default=list)
+    # Up to this many due events in one POST, as `{"events": [...]}`; 1: one event per POST, the event itself.
+    batch_size = models.PositiveSmallIntegerField(default=1)
     # Kept because every delivery is signed with it; shown once, when the subscription is created.
     secret = models.CharField(max_length=64, default=new_secret)
     # A 410 answer ends the subscription: it stays listed, inactive, and gets nothing more.

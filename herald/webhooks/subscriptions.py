@@ -23,7 +23,12 @@ def url_taken(workspace: Workspace, url: str) -> bool:
 
 
 def subscribe(
-    workspace: Workspace, url: str, event_types: Sequence[str], statuses: Sequence[str] = (), created_by=None
+    workspace: Workspace,
+    url: str,
+    event_types: Sequence[str],
+    statuses: Sequence[str] = (),
+    batch_size: int = 1,
+    created_by=None,
 ) -> Webhook:
     """A new active subscription; `DuplicateURL` if the workspace has one for `url` (checked by a unique key, so
     two requests racing can't both make one), `addresses.RefusedURL` for a URL that may not be used."""
@@ -35,6 +40,7 @@ def subscribe(
                 url=url,
                 events=list(dict.fromkeys(event_types)),
                 statuses=list(dict.fromkeys(statuses)),
+                batch_size=batch_size,
                 created_by=created_by,
             )
     except IntegrityError:

@@ -34,6 +34,7 @@ REASONS = (
     "expired",
 )  # fmt: skip
 EXCLUSIONS = ("blocked", "stopped", "archived", "no_urn", "no_channel", "too_long", "suspended")
+LEFT_OUT = ("stopped", "archived", "blocked")
 
 
 @pytest.fixture
@@ -57,7 +58,9 @@ def listed_messages(client, broadcast_uuid: str) -> list[dict]:
     return messages
 
 
-def counts_from_messages(client, broadcast_uuid: str, excluded: dict | None = None) -> dict:
+def counts_from_messages(
+    client, broadcast_uuid: str, excluded: dict | None = None, left_out: dict | None = None
+) -> dict:
     """What `counts` must say, worked out from messages.json."""
     messages = listed_messages(client, broadcast_uuid)
     statuses = Counter(m["status"] for m in messages)
@@ -66,6 +69,7 @@ def counts_from_messages(client, broadcast_uuid: str, excluded: dict | None = No
         **{status: statuses[status] for status in STATUSES},
         "failed_reasons": {reason: reasons[reason] for reason in REASONS},
         "excluded": {reason: (excluded or {}).get(reason, 0) for reason in EXCLUSIONS},
+        "left_out": {status: (left_out or {}).get(status, 0) for status in LEFT_OUT},
     }
 
 
@@ -102,8 +106,28 @@ def test_after_the_fan_out_counts_say_what_was_sent_and_who_was_excluded(admin, 
         "failed": 4,
         "failed_reasons": {**dict.fromkeys(REASONS, 0), "contact": 2, "no_destination": 2},
         "excluded": {**dict.fromkeys(EXCLUSIONS, 0), **excluded},
+        "left_out": dict.fromkeys(LEFT_OUT, 0),
     }
     assert counts_of(admin, body["uuid"]) == counts_from_messages(admin, body["uuid"], excluded)
+
+
+def test_the_counts_say_who_the_fan_out_left_out_as_the_dry_run_did(admin, workspace, sms):
+    ann = make_contact(workspace, "Ann", ["tel:+250788111111"])
+    members = [make_contact(workspace, f"S{n}", [f"tel:+25078822222{n}"], status=ContactStatus.STOPPED) for n in "12"]
+    archived = make_contact(workspace, "Gone", ["tel:+250788333333"], status=ContactStatus.ARCHIVED)
+    addressed = make_contact(workspace, "Direct", ["tel:+250788444444"], status=ContactStatus.STOPPED)
+    team = make_group(workspace, "Team", [ann, *members, archived, addressed])
+    body = {"text": "Hi", "groups": [str(team.uuid)], "contacts": [str(addressed.uuid)]}
+
+    plan = admin.post("/api/v2/broadcasts.json", {**body, "dry_run": True}, format="json").json()
+    sent = post_broadcast(admin, body)
+
+    left_out = {"stopped": 2, "archived": 1, "blocked": 0}  # the addressed one is a recipient: excluded instead
+    assert plan["left_out"] == left_out
+    counts = counts_of(admin, sent["uuid"])
+    assert (counts["left_out"], counts["excluded"]) == (plan["left_out"], plan["excluded"])
+    assert counts["excluded"]["stopped"] == 1
+    assert counts == counts_from_messages(admin, sent["uuid"], {"stopped": 1}, left_out)
 
 
 def test_the_dry_run_predicts_the_exclusions_the_send_records(admin, workspace, sms):

@@ -27,22 +27,6 @@ pytestmark = [pytest.mark.django_db(transaction=True), pytest.mark.usefixtures("
 post_webhook = poster("/api/v2/webhooks.json")
 
 
-@pytest.fixture
-def receiver(settings):
-    """The webhook receiver: a FakeGateway on 127.0.0.1, with short timeouts and back-off."""
-    settings.WEBHOOKS_ALLOW_PRIVATE = True
-    settings.WEBHOOKS_TIMEOUT = 0.5
-    settings.WEBHOOKS_BACKOFF_SECONDS = 0.05
-    settings.WEBHOOKS_MAX_BACKOFF_SECONDS = 0.2
-    with FakeGateway() as running:
-        yield running
-
-
-@pytest.fixture
-def sms(workspace, gateway):
-    return gateway_channel(workspace, gateway.url)
-
-
 def subscribe(admin, receiver, events, **more) -> dict:
     response = post_webhook(admin, {"url": f"{receiver.url}/events", "events": events, **more})
     assert response.status_code == 201, response.json()

@@ -24,6 +24,7 @@ def listed(webhook: Webhook, **changes) -> dict:
         "url": webhook.url,
         "events": webhook.events,
         "statuses": webhook.statuses,
+        "batch_size": webhook.batch_size,
         "active": True,
         "deactivated_reason": "",
         "created_on": webhook.created_on.strftime("%Y-%m-%dT%H:%M:%S.%fZ"),

@@ -2,17 +2,19 @@
 by status as messages.json names them, the failed ones by `failed_reason`, and the recipients the fan-out
 excluded, by why.
 
-The numbers come from the rows the database keeps per broadcast (`herald/msgs/counts.py`), read for a whole page in
-one query; the names are messages.json's own (`STATUS_NAMES`, `FAILED_REASON_NAMES`), so a status or reason added
-there is counted under its name here with no change.
+The numbers come from the rows the database keeps per broadcast (`herald/msgs/counts.py`), selected by the page's
+own query (`with_count_rows`: no query of their own), or read in one query for a broadcast on its own; the names
+are messages.json's own (`STATUS_NAMES`, `FAILED_REASON_NAMES`), so a status or reason added there is counted under
+its name here with no change.
 """
 
+from django.db.models import QuerySet
 from drf_spectacular.utils import inline_serializer
 from rest_framework import serializers
 
 from herald.api.v2.endpoints.messages import FAILED_REASON_NAMES, STATUS_NAMES
-from herald.msgs.counts import counts_by_broadcast
-from herald.msgs.exclusions import EXCLUSIONS
+from herald.msgs.counts import count_rows_of_outer_broadcast, counts_by_broadcast, read_count_rows
+from herald.msgs.exclusions import EXCLUSIONS, LEFT_OUT, recorded_figures
 from herald.msgs.models import Broadcast, MsgStatus
 
 # Every name an outgoing message's status has, in messages.json's order (`handled` is for incoming ones only).
@@ -20,11 +22,17 @@ STATUSES = tuple(name for name in dict.fromkeys(STATUS_NAMES.values()) if name !
 REASONS = tuple(dict.fromkeys(FAILED_REASON_NAMES.values()))
 
 
+def with_count_rows(broadcasts: QuerySet[Broadcast]) -> QuerySet[Broadcast]:
+    """The broadcasts with their count rows selected in the same query (`attach_counts` reads them)."""
+    return broadcasts.annotate(count_rows=count_rows_of_outer_broadcast())
+
+
 def attach_counts(broadcasts: list[Broadcast]) -> None:
-    """Set `msg_counts` on each broadcast: one query for all of them."""
-    counts = counts_by_broadcast(b.id for b in broadcasts)
+    """Set `msg_counts` on each broadcast: from the rows `with_count_rows` selected, else one query for all."""
+    unread = [b for b in broadcasts if not hasattr(b, "count_rows")]
+    counts = counts_by_broadcast(b.id for b in unread) if unread else {}
     for b in broadcasts:
-        b.msg_counts = counts.get(b.id, {})
+        b.msg_counts = read_count_rows(b.count_rows) if hasattr(b, "count_rows") else counts.get(b.id, {})
 
 
 def counts_of(broadcast: Broadcast) -> dict:
@@ -37,8 +45,7 @@ def counts_of(broadcast: Broadcast) -> dict:
         if status == MsgStatus.FAILED and reason:
             name = FAILED_REASON_NAMES.get(reason, reason)
             reasons[name] = reasons.get(name, 0) + count
-    excluded = broadcast.exclusions or {}
-    return {**statuses, "failed_reasons": reasons, "excluded": {name: excluded.get(name, 0) for name in EXCLUSIONS}}
+    return {**statuses, "failed_reasons": reasons, **recorded_figures(broadcast.exclusions)}
 
 
 def _counts_of(names, help_text: str) -> dict:
@@ -56,6 +63,11 @@ COUNTS_SCHEMA = inline_serializer(
         "excluded": inline_serializer(
             name="BroadcastExclusions",
             fields=_counts_of(EXCLUSIONS, "recipients given a failed message at fan-out because: {name}"),
+        ),
+        "left_out": inline_serializer(
+            name="BroadcastLeftOut",
+            fields=_counts_of(LEFT_OUT, "members of the addressed groups given no message, being {name}"),
+            help_text="as a dry run's `left_out`: counted when the fan-out begins",
         ),
     },
     help_text="The broadcast's messages by status, the failed ones by reason, and the recipients the fan-out "

@@ -21,7 +21,7 @@ from rest_framework.response import Response
 from herald.api.v2 import content_fields, openapi
 from herald.api.v2.base import BaseEndpoint, ListAPIMixin, WriteAPIMixin
 from herald.api.v2.content_fields import TranslatedAttachmentsField, TranslatedQuickRepliesField, TranslatedTextField
-from herald.api.v2.endpoints.broadcast_counts import COUNTS_SCHEMA, attach_counts, counts_of
+from herald.api.v2.endpoints.broadcast_counts import COUNTS_SCHEMA, attach_counts, counts_of, with_count_rows
 from herald.api.v2.filters import Filter, created_between
 from herald.api.v2.formats import format_datetime
 from herald.api.v2.params import InvalidParam, bool_param, int_param, uuid_param
@@ -560,7 +560,7 @@ class BroadcastsEndpoint(ListAPIMixin, WriteAPIMixin, BaseEndpoint):
     ]
 
     def get_queryset(self):
-        return (
+        return with_count_rows(
             Broadcast.objects.filter(workspace=self.workspace, is_active=True)
             .select_related("schedule")
             .annotate(parent_uuid=F("parent__uuid"))

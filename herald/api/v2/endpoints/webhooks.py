@@ -14,9 +14,14 @@ from herald.api.v2.permissions import ADMIN_ONLY
 from herald.api.v2.serializer_fields import DateTimeField
 from herald.webhooks import subscriptions
 from herald.webhooks.addresses import RefusedURL, check_url
-from herald.webhooks.models import EVENT_TYPES, MAX_URL_LENGTH, MESSAGE_STATUSES, Webhook
+from herald.webhooks.models import EVENT_TYPES, MAX_BATCH_SIZE, MAX_URL_LENGTH, MESSAGE_STATUSES, Webhook
 
 CANT_CHANGE = "Webhooks can't be changed: delete this one and create another."
+
+
+BATCH_HELP = (
+    'up to this many events per POST, as {"events": [...]}; 1 (the default): one event per POST, the event itself'
+)
 
 
 class WebhookReadSerializer(serializers.Serializer):
@@ -26,6 +31,7 @@ class WebhookReadSerializer(serializers.Serializer):
     statuses = serializers.ListField(
         child=serializers.ChoiceField(MESSAGE_STATUSES), help_text="message.status events only for these; [] for all"
     )
+    batch_size = serializers.IntegerField(help_text=BATCH_HELP)
     active = serializers.BooleanField(source="is_active", help_text="false once the receiver answered 410 Gone")
     deactivated_reason = serializers.CharField(help_text="why it is no longer active; empty while it is")
     created_on = DateTimeField()
@@ -45,6 +51,7 @@ class WebhookWriteSerializer(serializers.Serializer):
     statuses = serializers.ListField(
         child=serializers.ChoiceField(MESSAGE_STATUSES), required=False, max_length=len(MESSAGE_STATUSES) * 2
     )
+    batch_size = serializers.IntegerField(min_value=1, max_value=MAX_BATCH_SIZE, required=False, help_text=BATCH_HELP)
 
     def validate_url(self, value):
         try:
@@ -67,6 +74,7 @@ class WebhookWriteSerializer(serializers.Serializer):
                 data["url"],
                 data["events"],
                 data.get("statuses", []),
+                batch_size=data.get("batch_size", 1),
                 created_by=self.context.get("user"),
             )
         except subscriptions.DuplicateURL as exc:  # a request racing this one made it first
