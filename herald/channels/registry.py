@@ -42,10 +42,10 @@ TYPE_CLASSES = (
     "herald.channels.console.type.ConsoleType",
     "herald.channels.email.type.EmailType",
     "herald.channels.external.type.ExternalType",
-    "herald.channels.vonage.type.VonageType",
-    "herald.channels.telegram.type.TelegramType",
     "herald.channels.infobip.type.InfobipType",
+    "herald.channels.telegram.type.TelegramType",
     "herald.channels.twilio.type.TwilioType",
+    "herald.channels.vonage.type.VonageType",
     "herald.channels.whatsapp.type.WhatsAppType",
 )
 TYPES: dict[str, ChannelType] = {t.code: t for t in (import_string(path)() for path in TYPE_CLASSES)}
