@@ -14,6 +14,8 @@ request to a gateway ...). It answers in one of three ways, and the delivery loo
 
 from __future__ import annotations
 
+import functools
+import json
 import uuid
 from collections.abc import Sequence
 from dataclasses import dataclass
@@ -222,6 +224,14 @@ class ChannelType:
             checked["base_url"] = checked_base_url(checked["base_url"])
         return checked
 
+    def config_for_send(self, channel: Channel) -> dict[str, Any]:
+        """The channel's config checked again at send (it may have been edited by hand since `channel add`), once
+        per distinct config rather than once per message; a broken one fails the message (`PermanentSendError`)."""
+        try:
+            return _validated(self, json.dumps(channel.config, sort_keys=True))
+        except ChannelConfigError as exc:
+            raise PermanentSendError(f"channel config: {exc}") from exc
+
     def verify_credentials(self, config: dict[str, Any], address: str) -> None:
         """Ask the provider whether a new channel's (validated) credentials work, before it is created; raise
         `ChannelConfigError` with the provider's own words if not. The base asks nothing."""
@@ -237,6 +247,11 @@ class ChannelType:
 
     def __repr__(self) -> str:
         return f"<ChannelType {self.code}>"
+
+
+@functools.lru_cache(maxsize=256)
+def _validated(kind: ChannelType, config_json: str) -> dict[str, Any]:
+    return kind.validate_config(json.loads(config_json))
 
 
 def checked_base_url(url: str) -> str:

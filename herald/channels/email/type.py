@@ -65,11 +65,11 @@ class EmailType(ChannelType):
         return unsubscribe.unsubscribed_page()
 
     def send(self, channel: Channel, msg: OutgoingMsg) -> SendResult:
+        channel_config = self.config_for_send(channel)
         try:
-            channel_config = self.validate_config(channel.config)
             sender = config.checked_address(channel.address or "")
         except ChannelConfigError as exc:
-            raise PermanentSendError(f"channel config: {exc}") from exc
+            raise PermanentSendError(f"channel address: {exc}") from exc
         urn = urn_of(msg)
         scheme, _, to = urn.partition(":")
         if scheme != "mailto":

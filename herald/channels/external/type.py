@@ -5,8 +5,6 @@ the URL and body templates (`template.py`: the variables and how each is escaped
 through `reports.py`.
 """
 
-import functools
-import json
 from typing import Any
 
 from django.http import HttpRequest
@@ -14,7 +12,6 @@ from django.http import HttpRequest
 from herald.channels import http
 from herald.channels.base import (
     CallbackEvent,
-    ChannelConfigError,
     ChannelType,
     DeliveryReport,
     OutgoingMsg,
@@ -58,7 +55,7 @@ class ExternalType(ChannelType):
         return config.validate_config(super().validate_config(config.resolve_aliases(channel_config)))
 
     def send(self, channel: Channel, msg: OutgoingMsg) -> SendResult:
-        channel_config = _validated(self, channel.config)
+        channel_config = self.config_for_send(channel)
         to = urn_of(msg).split(":", 1)[1]
         address = channel.address or ""
         text = "\n".join(part for part in [msg.text, *attachment_urls(msg)] if part)
@@ -90,16 +87,3 @@ class ExternalType(ChannelType):
         if check and check not in answer.text:
             raise PermanentSendError(f"gateway answer does not contain {check!r}: {answer.snippet or '(empty)'}")
         return SendResult()
-
-
-def _validated(channel_type: ExternalType, channel_config: dict[str, Any]) -> dict[str, Any]:
-    """A channel's config, checked once per distinct config rather than once per message."""
-    try:
-        return _validated_cached(channel_type, json.dumps(channel_config, sort_keys=True))
-    except ChannelConfigError as exc:
-        raise PermanentSendError(f"channel config: {exc}") from exc
-
-
-@functools.lru_cache(maxsize=256)
-def _validated_cached(channel_type: ExternalType, config_json: str) -> dict[str, Any]:
-    return channel_type.validate_config(json.loads(config_json))

@@ -16,7 +16,6 @@ from herald.channels.base import (
     ChannelConfigError,
     ChannelType,
     OutgoingMsg,
-    PermanentSendError,
     SendError,
     SendResult,
 )
@@ -62,11 +61,7 @@ class VonageType(ChannelType):
             raise ChannelConfigError(f"Vonage answered HTTP {answer.status_code} to the credentials check")
 
     def send(self, channel: Channel, msg: OutgoingMsg) -> SendResult:
-        try:
-            channel_config = self.validate_config(channel.config)
-        except ChannelConfigError as exc:  # edited by hand since `channel add` checked it
-            raise PermanentSendError(f"channel config: {exc}") from exc
-        return send.send(channel_config, channel.address or "", msg, _receipt_url(channel))
+        return send.send(self.config_for_send(channel), channel.address or "", msg, _receipt_url(channel))
 
 
 def _receipt_url(channel: Channel) -> str | None:
