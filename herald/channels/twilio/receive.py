@@ -1,11 +1,18 @@
 """Twilio's incoming-message webhook (`/c/tw/<channel uuid>/<secret>/receive`): From, Body, MessageSid and the
 media (NumMedia, MediaUrl<N>, MediaContentType<N>). With Advanced Opt-Out, Twilio says a message was its STOP
-keyword (`OptOutType=STOP`): the contact is stopped whatever the workspace's stop words; `START` goes the way of
-any message, whose text is then one of the workspace's start words or not."""
+keyword (`OptOutType=STOP`): the contact is stopped whatever the workspace's stop words; its START keyword
+(`OptOutType=START`) makes it active again whatever the workspace's start words."""
 
 from django.http import HttpRequest, QueryDict
 
-from herald.channels.base import MAX_EXTERNAL_ID, MAX_INCOMING_TEXT, CallbackEvent, IncomingMessage, StopSignal
+from herald.channels.base import (
+    MAX_EXTERNAL_ID,
+    MAX_INCOMING_TEXT,
+    CallbackEvent,
+    IncomingMessage,
+    StartSignal,
+    StopSignal,
+)
 from herald.channels.callback_requests import CallbackRejected
 from herald.channels.external.receive import sender_urn
 from herald.channels.models import Channel
@@ -26,8 +33,11 @@ def read_incoming(request: HttpRequest, channel: Channel) -> list[CallbackEvent]
     if len(sid) > MAX_EXTERNAL_ID:
         raise CallbackRejected(400, f"MessageSid is longer than {MAX_EXTERNAL_ID} characters")
     events: list[CallbackEvent] = [IncomingMessage(urn, text, external_id=sid, attachments=_media(params))]
-    if (params.get("OptOutType") or "").upper() == "STOP":
+    opt_out = (params.get("OptOutType") or "").upper()
+    if opt_out == "STOP":
         events.append(StopSignal(urn))
+    elif opt_out == "START":
+        events.append(StartSignal(urn))
     return events
 
 

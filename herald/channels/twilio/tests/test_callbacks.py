@@ -131,6 +131,11 @@ def test_advanced_opt_out_stop_stops_the_contact_whatever_the_word(channel, bob)
     bob.refresh_from_db()
     assert bob.status == ContactStatus.STOPPED
 
+    form = {"MessageSid": "SM" + "5" * 32, "From": "+250788123123", "Body": "REPRENDRE", "OptOutType": "START"}
+    assert post(channel, "receive", form).status_code == 200
+    bob.refresh_from_db()
+    assert bob.status == ContactStatus.ACTIVE
+
 
 def test_bad_forms_are_a_400(channel):
     assert post(channel, "receive", {"Body": "no sender", "MessageSid": "SM1"}).status_code == 400
