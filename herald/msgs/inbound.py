@@ -30,6 +30,7 @@ from django.db import IntegrityError, transaction
 from django.utils import timezone
 
 from herald.channels.base import IncomingMessage, StartSignal, StopSignal
+from herald.channels.incoming import storable_text
 from herald.channels.models import Channel
 from herald.contacts import urns as urn_utils
 from herald.contacts.models import Contact, ContactStatus, ContactURN, StatusReason
@@ -71,7 +72,7 @@ def receive(channel: Channel, incoming: IncomingMessage) -> Received:
                     channel=channel,
                     direction=MsgDirection.IN,
                     status=MsgStatus.HANDLED,
-                    text=incoming.text,
+                    text=storable_text(incoming.text),  # whatever the type read: a NUL in JSON reaches here
                     attachments=list(incoming.attachments),
                     external_id=incoming.external_id,
                     response_to=_answered(urn, channel, now),

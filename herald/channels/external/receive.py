@@ -18,16 +18,12 @@ from django.http import HttpRequest
 
 from herald.channels.base import MAX_EXTERNAL_ID, MAX_INCOMING_TEXT, IncomingMessage, StopSignal
 from herald.channels.callback_requests import CallbackRejected, request_value
+from herald.channels.incoming import sender_urn, storable_text
 from herald.channels.models import Channel
-from herald.contacts import urns
 from herald.controlchars import has_control_characters, printable
 
 RECEIVE = "receive"
 STOPPED = "stopped"
-
-# What no database column can hold (PostgreSQL refuses NUL and lone surrogates): replaced in a text, not refused, so
-# that a message with one stray byte is kept.
-_UNSTORABLE = re.compile("[\x00\ud800-\udfff]")
 
 # RFC 3339, as Go's time.RFC3339Nano reads it: a date, "T", a time with optional fractions, and a zone.
 _RFC3339 = re.compile(r"^\d{4}-\d{2}-\d{2}T\d{2}:\d{2}:\d{2}(\.\d{1,9})?(Z|[+-]\d{2}:\d{2})$", re.IGNORECASE)
@@ -39,26 +35,6 @@ def _first(request: HttpRequest, *names: str) -> str | None:
         if value is not None:
             return value
     return None
-
-
-def storable_text(text: str) -> str:
-    """`text` with what no database column holds replaced by U+FFFD (other provider types read texts with it)."""
-    return _UNSTORABLE.sub("\ufffd", text)
-
-
-def sender_urn(channel: Channel, sender: str) -> str:
-    """The URN `sender` is on this channel, normalised (courier: `urns.ParsePhone` in the channel's country)."""
-    scheme = channel.schemes[0] if channel.schemes else "tel"
-    path = sender.strip().removeprefix(f"{scheme}:")
-    country = channel.country or channel.workspace.country
-    try:
-        if "?" in path or "#" in path:  # a path, not a URN with a query or a display
-            raise urns.InvalidURN(path)
-        urn = urns.parse_and_normalize(f"{scheme}:{path}", country)
-    except urns.InvalidURN:
-        where = f" (read in {country})" if scheme == "tel" and country else ""
-        raise CallbackRejected(400, f"from: {sender[:100]!r} is not a possible {scheme} address{where}") from None
-    return str(urn)
 
 
 def parse_date(value: str) -> datetime:

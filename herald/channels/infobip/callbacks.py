@@ -92,7 +92,7 @@ def _incoming(result: dict[str, Any], channel: Channel) -> IncomingMessage:
     sender = _text(result, "from")
     if not sender:
         raise CallbackRejected(400, "an incoming message needs 'from'")
-    text = _text(result, "text", MAX_INCOMING_TEXT).replace("\x00", "\ufffd")
+    text = _text(result, "text", MAX_INCOMING_TEXT)
     received_at = _text(result, "receivedAt")
     return IncomingMessage(
         urn=_sender_urn(channel, sender),

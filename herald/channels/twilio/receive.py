@@ -14,7 +14,7 @@ from herald.channels.base import (
     StopSignal,
 )
 from herald.channels.callback_requests import CallbackRejected
-from herald.channels.external.receive import sender_urn
+from herald.channels.incoming import sender_urn, storable_text
 from herald.channels.models import Channel
 from herald.channels.twilio.params import required, signed_params
 
@@ -26,7 +26,7 @@ MAX_MEDIA = 10
 def read_incoming(request: HttpRequest, channel: Channel) -> list[CallbackEvent]:
     params = signed_params(request, channel)
     urn = sender_urn(channel, required(params, "From"))
-    text = (params.get("Body") or "").replace("\x00", "\ufffd")
+    text = storable_text(params.get("Body") or "")
     if len(text) > MAX_INCOMING_TEXT:
         raise CallbackRejected(400, f"Body is longer than {MAX_INCOMING_TEXT:,} characters")
     sid = required(params, "MessageSid")

@@ -8,7 +8,7 @@ from django.http import HttpRequest, QueryDict
 
 from herald.channels.base import CallbackEvent, DeliveryReport, StopSignal
 from herald.channels.callback_requests import CallbackRejected
-from herald.channels.external.receive import sender_urn
+from herald.channels.incoming import sender_urn
 from herald.channels.models import Channel
 from herald.channels.twilio.params import required, signed_params
 

@@ -20,7 +20,7 @@ from django.http import HttpRequest
 
 from herald.channels.base import MAX_EXTERNAL_ID, MAX_INCOMING_TEXT, CallbackEvents, DeliveryReport, IncomingMessage
 from herald.channels.callback_requests import CallbackRejected, request_body
-from herald.channels.external.receive import sender_urn, storable_text
+from herald.channels.incoming import sender_urn, storable_text
 from herald.channels.models import Channel
 
 from . import signature

@@ -10,7 +10,9 @@ from django.core.management import call_command
 from django.test import Client
 from django.utils import timezone
 
+from herald.channels.base import IncomingMessage
 from herald.contacts.models import ContactStatus, ContactStatusChange
+from herald.msgs import inbound
 from herald.msgs.models import Msg, MsgStatus
 from herald.testing.factories import make_contact, make_group
 from herald.testing.fixtures import post_broadcast, results
@@ -379,3 +381,12 @@ def test_a_message_from_a_deleted_contact_s_number_makes_a_new_contact(admin, ch
     (listed,) = results(admin.get("/api/v2/messages.json", {"uuid": data["msg_uuid"]}))
     assert listed["contact"]["uuid"] != str(joe.uuid)
     assert results(admin.get("/api/v2/contacts.json", {"uuid": listed["contact"]["uuid"]}))[0]["urns"] == [f"tel:{JOE}"]
+
+
+def test_a_text_with_what_no_column_holds_is_stored_with_replacement_characters(channel):
+    # A JSON callback body (Telegram's, WhatsApp's ...) can carry "\u0000" and lone surrogates: PostgreSQL stores
+    # neither, so whatever type read it, the message is kept with U+FFFD in their place.
+    received = inbound.receive(channel, IncomingMessage("tel:+250788123123", "a\x00b\ud800c", external_id="nul-1"))
+
+    received.msg.refresh_from_db()
+    assert received.msg.text == "a\ufffdb\ufffdc"
