@@ -214,7 +214,7 @@ class ChannelType:
             return config
         for key in self.required_config:
             if not str(config.get(key) or "").strip():
-                raise ChannelConfigError(f"{key} is required for a {self.code} channel: {self.config_keys[key]}")
+                raise ChannelConfigError(f"{key} is required for channel type {self.code!r}: {self.config_keys[key]}")
         checked = {**self.config_defaults, **config}
         for key, value in checked.items():
             if not isinstance(value, str) or "\n" in value or "\r" in value:

@@ -39,6 +39,7 @@ __all__ = (
 # One line per type, `herald.channels.<code>.type.<Class>`: named by path (as RapidPro's settings.CHANNEL_TYPES
 # names its types) so that adding a type is this line and its folder, nothing else.
 TYPE_CLASSES = (
+    "herald.channels.africastalking.type.AfricasTalkingType",
     "herald.channels.console.type.ConsoleType",
     "herald.channels.email.type.EmailType",
     "herald.channels.external.type.ExternalType",

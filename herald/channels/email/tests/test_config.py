@@ -47,7 +47,7 @@ def test_defaults_and_normalised_values():
 @pytest.mark.parametrize(
     ("config", "message"),
     [
-        ({}, "host is required for a email channel: the SMTP server's host name"),
+        ({}, "host is required for channel type 'email': the SMTP server's host name"),
         ({"host": "smtp.example.org", "sender": "x"}, "unknown config key 'sender' for channel type 'email' "
          "(known keys: host, password, port, tls, username)"),
         ({"host": "smtp://smtp.example.org"}, "host must be a host name or an IP address, without a port or "

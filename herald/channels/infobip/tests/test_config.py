@@ -54,7 +54,7 @@ def test_a_wrong_key_is_refused_with_infobips_words(workspace, infobip):
 
 
 def test_the_key_is_required_and_the_default_base_url_is_infobips():
-    with pytest.raises(ChannelConfigError, match="api_key is required for a infobip channel"):
+    with pytest.raises(ChannelConfigError, match="api_key is required for channel type 'infobip'"):
         INFOBIP.validate_config({})
     assert INFOBIP.validate_config({"api_key": "k"}) == {"base_url": "https://api.infobip.com", "api_key": "k"}
 

@@ -45,7 +45,7 @@ def test_a_token_telegram_refuses_is_a_clear_error_and_creates_nothing(workspace
 
 
 def test_a_missing_token_is_named(workspace, telegram):
-    with pytest.raises(CommandError, match="bot_token is required for a telegram channel"):
+    with pytest.raises(CommandError, match="bot_token is required for channel type 'telegram'"):
         call_command("channel", "add", f"--workspace={workspace.uuid}", "--type=telegram", "--name=Bot")
 
 

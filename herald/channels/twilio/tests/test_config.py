@@ -48,8 +48,8 @@ def test_a_messaging_service_needs_no_address(workspace, twilio):
 @pytest.mark.parametrize(
     ("config", "address", "error"),
     [
-        ([f"auth_token={AUTH_TOKEN}"], SENDER, "account_sid is required for a twilio channel"),
-        ([f"account_sid={ACCOUNT_SID}"], SENDER, "auth_token is required for a twilio channel"),
+        ([f"auth_token={AUTH_TOKEN}"], SENDER, "account_sid is required for channel type 'twilio'"),
+        ([f"account_sid={ACCOUNT_SID}"], SENDER, "auth_token is required for channel type 'twilio'"),
         (["account_sid=AC123", f"auth_token={AUTH_TOKEN}"], SENDER, "account_sid must be the account's SID"),
         (
             [f"account_sid={ACCOUNT_SID}", f"auth_token={AUTH_TOKEN}", "messaging_service_sid=PN1"],

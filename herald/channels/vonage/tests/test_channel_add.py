@@ -72,8 +72,8 @@ def test_base_url_defaults_to_vonages_rest_api():
 @pytest.mark.parametrize(
     ("config", "error"),
     [
-        ([], "api_key is required for a vonage channel"),
-        (["api_key=abc"], "api_secret is required for a vonage channel"),
+        ([], "api_key is required for channel type 'vonage'"),
+        (["api_key=abc"], "api_secret is required for channel type 'vonage'"),
         (["api_key=abc", "api_secret=def", "sender=x"], "unknown config key 'sender' for channel type 'vonage'"),
         (["api_key=abc", "api_secret=def", "base_url=ftp://x"], "base_url must be an http:// or https:// URL"),
     ],

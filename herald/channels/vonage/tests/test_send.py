@@ -169,5 +169,5 @@ def test_a_config_broken_by_hand_fails_the_message_before_any_call(channel, vona
     with pytest.raises(PermanentSendError) as raised:
         send(channel, make_msg(bob))
 
-    assert raised.value.detail.startswith("channel config: api_secret is required for a vonage channel")
+    assert raised.value.detail.startswith("channel config: api_secret is required for channel type 'vonage'")
     assert vonage.requests == []

@@ -53,7 +53,7 @@ def test_add_checks_the_number_with_the_token_and_prints_the_webhook_without_sec
 
 @pytest.mark.parametrize("missing", ["access_token", "phone_number_id", "app_secret", "verify_token"])
 def test_each_key_is_required_by_name(workspace, whatsapp, missing):
-    with pytest.raises(CommandError, match=f"{missing} is required for a whatsapp channel"):
+    with pytest.raises(CommandError, match=f"{missing} is required for channel type 'whatsapp'"):
         add(workspace, whatsapp, **{missing: None})
     assert not Channel.objects.exists()
     assert whatsapp.requests == []
