@@ -23,6 +23,9 @@ from datetime import datetime
 from typing import TYPE_CHECKING, Any
 from urllib.parse import urlsplit
 
+from django.conf import settings
+from django.urls import reverse
+
 if TYPE_CHECKING:
     from django.http import HttpRequest, HttpResponse
 
@@ -223,6 +226,17 @@ class ChannelType:
         if "base_url" in checked:
             checked["base_url"] = checked_base_url(checked["base_url"])
         return checked
+
+    def callback_url(self, channel: Channel, action: str) -> str:
+        """The URL of one of the channel's callbacks, with its secret: absolute when HERALD_BASE_URL is set, else a
+        path to put the address gateways reach Herald at in front of."""
+        kwargs = {"channel_uuid": str(channel.uuid), "secret": channel.callback_secret, "action": action}
+        return str(settings.BASE_URL) + reverse(self.callback_url_name, kwargs=kwargs)
+
+    def public_callback_url(self, channel: Channel, action: str) -> str | None:
+        """`callback_url` if it is absolute, else None: what a provider that takes a callback URL with each message
+        needs (none can call a path back)."""
+        return self.callback_url(channel, action) if settings.BASE_URL else None
 
     def config_for_send(self, channel: Channel) -> dict[str, Any]:
         """The channel's config checked again at send (it may have been edited by hand since `channel add`), once

@@ -19,9 +19,7 @@ import logging
 import uuid
 from collections.abc import Callable
 
-from django.conf import settings
 from django.http import HttpRequest, HttpResponse, JsonResponse
-from django.urls import reverse
 from django.views.decorators.csrf import csrf_exempt
 from django.views.decorators.http import require_http_methods
 
@@ -109,11 +107,4 @@ def callback_urls(channel: Channel) -> dict[str, str]:
     """`{action: URL}` for every callback of the channel's type, with its secret: absolute when HERALD_BASE_URL is
     set, else paths to put the address gateways reach Herald at in front of. Empty for a type without callbacks."""
     kind = get_type(channel.channel_type)
-    return {
-        action: settings.BASE_URL
-        + reverse(
-            kind.callback_url_name,
-            kwargs={"channel_uuid": str(channel.uuid), "secret": channel.callback_secret, "action": action},
-        )
-        for action in kind.callback_actions
-    }
+    return {action: kind.callback_url(channel, action) for action in kind.callback_actions}

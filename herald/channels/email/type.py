@@ -79,7 +79,9 @@ class EmailType(ChannelType):
             sender_name=channel.name,
             sender=sender,
             to=to,
-            unsubscribe_url=unsubscribe.unsubscribe_url(channel, str(msg.uuid), urn),
+            unsubscribe_url=unsubscribe.unsubscribe_url(
+                self.public_callback_url(channel, unsubscribe.ACTION), channel, str(msg.uuid), urn
+            ),
         )
         with smtp.session(channel_config) as client:
             client.send_message(email, from_addr=sender, to_addrs=[to])

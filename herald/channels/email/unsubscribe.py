@@ -20,7 +20,6 @@ from urllib.parse import urlencode
 
 from django.conf import settings
 from django.http import HttpRequest, HttpResponse
-from django.urls import reverse
 
 from herald.channels.base import Challenge, StopSignal
 from herald.channels.callback_requests import CallbackRejected, request_value
@@ -31,15 +30,13 @@ URL_NAME = "channels.email.callback"
 _TOKEN_HEX_CHARS = 32  # 128 bits of HMAC-SHA256: more than anyone can guess
 
 
-def unsubscribe_url(channel: Channel, msg_uuid: str, urn: str) -> str | None:
-    """The message's unsubscribe link; None without HERALD_BASE_URL (an e-mail needs an absolute URL)."""
-    if not settings.BASE_URL:
+def unsubscribe_url(callback_url: str | None, channel: Channel, msg_uuid: str, urn: str) -> str | None:
+    """The message's unsubscribe link, on the channel's absolute `callback_url` for ACTION; None without one (no
+    HERALD_BASE_URL: an e-mail needs an absolute URL)."""
+    if callback_url is None:
         return None
-    path = reverse(
-        URL_NAME, kwargs={"channel_uuid": str(channel.uuid), "secret": channel.callback_secret, "action": ACTION}
-    )
     query = urlencode({"msg": msg_uuid, "urn": urn, "token": token(channel, msg_uuid, urn)})
-    return f"{settings.BASE_URL}{path}?{query}"
+    return f"{callback_url}?{query}"
 
 
 def token(channel: Channel, msg_uuid: str, urn: str) -> str:

@@ -31,7 +31,9 @@ def headers(api_key: str) -> dict[str, str]:
     return {"Authorization": f"App {api_key}", "Accept": "application/json"}
 
 
-def send(channel: Channel, msg: OutgoingMsg) -> SendResult:
+def send(channel: Channel, msg: OutgoingMsg, notify_url: str | None) -> SendResult:
+    """`notify_url`: where Infobip posts this message's delivery report; none without HERALD_BASE_URL (Infobip needs
+    an absolute URL: the report URL is then set in Infobip's portal instead)."""
     config = channel.config
     message: dict[str, Any] = {
         "from": channel.address or "",
@@ -41,7 +43,6 @@ def send(channel: Channel, msg: OutgoingMsg) -> SendResult:
         "text": text_with_replies(msg, with_attachments=True),
         "callbackData": str(msg.uuid),
     }
-    notify_url = _report_url(channel)
     if notify_url:
         message |= {"notifyUrl": notify_url, "notifyContentType": "application/json"}
     answer = http.request(
@@ -53,15 +54,6 @@ def send(channel: Channel, msg: OutgoingMsg) -> SendResult:
     )
     http.check_status(answer, request_error(answer))
     return _accepted(answer)
-
-
-def _report_url(channel: Channel) -> str:
-    """Where Infobip posts this message's delivery report; none without HERALD_BASE_URL (Infobip needs an absolute
-    URL: the report URL is then set in Infobip's portal instead)."""
-    from herald.channels.callbacks import callback_urls  # noqa: PLC0415 — callbacks imports the registry, which imports this type
-
-    url = callback_urls(channel)[DELIVERY]
-    return url if url.startswith(("http://", "https://")) else ""
 
 
 def _accepted(answer: http.Answer) -> SendResult:

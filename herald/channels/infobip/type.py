@@ -39,7 +39,7 @@ class InfobipType(ChannelType):
         send.verify_credentials(config)
 
     def send(self, channel: Channel, msg: OutgoingMsg) -> SendResult:
-        return send.send(channel, msg)
+        return send.send(channel, msg, self.public_callback_url(channel, send.DELIVERY))
 
     def read_callback(self, request: HttpRequest, channel: Channel, action: str) -> CallbackEvents:
         if action == callbacks.RECEIVE:

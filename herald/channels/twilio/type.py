@@ -73,13 +73,6 @@ class TwilioType(ChannelType):
         return HttpResponse(EMPTY_TWIML, content_type="text/xml")
 
     def send(self, channel: Channel, msg: OutgoingMsg) -> SendResult:
-        return send.send(channel, msg, _status_url(channel, msg))
-
-
-def _status_url(channel: Channel, msg: OutgoingMsg) -> str | None:
-    """The channel's status URL naming the message, for Twilio's reports; none without HERALD_BASE_URL (Twilio
-    takes absolute URLs only: reports can't come back to a Herald that doesn't know its public address)."""
-    from herald.channels.callbacks import callback_urls  # noqa: PLC0415 — callbacks imports the registry, which imports this type
-
-    url = callback_urls(channel)[reports.STATUS]
-    return f"{url}?id={msg.uuid}" if url.startswith(("http://", "https://")) else None
+        # The status URL naming the message; none without HERALD_BASE_URL (Twilio takes absolute URLs only).
+        url = self.public_callback_url(channel, reports.STATUS)
+        return send.send(channel, msg, f"{url}?id={msg.uuid}" if url else None)

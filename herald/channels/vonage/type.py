@@ -61,13 +61,6 @@ class VonageType(ChannelType):
             raise ChannelConfigError(f"Vonage answered HTTP {answer.status_code} to the credentials check")
 
     def send(self, channel: Channel, msg: OutgoingMsg) -> SendResult:
-        return send.send(self.config_for_send(channel), channel.address or "", msg, _receipt_url(channel))
-
-
-def _receipt_url(channel: Channel) -> str | None:
-    """The channel's receipt URL, when Herald knows its own address (HERALD_BASE_URL): else Vonage uses the account's
-    default receipt webhook."""
-    from herald.channels.callbacks import callback_urls  # noqa: PLC0415 — the registry imports this module
-
-    url = callback_urls(channel)[webhooks.RECEIPT]
-    return url if url.startswith(("http://", "https://")) else None
+        # Without HERALD_BASE_URL there is no receipt URL: Vonage then uses the account's default receipt webhook.
+        receipt_url = self.public_callback_url(channel, webhooks.RECEIPT)
+        return send.send(self.config_for_send(channel), channel.address or "", msg, receipt_url)
