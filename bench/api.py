@@ -16,7 +16,7 @@ from datetime import timedelta
 
 import httpx
 
-from .harness import BenchError, Row, child_env, database, herald_server, percentile, run_child
+from .harness import BenchError, Row, child_env, database, herald_server, in_threads, percentile, run_child
 
 BROADCASTS = 300
 PAGE = 250
@@ -95,13 +95,7 @@ def load(method: str, url: str, body: dict | None, headers: dict, concurrency: i
                     if response.status_code >= 300:
                         errors.append(response.status_code)
 
-    threads = [threading.Thread(target=client_loop) for _ in range(concurrency)]
-    started = time.perf_counter()
-    for thread in threads:
-        thread.start()
-    for thread in threads:
-        thread.join()
-    seconds = time.perf_counter() - started
+    seconds = in_threads(client_loop, concurrency)
     if len(errors) == count:
         raise BenchError(f"every {method} {url} failed, e.g. HTTP {errors[0]}")
     return {

@@ -15,7 +15,7 @@ import httpx
 
 from herald.testing.processes import herald_command
 
-from .harness import BenchError, Row, background, child_env, database, run_child
+from .harness import BenchError, Row, background, child_env, database, in_threads, run_child
 from .sink import RunningSink
 
 LIMITS = (50, 500)
@@ -125,11 +125,7 @@ def bare_loop(sink, count: int, concurrency: int) -> float:
                     return
             client.post(f"{sink.url}/send/bare", content=BARE_BODY, headers=headers).raise_for_status()
 
-    threads = [threading.Thread(target=send_until_done) for _ in range(concurrency)]
-    for thread in threads:
-        thread.start()
-    for thread in threads:
-        thread.join()
+    in_threads(send_until_done, concurrency)
     client.close()
     times = sorted(sink.times("/send/bare"))
     return (len(times) - 1) / (times[-1] - times[0])

@@ -20,7 +20,7 @@ import time
 
 import httpx
 
-from .harness import Row, database, run_child
+from .harness import Row, database, in_threads, run_child
 
 # The types with a fake provider, in the table's order.
 TYPES = ("twilio", "vonage", "africastalking", "infobip", "telegram", "whatsapp", "email")
@@ -147,7 +147,7 @@ def _replay(fake, recorded: list, concurrency: int, code: str) -> float:
             headers = {name: value for name, value in request.headers.items() if name not in skipped}
             client.request(request.method, fake.url + request.path, content=request.body, headers=headers)
 
-    seconds = _in_threads(send_until_done, concurrency)
+    seconds = in_threads(send_until_done, concurrency)
     client.close()
     return seconds
 
@@ -167,14 +167,4 @@ def _replay_smtp(fake, recorded: list, concurrency: int) -> float:
                     return
                 smtp.sendmail(message.mail_from, message.rcpt_tos, message.content)
 
-    return _in_threads(send_until_done, concurrency)
-
-
-def _in_threads(work, concurrency: int) -> float:
-    threads = [threading.Thread(target=work) for _ in range(concurrency)]
-    started = time.monotonic()
-    for thread in threads:
-        thread.start()
-    for thread in threads:
-        thread.join()
-    return time.monotonic() - started
+    return in_threads(send_until_done, concurrency)
