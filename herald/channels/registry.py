@@ -4,6 +4,7 @@ A new type is a folder `herald/channels/<code>/` whose `type.py` holds a `Channe
 line in `TYPE_CLASSES` below (see CONTRIBUTING.md, "Checklist: a new channel type").
 """
 
+import enum
 from typing import Any, cast
 
 from django.db import transaction
@@ -68,6 +69,14 @@ def get_type(code: str) -> ChannelType:
         raise UnknownChannelType(code) from None
 
 
+class _TypeDefault(enum.Enum):
+    TYPE_DEFAULT = "the type's default"
+
+
+# What `create_channel` takes for "no tps asked for": the type's default, where None asks for no limit.
+TYPE_DEFAULT = _TypeDefault.TYPE_DEFAULT
+
+
 def create_channel(
     workspace: Workspace,
     channel_type: str,
@@ -76,10 +85,13 @@ def create_channel(
     address: str = "",
     schemes: list[str] | None = None,
     country: str | None = "",
-    tps: int | None = None,
+    tps: int | _TypeDefault | None = TYPE_DEFAULT,
     config: dict[str, Any] | None = None,
 ) -> Channel:
-    """Check everything, then create the channel. Raises `ChannelConfigError` with a message naming the problem."""
+    """Check everything, then create the channel. Raises `ChannelConfigError` with a message naming the problem.
+
+    `tps`: messages per second; None for unlimited; left out, the type's `default_tps` (a provider's own limit).
+    """
     try:
         kind = get_type(channel_type)
     except UnknownChannelType as exc:
@@ -103,11 +115,10 @@ def create_channel(
         country = parse_country(country)
     except ProvisioningError as exc:
         raise ChannelConfigError(str(exc)) from None
-    if tps is not None and (isinstance(tps, bool) or not isinstance(tps, int) or tps < 1):
-        raise ChannelConfigError("tps must be a whole number of messages per second, 1 or more")
-
-    if tps is None:
+    if tps is TYPE_DEFAULT:
         tps = kind.default_tps
+    elif tps is not None and (isinstance(tps, bool) or not isinstance(tps, int) or tps < 1):
+        raise ChannelConfigError("tps must be a whole number of messages per second, 1 or more")
     config = kind.validate_config(config or {})
     kind.verify_credentials(config, address)
     with transaction.atomic():

@@ -37,6 +37,15 @@ def test_add_console_prints_the_uuid_and_serves_every_scheme(workspace):
     assert (channel.tps, channel.country, channel.config) == (None, "", {})
 
 
+@pytest.mark.parametrize(("tps_args", "tps"), [([], 7), (["--tps", "3"], 3), (["--tps", "unlimited"], None)])
+def test_tps_left_out_is_the_types_own_limit_and_unlimited_lifts_it(workspace, monkeypatch, tps_args, tps):
+    monkeypatch.setattr(type(get_type("console")), "default_tps", 7)
+
+    run("add", "--workspace", str(workspace.uuid), "--type", "console", "--name", "C", *tps_args)
+
+    assert Channel.objects.get().tps == tps
+
+
 def test_add_external_with_json_output(workspace, settings):
     settings.BASE_URL = ""
     output = run(

@@ -178,9 +178,7 @@ def bench_channel(workspace: Workspace, fake: FakeTelegram) -> Channel:
         "telegram",
         "Telegram bench",
         schemes=["telegram"],
+        tps=None,
         config={"base_url": fake.base_url, "bot_token": fake.token},
     )
-    # Unlimited: create_channel gives a type's default_tps when none is asked for.
-    Channel.objects.filter(id=channel.id).update(tps=None)
-    channel.tps = None
     return channel

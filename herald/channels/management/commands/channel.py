@@ -13,10 +13,20 @@ from django.core.management.base import CommandError, CommandParser
 from herald.channels.callbacks import callback_urls
 from herald.channels.models import Channel, new_callback_secret
 from herald.channels.redaction import shown_config
-from herald.channels.registry import TYPES, ChannelConfigError, create_channel, get_type
+from herald.channels.registry import TYPE_DEFAULT, TYPES, ChannelConfigError, create_channel, get_type
 from herald.msgs.models import Msg, MsgStatus
 from herald.subcommands import ActionCommand, comma_list
 from herald.workspaces.provisioning import ProvisioningError, find_workspace
+
+
+def tps_value(text: str) -> int | None:
+    """`--tps`: a whole number of messages per second, or `unlimited` (no limit, even where the type has one)."""
+    if text.strip().lower() == "unlimited":
+        return None
+    try:
+        return int(text)
+    except ValueError:
+        raise argparse.ArgumentTypeError(f"{text!r} is neither a whole number nor 'unlimited'") from None
 
 
 def parse_config(pairs: list[str]) -> dict[str, Any]:
@@ -89,7 +99,11 @@ class Command(ActionCommand):
         )
         add.add_argument("--country", help="two-letter country of its number: tel URNs of other countries avoid it")
         add.add_argument(
-            "--tps", type=int, help="messages per second it may send, SMS segments for tel URNs (default unlimited)"
+            "--tps",
+            type=tps_value,
+            default=TYPE_DEFAULT,
+            metavar="N|unlimited",
+            help="messages per second it may send, SMS segments for tel URNs (default: the type's own limit, if any)",
         )
         add.add_argument(
             "--config",
