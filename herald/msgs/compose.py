@@ -204,7 +204,7 @@ class MessageComposer(Composer):
             broadcast.content,
             broadcast.base_language,
             message_template=broadcast.template,
-            template_variables=broadcast.template_variables,
+            template_variables=broadcast.template_variables or (),
         )
         self.broadcast = broadcast
         self.window = window_of(broadcast.send_window)

@@ -81,7 +81,8 @@ class FakeWhatsApp(FakeProvider):
         super().__init__(port)
         self._ids = itertools.count(1)
         self.templates: list[dict[str, Any]] = [dict(t) for t in TEMPLATES]
-        self.page_size = 25  # Graph's default `limit`
+        # Graph's default `limit`, and the most it gives a page whatever `limit` asks (tests make it small to page).
+        self.page_size = self.max_page_size = 25
 
     def answer(self, request: Recorded) -> Reply:
         if request.headers.get("authorization") != f"Bearer {TOKEN}":
@@ -158,7 +159,7 @@ class FakeWhatsApp(FakeProvider):
     def _template_page(self, request: Recorded) -> Reply:
         query = request.query
         try:
-            limit = int(query.get("limit", [self.page_size])[0])
+            limit = min(int(query.get("limit", [self.page_size])[0]), self.max_page_size)
             start = int(base64.b64decode(query["after"][0]).decode()) if "after" in query else 0
         except (ValueError, UnicodeDecodeError):
             return graph_error(400, 100, "(#100) Invalid parameter")

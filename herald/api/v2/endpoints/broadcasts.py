@@ -105,9 +105,7 @@ class BroadcastReadSerializer(DirectReadSerializer):
     )
     counts = serializers.SerializerMethodField()
     template = serializers.SerializerMethodField(help_text="the provider template its messages go as, else null")
-    template_variables = serializers.ListField(
-        child=serializers.CharField(), read_only=True, help_text="the template body's variables, as written"
-    )
+    template_variables = serializers.SerializerMethodField()
 
     def to_representation(self, broadcast):
         if not hasattr(broadcast, "contact_refs"):
@@ -125,6 +123,12 @@ class BroadcastReadSerializer(DirectReadSerializer):
         if broadcast.template_id is None:
             return None
         return {"uuid": str(broadcast.template.uuid), "name": broadcast.template.name}
+
+    @extend_schema_field(
+        {"type": "array", "items": {"type": "string"}, "description": "the template body's variables, as written"}
+    )
+    def get_template_variables(self, broadcast) -> list[str]:
+        return broadcast.template_variables or []
 
     @extend_schema_field(ScheduleReadSerializer(allow_null=True))
     def get_schedule(self, broadcast) -> dict | None:
@@ -259,6 +263,15 @@ class ExpireAtField(SendAtField):
     late_tolerance = timedelta(0)
 
 
+class StringField(serializers.CharField):
+    """A JSON string only: a number or a boolean is no template variable (DRF's CharField would take it as text)."""
+
+    def to_internal_value(self, data):
+        if not isinstance(data, str):
+            self.fail("invalid")
+        return super().to_internal_value(data)
+
+
 class BroadcastWriteSerializer(serializers.Serializer):
     """The POST body: recipients, content in one or more languages, and optionally its base language."""
 
@@ -307,7 +320,7 @@ class BroadcastWriteSerializer(serializers.Serializer):
         "have it approved (WhatsApp), as the text elsewhere.",
     )
     template_variables = serializers.ListField(
-        child=serializers.CharField(max_length=MAX_TEMPLATE_VARIABLE_LEN),
+        child=StringField(max_length=MAX_TEMPLATE_VARIABLE_LEN),
         required=False,
         max_length=MAX_TEMPLATE_VARIABLES,
         help_text="The template body's {{1}}, {{2}} ... in order; expressions such as @contact.name are filled in "
@@ -400,7 +413,7 @@ class BroadcastWriteSerializer(serializers.Serializer):
             expire_at=data.get("expire_at"),
             max_per_second=data.get("max_per_second"),
             template=data.get("template"),
-            template_variables=data.get("template_variables") or [],
+            template_variables=data.get("template_variables") or [] if data.get("template") else None,
         )
         broadcast.contacts.set(data.get("contacts", []))
         broadcast.groups.set(data.get("groups", []))
