@@ -91,9 +91,16 @@ class Broadcast(models.Model):
     # A provider's message template (WhatsApp's) its messages go as where their channel has it approved, with
     # `template_variables` (expressions, rendered per contact like the text) filling the template body's {{1}}, {{2}}
     # ...; elsewhere the text goes. See compose.py (`templating`) and herald/channels/templates.py. Both null without
-    # a template (no default: on SQLite a column with one would rebuild the table under msgs/counts' triggers).
+    # a template. No default and no database constraint: on SQLite either would make adding or dropping the column
+    # rebuild the table, which its counting triggers (migration 0013) refuse; Django keeps SET_NULL itself.
     template = models.ForeignKey(
-        Template, on_delete=models.SET_NULL, null=True, blank=True, related_name="broadcasts", db_index=False
+        Template,
+        on_delete=models.SET_NULL,
+        null=True,
+        blank=True,
+        related_name="broadcasts",
+        db_index=False,
+        db_constraint=False,
     )
     template_variables = models.JSONField(null=True, blank=True)
     # Not columns: the API sets them on a page of broadcasts (api/v2/broadcasts.py, attach_recipient_refs).
