@@ -3,13 +3,16 @@
 what the API refuses; what WhatsApp refuses fails the message with its code."""
 
 import io
+from datetime import timedelta
 
 import pytest
 from django.core.management import call_command
+from django.utils import timezone
 
 from herald.channels.models import Template
 from herald.channels.registry import create_channel
-from herald.msgs.models import Broadcast, Msg, MsgStatus
+from herald.msgs import schedules
+from herald.msgs.models import Broadcast, BroadcastSchedule, Msg, MsgStatus
 from herald.testing.factories import make_contact
 from herald.testing.providers.whatsapp import BUSINESS_ACCOUNT_ID, listed_template
 
@@ -156,3 +159,18 @@ def test_bad_templates_are_refused_and_nothing_is_written(admin, workspace, temp
         response = admin.post("/api/v2/broadcasts.json", body, content_type="application/json")
         assert (response.status_code, response.json()) == (400, errors), extra
     assert not Broadcast.objects.exists()
+
+
+def test_each_occurrence_of_a_repeating_broadcast_keeps_its_template(admin, workspace, templates):
+    bob = make_contact(workspace, "Bob", urns=["whatsapp:250788123123"])
+    first = timezone.now().replace(microsecond=0) + timedelta(days=1)
+    body = {"contacts": [str(bob.uuid)], "text": "Hi", "template": str(templates["appointment"].uuid),
+            "template_variables": ["@contact.name", "Monday"], "schedule": {"repeat": "daily"},
+            "send_at": first.isoformat()}  # fmt: skip
+    parent = admin.post("/api/v2/broadcasts.json", body, content_type="application/json").json()
+
+    fired = schedules.fire(BroadcastSchedule.objects.get(broadcast__uuid=parent["uuid"]).id, now=first)
+
+    child = admin.get(f"/api/v2/broadcasts.json?uuid={Broadcast.objects.get(id=fired.child_id).uuid}").json()
+    (shown,) = child["results"]
+    assert (shown["template"], shown["template_variables"]) == (parent["template"], ["@contact.name", "Monday"])

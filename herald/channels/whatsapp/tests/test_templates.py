@@ -3,6 +3,7 @@ business_account_id) reads every page of `/{waba}/message_templates` from FakeWh
 translations and statuses; a later sync follows what WhatsApp lists."""
 
 import io
+import json
 
 import pytest
 from django.core.management import CommandError, call_command
@@ -126,3 +127,13 @@ def test_a_type_without_templates_says_so(workspace):
     console = create_channel(workspace, "console", "Console")
     with pytest.raises(CommandError, match="channels of type 'console' have no message templates"):
         sync(console)
+
+
+def test_sync_json_prints_one_object_a_translation(synced_channel, whatsapp):
+    whatsapp.templates = [listed_template("appointment", "fr", "Bonjour {{1}}, à {{2}}.")]
+
+    lines = sync(synced_channel, "--json").splitlines()
+
+    assert [json.loads(line) for line in lines] == [
+        {"name": "appointment", "locale": "fra", "status": "approved", "body_variables": 2}
+    ]
