@@ -30,3 +30,13 @@ def is_translation_language(code) -> bool:
 def is_contact_language(code) -> bool:
     """True for any ISO-639-3 code (what a contact's `language` accepts)."""
     return isinstance(code, str) and code in _all_codes()
+
+
+def provider_locale(code: str) -> str:
+    """A provider's language code (`en`, `en_US`, `fil`, WhatsApp's form) in Herald's: ISO-639-3 with the country
+    after a dash (`eng`, `eng-US`, `fil`), as RapidPro keeps a template's locale; a code it doesn't know is kept."""
+    language, _, country = code.partition("_")
+    if len(language) == 2:
+        found = pycountry.languages.get(alpha_2=language.lower())
+        language = found.alpha_3 if found is not None else language
+    return f"{language}-{country}" if country else language

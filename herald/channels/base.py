@@ -18,7 +18,7 @@ import functools
 import json
 import uuid
 from collections.abc import Sequence
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 from datetime import datetime
 from typing import TYPE_CHECKING, Any
 from urllib.parse import urlsplit
@@ -40,6 +40,20 @@ class SendResult:
     """A message handed over. `external_id` is the gateway's own id for it, if it gave one."""
 
     external_id: str | None = None
+
+
+@dataclass(frozen=True)
+class ProviderTemplate:
+    """One template in one language, as the provider lists it, in Herald's terms (see models.TemplateTranslation)."""
+
+    name: str
+    locale: str
+    external_locale: str
+    status: str  # a TemplateStatus value
+    components: list[dict[str, Any]] = field(default_factory=list)
+    variables: list[dict[str, str]] = field(default_factory=list)
+    external_id: str = ""
+    namespace: str = ""
 
 
 # The statuses a gateway may report for a message it was given, by name; `herald.msgs.reports` applies them.
@@ -254,6 +268,12 @@ class ChannelType:
         """Tell the provider where to call back, for types that register it by API (Telegram's setWebhook), once
         the channel exists; returns a line saying what was done ("" for nothing). Raises `ChannelConfigError`."""
         return ""
+
+    def fetch_templates(self, channel: Channel) -> list[ProviderTemplate]:
+        """The message templates the provider holds for this channel, every status (`herald channel
+        sync-templates`, herald/channels/templates.py); raise `ChannelConfigError` with the provider's words when it
+        can't be asked. The base has none."""
+        raise ChannelConfigError(f"channels of type {self.code!r} have no message templates")
 
     def send(self, channel: Channel, msg: OutgoingMsg) -> SendResult:
         """Hand `msg` (with `channel`, `contact_urn`, `text`, `attachments`, `quick_replies`, `uuid` loaded) over."""

@@ -76,3 +76,68 @@ class ChannelLog(models.Model):
 
     def __str__(self) -> str:
         return f"{self.log_type} {self.uuid}"
+
+
+class Template(models.Model):
+    """A message template a provider approved, by name, per workspace (RapidPro's `temba/templates/models.py`): each
+    channel that has it holds its own translations (`TemplateTranslation`), one per locale. Only WhatsApp has them
+    today; `herald channel sync-templates` fetches them (herald/channels/templates.py)."""
+
+    uuid = models.UUIDField(default=uuid7, unique=True)
+    workspace = models.ForeignKey(Workspace, on_delete=models.CASCADE, related_name="templates")
+    name = models.CharField(max_length=512)
+    created_on = models.DateTimeField(default=timezone.now)
+    modified_on = models.DateTimeField(default=timezone.now)
+
+    class Meta:
+        constraints = [models.UniqueConstraint(fields=["workspace", "name"], name="template_name_per_workspace")]
+
+    def __str__(self) -> str:
+        return self.name
+
+
+class TemplateStatus(models.TextChoices):
+    # The provider's review states (WhatsApp's PENDING, APPROVED, ...): only an approved translation may be sent.
+    PENDING = "pending", "Pending"
+    APPROVED = "approved", "Approved"
+    REJECTED = "rejected", "Rejected"
+    PAUSED = "paused", "Paused"
+    DISABLED = "disabled", "Disabled"
+    IN_APPEAL = "in_appeal", "In appeal"
+
+
+class TemplateTranslation(models.Model):
+    """One template in one locale on one channel, as the provider last listed it.
+
+    `components` are RapidPro's simplified ones (`{name, type, content, variables: {"1": index}}`, e.g. the body
+    `"Hi {{1}}"` as `{"name": "body", "type": "body/text", "content": "Hi {{1}}", "variables": {"1": 0}}`) and
+    `variables` the list the indexes point into (`[{"type": "text"}]`). `external_locale` is the provider's own code
+    (`en_US`), what a send names; `locale` is Herald's (`eng-US`)."""
+
+    template = models.ForeignKey(Template, on_delete=models.CASCADE, related_name="translations")
+    channel = models.ForeignKey(Channel, on_delete=models.CASCADE, related_name="template_translations")
+    locale = models.CharField(max_length=8)
+    external_locale = models.CharField(max_length=16)
+    external_id = models.CharField(max_length=64, blank=True, default="")
+    namespace = models.CharField(max_length=64, blank=True, default="")
+    status = models.CharField(max_length=16, choices=TemplateStatus.choices, default=TemplateStatus.PENDING)
+    components = models.JSONField(default=list)
+    variables = models.JSONField(default=list)
+
+    class Meta:
+        constraints = [
+            models.UniqueConstraint(fields=["template", "channel", "locale"], name="template_locale_per_channel")
+        ]
+
+    def __str__(self) -> str:
+        return f"{self.template.name} {self.locale}"
+
+    @property
+    def body_variable_count(self) -> int:
+        """How many `{{n}}` the body has: what a broadcast's `template_variables` must give."""
+        return sum(len(c.get("variables") or {}) for c in self.components if c.get("name") == "body")
+
+    @property
+    def other_variable_count(self) -> int:
+        """Variables outside the body (a header's media, a button's URL part): Herald can't fill them in yet."""
+        return len(self.variables) - self.body_variable_count

@@ -6,13 +6,16 @@ The templates are parsed once per broadcast and language choice (`MessageCompose
 contact's template values are only gathered when some template has an expression.
 """
 
-from collections.abc import Callable
+from collections.abc import Callable, Sequence
 from dataclasses import dataclass
 from functools import cached_property
+from typing import Any
 from zoneinfo import ZoneInfo
 
-from herald.channels.models import Channel
+from herald.channels.models import Channel, TemplateTranslation
+from herald.channels.models import Template as MessageTemplate
 from herald.channels.routing import choose_route
+from herald.channels.templates import approved_translations
 from herald.contacts.contact_fields import workspace_types
 from herald.contacts.models import ContactStatus
 from herald.expressions import Template
@@ -58,12 +61,28 @@ class Composer:
     segments counted. `templates=False` sends the parts as written: RapidPro evaluates no expression in a single
     message (mailroom's `web/msg/send.go` creates it without an expressions context)."""
 
-    def __init__(self, workspace: Workspace, content: Translations, base_language: str, *, templates: bool = True):
+    def __init__(
+        self,
+        workspace: Workspace,
+        content: Translations,
+        base_language: str,
+        *,
+        templates: bool = True,
+        message_template: MessageTemplate | None = None,
+        template_variables: Sequence[str] = (),
+    ):
         self.workspace = workspace
         self.content = content
         self.base_language = base_language
         self.template: Callable[[str], Template | AsWritten] = parse_template if templates else AsWritten
         self.channels = list(Channel.objects.filter(workspace=self.workspace, is_active=True).order_by("created_on"))
+        # A provider template (WhatsApp's): where the message's channel has it approved, the message carries what
+        # sending it as that template takes (`templating`); its variables are rendered like the text.
+        self.message_template = message_template
+        self.template_variables = [self.template(v) for v in template_variables]
+        self.translations: dict[tuple[int, int], list[TemplateTranslation]] = (
+            approved_translations({message_template.id}, {c.id for c in self.channels}) if message_template else {}
+        )
         self._compiled: dict[tuple[str, ...], CompiledContent] = {}
         self.needs_groups = templates and any("groups" in s for s in self.content.template_sources())
 
@@ -109,7 +128,7 @@ class Composer:
                 field_types=self.field_types,
                 zone=self.zone,
             )
-            if compiled.personal
+            if compiled.personal or any(v.has_expressions for v in self.template_variables)
             else {}
         )
         text = compiled.text.render(context)
@@ -152,14 +171,41 @@ class Composer:
             failed_reason=failed_reason,
             msg_count=msg_count,
             error_detail=error_detail,
+            templating=self.templating(channel, (recipient.language, compiled.locale), context),
         )
+
+    def templating(
+        self, channel: Channel | None, languages: tuple[str | None, ...], context: dict[str, Any]
+    ) -> dict[str, Any] | None:
+        """What sending as the provider template takes on `channel`, or None (no template, or none approved there):
+        the translation in the contact's language, else in the language of the text they get, else the oldest
+        approved one, as mailroom picks it."""
+        if self.message_template is None or channel is None:
+            return None
+        translations = self.translations.get((self.message_template.id, channel.id))
+        if not translations:
+            return None
+        by_language = (t for lang in languages if lang for t in translations if t.locale.split("-")[0] == lang)
+        chosen = next(by_language, translations[0])
+        return {
+            "template": {"uuid": str(self.message_template.uuid), "name": self.message_template.name},
+            "language": chosen.external_locale,
+            "namespace": chosen.namespace,
+            "variables": [v.render(context) for v in self.template_variables],
+        }
 
 
 class MessageComposer(Composer):
     """A broadcast's composer: its content, in its languages, with its templates, and its send window."""
 
     def __init__(self, broadcast: Broadcast):
-        super().__init__(broadcast.workspace, broadcast.content, broadcast.base_language)
+        super().__init__(
+            broadcast.workspace,
+            broadcast.content,
+            broadcast.base_language,
+            message_template=broadcast.template,
+            template_variables=broadcast.template_variables or (),
+        )
         self.broadcast = broadcast
         self.window = window_of(broadcast.send_window)
 

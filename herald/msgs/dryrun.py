@@ -9,7 +9,7 @@ such a contact would be (active, no name, no language, the one URN), and nothing
 """
 
 from collections import Counter
-from collections.abc import Callable, Iterator
+from collections.abc import Callable, Iterator, Sequence
 from dataclasses import dataclass, field
 from datetime import datetime
 from typing import Any
@@ -19,6 +19,7 @@ from django.db.models import QuerySet
 from django.utils import timezone
 
 from herald.channels.models import Channel
+from herald.channels.models import Template as MessageTemplate
 from herald.contacts import urns as urn_utils
 from herald.contacts.models import Contact, ContactGroup, ContactStatus, ContactURN
 from herald.contacts.writes import TOP_PRIORITY
@@ -102,6 +103,7 @@ class Plan:
             "attachments": message.attachments,
             "quick_replies": [reply.get("text") for reply in message.quick_replies],
             "excluded": reason,
+            "templating": message.templating,
         }
 
     def as_json(self) -> dict[str, Any]:
@@ -132,10 +134,14 @@ def dry_run(
     window: SendWindow | None = None,
     send_at: datetime | None = None,
     max_per_second: int | None = None,
+    message_template: MessageTemplate | None = None,
+    template_variables: Sequence[str] = (),
 ) -> dict[str, Any]:
     """What sending this content to these recipients would do now (at `send_at` if given), as the dry run's answer;
     its `waiting_until` (a datetime) is when the messages would begin to go if `window` is closed then."""
-    composer = Composer(workspace, content, base_language)
+    composer = Composer(
+        workspace, content, base_language, message_template=message_template, template_variables=template_variables
+    )
     audience, unowned = Audience.planned(workspace, contacts, groups, urns)
     plan = Plan(workspace.is_anonymous, {c.id: ChannelPlan(c, max_per_second) for c in composer.channels})
     plan.new_contacts = len(unowned)

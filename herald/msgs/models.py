@@ -6,7 +6,7 @@ from django.db.models import Q
 from django.utils import timezone
 from uuid6 import uuid7
 
-from herald.channels.models import Channel
+from herald.channels.models import Channel, Template
 from herald.contacts.models import Contact, ContactGroup, ContactURN
 from herald.workspaces.models import Workspace
 
@@ -88,6 +88,21 @@ class Broadcast(models.Model):
     # Recipients the fan-out gave a message that can't go out, by why (`exclusions.EXCLUSIONS`: blocked, no_urn ...),
     # added with each batch it writes; what a dry run reports as `excluded`.
     exclusions = models.JSONField(default=dict, blank=True)
+    # A provider's message template (WhatsApp's) its messages go as where their channel has it approved, with
+    # `template_variables` (expressions, rendered per contact like the text) filling the template body's {{1}}, {{2}}
+    # ...; elsewhere the text goes. See compose.py (`templating`) and herald/channels/templates.py. Both null without
+    # a template. No default and no database constraint: on SQLite either would make adding or dropping the column
+    # rebuild the table, which its counting triggers (migration 0013) refuse; Django keeps SET_NULL itself.
+    template = models.ForeignKey(
+        Template,
+        on_delete=models.SET_NULL,
+        null=True,
+        blank=True,
+        related_name="broadcasts",
+        db_index=False,
+        db_constraint=False,
+    )
+    template_variables = models.JSONField(null=True, blank=True)
     # Not columns: the API sets them on a page of broadcasts (api/v2/broadcasts.py, attach_recipient_refs).
     contact_refs: list[dict[str, str | None]]
     group_refs: list[dict[str, str | None]]
@@ -289,6 +304,10 @@ class Msg(models.Model):
     text = models.TextField(blank=True, default="")
     attachments = models.JSONField(default=list)
     quick_replies = models.JSONField(default=list)
+    # Sent as a provider's template instead of the text (RapidPro's Msg.templating): `{"template": {"uuid", "name"},
+    # "language", "namespace", "variables": [rendered body values]}` for the channel's translation, made at fan-out
+    # (compose.py) so the channel needs no query and no msgs code; null for a plain message.
+    templating = models.JSONField(null=True, blank=True)
     locale = models.CharField(max_length=8, null=True, blank=True)
     direction = models.CharField(max_length=1, choices=MsgDirection.choices, default=MsgDirection.OUT)
     msg_type = models.CharField(max_length=1, choices=[("T", "text")], default="T")

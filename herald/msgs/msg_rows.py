@@ -31,6 +31,7 @@ class NewMessage(NamedTuple):
     failed_reason: str | None
     msg_count: int
     error_detail: str = ""
+    templating: dict[str, Any] | None = None
 
 
 VARYING = ("uuid", *NewMessage._fields)
@@ -41,7 +42,14 @@ def insert_messages(messages: list[NewMessage], **constants: object) -> None:
     """Insert `messages`, every other column taken from `constants` (e.g. workspace_id=, created_on=) or defaults;
     a broadcast's (`broadcast_id=`) are counted in its counts (`counts.count_inserted`) in the same transaction."""
     rows: list[tuple[Any, ...]] = [
-        (uid, *message[:4], _json(message.attachments), _json(message.quick_replies), *message[6:])
+        (
+            uid,
+            *message[:4],
+            _json(message.attachments),
+            _json(message.quick_replies),
+            *message[6:-1],
+            None if message.templating is None else json.dumps(message.templating),
+        )
         for uid, message in zip(new_uuid_hexes(len(messages)), messages, strict=True)
     ]
     insert_rows(Msg, VARYING, rows, **constants)

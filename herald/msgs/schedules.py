@@ -111,6 +111,8 @@ def make_child(parent: Broadcast, occurrence: datetime, now: datetime) -> int | 
                 send_at=occurrence,
                 send_window=parent.send_window,
                 max_per_second=parent.max_per_second,
+                template_id=parent.template_id,
+                template_variables=parent.template_variables,
                 created_on=now,
                 modified_on=now,
             )

@@ -77,6 +77,7 @@ def as_sent(broadcast_uuid: str, anonymous: bool = False) -> dict:
                     "attachments": msg.attachments,
                     "quick_replies": [reply.get("text") for reply in msg.quick_replies],
                     "excluded": reason,
+                    "templating": msg.templating,
                 }
             )
     return {

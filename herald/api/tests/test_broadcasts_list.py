@@ -156,6 +156,8 @@ def test_pending_broadcast_item_exactly(admin, workspace):
             "expire_at": None,  # (docs/COMPATIBILITY.md, C49)
             "max_per_second": None,  # C58
             "counts": NO_MESSAGES_YET,  # Herald's too (docs/COMPATIBILITY.md, C70)
+            "template": None,  # RapidPro's API can't send one (docs/COMPATIBILITY.md, C73)
+            "template_variables": [],
         }
     ]
 
@@ -165,7 +167,7 @@ def test_field_order(admin, workspace):
     assert list(results(admin.get(URL))[0]) == [
         "uuid", "status", "progress", "urns", "contacts", "groups", "text", "attachments", "quick_replies",
         "base_language", "created_on", "id", "send_at", "send_window", "waiting_until", "schedule", "parent",
-        "expire_at", "max_per_second", "counts",
+        "expire_at", "max_per_second", "counts", "template", "template_variables",
     ]  # fmt: skip
 
 

@@ -13,6 +13,7 @@ from .endpoints.groups import GroupsEndpoint
 from .endpoints.media import MediaEndpoint
 from .endpoints.messages import MessagesEndpoint
 from .endpoints.schedules import SchedulesEndpoint
+from .endpoints.templates import TemplatesEndpoint
 from .endpoints.webhook_deliveries import WebhookDeliveriesEndpoint
 from .endpoints.webhooks import WebhooksEndpoint
 from .endpoints.workspace import WorkspaceEndpoint
@@ -30,6 +31,7 @@ ENDPOINTS = [
     WorkspaceEndpoint,
     ChannelsEndpoint,
     ChannelLogsEndpoint,
+    TemplatesEndpoint,
     GlobalsEndpoint,
     WebhooksEndpoint,
     WebhookDeliveriesEndpoint,

@@ -16,6 +16,12 @@ USER_STOPPED = 131050
 RETRYABLE = frozenset({4, 80007, 130429, 131048, 131056, 133016, 131053, 1, 2, 131000, 131016})
 # Token invalid or expired.
 AUTH = frozenset({190})
+# A template send WhatsApp refused: what to look at (the templates Herald holds may be out of date).
+TEMPLATE_HINTS = {
+    132000: "the template's variables don't match its parameters",
+    132001: "no such template in this language: `herald channel sync-templates` reads what WhatsApp has",
+    132012: "a parameter's format doesn't match the template's",
+}
 
 
 def describe(answer: http.Answer) -> tuple[int | None, str]:
@@ -43,6 +49,8 @@ def raise_for_error(answer: http.Answer) -> None:
         raise PermanentSendError(f"{detail}: the channel's access_token is invalid or expired")
     if code in RETRYABLE or answer.status_code == 429:
         raise TransientSendError(detail, retry_after=answer.retry_after)
+    if code in TEMPLATE_HINTS:
+        raise PermanentSendError(f"{detail}: {TEMPLATE_HINTS[code]}")
     if code is not None and answer.status_code < 500:
         raise PermanentSendError(detail)
     http.check_status(answer, detail)

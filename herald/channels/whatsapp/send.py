@@ -56,6 +56,10 @@ def payloads(to: str, msg: OutgoingMsg) -> list[dict[str, Any]]:
     return [_envelope(to, "text", {"body": text, "preview_url": False})]
 
 
+def template_payload(to: str, template: dict[str, Any]) -> dict[str, Any]:
+    return _envelope(to, "template", template)
+
+
 def _envelope(to: str, kind: str, content: dict[str, Any]) -> dict[str, Any]:
     return {"messaging_product": "whatsapp", "recipient_type": "individual", "to": to, "type": kind, kind: content}
 

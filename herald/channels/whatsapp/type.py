@@ -1,6 +1,7 @@
 """`whatsapp`: WhatsApp Business through Meta's Cloud API (Graph API).
 
-Sending is `send.py` (request bodies and the 24-hour window) and `errors.py` (WhatsApp's error codes); the webhook,
+Sending is `send.py` (request bodies and the 24-hour window) and `errors.py` (WhatsApp's error codes); message
+templates (listed for `herald channel sync-templates`, sent as `template` messages) are `templates.py`; the webhook,
 its verify-token check and its signature, is `webhook.py`.
 """
 
@@ -15,14 +16,16 @@ from herald.channels.base import (
     ChannelType,
     OutgoingMsg,
     PermanentSendError,
+    ProviderTemplate,
     SendError,
     SendResult,
     urn_of,
 )
 from herald.channels.callback_requests import CallbackRejected
 from herald.channels.models import Channel
+from herald.channels.templates import sync_templates
 
-from . import config, errors, send, webhook
+from . import config, errors, send, templates, webhook
 
 
 class WhatsAppType(ChannelType):
@@ -60,13 +63,27 @@ class WhatsAppType(ChannelType):
             _, detail = errors.describe(answer)
             raise ChannelConfigError(f"access_token / phone_number_id refused: {detail}")
 
+    def activate(self, channel: Channel, callback_urls: dict[str, str]) -> str:
+        # With the business account's ID the templates come at once: a broadcast may name them straight away.
+        if not channel.config.get("business_account_id"):
+            return ""
+        return "Message templates: " + sync_templates(self, channel).summary()
+
+    def fetch_templates(self, channel: Channel) -> list[ProviderTemplate]:
+        return templates.fetch(channel, _auth(channel.config))
+
     def send(self, channel: Channel, msg: OutgoingMsg) -> SendResult:
         to = urn_of(msg).split(":", 1)[1].removeprefix("+")
-        send.check_service_window(msg)
+        if msg.templating:
+            # A template may go inside the 24-hour window or outside it (as RapidPro sends it either way).
+            bodies = [send.template_payload(to, templates.template_message(msg.templating))]
+        else:
+            send.check_service_window(msg)
+            bodies = send.payloads(to, msg)
         url = f"{channel.config['base_url']}/{channel.config['phone_number_id']}/messages"
         headers = {**_auth(channel.config), "Content-Type": "application/json"}
         external_id = None
-        for body in send.payloads(to, msg):
+        for body in bodies:
             answer = http.request("POST", url, content=_json(body), headers=headers, check=False)
             if not 200 <= answer.status_code < 300:
                 errors.raise_for_error(answer)

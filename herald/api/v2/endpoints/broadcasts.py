@@ -45,6 +45,7 @@ from herald.api.v2.serializer_fields import (
     SendWindowField,
     URNField,
 )
+from herald.channels.models import Template, TemplateStatus
 from herald.contacts import urns as urn_parser
 from herald.msgs import schedules
 from herald.msgs.content import Translations
@@ -59,6 +60,8 @@ MAX_URNS = 100
 # A broadcast's own speed limit: a positive whole number, up to a rate no channel reaches.
 MAX_PER_SECOND = 10_000
 MAX_PER_SECOND_RULE = f"Must be a whole number of messages per second, from 1 to {MAX_PER_SECOND:,}."
+# A template's variables: WhatsApp's body is at most 1,024 characters once filled in.
+MAX_TEMPLATE_VARIABLES, MAX_TEMPLATE_VARIABLE_LEN = 100, 1024
 
 
 # How far a broadcast's fan-out has got.
@@ -101,6 +104,8 @@ class BroadcastReadSerializer(DirectReadSerializer):
         read_only=True, allow_null=True, help_text="its own speed limit per channel (SMS segments for tel), else null"
     )
     counts = serializers.SerializerMethodField()
+    template = serializers.SerializerMethodField(help_text="the provider template its messages go as, else null")
+    template_variables = serializers.SerializerMethodField()
 
     def to_representation(self, broadcast):
         if not hasattr(broadcast, "contact_refs"):
@@ -112,6 +117,18 @@ class BroadcastReadSerializer(DirectReadSerializer):
         if not hasattr(broadcast, "msg_counts"):  # one broadcast (a POST's answer): a page has them attached
             attach_counts([broadcast])
         return counts_of(broadcast)
+
+    @extend_schema_field(ObjectRefSerializer(allow_null=True))
+    def get_template(self, broadcast) -> dict | None:
+        if broadcast.template_id is None:
+            return None
+        return {"uuid": str(broadcast.template.uuid), "name": broadcast.template.name}
+
+    @extend_schema_field(
+        {"type": "array", "items": {"type": "string"}, "description": "the template body's variables, as written"}
+    )
+    def get_template_variables(self, broadcast) -> list[str]:
+        return broadcast.template_variables or []
 
     @extend_schema_field(ScheduleReadSerializer(allow_null=True))
     def get_schedule(self, broadcast) -> dict | None:
@@ -246,6 +263,15 @@ class ExpireAtField(SendAtField):
     late_tolerance = timedelta(0)
 
 
+class StringField(serializers.CharField):
+    """A JSON string only: a number or a boolean is no template variable (DRF's CharField would take it as text)."""
+
+    def to_internal_value(self, data):
+        if not isinstance(data, str):
+            self.fail("invalid")
+        return super().to_internal_value(data)
+
+
 class BroadcastWriteSerializer(serializers.Serializer):
     """The POST body: recipients, content in one or more languages, and optionally its base language."""
 
@@ -287,6 +313,27 @@ class BroadcastWriteSerializer(serializers.Serializer):
         help_text="At most this many of its messages handed over a second on each channel, counted as the channel's "
         "tps counts (SMS segments for tel URNs); a value above a channel's tps changes nothing there.",
     )
+    template = serializers.UUIDField(
+        required=False,
+        allow_null=True,
+        help_text="A message template's UUID (templates.json): its messages go as that template on channels that "
+        "have it approved (WhatsApp), as the text elsewhere.",
+    )
+    template_variables = serializers.ListField(
+        child=StringField(max_length=MAX_TEMPLATE_VARIABLE_LEN),
+        required=False,
+        max_length=MAX_TEMPLATE_VARIABLES,
+        help_text="The template body's {{1}}, {{2}} ... in order; expressions such as @contact.name are filled in "
+        "for each contact, as in the text.",
+    )
+
+    def validate_template(self, value):
+        if value is None:
+            return None
+        template = Template.objects.filter(workspace=self.context["workspace"], uuid=value).first()
+        if template is None:
+            raise serializers.ValidationError(f"No such template: {value}.")
+        return template
 
     def validate_urns(self, value):
         # Two spellings of one address (`tel:0788 123 123`, `tel:+250788123123`) are one recipient.
@@ -319,6 +366,7 @@ class BroadcastWriteSerializer(serializers.Serializer):
                 raise serializers.ValidationError("No attachment translations provided in base language.")
             if quick_replies is not None and base not in quick_replies:
                 raise serializers.ValidationError("No quick_replies translations provided in base language.")
+        self.check_template_variables(data)
         if data.get("schedule"):
             # Its first occurrence is send_at's, or the rule's first from now (docs/COMPATIBILITY.md, C53).
             start = data.get("send_at") or default_start()
@@ -327,6 +375,29 @@ class BroadcastWriteSerializer(serializers.Serializer):
             except RecurrenceError as error:
                 raise as_validation_error(error, under="schedule") from None
         return data
+
+    @staticmethod
+    def check_template_variables(data) -> None:
+        """A template needs one variable per `{{n}}` of its body, as its approved translations have it; variables
+        without a template mean nothing."""
+        template, variables = data.get("template"), data.get("template_variables") or []
+        if template is None:
+            if variables:
+                raise serializers.ValidationError({"template_variables": ["Only with a template."]})
+            return
+        approved = list(template.translations.filter(status=TemplateStatus.APPROVED).order_by("id"))
+        if not approved:
+            raise serializers.ValidationError(
+                {"template": [f"Template {template.name!r} has no approved translation on any channel."]}
+            )
+        translation = approved[0]
+        if translation.other_variable_count:
+            problem = f"Template {template.name!r} has header or button variables: Herald fills in body ones only."
+            raise serializers.ValidationError({"template": [problem]})
+        expected = translation.body_variable_count
+        if len(variables) != expected:
+            problem = f"Template {template.name!r} takes {expected} body variables, got {len(variables)}."
+            raise serializers.ValidationError({"template_variables": [problem]})
 
     def create(self, data):
         content = content_of(data)
@@ -341,6 +412,8 @@ class BroadcastWriteSerializer(serializers.Serializer):
             send_window=stored_window(window_of_body(data, self.context["workspace"])),
             expire_at=data.get("expire_at"),
             max_per_second=data.get("max_per_second"),
+            template=data.get("template"),
+            template_variables=data.get("template_variables") or [] if data.get("template") else None,
         )
         broadcast.contacts.set(data.get("contacts", []))
         broadcast.groups.set(data.get("groups", []))
@@ -368,6 +441,8 @@ class BroadcastWriteSerializer(serializers.Serializer):
             window=window_of_body(data, self.context["workspace"]),
             send_at=data.get("send_at"),
             max_per_second=data.get("max_per_second"),
+            message_template=data.get("template"),
+            template_variables=data.get("template_variables") or [],
         )
 
 
@@ -491,6 +566,11 @@ DRY_RUN_200 = OpenApiResponse(
                     "attachments": serializers.ListField(child=serializers.CharField()),
                     "quick_replies": serializers.ListField(child=serializers.CharField()),
                     "excluded": serializers.CharField(allow_null=True),
+                    "templating": serializers.JSONField(
+                        allow_null=True,
+                        help_text="what it would go as on a channel that has the template: `{template, language, "
+                        "namespace, variables}`, else null",
+                    ),
                 },
             ),
         },
@@ -562,7 +642,7 @@ class BroadcastsEndpoint(ListAPIMixin, WriteAPIMixin, BaseEndpoint):
     def get_queryset(self):
         return with_count_rows(
             Broadcast.objects.filter(workspace=self.workspace, is_active=True)
-            .select_related("schedule")
+            .select_related("schedule", "template")
             .annotate(parent_uuid=F("parent__uuid"))
         )
 

@@ -1,6 +1,7 @@
 """`herald channel add --workspace UUID --type T --name N [--address A] [--schemes tel,…] [--country RW] [--tps N]
 [--config KEY=VALUE …] [--json]`, `herald channel list --workspace UUID [--json]`, `herald channel show UUID
-[--json]`, `herald channel disable|enable UUID` and `herald channel rotate-secret UUID [--json]`."""
+[--json]`, `herald channel disable|enable UUID`, `herald channel rotate-secret UUID [--json]` and
+`herald channel sync-templates UUID [--json]`."""
 
 import argparse
 import json
@@ -14,6 +15,7 @@ from herald.channels.callbacks import callback_urls
 from herald.channels.models import Channel, new_callback_secret
 from herald.channels.redaction import shown_config
 from herald.channels.registry import TYPE_DEFAULT, TYPES, ChannelConfigError, create_channel, get_type
+from herald.channels.templates import sync_templates
 from herald.msgs.models import Msg, MsgStatus
 from herald.subcommands import ActionCommand, comma_list
 from herald.workspaces.provisioning import ProvisioningError, find_workspace
@@ -139,6 +141,15 @@ class Command(ActionCommand):
         rotate.add_argument("channel_uuid", metavar="UUID", help="the channel's UUID")
         rotate.add_argument("--json", action="store_true", dest="as_json", help="print the channel as JSON")
 
+        sync = actions.add_parser(
+            "sync-templates",
+            help="read the provider's message templates (WhatsApp: needs business_account_id) and print them",
+            description="Templates the provider no longer lists are removed from the channel; only approved ones "
+            "can be sent (api/v2/docs/templates.md).",
+        )
+        sync.add_argument("channel_uuid", metavar="UUID", help="the channel's UUID")
+        sync.add_argument("--json", action="store_true", dest="as_json", help="print one JSON object a template")
+
     def handle_add(
         self,
         *,
@@ -240,6 +251,19 @@ class Command(ActionCommand):
             self.stdout.write(f"New callback secret for channel {channel.uuid}: the old URLs are refused from now on.")
             self.write_callback_urls(channel)
         self.warn_without_base_url(channel)
+
+    def handle_sync_templates(self, *, channel_uuid: str, as_json: bool, **_: object) -> None:
+        channel = find_channel(channel_uuid)
+        result = sync_templates(get_type(channel.channel_type), channel)
+        for item in sorted(result.listed, key=lambda t: (t.name, t.locale)):
+            variables = sum(len(c["variables"]) for c in item.components if c["name"] == "body")
+            if as_json:
+                self.stdout.write(json.dumps({"name": item.name, "locale": item.locale, "status": item.status,
+                                              "body_variables": variables}))  # fmt: skip
+            else:
+                self.stdout.write(f"{item.name}  {item.locale}  {item.status}  {variables} body variables")
+        if not as_json:
+            self.stdout.write(f"Channel {channel.uuid} ({channel.name}): {result.summary()}")
 
     def write_callback_urls(self, channel: Channel) -> None:
         urls = callback_urls(channel)
