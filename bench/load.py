@@ -29,6 +29,8 @@ import sys
 import threading
 import time
 from collections import Counter
+from dataclasses import dataclass
+from pathlib import Path
 
 import httpx
 
@@ -117,8 +119,10 @@ def run_setup(name: str, seconds: float, clients: int, web_processes: int | None
             beside = contextlib.nullcontext() if name == "embedded" else background(worker, env, worker_log)
             with background(server_command, env, web_log) as server, beside:
                 wait_for_port(port, server, web_log)
+                before = server_processes(server.pid)
                 result = hammer(f"http://127.0.0.1:{port}", setup, seconds, clients)
-                result["memory"] = process_memory(server.pid)
+                after = server_processes(server.pid)
+                result["processes"], result["cpu"] = after, cpu_used(before, after)
             result.update(run_child("bench.load:stored", db, env=extra, before=setup["broadcasts"]))
             output = "\n".join(path.read_text(errors="replace") for path in (web_log, worker_log) if path.exists())
             result["locked"] = output.count(LOCKED)
@@ -183,23 +187,44 @@ def hammer(base: str, setup: dict, seconds: float, clients: int) -> dict:
     }
 
 
-def process_memory(root: int) -> list[tuple[str, float, float]]:
-    """(role, RSS MB, PSS MB) of `root` and everything under it. PSS splits the pages processes share (what a fork
-    did not copy) between them, so the PSS figures add up to what the server really costs; RSS counts them in full."""
+@dataclass
+class Process:
+    role: str
+    pid: int
+    rss_mb: float
+    pss_mb: float
+    cpu_seconds: float  # user + system, since it started
+
+
+def server_processes(root: int) -> list[Process]:
+    """`root` and everything under it. PSS splits the pages processes share (what a fork did not copy) between
+    them, so the PSS figures add up to what the server really costs; RSS counts shared pages in each process."""
     found = []
     pending = [(root, "server (master)")]
     while pending:
         pid, role = pending.pop(0)
         pending += [(child, _role(child, role)) for child in sorted(child_pids(pid))]
-        figures = {}
-        with contextlib.suppress(OSError), open(f"/proc/{pid}/smaps_rollup") as rollup:
-            for line in rollup:
-                key, _, value = line.partition(":")
-                if key in ("Rss", "Pss"):
-                    figures[key] = int(value.split()[0]) / 1024
-        if len(figures) == 2:
-            found.append((role, figures["Rss"], figures["Pss"]))
+        memory = {}
+        with contextlib.suppress(OSError, IndexError, ValueError):
+            with open(f"/proc/{pid}/smaps_rollup") as rollup:
+                for line in rollup:
+                    key, _, value = line.partition(":")
+                    if key in ("Rss", "Pss"):
+                        memory[key] = int(value.split()[0]) / 1024
+            # "pid (command) state ppid ...": utime and stime are the 14th and 15th fields.
+            fields = Path(f"/proc/{pid}/stat").read_text().rsplit(")", 1)[1].split()
+            cpu = (int(fields[11]) + int(fields[12])) / os.sysconf("SC_CLK_TCK")
+            found.append(Process(role, pid, memory["Rss"], memory["Pss"], cpu))
     return found
+
+
+def cpu_used(before: list[Process], after: list[Process]) -> dict[str, float]:
+    """CPU seconds each role used between two looks (a process started in between counts from zero)."""
+    started = {process.pid: process.cpu_seconds for process in before}
+    used: Counter = Counter()
+    for process in after:
+        used[process.role] += process.cpu_seconds - started.get(process.pid, 0.0)
+    return dict(used)
 
 
 def _role(pid: int, parent_role: str) -> str:
@@ -214,10 +239,19 @@ def _role(pid: int, parent_role: str) -> str:
     return "web process"
 
 
-def _memory_row(label: str, memory: list[tuple[str, float, float]]) -> Row:
-    total_pss = sum(pss for _, _, pss in memory)
-    parts = "; ".join(f"{role} {rss:.0f}/{pss:.0f}" for role, rss, pss in memory)
-    return Row("load", f"{label}: memory (PSS, all processes)", total_pss, "MB", note=f"RSS/PSS MB: {parts}")
+def _process_rows(label: str, result: dict) -> list[Row]:
+    """What the server's processes cost: memory at the end of the load, and CPU during it."""
+    processes: list[Process] = result["processes"]
+    parts = "; ".join(f"{p.role} {p.rss_mb:.0f}/{p.pss_mb:.0f}" for p in processes)
+    answered = sum(result["statuses"].values())
+    web_cpu = result["cpu"].get("web process", 0.0)
+    shares = ", ".join(f"{role} {seconds:.0f} s" for role, seconds in sorted(result["cpu"].items()))
+    return [
+        Row("load", f"{label}: memory (PSS, all processes)", sum(p.pss_mb for p in processes), "MB",
+            note=f"RSS/PSS MB: {parts}"),
+        Row("load", f"{label}: web processes' CPU per answered request", web_cpu / answered * 1000, "ms",
+            note=f"CPU in {result['seconds']:.0f} s: {shares}"),
+    ]  # fmt: skip
 
 
 def _rows(label: str, result: dict, baseline: dict | None = None) -> list[Row]:
@@ -257,8 +291,8 @@ def _rows(label: str, result: dict, baseline: dict | None = None) -> list[Row]:
         Row("load", f"{label}: messages delivered to the sink meanwhile", result["delivered"], ""),
     ]  # fmt: skip
     rows += _integrity_rows(label, result)
-    if result.get("memory"):
-        rows.append(_memory_row(label, result["memory"]))
+    if result.get("processes"):
+        rows += _process_rows(label, result)
     return rows
 
 
