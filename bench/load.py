@@ -123,6 +123,7 @@ def run_setup(name: str, seconds: float, clients: int, web_processes: int | None
                 result = hammer(f"http://127.0.0.1:{port}", setup, seconds, clients)
                 after = server_processes(server.pid)
                 result["processes"], result["cpu"] = after, cpu_used(before, after)
+                result["cpu_wait"] = cpu_used(before, after, waited=True)
             result.update(run_child("bench.load:stored", db, env=extra, before=setup["broadcasts"]))
             output = "\n".join(path.read_text(errors="replace") for path in (web_log, worker_log) if path.exists())
             result["locked"] = output.count(LOCKED)
@@ -194,6 +195,9 @@ class Process:
     rss_mb: float
     pss_mb: float
     cpu_seconds: float  # user + system, since it started
+    # Runnable but waiting for a core (its live threads, since each started): on a shared machine, how much of the
+    # time others' processes took.
+    cpu_wait_seconds: float
 
 
 def server_processes(root: int) -> list[Process]:
@@ -214,16 +218,22 @@ def server_processes(root: int) -> list[Process]:
             # "pid (command) state ppid ...": utime and stime are the 14th and 15th fields.
             fields = Path(f"/proc/{pid}/stat").read_text().rsplit(")", 1)[1].split()
             cpu = (int(fields[11]) + int(fields[12])) / os.sysconf("SC_CLK_TCK")
-            found.append(Process(role, pid, memory["Rss"], memory["Pss"], cpu))
+            waited = 0.0
+            for task in Path(f"/proc/{pid}/task").iterdir():
+                with contextlib.suppress(OSError, IndexError, ValueError):
+                    waited += int((task / "schedstat").read_text().split()[1]) / 1e9
+            found.append(Process(role, pid, memory["Rss"], memory["Pss"], cpu, waited))
     return found
 
 
-def cpu_used(before: list[Process], after: list[Process]) -> dict[str, float]:
-    """CPU seconds each role used between two looks (a process started in between counts from zero)."""
-    started = {process.pid: process.cpu_seconds for process in before}
+def cpu_used(before: list[Process], after: list[Process], waited: bool = False) -> dict[str, float]:
+    """CPU seconds each role used between two looks (a process started in between counts from zero); with
+    `waited`, the seconds its threads waited for a core instead."""
+    figure = (lambda p: p.cpu_wait_seconds) if waited else (lambda p: p.cpu_seconds)
+    started = {process.pid: figure(process) for process in before}
     used: Counter = Counter()
     for process in after:
-        used[process.role] += process.cpu_seconds - started.get(process.pid, 0.0)
+        used[process.role] += max(0.0, figure(process) - started.get(process.pid, 0.0))
     return dict(used)
 
 
@@ -239,13 +249,21 @@ def _role(pid: int, parent_role: str) -> str:
     return "web process"
 
 
+def cpu_shares(result: dict) -> str:
+    """Each role's CPU seconds during the run, and the seconds its threads waited for a core."""
+    return ", ".join(
+        f"{role} {seconds:.1f} s (waited {result['cpu_wait'].get(role, 0.0):.1f} s)"
+        for role, seconds in sorted(result["cpu"].items())
+    )
+
+
 def _process_rows(label: str, result: dict) -> list[Row]:
     """What the server's processes cost: memory at the end of the load, and CPU during it."""
     processes: list[Process] = result["processes"]
     parts = "; ".join(f"{p.role} {p.rss_mb:.0f}/{p.pss_mb:.0f}" for p in processes)
     answered = sum(result["statuses"].values())
     web_cpu = result["cpu"].get("web process", 0.0)
-    shares = ", ".join(f"{role} {seconds:.0f} s" for role, seconds in sorted(result["cpu"].items()))
+    shares = cpu_shares(result)
     return [
         Row("load", f"{label}: memory (PSS, all processes)", sum(p.pss_mb for p in processes), "MB",
             note=f"RSS/PSS MB: {parts}"),
