@@ -174,9 +174,10 @@ if REDIS_URL:
     CACHES = {"default": {"BACKEND": "django.core.cache.backends.redis.RedisCache", "LOCATION": REDIS_URL}}
     CACHES["shared"] = CACHES["default"]
 else:
-    # The embedded server is one process, so an in-process cache is shared by every request it serves.
+    # Per process (nothing shared must live here: `herald serve` runs several web processes) ...
     CACHES = {"default": {"BACKEND": "django.core.cache.backends.locmem.LocMemCache", "LOCATION": "herald"}}
-    # What the worker's processes (fan-out, delivery) tell each other: files in the data dir.
+    # ... and what the processes of this machine tell each other (the worker's pools, the API's rate limits): files
+    # in the data dir.
     CACHES["shared"] = {
         "BACKEND": "django.core.cache.backends.filebased.FileBasedCache",
         "LOCATION": str(DATA_DIR / "cache"),

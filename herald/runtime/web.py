@@ -32,8 +32,8 @@ from waitress.task import ErrorTask, ThreadedTaskDispatcher, WSGITask
 
 from herald.channels.logfilters import RedactCallbackSecrets
 
-# One process with threads by default: the default cache (rate limits) and SQLite are per machine, so requests
-# share them through threads rather than separate processes. With Redis configured, `herald web --processes N`.
+# Threads per web process. `herald serve` runs a process per core (CPU-bound Python needs processes to use more
+# than one core); what they share goes through the database, the queue and the shared cache (rate limits).
 THREADS = 8
 # A request's headers must be in this many seconds after its first byte (nginx and Apache allow 20-60 s) ...
 REQUEST_HEADER_SECONDS = 20
@@ -286,6 +286,14 @@ def public_url(host: str, port: int) -> str:
     if host in WILDCARD_HOSTS:
         host = "::1" if host == "::" else "127.0.0.1"
     return f"http://{bind_address(host, port)}/"
+
+
+def cores() -> int:
+    """The cores this process may run on (its CPU affinity, which containers and `taskset` narrow)."""
+    try:
+        return len(os.sched_getaffinity(0))
+    except AttributeError:  # not Linux
+        return os.cpu_count() or 1
 
 
 def run_web(host: str, port: int, processes: int = 1, on_stop=None) -> None:

@@ -35,12 +35,13 @@ class Server:
     The worker child inherits the server's stdout, so console-channel lines arrive here too.
     """
 
-    def __init__(self, data_dir: Path, port: int, **settings: str):
-        """`settings`: HERALD_* variables for the server and its worker (none of the test run's own are passed on)."""
+    def __init__(self, data_dir: Path, port: int, options: tuple[str, ...] = (), **settings: str):
+        """`options`: more of `herald serve`'s own (e.g. ("--web-processes", "2")); `settings`: HERALD_* variables
+        for the server and its worker (none of the test run's own are passed on)."""
         data_dir.mkdir(exist_ok=True)
         # A file, not a pipe: nobody reads stderr while the server runs, and a full pipe would block it.
         self.stderr_path = data_dir / "serve.stderr"
-        command = herald_command("serve", "--port", str(port), "--json")
+        command = herald_command("serve", "--port", str(port), "--json", *options)
         self.child = Child(command, herald_env(data_dir, **settings), self.stderr_path, pipe_stdout=True)
         self.process = self.child.popen
         # (time.monotonic() when read, line); None once the output ends.

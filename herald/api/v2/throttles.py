@@ -1,6 +1,7 @@
 import math
 
 from django.conf import settings
+from django.core.cache import caches
 from rest_framework.throttling import ScopedRateThrottle
 
 from herald.workspaces.models import APIToken
@@ -10,6 +11,12 @@ class WorkspaceRateThrottle(ScopedRateThrottle):
     """One request budget per (workspace, scope), shared by all its tokens; rates overridable per workspace."""
 
     scope_attr = "throttle_scope"
+
+    @property
+    def cache(self):
+        # The cache every process of this machine shares (Redis, or files in the data dir): `herald serve` answers
+        # from several web processes, and a budget kept in one process's memory would be multiplied by their count.
+        return caches["shared"]
 
     def allow_request(self, request, view):
         if not isinstance(request.auth, APIToken):

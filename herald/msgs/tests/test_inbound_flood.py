@@ -1,11 +1,11 @@
 """A flood of incoming messages while a broadcast sends: every one stored, none twice.
 
-Live (a real `herald serve`, marked slow): a loopback client hands Herald FLOOD_RATE incoming messages a second for
-FLOOD_SECONDS through the external channel's receive URL, each with a provider id, from the broadcast's own
-recipients and from numbers Herald has never seen, and retries some of them as a gateway does (the same id again),
-while a broadcast to the whole group goes out through the same channel. Afterwards every id is stored exactly
-once, the new numbers each became one contact, and the broadcast was handed over in full. Runs on the embedded
-default, or on PostgreSQL + Redis when the environment names them.
+Live (a real `herald serve`, with its default of a web process per core; marked slow): a loopback client hands
+Herald FLOOD_RATE incoming messages a second for FLOOD_SECONDS through the external channel's receive URL, each
+with a provider id, from the broadcast's own recipients and from numbers Herald has never seen, and retries some of
+them as a gateway does (the same id again), while a broadcast to the whole group goes out through the same channel.
+Afterwards every id is stored exactly once, the new numbers each became one contact, and the broadcast was handed
+over in full. Runs on the embedded default, or on PostgreSQL + Redis when the environment names them.
 
 The pace is what the client offers; how fast Herald takes it depends on the machine (its figure is printed under
 "reliability figures", `accepted_per_second`), and no speed is asserted.

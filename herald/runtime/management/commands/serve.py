@@ -3,11 +3,11 @@
 import json
 
 from django.core.management import call_command
-from django.core.management.base import BaseCommand
+from django.core.management.base import BaseCommand, CommandError
 
 from herald.runtime.demo import Demo, create_demo_if_empty, demo_info
 from herald.runtime.supervisor import embedded_worker
-from herald.runtime.web import prepare_bind, public_url, run_web
+from herald.runtime.web import cores, prepare_bind, public_url, run_web
 
 
 class Command(BaseCommand):
@@ -20,11 +20,22 @@ class Command(BaseCommand):
         parser.add_argument("--host", default="127.0.0.1", help="address to listen on (default 127.0.0.1)")
         parser.add_argument("--port", type=int, default=8000, help="port to listen on (default 8000)")
         parser.add_argument(
+            "--web-processes",
+            type=int,
+            default=None,
+            help=f"web server processes, sharing the port, the database and the queue (default: the number of "
+            f"cores, here {cores()}; 1 serves from one process)",
+        )
+        parser.add_argument(
             "--json", action="store_true", dest="as_json", help="print the start-up information as one JSON line"
         )
 
-    def handle(self, *args, host, port, as_json, **options):
+    def handle(self, *args, host, port, web_processes, as_json, **options):
+        processes = cores() if web_processes is None else web_processes
+        if processes < 1:
+            raise CommandError(f"--web-processes must be 1 or more, not {processes}.")
         prepare_bind(host)
+        # Once, here, before the web processes fork: they share the migrated database and the one demo.
         call_command("migrate", interactive=False, verbosity=0)
         demo = create_demo_if_empty()
         url = public_url(host, port)
@@ -34,7 +45,7 @@ class Command(BaseCommand):
             self.stdout.write(self.welcome(demo, url))
         self.stdout.flush()
         with embedded_worker() as worker:
-            run_web(host, port, on_stop=worker.stop_soon)
+            run_web(host, port, processes, on_stop=worker.stop_soon)
 
     def welcome(self, demo: Demo | None, url: str) -> str:
         info = demo_info(demo, url)

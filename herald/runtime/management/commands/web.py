@@ -9,9 +9,7 @@ class Command(BaseCommand):
     def add_arguments(self, parser):
         parser.add_argument("--host", default="127.0.0.1", help="address to listen on (default 127.0.0.1)")
         parser.add_argument("--port", type=int, default=8000, help="port to listen on (default 8000)")
-        parser.add_argument(
-            "--processes", type=int, default=1, help="server processes (more than 1 needs HERALD_BROKER_URL=redis://)"
-        )
+        parser.add_argument("--processes", type=int, default=1, help="server processes sharing the port (default 1)")
 
     def handle(self, *args, host, port, processes, **options):
         prepare_bind(host)
