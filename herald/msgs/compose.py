@@ -84,7 +84,8 @@ class Composer:
             approved_translations({message_template.id}, {c.id for c in self.channels}) if message_template else {}
         )
         self._compiled: dict[tuple[str, ...], CompiledContent] = {}
-        self.needs_groups = templates and any("groups" in s for s in self.content.template_sources())
+        sources = [*self.content.template_sources(), *template_variables]
+        self.needs_groups = templates and any("groups" in s for s in sources)
 
     # What templates read, loaded once per composer and only by one that renders a template.
     @cached_property
