@@ -26,7 +26,7 @@ from herald.testing.processes import STOP_LIMIT_SECONDS, Child, herald_command, 
 # Generous bounds for a slow machine: they end a hung test, they don't judge speed.
 STARTUP_LIMIT_SECONDS = 120
 # How long a sent broadcast may take to show up as the console channel's line.
-LINE_LIMIT_SECONDS = 20
+LINE_LIMIT_SECONDS = 60
 
 
 class Server:
