@@ -3,7 +3,7 @@ import math
 from django.conf import settings
 from rest_framework.throttling import ScopedRateThrottle
 
-from herald.workspaces.models import APIToken
+from .auth import Grant
 
 
 class WorkspaceRateThrottle(ScopedRateThrottle):
@@ -12,7 +12,7 @@ class WorkspaceRateThrottle(ScopedRateThrottle):
     scope_attr = "throttle_scope"
 
     def allow_request(self, request, view):
-        if not isinstance(request.auth, APIToken):
+        if not isinstance(request.auth, Grant):
             return True
         self.scope = getattr(view, self.scope_attr, None)
         if not self.scope:

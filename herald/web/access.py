@@ -1,0 +1,97 @@
+"""Who may see a page, and in which workspace: every view of the web interface is wrapped by `page`.
+
+    @page()                                  # any member: admin, editor or agent
+    def broadcasts(request): ...             # request.workspace, request.membership are set
+
+    @page(roles=CAN_SEND, methods=("POST",))
+    def pause(request, uuid):
+        broadcast = in_workspace(request, Broadcast, uuid=uuid)   # another workspace's: 404
+
+`page` checks CSRF on unsafe methods (there is no CSRF middleware: API token calls and channel callbacks carry no
+token), sends a signed-out visitor to the sign-in page (then back), reads the session's workspace
+(herald/workspaces/sessions.py) and refuses a role not allowed with a 403 page.
+"""
+
+from collections.abc import Callable, Iterable
+from functools import wraps
+from typing import Any, TypeVar
+
+from django.contrib.auth import logout
+from django.contrib.auth.models import User
+from django.contrib.auth.views import redirect_to_login
+from django.db.models import Model
+from django.http import HttpRequest, HttpResponse, HttpResponseNotAllowed
+from django.shortcuts import get_object_or_404, render
+from django.utils.functional import SimpleLazyObject
+from django.utils.translation import gettext as _
+from django.views.decorators.csrf import csrf_protect
+
+from herald.workspaces.models import APIToken, Membership, Role, Workspace
+from herald.workspaces.sessions import current_membership, memberships
+
+ALL_ROLES = frozenset(Role)
+# Who may send, pause, resume and interrupt broadcasts: those the API lets write them (agents can't).
+CAN_SEND = APIToken.ALLOWED_ROLES
+
+M = TypeVar("M", bound=Model)
+
+
+class WebRequest(HttpRequest):
+    """What a view wrapped by `page` gets: a signed-in user, their membership of the session's workspace."""
+
+    user: User
+    workspace: Workspace
+    membership: Membership
+
+
+def page(roles: Iterable[str] = ALL_ROLES, methods: Iterable[str] = ("GET", "HEAD", "POST")) -> Callable:
+    allowed_roles, allowed_methods = frozenset(roles), list(methods)
+
+    def decorate(view: Callable[..., HttpResponse]) -> Callable[..., HttpResponse]:
+        @wraps(view)
+        @csrf_protect
+        def wrapped(request: HttpRequest, *args: Any, **kwargs: Any) -> HttpResponse:
+            if request.method not in allowed_methods:
+                return HttpResponseNotAllowed(allowed_methods)
+            if not request.user.is_authenticated:
+                return redirect_to_login(request.get_full_path())
+            membership = current_membership(request.session, request.user)
+            if membership is None:
+                logout(request)
+                return render(
+                    request,
+                    "web/account/signin.html",
+                    {"error": _("This account is not a member of any workspace.")},
+                    status=403,
+                )
+            request.membership = membership  # type: ignore[attr-defined]  # what makes it a WebRequest
+            request.workspace = membership.workspace  # type: ignore[attr-defined]
+            if membership.role not in allowed_roles:
+                return render(request, "web/forbidden.html", status=403)
+            return view(request, *args, **kwargs)
+
+        return wrapped
+
+    return decorate
+
+
+def in_workspace(request: WebRequest, model: type[M], **lookup: Any) -> M:
+    """The current workspace's object matching `lookup`, or a 404: another workspace's object is never found."""
+    return get_object_or_404(model._default_manager.filter(workspace=request.workspace), **lookup)
+
+
+def may_send(request: WebRequest) -> bool:
+    return request.membership.role in CAN_SEND
+
+
+def current_workspace(request: HttpRequest) -> dict[str, Any]:
+    """Template context: the workspace, the member's role and what the switcher lists (read only if shown)."""
+    membership = getattr(request, "membership", None)
+    if membership is None:
+        return {}
+    return {
+        "workspace": membership.workspace,
+        "membership": membership,
+        "may_send": membership.role in CAN_SEND,
+        "memberships": SimpleLazyObject(lambda: memberships(request.user)),
+    }
