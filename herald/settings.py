@@ -129,6 +129,7 @@ INSTALLED_APPS = [
     # The web interface's parts (herald/web): sessions, users' passwords, its static files, htmx's vendored copy.
     "django.contrib.sessions",
     "django.contrib.staticfiles",
+    "django.contrib.messages",
     "django_htmx",
     "csp",
 ]
@@ -144,6 +145,7 @@ MIDDLEWARE = [
     # and by DRF's SessionAuthentication, not by a middleware: callbacks and token calls carry no CSRF token.
     "django.contrib.sessions.middleware.SessionMiddleware",
     "django.contrib.auth.middleware.AuthenticationMiddleware",
+    "django.contrib.messages.middleware.MessageMiddleware",
     "django.middleware.clickjacking.XFrameOptionsMiddleware",
     "csp.middleware.CSPMiddleware",
     "django_htmx.middleware.HtmxMiddleware",
@@ -163,6 +165,7 @@ TEMPLATES = [
             "context_processors": [
                 "django.template.context_processors.request",
                 "django.template.context_processors.csrf",
+                "django.contrib.messages.context_processors.messages",
                 "herald.web.access.current_workspace",
             ]
         },
@@ -202,6 +205,8 @@ SESSION_COOKIE_SECURE = CSRF_COOKIE_SECURE = SECURE_COOKIES
 CSRF_TRUSTED_ORIGINS = [BASE_URL] if BASE_URL else []
 CSRF_FAILURE_VIEW = "herald.web.views.account.csrf_failure"
 LOGIN_URL = "web.signin"
+# One-time notes to the next page ("Broadcast paused."): kept in the session, read only by pages that show them.
+MESSAGE_STORAGE = "django.contrib.messages.storage.session.SessionStorage"
 X_FRAME_OPTIONS = "DENY"
 SECURE_REFERRER_POLICY = "same-origin"
 # No inline script or style anywhere in the interface: everything comes from /static/. The API's own HTML pages
@@ -229,6 +234,9 @@ AUTH_PASSWORD_VALIDATORS = [
 # Sign-in attempts allowed per e-mail address and per client address in SIGNIN_WINDOW_SECONDS (herald/web/ratelimit.py).
 SIGNIN_ATTEMPTS = 5
 SIGNIN_WINDOW_SECONDS = 15 * 60
+# How often a sending broadcast's counts are sampled for the chart on its page, and how often its page asks for news.
+WEB_PROGRESS_SAMPLE_SECONDS = 10.0
+WEB_POLL_SECONDS = 2
 # Uploads are streamed to disk above this size rather than held in memory.
 FILE_UPLOAD_MAX_MEMORY_SIZE = 2_621_440
 
@@ -288,6 +296,7 @@ CELERY_TASK_ROUTES = {
     "herald.channels.tasks.purge_channel_logs": {"queue": TICK_QUEUE},
     "herald.webhooks.tasks.deliver_webhook": {"queue": WEBHOOK_QUEUE},
     "herald.webhooks.tasks.tick": {"queue": TICK_QUEUE},
+    "herald.web.tasks.sample_progress": {"queue": TICK_QUEUE},
 }
 # Expired Idempotency-Keys are ignored at once; deleting their rows can wait this long.
 IDEMPOTENCY_PURGE_SECONDS = 60
@@ -304,6 +313,12 @@ CELERY_BEAT_SCHEDULE = {
         "task": "herald.webhooks.tasks.tick",
         "schedule": TICK_SECONDS,
         "options": {"expires": TICK_SECONDS},
+    },
+    # The points of the charts on broadcasts' pages (herald/web/progress.py).
+    "web-progress-samples": {
+        "task": "herald.web.tasks.sample_progress",
+        "schedule": WEB_PROGRESS_SAMPLE_SECONDS,
+        "options": {"expires": WEB_PROGRESS_SAMPLE_SECONDS},
     },
     "purge-idempotency-keys": {
         "task": "herald.api.tasks.purge_idempotency_keys",

@@ -26,6 +26,13 @@ def media_root(settings, tmp_path):
 
 
 @pytest.fixture(autouse=True)
+def fast_password_hashing(settings):
+    # Django's default hasher is slow on purpose (a guess costs a real attacker time); tests sign in hundreds of
+    # times. Passwords are checked the same way, only hashed fast.
+    settings.PASSWORD_HASHERS = ["django.contrib.auth.hashers.MD5PasswordHasher"]
+
+
+@pytest.fixture(autouse=True)
 def fresh_cache():
     # Throttle histories live in the cache; each test starts with a full budget (and no delivery marked queued).
     caches["default"].clear()

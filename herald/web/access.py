@@ -19,12 +19,12 @@ from typing import Any, TypeVar
 from django.contrib.auth import logout
 from django.contrib.auth.models import User
 from django.contrib.auth.views import redirect_to_login
-from django.db.models import Model
+from django.db.models import Model, QuerySet
 from django.http import HttpRequest, HttpResponse, HttpResponseNotAllowed
 from django.shortcuts import get_object_or_404, render
-from django.utils.functional import SimpleLazyObject
 from django.utils.translation import gettext as _
 from django.views.decorators.csrf import csrf_protect
+from django_htmx.middleware import HtmxDetails
 
 from herald.workspaces.models import APIToken, Membership, Role, Workspace
 from herald.workspaces.sessions import current_membership, memberships
@@ -42,6 +42,8 @@ class WebRequest(HttpRequest):
     user: User
     workspace: Workspace
     membership: Membership
+    memberships: list[Membership]  # all of the user's, for the switcher
+    htmx: HtmxDetails  # django-htmx's middleware: `if request.htmx:` for a request htmx made (a fragment)
 
 
 def page(roles: Iterable[str] = ALL_ROLES, methods: Iterable[str] = ("GET", "HEAD", "POST")) -> Callable:
@@ -55,7 +57,9 @@ def page(roles: Iterable[str] = ALL_ROLES, methods: Iterable[str] = ("GET", "HEA
                 return HttpResponseNotAllowed(allowed_methods)
             if not request.user.is_authenticated:
                 return redirect_to_login(request.get_full_path())
-            membership = current_membership(request.session, request.user)
+            # All of the user's memberships in one query: the current one among them, the switcher lists them.
+            found = memberships(request.user)
+            membership = current_membership(request.session, request.user, found)
             if membership is None:
                 logout(request)
                 return render(
@@ -64,7 +68,8 @@ def page(roles: Iterable[str] = ALL_ROLES, methods: Iterable[str] = ("GET", "HEA
                     {"error": _("This account is not a member of any workspace.")},
                     status=403,
                 )
-            request.membership = membership  # type: ignore[attr-defined]  # what makes it a WebRequest
+            request.memberships = found  # type: ignore[attr-defined]  # what makes it a WebRequest
+            request.membership = membership  # type: ignore[attr-defined]
             request.workspace = membership.workspace  # type: ignore[attr-defined]
             if membership.role not in allowed_roles:
                 return render(request, "web/forbidden.html", status=403)
@@ -75,9 +80,11 @@ def page(roles: Iterable[str] = ALL_ROLES, methods: Iterable[str] = ("GET", "HEA
     return decorate
 
 
-def in_workspace(request: WebRequest, model: type[M], **lookup: Any) -> M:
-    """The current workspace's object matching `lookup`, or a 404: another workspace's object is never found."""
-    return get_object_or_404(model._default_manager.filter(workspace=request.workspace), **lookup)
+def in_workspace(request: WebRequest, rows: type[M] | QuerySet[M], **lookup: Any) -> M:
+    """The current workspace's object (of a model, or of a queryset) matching `lookup`, or a 404: another
+    workspace's object is never found."""
+    queryset = rows if isinstance(rows, QuerySet) else rows._default_manager.all()
+    return get_object_or_404(queryset.filter(workspace=request.workspace), **lookup)
 
 
 def may_send(request: WebRequest) -> bool:
@@ -85,7 +92,7 @@ def may_send(request: WebRequest) -> bool:
 
 
 def current_workspace(request: HttpRequest) -> dict[str, Any]:
-    """Template context: the workspace, the member's role and what the switcher lists (read only if shown)."""
+    """Template context: the workspace, the member's role and what the switcher lists."""
     membership = getattr(request, "membership", None)
     if membership is None:
         return {}
@@ -93,5 +100,5 @@ def current_workspace(request: HttpRequest) -> dict[str, Any]:
         "workspace": membership.workspace,
         "membership": membership,
         "may_send": membership.role in CAN_SEND,
-        "memberships": SimpleLazyObject(lambda: memberships(request.user)),
+        "memberships": getattr(request, "memberships", [membership]),
     }

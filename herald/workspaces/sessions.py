@@ -14,16 +14,15 @@ def memberships(user) -> list[Membership]:
     return list(Membership.objects.filter(user=user).select_related("workspace").order_by("workspace__name", "id"))
 
 
-def current_membership(session: SessionBase, user) -> Membership | None:
+def current_membership(session: SessionBase, user, among: list[Membership] | None = None) -> Membership | None:
     """The membership of the workspace the session works in: the one it chose if the user still belongs to it, else
-    their first (kept in the session); None for a user of no workspace."""
+    their first (kept in the session); None for a user of no workspace. `among`: the user's `memberships`, when the
+    caller has read them already (one query either way)."""
+    found = memberships(user) if among is None else among
     chosen = session.get(SESSION_KEY)
-    found = Membership.objects.filter(user=user).select_related("workspace")
-    membership = found.filter(workspace_id=chosen).first() if chosen else None
-    if membership is None:
-        membership = found.order_by("workspace__name", "id").first()
-        if membership is not None:
-            choose(session, membership)
+    membership = next((m for m in found if m.workspace_id == chosen), found[0] if found else None)
+    if membership is not None and membership.workspace_id != chosen:
+        choose(session, membership)
     return membership
 
 
