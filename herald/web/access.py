@@ -8,8 +8,8 @@
         broadcast = in_workspace(request, Broadcast, uuid=uuid)   # another workspace's: 404
 
 `page` checks CSRF on unsafe methods (there is no CSRF middleware: API token calls and channel callbacks carry no
-token), sends a signed-out visitor to the sign-in page (then back), reads the session's workspace
-(herald/workspaces/sessions.py) and refuses a role not allowed with a 403 page.
+token), sends a signed-out visitor (or one whose session expired) to the sign-in page, then back, reads the
+session's workspace (herald/workspaces/sessions.py) and refuses a role not allowed with a 403 page.
 """
 
 from collections.abc import Callable, Iterable
@@ -24,6 +24,7 @@ from django.http import HttpRequest, HttpResponse, HttpResponseNotAllowed
 from django.shortcuts import get_object_or_404, render
 from django.utils.translation import gettext as _
 from django.views.decorators.csrf import csrf_protect
+from django_htmx.http import HttpResponseClientRedirect
 from django_htmx.middleware import HtmxDetails
 
 from herald.workspaces.models import APIToken, Membership, Role, Workspace
@@ -56,6 +57,11 @@ def page(roles: Iterable[str] = ALL_ROLES, methods: Iterable[str] = ("GET", "HEA
             if request.method not in allowed_methods:
                 return HttpResponseNotAllowed(allowed_methods)
             if not request.user.is_authenticated:
+                if request.htmx:  # type: ignore[attr-defined]
+                    # A poll whose session ended (expired, signed out elsewhere): the whole page goes to the
+                    # sign-in form, not a fragment of it into the page.
+                    page_path = request.htmx.current_url_abs_path or "/"  # type: ignore[attr-defined]
+                    return HttpResponseClientRedirect(redirect_to_login(page_path).url)
                 return redirect_to_login(request.get_full_path())
             # All of the user's memberships in one query: the current one among them, the switcher lists them.
             found = memberships(request.user)

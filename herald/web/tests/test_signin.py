@@ -4,6 +4,7 @@ client against Herald's own pages."""
 import re
 
 import pytest
+from django.contrib.sessions.models import Session
 from django.test import Client
 
 from herald.testing.factories import TEST_PASSWORD, create_web_user
@@ -102,6 +103,16 @@ def test_sign_out_ends_the_session(web_client, workspace):
     assert client.get("/signout").status_code == 405  # a link can't sign anyone out: POST only
     assert client.post("/signout").url == "/signin"
     assert client.get("/broadcasts/").status_code == 302
+
+
+def test_an_expired_session_goes_back_to_sign_in_even_from_a_poll(web_client, workspace):
+    client = web_client(workspace)
+    Session.objects.all().delete()  # as when the session's age ran out
+    assert client.get("/broadcasts/?before=x").url == "/signin?next=/broadcasts/%3Fbefore%3Dx"
+    poll = client.get("/broadcasts/", HTTP_HX_REQUEST="true", HTTP_HX_CURRENT_URL="http://testserver/broadcasts/")
+    assert poll.status_code == 200
+    assert poll["HX-Redirect"] == "/signin?next=/broadcasts/"
+    assert poll.content == b""
 
 
 def test_password_change_keeps_this_session_and_ends_the_others(web_client, workspace):

@@ -13,7 +13,6 @@ from django.utils.http import url_has_allowed_host_and_scheme
 from django.utils.translation import gettext as _
 from django.utils.translation import gettext_lazy, ngettext
 from django.views.decorators.csrf import csrf_protect
-from django.views.decorators.http import require_POST
 
 from herald.web import ratelimit
 from herald.web.access import WebRequest, page
@@ -76,8 +75,7 @@ def signin(request: HttpRequest) -> HttpResponse:
     return render(request, "web/account/signin.html", context, status=status)
 
 
-@require_POST
-@page(methods=("POST",))
+@page(methods=("POST",))  # a link or an image can't sign anyone out
 def signout(request: WebRequest) -> HttpResponse:
     logout(request)
     return redirect("web.signin")
@@ -94,7 +92,6 @@ def password(request: WebRequest) -> HttpResponse:
     return render(request, "web/account/password.html", {"form": form}, status=status)
 
 
-@require_POST
 @page(methods=("POST",))
 def switch_workspace(request: WebRequest) -> HttpResponse:
     membership = (
