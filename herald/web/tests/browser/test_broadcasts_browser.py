@@ -5,6 +5,7 @@ screenshots.
 The sending is done by the same functions a worker runs (`tasks.start_broadcast`, `delivery.deliver`), called from
 the test between what the page is expected to show, so each step is seen, in order, without timing luck."""
 
+import pytest
 from playwright.sync_api import expect
 
 from herald.msgs import delivery, tasks
@@ -15,6 +16,14 @@ from herald.testing.gateway import gateway_channel
 from herald.web import progress
 
 B = BroadcastStatus
+
+
+@pytest.fixture
+def gateway(gateway, settings):
+    """The fake gateway, with the channel's usual timeouts: a loaded machine running a browser beside Herald may
+    take longer than the gateway fixture's short ones to answer, and these tests are not about timeouts."""
+    settings.CHANNEL_SEND_TIMEOUT = settings.CHANNEL_CONNECT_TIMEOUT = 10
+    return gateway
 
 
 def people(workspace, n: int):
