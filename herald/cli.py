@@ -17,7 +17,7 @@ from herald import config, datadir
 # How `herald help` groups Herald's commands; one not named here is listed under "Other".
 GROUPS = {
     "Run Herald": ["serve", "web", "worker", "migrate"],
-    "Workspaces and access": ["workspace", "token", "member"],
+    "Workspaces and access": ["workspace", "token", "member", "user"],
     "Channels": ["channel"],
     "Contacts": ["contact"],
 }

@@ -124,13 +124,31 @@ INSTALLED_APPS = [
     "herald.webhooks",
     "herald.msgs",
     "herald.api",
+    "herald.web",
     "herald.runtime",
+    # The web interface's parts (herald/web): sessions, users' passwords, its static files, htmx's vendored copy.
+    "django.contrib.sessions",
+    "django.contrib.staticfiles",
+    "django.contrib.messages",
+    "django_htmx",
+    "csp",
 ]
 
 MIDDLEWARE = [
     "herald.api.middleware.ControlCharactersInPathMiddleware",
     "django.middleware.security.SecurityMiddleware",
+    # /static/: the web interface's CSS, JS and vendored libraries, from the package itself (no collectstatic step).
+    "whitenoise.middleware.WhiteNoiseMiddleware",
     "django.middleware.common.CommonMiddleware",
+    # Sessions are read only when a request asks (the web interface, the API's session authentication): token calls
+    # to the API and channel callbacks never touch them. CSRF is checked by the web's views (herald/web/access.py)
+    # and by DRF's SessionAuthentication, not by a middleware: callbacks and token calls carry no CSRF token.
+    "django.contrib.sessions.middleware.SessionMiddleware",
+    "django.contrib.auth.middleware.AuthenticationMiddleware",
+    "django.contrib.messages.middleware.MessageMiddleware",
+    "django.middleware.clickjacking.XFrameOptionsMiddleware",
+    "csp.middleware.CSPMiddleware",
+    "django_htmx.middleware.HtmxMiddleware",
     "herald.api.middleware.RequestTooLargeMiddleware",
     "herald.api.middleware.ServerErrorsAsJSONMiddleware",
 ]
@@ -143,7 +161,14 @@ TEMPLATES = [
         "BACKEND": "django.template.backends.django.DjangoTemplates",
         "DIRS": [],
         "APP_DIRS": True,
-        "OPTIONS": {"context_processors": ["django.template.context_processors.request"]},
+        "OPTIONS": {
+            "context_processors": [
+                "django.template.context_processors.request",
+                "django.template.context_processors.csrf",
+                "django.contrib.messages.context_processors.messages",
+                "herald.web.access.current_workspace",
+            ]
+        },
     }
 ]
 
@@ -165,8 +190,53 @@ TIME_ZONE = "UTC"
 LANGUAGE_CODE = "en-us"
 USE_I18N = False
 
-# Herald serves no static files; Django's live test server (integration tests) needs a prefix all the same.
+# The web interface's own files (herald/web/static), served by whitenoise straight from the installed package.
 STATIC_URL = "/static/"
+WHITENOISE_USE_FINDERS = True
+WHITENOISE_AUTOREFRESH = DEBUG
+
+# --- The web interface (herald/web): sessions, sign-in, security headers
+# Sessions in the database: signing out or changing a password ends them on every process at once.
+SESSION_ENGINE = "django.contrib.sessions.backends.db"
+SESSION_COOKIE_AGE = 14 * 24 * 3600
+# Behind HTTPS (HERALD_REQUIRE_HTTPS, or an https HERALD_BASE_URL) cookies never travel over plain HTTP.
+SECURE_COOKIES = REQUIRE_HTTPS or BASE_URL.startswith("https://")
+SESSION_COOKIE_SECURE = CSRF_COOKIE_SECURE = SECURE_COOKIES
+CSRF_TRUSTED_ORIGINS = [BASE_URL] if BASE_URL else []
+CSRF_FAILURE_VIEW = "herald.web.views.account.csrf_failure"
+LOGIN_URL = "web.signin"
+# One-time notes to the next page ("Broadcast paused."): kept in the session, read only by pages that show them.
+MESSAGE_STORAGE = "django.contrib.messages.storage.session.SessionStorage"
+X_FRAME_OPTIONS = "DENY"
+SECURE_REFERRER_POLICY = "same-origin"
+# No inline script or style anywhere in the interface: everything comes from /static/. The API's own HTML pages
+# (its docs, under /api/) carry their inline style and are left out.
+CONTENT_SECURITY_POLICY = {
+    "EXCLUDE_URL_PREFIXES": ["/api/"],
+    "DIRECTIVES": {
+        "default-src": ["'self'"],
+        "script-src": ["'self'"],
+        "style-src": ["'self'"],
+        "img-src": ["'self'", "data:"],
+        "connect-src": ["'self'"],
+        "form-action": ["'self'"],
+        "frame-ancestors": ["'none'"],
+        "base-uri": ["'none'"],
+        "object-src": ["'none'"],
+    },
+}
+AUTH_PASSWORD_VALIDATORS = [
+    {"NAME": "django.contrib.auth.password_validation.UserAttributeSimilarityValidator"},
+    {"NAME": "django.contrib.auth.password_validation.MinimumLengthValidator", "OPTIONS": {"min_length": 10}},
+    {"NAME": "django.contrib.auth.password_validation.CommonPasswordValidator"},
+    {"NAME": "django.contrib.auth.password_validation.NumericPasswordValidator"},
+]
+# Sign-in attempts allowed per e-mail address and per client address in SIGNIN_WINDOW_SECONDS (herald/web/ratelimit.py).
+SIGNIN_ATTEMPTS = 5
+SIGNIN_WINDOW_SECONDS = 15 * 60
+# How often a sending broadcast's counts are sampled for the chart on its page, and how often its page asks for news.
+WEB_PROGRESS_SAMPLE_SECONDS = 10.0
+WEB_POLL_SECONDS = 2
 # Uploads are streamed to disk above this size rather than held in memory.
 FILE_UPLOAD_MAX_MEMORY_SIZE = 2_621_440
 
@@ -227,6 +297,7 @@ CELERY_TASK_ROUTES = {
     "herald.channels.tasks.purge_channel_logs": {"queue": TICK_QUEUE},
     "herald.webhooks.tasks.deliver_webhook": {"queue": WEBHOOK_QUEUE},
     "herald.webhooks.tasks.tick": {"queue": TICK_QUEUE},
+    "herald.web.tasks.sample_progress": {"queue": TICK_QUEUE},
 }
 # Expired Idempotency-Keys are ignored at once; deleting their rows can wait this long.
 IDEMPOTENCY_PURGE_SECONDS = 60
@@ -244,6 +315,12 @@ CELERY_BEAT_SCHEDULE = {
         "schedule": TICK_SECONDS,
         "options": {"expires": TICK_SECONDS},
     },
+    # The points of the charts on broadcasts' pages (herald/web/progress.py).
+    "web-progress-samples": {
+        "task": "herald.web.tasks.sample_progress",
+        "schedule": WEB_PROGRESS_SAMPLE_SECONDS,
+        "options": {"expires": WEB_PROGRESS_SAMPLE_SECONDS},
+    },
     "purge-idempotency-keys": {
         "task": "herald.api.tasks.purge_idempotency_keys",
         "schedule": IDEMPOTENCY_PURGE_SECONDS,
@@ -256,6 +333,8 @@ REST_FRAMEWORK: dict[str, Any] = {
     "DEFAULT_AUTHENTICATION_CLASSES": [
         "herald.api.v2.auth.APITokenAuthentication",
         "herald.api.v2.auth.APIBasicAuthentication",
+        # A signed-in browser's calls (as RapidPro's API allows): in the session's workspace, CSRF enforced.
+        "herald.api.v2.auth.WorkspaceSessionAuthentication",
     ],
     "DEFAULT_PERMISSION_CLASSES": ["herald.api.v2.https.HTTPSRequired", "herald.api.v2.permissions.RolePermission"],
     "DEFAULT_THROTTLE_CLASSES": ["herald.api.v2.throttles.WorkspaceRateThrottle"],

@@ -13,4 +13,6 @@ urlpatterns = [
     path("health", monitoring.health, name="health"),
     path("ready", monitoring.ready, name="ready"),
     path("metrics", monitoring.metrics, name="metrics"),
+    # The web interface (herald/web): every other path.
+    path("", include("herald.web.urls")),
 ]

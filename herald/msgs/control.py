@@ -68,13 +68,19 @@ def state_of(broadcast: Broadcast) -> str:
     return str(B(broadcast.status).label)
 
 
-def _may(action: str, broadcast: Broadcast) -> bool:
+def allowed_actions(broadcast: Broadcast, has_unsent: bool | None = None) -> list[str]:
+    """The actions `act` would do to the broadcast now (the web interface shows their buttons). `has_unsent`: whether
+    messages of it still wait to be handed over, when the caller knows (from its counts); else it is asked."""
+    return [action for action in ACTIONS if _may(action, broadcast, has_unsent)]
+
+
+def _may(action: str, broadcast: Broadcast, has_unsent: bool | None = None) -> bool:
     if broadcast.expired_on is not None or broadcast.status in (B.FAILED, B.INTERRUPTED):
         return False
     if action == "resume":
         return broadcast.status == B.PAUSED
     if broadcast.status == B.COMPLETED:  # its fan-out is done, its messages may still be going out
-        return _has_unsent(broadcast)
+        return _has_unsent(broadcast) if has_unsent is None else has_unsent
     return action == "interrupt" or broadcast.status != B.PAUSED
 
 

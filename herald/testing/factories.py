@@ -86,3 +86,17 @@ def create_user_token(workspace, role: str = "admin", email: str | None = None) 
     Membership.objects.update_or_create(workspace=workspace, user=user, defaults={"role": Role.from_name(role)})
     _, key = APIToken.create_for(workspace, user)
     return user, key
+
+
+# A password the validators accept (settings.AUTH_PASSWORD_VALIDATORS), for the web interface's test users.
+TEST_PASSWORD = "correct horse battery staple"
+
+
+def create_web_user(workspace, role: str = "admin", email: str | None = None, password: str = TEST_PASSWORD):
+    """A user with `role` in `workspace` who signs in to the web interface with `email` and `password`."""
+    email = email or f"{role}-{workspace.pk}@example.com"
+    user, _ = get_user_model().objects.get_or_create(username=email, defaults={"email": email})
+    user.set_password(password)
+    user.save()
+    Membership.objects.update_or_create(workspace=workspace, user=user, defaults={"role": Role.from_name(role)})
+    return user

@@ -26,6 +26,13 @@ def media_root(settings, tmp_path):
 
 
 @pytest.fixture(autouse=True)
+def fast_password_hashing(settings):
+    # Django's default hasher is slow on purpose (a guess costs a real attacker time); tests sign in hundreds of
+    # times. Passwords are checked the same way, only hashed fast.
+    settings.PASSWORD_HASHERS = ["django.contrib.auth.hashers.MD5PasswordHasher"]
+
+
+@pytest.fixture(autouse=True)
 def fresh_cache():
     # Throttle histories live in the cache; each test starts with a full budget (and no delivery marked queued).
     caches["default"].clear()
@@ -90,6 +97,36 @@ def anon():
     from rest_framework.test import APIClient  # noqa: PLC0415 — the plugin loads before Django is set up
 
     return APIClient()
+
+
+# The web interface -----------------------------------------------------------------------------------------------
+
+
+def sign_in(client, email: str, password: str | None = None):
+    """Post the sign-in form with `client` (Django's test client); the answer (a redirect when it worked)."""
+    from herald.testing.factories import TEST_PASSWORD  # noqa: PLC0415 — the plugin loads before Django is set up
+
+    return client.post("/signin", {"email": email, "password": TEST_PASSWORD if password is None else password})
+
+
+@pytest.fixture
+def web_client(db):
+    """web_client(workspace, role="admin", email=None) -> a Django test client signed in through the sign-in form as
+    a user with that role (`client.user`). It skips CSRF checks, as Django's test client does by default: the CSRF
+    tests use `Client(enforce_csrf_checks=True)`."""
+    from django.test import Client  # noqa: PLC0415 — the plugin loads before Django is set up
+
+    from herald.testing.factories import create_web_user  # noqa: PLC0415 — the plugin loads before Django is set up
+
+    def make(workspace, role: str = "admin", email: str | None = None):
+        user = create_web_user(workspace, role, email)
+        client = Client()
+        response = sign_in(client, user.email)
+        assert response.status_code == 302, response.content
+        client.user = user  # type: ignore[attr-defined]  # the tests' handle on who is signed in
+        return client
+
+    return make
 
 
 # Sending -------------------------------------------------------------------------------------------------------

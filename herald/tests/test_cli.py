@@ -10,7 +10,7 @@ from django.core.management import CommandError, call_command, load_command_clas
 
 from herald.testing.processes import herald_env, run_herald
 
-HERALDS_COMMANDS = ["serve", "web", "worker", "migrate", "workspace", "token", "member", "channel", "contact"]
+HERALDS_COMMANDS = ["serve", "web", "worker", "migrate", "workspace", "token", "member", "user", "channel", "contact"]
 
 
 def herald(*args: str, cwd: Path, **env: str) -> subprocess.CompletedProcess:

@@ -11,6 +11,7 @@ import pycountry
 import pytz
 from django.conf import settings
 from django.contrib.auth import get_user_model
+from django.contrib.auth.password_validation import validate_password
 from django.core.exceptions import ValidationError
 from django.core.validators import validate_email
 from django.db import transaction
@@ -351,3 +352,35 @@ def remove_member(workspace: Workspace, email: str) -> tuple[Membership, list[AP
         revoked = revoke_tokens(workspace, email=email)
         membership.delete()
     return membership, revoked
+
+
+def create_user(workspace: Workspace, email: str, role: str | None, password: str) -> Membership:
+    """A user who signs in to the web interface with `email` and `password`, a member of `workspace` (as admin unless
+    `role` says otherwise). An existing user keeps their other memberships; their role here and their password are
+    set to what is given."""
+    email = parse_email(email)
+    role_value = parse_role(role) if role else Role.ADMINISTRATOR
+    with transaction.atomic():
+        user, _ = get_user_model().objects.get_or_create(username=email, defaults={"email": email})
+        _set_password(user, password)
+        membership, _ = Membership.objects.update_or_create(
+            workspace=workspace, user=user, defaults={"role": role_value}
+        )
+    return membership
+
+
+def change_password(email: str, password: str) -> None:
+    """Give an existing user a new password; their signed-in sessions end (Django checks the password's hash)."""
+    user = get_user_model().objects.filter(username=parse_email(email)).first()
+    if user is None:
+        raise ProvisioningError(f"No user {email!r}: `herald user create` makes one.")
+    _set_password(user, password)
+
+
+def _set_password(user, password: str) -> None:
+    try:
+        validate_password(password, user)
+    except ValidationError as error:
+        raise ProvisioningError("That password won't do: " + " ".join(error.messages)) from None
+    user.set_password(password)
+    user.save()

@@ -2,6 +2,8 @@ from rest_framework import exceptions, permissions
 
 from herald.workspaces.models import APIToken, Role
 
+from .auth import Grant
+
 ADMIN_EDITOR = frozenset({Role.ADMINISTRATOR, Role.EDITOR})
 ALL_ROLES = frozenset(Role)
 
@@ -22,12 +24,12 @@ class RolePermission(permissions.BasePermission):
         if method not in allowed:
             raise exceptions.MethodNotAllowed(request.method)
         token = request.auth
-        if not isinstance(token, APIToken):
+        if not isinstance(token, Grant):
             return False
         # Read once: the role is the member's now, so a demotion takes effect on the next request.
         role = token.role
-        # Agents never use tokens (RapidPro's `APIPermission.has_permission`, temba/api/models.py): the matrices'
-        # agent entries are what agents may do once they reach Herald another way.
+        # Agents never use the API, with a token or a session (RapidPro's `APIPermission.has_permission`,
+        # temba/api/models.py): the matrices' agent entries are what agents may do once they reach Herald another way.
         return role in APIToken.ALLOWED_ROLES and role in allowed[method]
 
 

@@ -4,7 +4,7 @@ from django.conf import settings
 from django.core.cache import caches
 from rest_framework.throttling import ScopedRateThrottle
 
-from herald.workspaces.models import APIToken
+from .auth import Grant
 
 
 class WorkspaceRateThrottle(ScopedRateThrottle):
@@ -19,7 +19,7 @@ class WorkspaceRateThrottle(ScopedRateThrottle):
         return caches["shared"]
 
     def allow_request(self, request, view):
-        if not isinstance(request.auth, APIToken):
+        if not isinstance(request.auth, Grant):
             return True
         self.scope = getattr(view, self.scope_attr, None)
         if not self.scope:

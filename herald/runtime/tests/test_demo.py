@@ -4,9 +4,10 @@ import json
 import shlex
 
 import pytest
+from django.test import Client
 
 from herald.runtime.demo import broadcast_curl, create_demo_if_empty, demo_info
-from herald.testing.fixtures import token_client
+from herald.testing.fixtures import sign_in, token_client
 from herald.workspaces.models import Membership, Role, Workspace
 
 pytestmark = pytest.mark.django_db
@@ -53,3 +54,12 @@ def test_info_for_a_first_and_a_later_start():
     assert later["token"] is None
     assert later["curl"] is None
     assert later["workspace"] is None
+
+
+def test_the_demo_admin_signs_in_to_the_web_interface_with_the_printed_password():
+
+    demo = create_demo_if_empty()
+    assert demo_info(demo, "http://127.0.0.1:8000/")["password"] == demo.password
+    assert demo_info(demo, "http://127.0.0.1:8000/")["sign_in"] == "http://127.0.0.1:8000/signin"
+    assert demo_info(None, "http://127.0.0.1:8000/")["password"] is None
+    assert sign_in(Client(), demo.email, demo.password).url == "/broadcasts/"

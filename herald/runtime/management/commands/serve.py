@@ -49,13 +49,18 @@ class Command(BaseCommand):
 
     def welcome(self, demo: Demo | None, url: str) -> str:
         info = demo_info(demo, url)
-        lines = [f"Herald is starting at {url}  (API docs: {info['docs']})"]
+        lines = [
+            f"Herald is starting at {url}  (API docs: {info['docs']})",
+            f"Sign in to the web interface at {info['sign_in']}",
+        ]
         if demo:
             lines += [
                 "",
                 f'Created the workspace "Demo" ({demo.workspace}) with the admin {demo.email}.',
                 f"Its API token: {demo.token}",
-                "This is the only time it is shown: Herald stores only its hash. Make more with `herald token create`.",
+                f"Its web password: {demo.password}",
+                "This is the only time they are shown: Herald stores only their hashes. Make more with "
+                "`herald token create` and `herald user create`.",
                 "",
                 "Send a broadcast:",
                 "",
@@ -64,4 +69,5 @@ class Command(BaseCommand):
             ]
         else:
             lines.append("Need a token? herald token create --workspace UUID --email you@example.com")
+            lines.append("A user to sign in? herald user create --workspace UUID --email you@example.com")
         return "\n".join(lines)
