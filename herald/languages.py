@@ -30,3 +30,9 @@ def is_translation_language(code) -> bool:
 def is_contact_language(code) -> bool:
     """True for any ISO-639-3 code (what a contact's `language` accepts)."""
     return isinstance(code, str) and code in _all_codes()
+
+
+def language_name(code: str) -> str:
+    """The English name of an ISO-639-3 code (`fra` → French), or the code itself when it names none."""
+    found = pycountry.languages.get(alpha_3=code)
+    return found.name if found is not None else code
