@@ -79,7 +79,7 @@ class ComposeForm:
         for kind, key in (("urn", "urns"), ("contact", "contacts"), ("group", "groups")):
             if refs[kind]:
                 body[key] = refs[kind]
-        parts = {
+        parts: dict[str, dict[str, Any]] = {
             "text": {lang: text for lang, text in self.texts.items() if text.strip()},
             "attachments": {lang: media for lang, media in self.attachments.items() if media},
             "quick_replies": {
@@ -143,5 +143,3 @@ def messages(value: Any) -> list[str]:
     if isinstance(value, list):
         return [m for inner in value for m in messages(inner)]
     return [str(value)]
-
-

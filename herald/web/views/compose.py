@@ -139,16 +139,14 @@ def language_blocks(workspace: Workspace, form: ComposeForm, errors: dict[str, l
     media = {str(m.uuid): m for m in Media.objects.filter(workspace=workspace, uuid__in=recipients.valid_uuids(uuids))}
     blocks = []
     for lang in form.languages:
-        text = form.texts.get(lang, "")
+        text, attached = form.texts.get(lang, ""), form.attachments.get(lang, [])
         blocks.append(
             {
                 "code": lang,
                 "name": language_name(lang),
                 "text": text,
                 "count": counter(text),
-                "attachments": [(uuid, media[uuid].filename if uuid in media else uuid) for uuid in form.attachments[lang]]
-                if lang in form.attachments
-                else [],
+                "attachments": [(uuid, media[uuid].filename if uuid in media else uuid) for uuid in attached],
                 "quick_replies": form.quick_replies.get(lang, ""),
                 "errors": {part: errors.get(f"{part}_{lang}", []) for part in ("text", "attachments", "quick_replies")},
             }
@@ -184,7 +182,7 @@ def described_window(workspace: Workspace) -> str:
     if not window:
         return _("any time")
     zone = window.get("timezone") or workspace.timezone
-    return f"{', '.join(window['days'])} {window['start']}–{window['end']} ({zone})"
+    return f"{', '.join(window['days'])} {window['start']}-{window['end']} ({zone})"
 
 
 def preview_figures(plan: dict) -> dict:

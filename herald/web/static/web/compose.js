@@ -77,9 +77,6 @@
     }
     box.addEventListener("keydown", (event) => {
       const open = !list.hidden && options().length > 0;
-      if (event.key === "Enter" && box.tagName === "INPUT") {
-        event.preventDefault(); // Enter in the search never sends the form
-      }
       if (!open) {
         return;
       }
@@ -191,6 +188,13 @@
       upload.value = "";
     });
   }
+
+  // Enter in a one-line box never sends the form: with a preview shown, its Send would be the form's default button.
+  form.addEventListener("keydown", (event) => {
+    if (event.key === "Enter" && event.target.tagName === "INPUT" && event.target.type !== "submit") {
+      event.preventDefault();
+    }
+  });
 
   // Sent once: a second click while the page is on its way does nothing.
   let sending = false;
