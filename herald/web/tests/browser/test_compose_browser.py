@@ -1,5 +1,6 @@
 """Composing with a real browser: a group picked from the search, texts in two languages with an expression picked
-after `@`, an upload, the preview's numbers (the API's dry run for the same body), then Send."""
+after `@` (with the keyboard), an upload refused then one taken by the API's media endpoint, the preview's numbers
+(the API's dry run for the same body), then Send."""
 
 import re
 
@@ -56,7 +57,11 @@ def test_compose_preview_and_send_with_a_browser(page, workspace, make_client):
     french.fill("Bonjour @contact.name 🙂")
     expect(page.locator("#count-fra")).to_have_text("23 characters, 1 SMS segment (UCS-2)")
 
-    page.locator("#upload-eng").set_input_files({"name": "clinic.png", "mimeType": "image/png", "buffer": PNG})
+    upload = page.locator("#upload-eng")
+    upload.set_input_files({"name": "notes.txt", "mimeType": "text/plain", "buffer": b"not a picture"})
+    expect(page.get_by_role("alert")).to_have_text("notes.txt: Unsupported file type.")  # the API's words
+    upload.set_input_files({"name": "clinic.png", "mimeType": "image/png", "buffer": PNG})
+    expect(page.get_by_role("alert")).to_be_hidden()
     expect(page.get_by_role("list", name="Attached files").first).to_contain_text("clinic.png")
     screenshot(page, "compose")
 
