@@ -59,6 +59,12 @@ def preview(client, form: dict):
     return client.post(COMPOSE, {**form, "action": "preview"})
 
 
+def send_fields(response) -> dict[str, str]:
+    """What a preview gives its Send: the digest of the body it showed and its one-time key."""
+    page = response.content.decode()
+    return dict(re.findall(r'<input type="hidden" name="(previewed|once)" value="([^"]+)">', page))
+
+
 def test_the_preview_shows_what_the_apis_dry_run_answers_for_the_same_body(workspace, reporters, web_client, admin):
     client = web_client(workspace, "editor")
     form = {
@@ -104,9 +110,7 @@ def test_send_creates_the_previewed_broadcast_as_the_api_would(workspace, report
         "window_start": "08:00",
         "window_end": "17:00",
     }
-    fingerprint = re.search(r'name="previewed" value="(\w+)"', preview(client, form).content.decode())[1]
-
-    response = client.post(COMPOSE, {**form, "action": "send", "previewed": fingerprint})
+    response = client.post(COMPOSE, {**form, "action": "send", **send_fields(preview(client, form))})
 
     broadcast = Broadcast.objects.get()
     assert response.status_code == 302
@@ -132,14 +136,29 @@ def test_send_creates_the_previewed_broadcast_as_the_api_would(workspace, report
 def test_a_send_of_a_form_changed_since_its_preview_previews_again(workspace, reporters, web_client):
     client = web_client(workspace, "editor")
     form = {"recipients": [f"group:{reporters.uuid}"], "text_eng": "Hello"}
-    fingerprint = re.search(r'name="previewed" value="(\w+)"', preview(client, form).content.decode())[1]
+    sent = {**form, "text_eng": "Hello again", "action": "send", **send_fields(preview(client, form))}
 
-    response = client.post(COMPOSE, {**form, "text_eng": "Hello again", "action": "send", "previewed": fingerprint})
+    response = client.post(COMPOSE, sent)
 
     assert response.status_code == 200
     assert "The broadcast changed since its preview" in response.content.decode()
     assert figures(response.content.decode())["recipients"] == "3"
     assert Broadcast.objects.count() == 0
+
+
+def test_sending_one_preview_twice_makes_one_broadcast(workspace, reporters, web_client):
+    client = web_client(workspace, "editor")
+    form = {"recipients": [f"group:{reporters.uuid}"], "text_eng": "Hello", "action": "send"}
+    keys = send_fields(preview(client, form))
+
+    first = client.post(COMPOSE, {**form, **keys})
+    again = client.post(COMPOSE, {**form, **keys})
+    keys_of_a_new_preview = send_fields(preview(client, form))
+    another = client.post(COMPOSE, {**form, **keys_of_a_new_preview})
+
+    assert first.status_code == again.status_code == another.status_code == 302
+    assert again.url == first.url
+    assert Broadcast.objects.count() == 2
 
 
 @pytest.mark.parametrize(

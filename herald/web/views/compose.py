@@ -8,8 +8,10 @@ are uploaded by the page's script to `POST /api/v2/media.json` with the session,
 """
 
 import json
+import secrets
 from typing import Any
 
+from django.core.cache import cache
 from django.db import transaction
 from django.http import HttpResponse
 from django.shortcuts import redirect, render
@@ -46,6 +48,8 @@ CONTACT_EXPRESSIONS = (
     ("@contact.language", gettext_lazy("Language")),
     ("@contact.uuid", gettext_lazy("UUID")),
 )
+# How long a preview's Send is remembered, so that sending it again lands on the broadcast it made.
+SENT_ONCE_SECONDS = 24 * 3600
 REPEAT_LABELS = {
     "": gettext_lazy("Does not repeat"),
     "daily": gettext_lazy("Every day"),
@@ -67,8 +71,9 @@ def compose(request: WebRequest) -> HttpResponse:
         return show(request, form, body, errors=placed_errors(errors, languages), status=400)
     fingerprint = digest(body)
     wants_send = request.POST.get("action") == "send"
-    if wants_send and request.POST.get("previewed") == fingerprint:
-        return redirect(broadcast_page(send(serializer)))
+    once = request.POST.get("once", "")
+    if wants_send and once and request.POST.get("previewed") == fingerprint:
+        return redirect(send_once(request, serializer, once))
     # A preview; or a Send after the form changed since its preview, which shows the new preview instead.
     preview = dry_run_answer(serializer)
     return show(request, form, body, preview=preview, fingerprint=fingerprint, changed=wants_send)
@@ -85,6 +90,23 @@ def checked(request: WebRequest, body: dict) -> tuple[BroadcastWriteSerializer |
     return serializer, {}
 
 
+def send_once(request: WebRequest, serializer: BroadcastWriteSerializer, once: str) -> str:
+    """Send, once a preview: a second Send of one preview (a double click, a page sent again) makes no second
+    broadcast and lands where the first did. `once` is the preview's own random key; the cache's `add` claims it
+    atomically (Redis with a broker; the embedded server is one process)."""
+    key = f"web.compose.sent:{request.user.pk}:{once}"
+    if not cache.add(key, "", SENT_ONCE_SECONDS):
+        sent = cache.get(key)
+        return broadcast_page(sent) if sent else reverse("web.broadcasts")
+    try:
+        broadcast = send(serializer)
+    except BaseException:
+        cache.delete(key)
+        raise
+    cache.set(key, str(broadcast.uuid), SENT_ONCE_SECONDS)
+    return broadcast_page(str(broadcast.uuid))
+
+
 def send(serializer: BroadcastWriteSerializer) -> Broadcast:
     """As the API's POST does: the broadcast written in one transaction, its sending queued once committed."""
     with transaction.atomic():
@@ -93,10 +115,10 @@ def send(serializer: BroadcastWriteSerializer) -> Broadcast:
     return broadcast
 
 
-def broadcast_page(broadcast: Broadcast) -> str:
+def broadcast_page(uuid: str) -> str:
     """The new broadcast's own page (views/broadcasts.py, `web.broadcast`); the list on a tree without that page."""
     try:
-        return reverse("web.broadcast", kwargs={"uuid": broadcast.uuid})
+        return reverse("web.broadcast", kwargs={"uuid": uuid})
     except NoReverseMatch:
         return reverse("web.broadcasts")
 
@@ -127,6 +149,7 @@ def show(
         "workspace_window": described_window(workspace),
         "preview": preview and preview_figures(preview),
         "fingerprint": fingerprint,
+        "once": secrets.token_urlsafe(16),
         "changed": changed,
         "body_json": json.dumps(body, indent=2, ensure_ascii=False) if body is not None else "",
     }
