@@ -64,6 +64,7 @@ def test_compose_preview_and_send_with_a_browser(page, workspace, make_client):
     expect(page.get_by_role("alert")).to_be_hidden()
     expect(page.get_by_role("list", name="Attached files").first).to_contain_text("clinic.png")
     screenshot(page, "compose")
+    screenshot(page, "compose", phone=True)
 
     page.get_by_role("button", name="Preview").click()
     expect(page.get_by_role("heading", name="Preview")).to_be_visible()
