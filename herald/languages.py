@@ -40,3 +40,9 @@ def provider_locale(code: str) -> str:
         found = pycountry.languages.get(alpha_2=language.lower())
         language = found.alpha_3 if found is not None else language
     return f"{language}-{country}" if country else language
+
+
+def language_name(code: str) -> str:
+    """The English name of an ISO-639-3 code (`fra` → French), or the code itself when it names none."""
+    found = pycountry.languages.get(alpha_3=code)
+    return found.name if found is not None else code

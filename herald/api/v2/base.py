@@ -27,6 +27,16 @@ BLOCKER_SUSPENDED = (
 )
 
 
+def sending_blocker(workspace) -> str | None:
+    """Why this workspace may not send now (flagged or suspended), or None: the first check of every write that sends
+    (a broadcast, the media it attaches), also for the web interface's compose page."""
+    if workspace.is_flagged:
+        return BLOCKER_FLAGGED
+    if workspace.is_suspended:
+        return BLOCKER_SUSPENDED
+    return None
+
+
 # One Markdown page per endpoint (`<endpoint_name>.md`) and `index.md` for the API as a whole.
 DOCS_DIR = Path(__file__).parent / "docs"
 
@@ -198,13 +208,7 @@ class WriteAPIMixin(LookupMixin):
         return Response(body, status=status.HTTP_201_CREATED if created else status.HTTP_200_OK)
 
     def workspace_blocker(self) -> str | None:
-        if not self.blocked_when_flagged:
-            return None
-        if self.workspace.is_flagged:
-            return BLOCKER_FLAGGED
-        if self.workspace.is_suspended:
-            return BLOCKER_SUSPENDED
-        return None
+        return sending_blocker(self.workspace) if self.blocked_when_flagged else None
 
     def after_write(self, obj, created: bool) -> None:
         """Hook run after the write committed (e.g. to enqueue work)."""

@@ -669,12 +669,22 @@ class BroadcastsEndpoint(ListAPIMixin, WriteAPIMixin, BaseEndpoint):
         if isinstance(checked, Response):
             return checked
         _, serializer = checked
-        plan = serializer.plan()
-        return Response({**plan, "waiting_until": format_datetime(plan["waiting_until"])}, status=status.HTTP_200_OK)
+        return Response(dry_run_answer(serializer), status=status.HTTP_200_OK)
 
     def after_write(self, broadcast, created: bool) -> None:
-        schedule = schedule_of(broadcast)
-        if schedule is None:
-            enqueue_broadcast(broadcast.id, broadcast.send_at)
-        else:
-            queue_fire(schedule.id, schedule.next_fire)
+        start_sending(broadcast)
+
+
+def dry_run_answer(serializer: BroadcastWriteSerializer) -> dict:
+    """The 200 a dry run answers for this valid body (the web interface's preview shows the same)."""
+    plan = serializer.plan()
+    return {**plan, "waiting_until": format_datetime(plan["waiting_until"])}
+
+
+def start_sending(broadcast: Broadcast) -> None:
+    """Once a new broadcast has committed: queue its fan-out (at its send_at), or its schedule's first occurrence."""
+    schedule = schedule_of(broadcast)
+    if schedule is None:
+        enqueue_broadcast(broadcast.id, broadcast.send_at)
+    else:
+        queue_fire(schedule.id, schedule.next_fire)
