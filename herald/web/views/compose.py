@@ -15,7 +15,7 @@ from django.core.cache import cache
 from django.db import transaction
 from django.http import HttpResponse
 from django.shortcuts import redirect, render
-from django.urls import NoReverseMatch, path, reverse
+from django.urls import path, reverse
 from django.utils.translation import gettext as _
 from django.utils.translation import gettext_lazy, ngettext
 
@@ -116,11 +116,8 @@ def send(serializer: BroadcastWriteSerializer) -> Broadcast:
 
 
 def broadcast_page(uuid: str) -> str:
-    """The new broadcast's own page (views/broadcasts.py, `web.broadcast`); the list on a tree without that page."""
-    try:
-        return reverse("web.broadcast", kwargs={"uuid": uuid})
-    except NoReverseMatch:
-        return reverse("web.broadcasts")
+    """The new broadcast's own page (views/broadcasts.py)."""
+    return reverse("web.broadcast", kwargs={"uuid": uuid})
 
 
 def show(
