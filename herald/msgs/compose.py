@@ -12,7 +12,7 @@ from functools import cached_property
 from zoneinfo import ZoneInfo
 
 from herald.channels.models import Channel
-from herald.channels.routing import choose_route
+from herald.channels.routing import Router
 from herald.contacts.contact_fields import workspace_types
 from herald.contacts.models import ContactStatus
 from herald.expressions import Template
@@ -64,6 +64,7 @@ class Composer:
         self.base_language = base_language
         self.template: Callable[[str], Template | AsWritten] = parse_template if templates else AsWritten
         self.channels = list(Channel.objects.filter(workspace=self.workspace, is_active=True).order_by("created_on"))
+        self.router = Router(self.channels)
         self._compiled: dict[tuple[str, ...], CompiledContent] = {}
         self.needs_groups = templates and any("groups" in s for s in self.content.template_sources())
 
@@ -121,7 +122,7 @@ class Composer:
                 rendered["text"] = template.render(context)
             quick_replies.append(rendered)
 
-        route = choose_route(recipient.urns, self.channels)
+        route = self.router.route(recipient.urns)
         urn, channel = route or (None, None)
         status, failed_reason, error_detail = MsgStatus.QUEUED.value, None, ""
         if recipient.status != ContactStatus.ACTIVE:
