@@ -83,7 +83,8 @@ def _with_urns(contacts: QuerySet[Contact]) -> list[Recipient]:
             contact = list(row[:CONTACT_WIDTH])
             for index, converter, expression in converters:
                 contact[index] = converter(contact[index], expression, connection)
-            recipients.append(Recipient(*contact, [], None))
+            contact_id, contact_uuid, name, language, status, fields, created_on = contact  # RECIPIENT_COLUMNS
+            recipients.append(Recipient(contact_id, contact_uuid, name, language, status, fields, created_on, [], None))
         if row[CONTACT_WIDTH] is not None:  # no URN: the LEFT JOIN's empty row
             recipients[-1].urns.append(RecipientURN._make(row[CONTACT_WIDTH:]))
     return recipients

@@ -301,6 +301,7 @@ def channels_with_work(messages: list[NewMessage]) -> set[int]:
 def complete_if_done(broadcast: Broadcast, audience: Audience) -> bool:
     """Complete the broadcast if every recipient has a message; True if it is completed now."""
     with transaction.atomic():
+        status: str
         status, msg_count, contact_count = _lock(broadcast.id, "status", "msg_count", "contact_count")
         if status not in Broadcast.IN_PROGRESS:
             return status == BroadcastStatus.COMPLETED
