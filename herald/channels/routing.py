@@ -4,7 +4,7 @@ A pure function over objects already loaded, so the fan-out can call it for ever
 """
 
 from collections.abc import Iterable
-from typing import Any
+from typing import Any, NamedTuple
 
 from herald.channels.models import Channel
 from herald.contacts.urns import country_of_tel
@@ -20,26 +20,55 @@ def choose_route(contact_urns: Iterable[Any], channels: Iterable[Channel]) -> tu
       country never carries the number.
     - Otherwise, and among equals: the oldest channel (by `created_on`) serving the scheme.
     """
-    usable = sorted((c for c in channels if c.is_active), key=lambda c: (c.created_on, c.id or 0))
-    by_id = {c.id: c for c in usable}
-    for urn in sorted(contact_urns, key=lambda u: (-u.priority, u.id or 0)):
-        candidates = [c for c in usable if urn.scheme in c.schemes]
-        if not candidates:
-            continue
-        affinity = by_id.get(urn.channel_id)
-        if affinity is not None and affinity in candidates:
-            return urn, affinity
-        channel = _tel_channel(urn.path, candidates) if urn.scheme == "tel" else candidates[0]
-        if channel is not None:
-            return urn, channel
-    return None
+    return Router(channels).route(contact_urns)
 
 
-def _tel_channel(number: str, candidates: list[Channel]) -> Channel | None:
-    # Parsing the number is the costly part; skip it when no candidate is tied to a country.
-    if any(c.country for c in candidates):
-        country = country_of_tel(number)
-        for channel in candidates:
-            if country and channel.country.upper() == country:
-                return channel
+class Router:
+    """`choose_route` over one set of channels for many contacts (a fan-out): the channels are sorted, and those
+    serving each scheme found, once rather than for every contact."""
+
+    def __init__(self, channels: Iterable[Channel]):
+        self.usable = sorted((c for c in channels if c.is_active), key=lambda c: (c.created_on, c.id or 0))
+        self.by_id = {c.id: c for c in self.usable}
+        self._schemes: dict[str, _SchemeRoutes] = {}
+
+    def route(self, contact_urns: Iterable[Any]) -> tuple[Any, Channel] | None:
+        for urn in sorted(contact_urns, key=lambda u: (-u.priority, u.id or 0)):
+            routes = self._schemes.get(urn.scheme)
+            if routes is None:
+                routes = self._schemes[urn.scheme] = _SchemeRoutes.of(urn.scheme, self.usable)
+            if not routes.candidates:
+                continue
+            affinity = self.by_id.get(urn.channel_id)
+            if affinity is not None and affinity in routes.candidates:
+                return urn, affinity
+            # Parsing a number is the costly part; skipped when no candidate is tied to a country.
+            channel = _tel_channel(country_of_tel(urn.path), routes.candidates) if routes.by_country else routes.first
+            if channel is not None:
+                return urn, channel
+        return None
+
+
+class _SchemeRoutes(NamedTuple):
+    """The channels serving one scheme, oldest first, and where a URN of it goes without an affinity: `first`,
+    unless the route depends on a tel number's country (`by_country`)."""
+
+    candidates: list[Channel]
+    first: Channel | None
+    by_country: bool
+
+    @classmethod
+    def of(cls, scheme: str, usable: list[Channel]) -> "_SchemeRoutes":
+        candidates = [c for c in usable if scheme in c.schemes]
+        if scheme != "tel":
+            return cls(candidates, candidates[0] if candidates else None, False)
+        by_country = any(c.country for c in candidates)
+        return cls(candidates, None if by_country else _tel_channel("", candidates), by_country)
+
+
+def _tel_channel(country: str, candidates: list[Channel]) -> Channel | None:
+    """A channel of the number's `country` ("" when unknown), else one with no country."""
+    for channel in candidates:
+        if country and channel.country.upper() == country:
+            return channel
     return next((c for c in candidates if not c.country), None)

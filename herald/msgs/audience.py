@@ -59,6 +59,8 @@ class Audience:
 
     def members(self, after: int = 0, upto: int | None = None) -> QuerySet[Contact]:
         """Active members of the addressed groups with `after < id <= upto`."""
+        if not self.group_ids:  # no query at all for a broadcast to contacts or URNs only (most small ones)
+            return Contact.objects.none()
         memberships = ContactGroup.contacts.through.objects.filter(
             contactgroup_id__in=self.group_ids, contact_id=OuterRef("id")
         )
@@ -71,6 +73,8 @@ class Audience:
     def left_out(self) -> QuerySet[Contact]:
         """Members of the addressed groups that get nothing because they aren't active (stopped or archived ones:
         blocked contacts leave their groups), the directly addressed aside (they are recipients)."""
+        if not self.group_ids:
+            return Contact.objects.none()
         memberships = ContactGroup.contacts.through.objects.filter(
             contactgroup_id__in=self.group_ids, contact_id=OuterRef("id")
         )

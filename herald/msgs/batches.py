@@ -1,11 +1,12 @@
 """Loading a batch of recipients: the contacts the fan-out writes messages for at once, with their URNs (and group
-names), as plain tuples and dataclasses rather than model instances. A batch costs one query for the contacts, one
-for their URNs and, when a template mentions groups, one for their memberships.
+names), as plain tuples and dataclasses rather than model instances. A batch costs one query for the contacts with
+their URNs (joined) and, when a template mentions groups, one for their memberships.
 """
 
 from dataclasses import dataclass
 from typing import Any, NamedTuple
 
+from django.core.exceptions import EmptyResultSet
 from django.db.models import QuerySet
 
 from herald.contacts.models import Contact, ContactGroup, ContactStatus, ContactURN
@@ -42,19 +43,60 @@ class Recipient:
         return STATUS_LABELS[self.status]
 
 
-# One contact read as RECIPIENT_COLUMNS: the first fields of a Recipient.
-Row = tuple[int, object, str | None, str | None, str, dict[str, Any], object]
+# The contact's columns read: the first fields of a Recipient.
 RECIPIENT_COLUMNS = ("id", "uuid", "name", "language", "status", "fields", "created_on")
 
 
 def load_batch(contacts: QuerySet[Contact], with_groups: bool) -> list[Recipient]:
     """The contacts of `contacts` (a batch's worth, ordered by id) as recipients, with their URNs (and group names
     if `with_groups`)."""
-    rows = list(contacts.values_list(*RECIPIENT_COLUMNS))
-    if not rows:
+    recipients = _with_urns(contacts)
+    if with_groups and recipients:
+        # The batch's ids go to the next query as a subquery, not as a list of a thousand parameters.
+        _add_group_names(recipients, ContactIds.of(recipients, contacts.values("id")))
+    return recipients
+
+
+def _with_urns(contacts: QuerySet[Contact]) -> list[Recipient]:
+    """One query: the batch's contacts (a subquery, with its own order and limit) joined with their URNs, read
+    with Django's own conversions for the contact's columns (uuid, JSON, datetime as each database stores them)."""
+    compiler = contacts.values_list(*RECIPIENT_COLUMNS).query.get_compiler(using=contacts.db)
+    try:
+        sql, params = compiler.as_sql()
+    except EmptyResultSet:  # e.g. `id__in` an empty list: Django answers that without asking the database
         return []
-    # The batch's ids go to the next queries as a subquery, not as a list of a thousand parameters.
-    return with_urns(rows, ContactIds.of(rows, contacts.values("id")), with_groups)
+    converters = [
+        (index, converter, expression)
+        for index, (functions, expression) in compiler.get_converters([c[0] for c in compiler.select]).items()
+        for converter in functions
+    ]
+    connection = compiler.connection
+    with connection.cursor() as cursor:
+        cursor.execute(_JOINED_URNS.format(contacts=sql, urns=connection.ops.quote_name(ContactURN._meta.db_table)),
+                       params)  # fmt: skip
+        rows = cursor.fetchall()
+    recipients: list[Recipient] = []
+    last = None
+    for row in rows:
+        if row[0] != last:
+            last = row[0]
+            contact = list(row[:CONTACT_WIDTH])
+            for index, converter, expression in converters:
+                contact[index] = converter(contact[index], expression, connection)
+            contact_id, contact_uuid, name, language, status, fields, created_on = contact  # RECIPIENT_COLUMNS
+            recipients.append(Recipient(contact_id, contact_uuid, name, language, status, fields, created_on, [], None))
+        if row[CONTACT_WIDTH] is not None:  # no URN: the LEFT JOIN's empty row
+            recipients[-1].urns.append(RecipientURN._make(row[CONTACT_WIDTH:]))
+    return recipients
+
+
+CONTACT_WIDTH = len(RECIPIENT_COLUMNS)
+# URNs highest priority first, as routing and @urns read them. The contacts' columns keep the names they have in
+# the subquery; a batch is small, so each database looks its URNs up by contact id.
+_JOINED_URNS = (
+    "SELECT c.*, u.id, u.scheme, u.path, u.identity, u.priority, u.channel_id FROM ({contacts}) c"
+    " LEFT JOIN {urns} u ON u.contact_id = c.id ORDER BY c.id, u.priority DESC, u.id"
+)
 
 
 class ContactIds(NamedTuple):
@@ -66,8 +108,8 @@ class ContactIds(NamedTuple):
     ids: object
 
     @classmethod
-    def of(cls, rows: list[Row], ids: object) -> "ContactIds":
-        first, last = rows[0][0], rows[-1][0]
+    def of(cls, rows: list[Recipient], ids: object) -> "ContactIds":
+        first, last = rows[0].id, rows[-1].id
         # A range read is one stretch of an index, cheaper than matching ids; but where the batch's contacts are
         # spread thin (a small group in a big workspace) the range alone would read everyone in between.
         return cls(first, last, None if last - first < 2 * len(rows) else ids)
@@ -79,22 +121,11 @@ class ContactIds(NamedTuple):
         return lookup
 
 
-def with_urns(rows: list[Row], ids: ContactIds, with_groups: bool) -> list[Recipient]:
-    """Contacts read as RECIPIENT_COLUMNS rows (in id order), with their URNs (and group names)."""
-    urns: dict[int, list[RecipientURN]] = {row[0]: [] for row in rows}
-    urn_rows = (
-        ContactURN.objects.filter(**ids.lookup())
-        .order_by("-priority", "id")
-        .values_list("contact_id", "id", "scheme", "path", "identity", "priority", "channel_id")
-    )
-    for contact_id, *urn in urn_rows:
-        if contact_id in urns:  # the range may hold a few contacts that aren't in the batch
-            urns[contact_id].append(RecipientURN._make(urn))
-    groups: dict[int, list[str]] | None = None
-    if with_groups:
-        groups = {row[0]: [] for row in rows}
-        memberships = ContactGroup.contacts.through.objects.filter(**ids.lookup()).order_by("contactgroup_id")
-        for contact_id, name in memberships.values_list("contact_id", "contactgroup__name"):
-            if contact_id in groups:
-                groups[contact_id].append(name)
-    return [Recipient(*row, urns[row[0]], groups[row[0]] if groups is not None else None) for row in rows]
+def _add_group_names(recipients: list[Recipient], ids: "ContactIds") -> None:
+    groups: dict[int, list[str]] = {recipient.id: [] for recipient in recipients}
+    memberships = ContactGroup.contacts.through.objects.filter(**ids.lookup()).order_by("contactgroup_id")
+    for contact_id, name in memberships.values_list("contact_id", "contactgroup__name"):
+        if contact_id in groups:  # the range may hold a few contacts that aren't in the batch
+            groups[contact_id].append(name)
+    for recipient in recipients:
+        recipient.group_names = groups[recipient.id]

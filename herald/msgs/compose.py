@@ -14,7 +14,7 @@ from zoneinfo import ZoneInfo
 
 from herald.channels.models import Channel, TemplateTranslation
 from herald.channels.models import Template as MessageTemplate
-from herald.channels.routing import choose_route
+from herald.channels.routing import Router
 from herald.channels.templates import approved_translations
 from herald.contacts.contact_fields import workspace_types
 from herald.contacts.models import ContactStatus
@@ -83,6 +83,7 @@ class Composer:
         self.translations: dict[tuple[int, int], list[TemplateTranslation]] = (
             approved_translations({message_template.id}, {c.id for c in self.channels}) if message_template else {}
         )
+        self.router = Router(self.channels)
         self._compiled: dict[tuple[str, ...], CompiledContent] = {}
         sources = [*self.content.template_sources(), *template_variables]
         self.needs_groups = templates and any("groups" in s for s in sources)
@@ -141,7 +142,7 @@ class Composer:
                 rendered["text"] = template.render(context)
             quick_replies.append(rendered)
 
-        route = choose_route(recipient.urns, self.channels)
+        route = self.router.route(recipient.urns)
         urn, channel = route or (None, None)
         status, failed_reason, error_detail = MsgStatus.QUEUED.value, None, ""
         if recipient.status != ContactStatus.ACTIVE:

@@ -54,10 +54,12 @@ logger = logging.getLogger(__name__)
 
 
 class Split(NamedTuple):
-    """An attempt at a broadcast's fan-out: its number (None when there is no attempt to make) and its ranges."""
+    """An attempt at a broadcast's fan-out: its number (None when there is no attempt to make) and its ranges, with
+    the audience resolved for them (so the task that runs a lone range at once needn't resolve it again)."""
 
     attempt: int | None
     ranges: list[tuple[int, int | None]]
+    audience: Audience | None = None
 
 
 NOTHING_TO_DO = Split(None, [])
@@ -86,7 +88,7 @@ def split_into_ranges(broadcast_id: int, range_size: int) -> Split:
         upto = next(iter(members[range_size - 1 : range_size]), None)
         ranges.append((after, upto))
         if upto is None:
-            return Split(attempt, ranges)
+            return Split(attempt, ranges, audience)
         after = upto
 
 
@@ -135,13 +137,20 @@ def counting_failures(broadcast_id: int, attempt: int | None = None) -> Iterator
         settle_attempt(broadcast_id, attempt)
 
 
-def fan_out_range(broadcast_id: int, after: int, upto: int | None, on_batch: OnBatch | None = None) -> int:
+def fan_out_range(
+    broadcast_id: int,
+    after: int,
+    upto: int | None,
+    on_batch: OnBatch | None = None,
+    audience: Audience | None = None,
+) -> int:
     """Create the messages of the recipients with `after < id <= upto` (no upper bound if `upto` is None), then
-    complete the broadcast if nobody is left without a message. Returns how many messages this call created."""
+    complete the broadcast if nobody is left without a message. Returns how many messages this call created.
+    `audience`: the broadcast's, if the caller resolved it moments ago (`Split.audience`)."""
     broadcast = Broadcast.objects.select_related("workspace").get(id=broadcast_id)
     if broadcast.status not in Broadcast.IN_PROGRESS:  # finished, or paused (resume starts it again: control.py)
         return 0
-    audience = Audience(broadcast)
+    audience = audience or Audience(broadcast)
     created = _walk(MessageComposer(broadcast), audience, after, upto, on_batch)
     complete_if_done(broadcast, audience)
     return created
@@ -292,13 +301,13 @@ def channels_with_work(messages: list[NewMessage]) -> set[int]:
 def complete_if_done(broadcast: Broadcast, audience: Audience) -> bool:
     """Complete the broadcast if every recipient has a message; True if it is completed now."""
     with transaction.atomic():
-        _lock(broadcast.id)
-        current = Broadcast.objects.filter(id=broadcast.id).values("status", "msg_count", "contact_count").get()
-        if current["status"] not in Broadcast.IN_PROGRESS:
-            return current["status"] == BroadcastStatus.COMPLETED
+        status: str
+        status, msg_count, contact_count = _lock(broadcast.id, "status", "msg_count", "contact_count")
+        if status not in Broadcast.IN_PROGRESS:
+            return status == BroadcastStatus.COMPLETED
         # The count is cheap and usually says "not yet"; the recipients themselves have the last word (the
         # audience may have changed since it was counted).
-        if current["msg_count"] < (current["contact_count"] or 0) or _any_pending(broadcast, audience):
+        if msg_count < (contact_count or 0) or _any_pending(broadcast, audience):
             return False
         _complete(broadcast)
         return True

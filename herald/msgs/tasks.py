@@ -16,6 +16,7 @@ from django.db import transaction
 from django.utils import timezone
 
 from . import control, counts, delivery, fanout, recovery, schedules, windows
+from .audience import Audience
 
 logger = logging.getLogger(__name__)
 
@@ -93,8 +94,8 @@ def start_broadcast(broadcast_id: int) -> None:
     """Fan a broadcast out: a small audience right here, a big one as ranges that several workers may share."""
     with fanout.counting_failures(broadcast_id):
         split = fanout.split_into_ranges(broadcast_id, settings.FANOUT_TASK_SIZE)  # counts the attempt it claims
-    if len(split.ranges) == 1:
-        fan_out_range(broadcast_id, *split.ranges[0], split.attempt)  # a call, not a message: runs here and now
+    if len(split.ranges) == 1:  # here and now, with the audience the split resolved
+        _fan_out(broadcast_id, *split.ranges[0], split.attempt, split.audience)
     elif split.ranges and split.attempt is not None:  # ranges come with the attempt that claimed them
         # A few strands, each range queuing the next one of its strand when it is done: a big broadcast has at most
         # FANOUT_PARALLEL_TASKS tasks in the queue, so other broadcasts' ranges take turns with its own instead of
@@ -122,11 +123,17 @@ def fan_out_range(
 ) -> None:
     """Fan out the recipients in `(after, upto]`, then queue the ranges `then` (at the back of the queue). A range
     that fails leaves those to the tick, which plans the broadcast again once it has gone quiet."""
-    with fanout.counting_failures(broadcast_id, attempt):
-        created = fanout.fan_out_range(broadcast_id, after, upto, on_batch=enqueue_delivery)
-    logger.info("broadcast %s, contacts (%s, %s]: %s messages created", broadcast_id, after, upto or "", created)
+    _fan_out(broadcast_id, after, upto, attempt)
     if then:
         queue_ranges(broadcast_id, then, attempt)
+
+
+def _fan_out(
+    broadcast_id: int, after: int, upto: int | None, attempt: int | None, audience: Audience | None = None
+) -> None:
+    with fanout.counting_failures(broadcast_id, attempt):
+        created = fanout.fan_out_range(broadcast_id, after, upto, on_batch=enqueue_delivery, audience=audience)
+    logger.info("broadcast %s, contacts (%s, %s]: %s messages created", broadcast_id, after, upto or "", created)
 
 
 @shared_task(name="herald.msgs.tasks.deliver_channel")
