@@ -244,7 +244,6 @@ def test_groups_list_their_member_counts_and_page_their_members(web_client, work
     assert "Not ours" not in listed
 
     first = client.get(f"/contacts/groups/{nurses.uuid}/")
-    assert f"{PAGE_SIZE + 2} contacts" in first.content.decode()
     assert names_listed(first) == [f"Member {n:03d}" for n in range(PAGE_SIZE + 2, 2, -1)]
     second = client.get(f"/contacts/groups/{nurses.uuid}/" + next_page(first))
     assert names_listed(second) == ["Member 002", "Member 001"]

@@ -172,8 +172,8 @@ def groups(request: WebRequest) -> HttpResponse:
 
 @page(methods=("GET", "HEAD"))
 def group(request: WebRequest, uuid: uuid.UUID) -> HttpResponse:
-    counted = group_rules.with_member_counts(group_rules.active_groups(request.workspace))
-    shown = get_object_or_404(counted, uuid=uuid)
+    # No member count here: counting a big group's members costs seconds (the groups list shows them).
+    shown = get_object_or_404(group_rules.active_groups(request.workspace), uuid=uuid)
     # Newest members first, walked on the memberships' (group, contact) index.
     members = Membership.objects.filter(contactgroup=shown).order_by("-contact_id")
     last = _after(request, Contact.objects.filter(workspace=request.workspace))
