@@ -9,7 +9,7 @@ from herald.testing.factories import make_contact
 pytestmark = pytest.mark.django_db
 
 
-def names(workspace, typed: str) -> list[str]:
+def names(workspace, typed: str) -> list[str | None]:
     found = search.read_query(typed, workspace)
     assert found.urn is None, typed
     return [contact.name for contact in search.by_name_prefix(workspace, found.name_prefix)]
