@@ -10,13 +10,14 @@ from django.conf import settings
 from django.utils import timezone
 
 from .groups import name_error
-from .importer import ImportAborted, ImportResult, import_contacts, utf8_lines
+from .importer import BATCH_SIZE, ImportAborted, ImportResult, import_contacts, utf8_lines
 from .models import ContactImport
 
 logger = logging.getLogger(__name__)
 
-# Progress is written after this many rows: a cheap UPDATE every few batches, fine-grained enough for a bar.
-PROGRESS_EVERY = 2000
+# Progress is written after this many rows (counted as each batch of BATCH_SIZE is written): a cheap UPDATE every
+# other batch, fine-grained enough for a bar.
+PROGRESS_EVERY = 2 * BATCH_SIZE
 # How much of a file is looked at to tell a CSV (text) from something else before it is accepted.
 SNIFF_BYTES = 64 * 1024
 
@@ -91,6 +92,7 @@ def run_import(import_id: int) -> None:
             job.workspace,
             utf8_lines(raw),
             group_name=job.group_name,
+            batch_size=BATCH_SIZE,
             progress=lambda progress: _save_progress(job, raw.tell(), progress),
             progress_every=PROGRESS_EVERY,
         )

@@ -179,3 +179,26 @@ def test_another_workspaces_import_is_not_found(web_client, workspace, other_wor
     assert client.get(f"/contacts/imports/{theirs.uuid}/").status_code == 404
     assert client.get(f"/contacts/imports/{theirs.uuid}/progress").status_code == 404
     assert "people.csv" not in client.get("/contacts/import").content.decode()
+
+
+def test_progress_is_written_while_the_file_is_read(web_client, workspace, monkeypatch):
+    monkeypatch.setattr(imports, "BATCH_SIZE", 3)
+    monkeypatch.setattr(imports, "PROGRESS_EVERY", 3)
+    seen = []
+    save_progress = imports._save_progress
+
+    def recorded(job, bytes_read, result):
+        save_progress(job, bytes_read, result)
+        seen.append(ContactImport.objects.get(pk=job.pk).percent)
+
+    monkeypatch.setattr(imports, "_save_progress", recorded)
+    rows = "".join(f"Person {n},+2507880{n:05d}\n" for n in range(12))
+    upload(web_client(workspace), "name,urn:tel\n" + rows)
+    job = ContactImport.objects.get()
+    imports.run_import(job.pk)
+    assert len(seen) == 4
+    assert seen == sorted(seen)
+    assert 0 < seen[0] < 50
+    assert seen[-1] <= 99  # 100 only once it is done
+    job.refresh_from_db()
+    assert (job.percent, job.created) == (100, 12)
