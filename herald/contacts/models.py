@@ -2,6 +2,7 @@ import uuid
 
 from django.conf import settings
 from django.db import models
+from django.db.models import Func
 from django.db.models.functions import Lower
 from django.utils import timezone
 
@@ -23,8 +24,21 @@ class StatusReason(models.TextChoices):
     STOP_KEYWORD = "stop_keyword", "the contact sent a stop word"
     START_KEYWORD = "start_keyword", "the contact sent a start word"
     PROVIDER_STOP = "provider_stop", "the channel's provider reported that the contact opted out"
-    BLOCKED = "blocked", "blocked through contact_actions.json"
-    UNBLOCKED = "unblocked", "unblocked through contact_actions.json"
+    BLOCKED = "blocked", "blocked through contact_actions.json or the web interface"
+    UNBLOCKED = "unblocked", "unblocked through contact_actions.json or the web interface"
+
+
+class NameKey(Func):
+    """A name as the name search compares it: lower case, in code point order (PostgreSQL's "C" collation; SQLite
+    compares text that way already). In that order the names starting with "ab" are exactly those from "ab" up to
+    "ac", so a prefix search is a range of one index, whatever collation the database has."""
+
+    function = "LOWER"
+    output_field = models.CharField()
+
+    def as_postgresql(self, compiler, connection, **extra_context):
+        sql, params = self.as_sql(compiler, connection, **extra_context)
+        return f'({sql}) COLLATE "C"', params
 
 
 class Contact(models.Model):
@@ -45,7 +59,11 @@ class Contact(models.Model):
     status_reason = models.CharField(max_length=16, choices=StatusReason.choices, null=True, blank=True)
 
     class Meta:
-        indexes = [models.Index(fields=["workspace", "-modified_on", "-id"], name="contacts_api_order")]
+        indexes = [
+            models.Index(fields=["workspace", "-modified_on", "-id"], name="contacts_api_order"),
+            # The web interface's search by the start of a name, in name order (herald/contacts/search.py).
+            models.Index("workspace", NameKey("name"), "id", name="contacts_name_prefix"),
+        ]
 
     def __str__(self):
         return self.name or str(self.uuid)
@@ -58,6 +76,11 @@ class ContactStatusChange(models.Model):
     status = models.CharField(max_length=1, choices=ContactStatus.choices)
     reason = models.CharField(max_length=16, choices=StatusReason.choices)
     created_on = models.DateTimeField(default=timezone.now)
+    # Who blocked or unblocked the contact (the API token's or the web session's user); null for a stop word or a
+    # provider's opt-out, and when that account has been removed.
+    created_by = models.ForeignKey(
+        settings.AUTH_USER_MODEL, on_delete=models.SET_NULL, null=True, blank=True, related_name="+"
+    )
 
     class Meta:
         indexes = [models.Index(fields=["contact", "-id"], name="contact_status_newest")]
@@ -154,3 +177,55 @@ class ContactNote(models.Model):
 
     def __str__(self):
         return self.text[:40]
+
+
+class ContactImport(models.Model):
+    """A CSV file to import in the background (herald/contacts/imports.py), and how far that has got.
+
+    The file is kept in the database until it has been read, so any worker of the installation can read it; its
+    progress (bytes read of `size`, contacts created and updated, bad rows) is written every few batches for the
+    page that follows it."""
+
+    class Status(models.TextChoices):
+        PENDING = "P", "pending"
+        RUNNING = "R", "running"
+        DONE = "D", "done"
+        FAILED = "F", "failed"
+
+    # Bad rows kept to be listed; a file with more says how many there were in all (`error_count`).
+    MAX_LISTED_ERRORS = 1000
+
+    uuid = models.UUIDField(default=uuid.uuid4, unique=True)
+    workspace = models.ForeignKey(Workspace, on_delete=models.CASCADE, related_name="contact_imports")
+    created_by = models.ForeignKey(settings.AUTH_USER_MODEL, on_delete=models.SET_NULL, null=True, related_name="+")
+    created_on = models.DateTimeField(default=timezone.now)
+    filename = models.CharField(max_length=255)
+    group_name = models.CharField(max_length=64, null=True, blank=True)
+    content = models.BinaryField(default=b"")
+    size = models.BigIntegerField(default=0)
+    status = models.CharField(max_length=1, choices=Status.choices, default=Status.PENDING)
+    bytes_read = models.BigIntegerField(default=0)
+    created = models.IntegerField(default=0)
+    updated = models.IntegerField(default=0)
+    error_count = models.IntegerField(default=0)
+    errors = models.JSONField(default=list)  # [{"line": 3, "reason": "..."}], in file order
+    ignored_columns = models.JSONField(default=list)  # header cells that are no name, language, urn: or field:
+    # Why the whole import stopped (a bad header, a line that is not UTF-8 ...), when it did.
+    problem = models.TextField(blank=True, default="")
+    finished_on = models.DateTimeField(null=True, blank=True)
+
+    class Meta:
+        indexes = [models.Index(fields=["workspace", "-created_on", "-id"], name="contact_imports_newest")]
+
+    def __str__(self):
+        return self.filename
+
+    @property
+    def is_finished(self) -> bool:
+        return self.status in (self.Status.DONE, self.Status.FAILED)
+
+    @property
+    def percent(self) -> int:
+        if self.status == self.Status.DONE:
+            return 100
+        return min(99, self.bytes_read * 100 // self.size) if self.size else 0

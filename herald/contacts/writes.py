@@ -13,6 +13,7 @@ from collections.abc import Iterable
 from dataclasses import dataclass
 from typing import Final
 
+from django.contrib.auth.base_user import AbstractBaseUser
 from django.utils import timezone
 
 from herald.db import update_rows
@@ -317,22 +318,29 @@ def remove_from_group(group: ContactGroup, contacts: list[Contact]) -> None:
     _touch_ids(left)
 
 
-def block(contacts: list[Contact]) -> None:
+def block(contacts: list[Contact], *, by: AbstractBaseUser | None = None) -> None:
     """Blocked contacts leave every group, so no group's broadcast reaches them, and a message addressed to one of
-    them directly fails saying so (`msgs/compose.py`)."""
-    ids = set_status(contacts, ContactStatus.BLOCKED, StatusReason.BLOCKED)
+    them directly fails saying so (`msgs/compose.py`). `by`: who did it, kept in the status log."""
+    ids = set_status(contacts, ContactStatus.BLOCKED, StatusReason.BLOCKED, by=by)
     Membership.objects.filter(contact_id__in=ids).delete()
 
 
-def unblock(contacts: list[Contact]) -> None:
+def unblock(contacts: list[Contact], *, by: AbstractBaseUser | None = None) -> None:
     """The contacts become active (stopped ones too, as RapidPro's status change does); they rejoin no group."""
-    set_status(contacts, ContactStatus.ACTIVE, StatusReason.UNBLOCKED)
+    set_status(contacts, ContactStatus.ACTIVE, StatusReason.UNBLOCKED, by=by)
 
 
-def set_status(contacts: list[Contact], status: str, reason: str, *, only_from: tuple[str, ...] = ()) -> list[int]:
-    """Give the contacts this status, recording when and why for those that change (those that have it already
-    are left untouched; with `only_from`, so are those whose status is not one of these); returns all their ids.
-    Locks their rows: call it inside a transaction."""
+def set_status(
+    contacts: list[Contact],
+    status: str,
+    reason: str,
+    *,
+    only_from: tuple[str, ...] = (),
+    by: AbstractBaseUser | None = None,
+) -> list[int]:
+    """Give the contacts this status, recording when, why and by whom for those that change (those that have it
+    already are left untouched; with `only_from`, so are those whose status is not one of these); returns all their
+    ids. Locks their rows: call it inside a transaction."""
     statuses = _lock_active(contacts)
     changing = [
         contact_id
@@ -345,7 +353,9 @@ def set_status(contacts: list[Contact], status: str, reason: str, *, only_from: 
             status=status, status_changed_on=now, status_reason=reason, modified_on=now
         )
         ContactStatusChange.objects.bulk_create(
-            ContactStatusChange(contact_id=contact_id, status=status, reason=reason, created_on=now)
+            ContactStatusChange(
+                contact_id=contact_id, status=status, reason=reason, created_on=now, created_by_id=by.pk if by else None
+            )
             for contact_id in changing
         )
     for contact in contacts:

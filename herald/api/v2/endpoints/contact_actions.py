@@ -22,15 +22,15 @@ def archive_messages(contacts) -> None:
 # Each action: what it does to the contacts, and whether it names a group (RapidPro's `ContactBulkActionSerializer`
 # in temba/api/v2/serializers.py; `archive` is its older name for `archive_messages`).
 GROUP_ACTIONS = {"add": writes.add_to_group, "remove": writes.remove_from_group}
+# Status changes: the status log keeps who made them.
+STATUS_ACTIONS = {"block": writes.block, "unblock": writes.unblock}
 CONTACT_ACTIONS = {
-    "block": writes.block,
-    "unblock": writes.unblock,
     "interrupt": interrupt,
     "archive_messages": archive_messages,
     "delete": writes.delete_contacts,
     "archive": archive_messages,
 }
-ACTIONS = [*GROUP_ACTIONS, *CONTACT_ACTIONS]
+ACTIONS = [*GROUP_ACTIONS, *STATUS_ACTIONS, *CONTACT_ACTIONS]
 
 
 class ContactActionSerializer(serializers.Serializer):
@@ -57,6 +57,8 @@ class ContactActionSerializer(serializers.Serializer):
         try:
             if action in GROUP_ACTIONS:
                 GROUP_ACTIONS[action](self.validated_data["group"], contacts)
+            elif action in STATUS_ACTIONS:
+                STATUS_ACTIONS[action](contacts, by=self.context.get("user"))
             else:
                 CONTACT_ACTIONS[action](contacts)
         except writes.CantJoinGroups as exc:

@@ -1,5 +1,4 @@
 from django.db import transaction
-from django.db.models import Count, Q
 from drf_spectacular.types import OpenApiTypes
 from drf_spectacular.utils import OpenApiParameter, extend_schema, extend_schema_view
 from rest_framework import serializers
@@ -90,9 +89,7 @@ class GroupsEndpoint(ListAPIMixin, CreateOrRenameMixin, DeleteAPIMixin, BaseEndp
 
     def get_queryset(self):
         # The member count comes from the same query as the page, so a page costs the same however big the groups.
-        return group_rules.active_groups(self.workspace).annotate(
-            member_count=Count("contacts", filter=Q(contacts__is_active=True))
-        )
+        return group_rules.with_member_counts(group_rules.active_groups(self.workspace))
 
     def get_serializer(self, *args, **kwargs):
         # A group just written has no member_count annotation: read it back through the list queryset.
