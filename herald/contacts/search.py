@@ -70,14 +70,14 @@ def with_name_key(contacts: QuerySet[Contact]):  # annotated: the type checker f
 def by_name_prefix(workspace, prefix: str, after: tuple[str, int] | None = None) -> QuerySet[Contact]:
     """Contacts whose name starts with `prefix` (not empty, lowered by `lowered`), in name order then id; with
     `after` (a contact's name_key and id), those that come after that contact in this order: the next page."""
-    found = with_name_key(active_contacts(workspace)).filter(name_key__gte=prefix, name_key__lt=_next_prefix(prefix))
+    found = with_name_key(active_contacts(workspace)).filter(name_key__gte=prefix, name_key__lt=next_prefix(prefix))
     if after is not None:
         key, contact_id = after
         found = found.filter(name_key__gte=key).filter(Q(name_key__gt=key) | Q(id__gt=contact_id))
     return found.order_by("name_key", "id")
 
 
-def _next_prefix(prefix: str) -> str:
+def next_prefix(prefix: str) -> str:
     """The first text after every text starting with `prefix`, in code point order: "ab" → "ac"."""
     following = ord(prefix[-1]) + 1
     if 0xD800 <= following <= 0xDFFF:  # surrogates are no text: step over them

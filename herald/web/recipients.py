@@ -19,6 +19,7 @@ from django.db.models.functions import Lower
 from django.utils.translation import gettext as _
 
 from herald.api.v2.serializer_fields import as_uuid
+from herald.contacts import search as contact_search
 from herald.contacts import urns as urn_parser
 from herald.contacts.models import Contact, ContactGroup, ContactURN
 from herald.workspaces.models import Workspace
@@ -78,24 +79,9 @@ def groups_named(workspace: Workspace, query: str) -> list[Recipient]:
     return [group_recipient(g) for g in groups.order_by(Lower("name"), "id")[:LIMIT]]
 
 
-def upper_bound(prefix: str) -> str:
-    """The least string after every string that starts with `prefix`, in code-point order (SQLite's, and the C and
-    C.UTF-8 collations PostgreSQL is set up with): `prefix <= s < upper_bound(prefix)` is a range an index walks."""
-    return prefix[:-1] + chr(ord(prefix[-1]) + 1)
-
-
 def by_name(workspace: Workspace, query: str, limit: int) -> list[Recipient]:
-    # WHERE workspace_id = %s AND LOWER(name) >= %s AND LOWER(name) < %s ORDER BY LOWER(name), id LIMIT 10: an index
-    # on (workspace_id, LOWER(name)) makes it a 10-row range read. Contact has none yet (no migration was mine to
-    # add): until one exists, a prefix that matches few names reads the workspace's contacts. `startswith` keeps the
-    # answer exact under a collation that does not sort by code point.
-    prefix = query.lower()
-    contacts = (
-        Contact.objects.filter(workspace=workspace, is_active=True)
-        .annotate(lower_name=Lower("name"))
-        .filter(lower_name__gte=prefix, lower_name__lt=upper_bound(prefix), lower_name__startswith=prefix)
-        .order_by("lower_name", "id")[:limit]
-    )
+    # The contacts page's search: a range of the `contacts_name_prefix` index, LIMIT rows.
+    contacts = contact_search.by_name_prefix(workspace, contact_search.lowered(query))[:limit]
     return contact_recipients(workspace, list(contacts))
 
 
@@ -121,7 +107,7 @@ def by_urn(workspace: Workspace, prefix: str, limit: int) -> list[Recipient]:
         ContactURN.objects.filter(
             workspace=workspace,
             identity__gte=prefix,
-            identity__lt=upper_bound(prefix),
+            identity__lt=contact_search.next_prefix(prefix),
             identity__startswith=prefix,
             contact__is_active=True,
         )

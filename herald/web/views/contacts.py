@@ -132,7 +132,7 @@ def contact(request: WebRequest, uuid: uuid.UUID) -> HttpResponse:
         "fields": fields,
         "groups": group_rules.active_groups(request.workspace).filter(contacts=shown).order_by("name"),
         "history": shown.status_changes.select_related("created_by").order_by("-id")[:STATUS_HISTORY_SHOWN],
-        "messages": _paged(messages),
+        "contact_messages": _paged(messages),
         "is_blocked": shown.status == ContactStatus.BLOCKED,
     }
     return render(request, "web/contacts/contact.html", context)
