@@ -44,8 +44,10 @@ from herald.api.v2.serializer_fields import (
     ObjectRefSerializer,
     SendWindowField,
     URNField,
+    object_ref,
 )
 from herald.contacts import urns as urn_parser
+from herald.contacts.models import Contact, ContactGroup
 from herald.msgs import schedules
 from herald.msgs.content import Translations
 from herald.msgs.dryrun import dry_run as plan_broadcast
@@ -178,6 +180,19 @@ def attach_recipient_refs(broadcasts: list[Broadcast]) -> None:
     groups = _refs_by_broadcast(Broadcast.groups.through, "contactgroup", by_id)
     for b in broadcasts:
         b.contact_refs, b.group_refs = contacts.get(b.id, []), groups.get(b.id, [])
+
+
+def link_recipients(broadcast: Broadcast, contacts: list[Contact], groups: list[ContactGroup]) -> None:
+    """Link a new broadcast to its (distinct) contacts and groups, an insert for each list that has any (`set()`
+    would first read the links a new broadcast can't have), and give it their refs for the 201, as
+    `attach_recipient_refs` would read them back."""
+    for through, target, objects in (
+        (Broadcast.contacts.through, "contact_id", contacts),
+        (Broadcast.groups.through, "contactgroup_id", groups),
+    ):
+        through.objects.bulk_create(through(broadcast_id=broadcast.id, **{target: obj.id}) for obj in objects)
+    broadcast.contact_refs = [object_ref(c) for c in sorted(contacts, key=lambda c: c.id)]
+    broadcast.group_refs = [object_ref(g) for g in sorted(groups, key=lambda g: g.id)]
 
 
 def _refs_by_broadcast(through, target: str, broadcast_ids) -> dict[int, list[dict]]:
@@ -342,8 +357,7 @@ class BroadcastWriteSerializer(serializers.Serializer):
             expire_at=data.get("expire_at"),
             max_per_second=data.get("max_per_second"),
         )
-        broadcast.contacts.set(data.get("contacts", []))
-        broadcast.groups.set(data.get("groups", []))
+        link_recipients(broadcast, data.get("contacts", []), data.get("groups", []))
         broadcast.msg_counts = {}  # the 201 shows it as created (pending): no message yet, no query to ask
         if data.get("recurrence") is None:
             # Known to have no schedule: reading it for the answer (and after_write) needs no query.
