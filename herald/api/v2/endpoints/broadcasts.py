@@ -48,6 +48,7 @@ from herald.api.v2.serializer_fields import (
 )
 from herald.contacts import urns as urn_parser
 from herald.contacts.models import Contact, ContactGroup
+from herald.db import UUIDText
 from herald.msgs import schedules
 from herald.msgs.content import Translations
 from herald.msgs.dryrun import dry_run as plan_broadcast
@@ -200,11 +201,11 @@ def _refs_by_broadcast(through, target: str, broadcast_ids) -> dict[int, list[di
     rows = (
         through.objects.filter(broadcast_id__in=broadcast_ids)
         .order_by(f"{target}_id")
-        .values_list("broadcast_id", f"{target}__uuid", f"{target}__name")
+        .values_list("broadcast_id", UUIDText(f"{target}__uuid"), f"{target}__name")
     )
     refs: dict[int, list[dict]] = {}
     for broadcast_id, uuid, name in rows:
-        refs.setdefault(broadcast_id, []).append({"uuid": str(uuid), "name": name})
+        refs.setdefault(broadcast_id, []).append({"uuid": uuid, "name": name})
     return refs
 
 
