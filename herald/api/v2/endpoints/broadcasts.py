@@ -187,11 +187,9 @@ def link_recipients(broadcast: Broadcast, contacts: list[Contact], groups: list[
     """Link a new broadcast to its (distinct) contacts and groups, an insert for each list that has any (`set()`
     would first read the links a new broadcast can't have), and give it their refs for the 201, as
     `attach_recipient_refs` would read them back."""
-    for through, target, objects in (
-        (Broadcast.contacts.through, "contact_id", contacts),
-        (Broadcast.groups.through, "contactgroup_id", groups),
-    ):
-        through.objects.bulk_create(through(broadcast_id=broadcast.id, **{target: obj.id}) for obj in objects)
+    contact_links, group_links = Broadcast.contacts.through, Broadcast.groups.through
+    contact_links.objects.bulk_create(contact_links(broadcast_id=broadcast.id, contact_id=c.id) for c in contacts)
+    group_links.objects.bulk_create(group_links(broadcast_id=broadcast.id, contactgroup_id=g.id) for g in groups)
     broadcast.contact_refs = [object_ref(c) for c in sorted(contacts, key=lambda c: c.id)]
     broadcast.group_refs = [object_ref(g) for g in sorted(groups, key=lambda g: g.id)]
 
