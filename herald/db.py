@@ -1,4 +1,5 @@
-"""Writing many rows with one statement, without the per-instance cost of Django's bulk methods.
+"""Writing many rows with one statement, without the per-instance cost of Django's bulk methods; and reading UUIDs
+as text (`UUIDText`).
 
 Django's `bulk_create` spends most of its time preparing every field of every instance, and `bulk_update` builds a
 CASE expression with a branch per row for every field. Herald's batches (a fan-out's messages, an import's contacts)
@@ -9,6 +10,7 @@ from collections.abc import Sequence
 from typing import Any, TypeAlias, cast
 
 from django.db import connection, models
+from django.db.models import CharField, Func
 
 # A model's concrete field (what `_meta.get_field` gives for a column name; the stubs also allow a reverse relation).
 ConcreteField: TypeAlias = "models.Field[Any, Any]"
@@ -64,3 +66,23 @@ def update_rows(model: type[models.Model], objects: Sequence[models.Model], fiel
     rows = [[f.get_db_prep_save(getattr(obj, f.attname), connection) for f in fields] + [obj.pk] for obj in objects]
     with connection.cursor() as cursor:
         cursor.executemany(sql, rows)
+
+
+class UUIDText(Func):
+    """A UUID column as the text `str(uuid)` gives (`0192f1c4-...`, lower case), made by the database: a page showing
+    thousands of UUIDs then builds no `uuid.UUID` per value only to turn it back into text. The column is named more
+    than once on SQLite, so it must be a plain column (no parameters)."""
+
+    arity = 1
+    output_field = CharField()
+
+    def as_sql(self, compiler, connection, **extra_context):
+        return super().as_sql(compiler, connection, template="CAST(%(expressions)s AS text)", **extra_context)
+
+    def as_sqlite(self, compiler, connection, **extra_context):
+        # Django keeps a UUID on SQLite as its 32 hex digits (`uuid.hex`): put the dashes back.
+        parts = " || '-' || ".join(
+            f"substr(%(expressions)s, {start}, {length})"
+            for start, length in ((1, 8), (9, 4), (13, 4), (17, 4), (21, 12))
+        )
+        return super().as_sql(compiler, connection, template=parts, **extra_context)

@@ -79,8 +79,10 @@ class HeraldServer(BaseApplication):
             self.cfg.set(key, value)
 
     def load(self):
-        from herald.wsgi import application  # noqa: PLC0415 — each web worker loads Django itself, after the fork
+        # Each web worker loads Django itself, after the fork.
+        from herald.wsgi import application, settle_for_serving  # noqa: PLC0415
 
+        settle_for_serving()
         return application
 
 

@@ -6,6 +6,7 @@ from datetime import timedelta
 
 from django.conf import settings
 from django.db import models
+from django.db.models import OuterRef, Subquery
 from django.utils import timezone
 
 
@@ -121,6 +122,8 @@ class APIToken(models.Model):
     LAST_USED_PRECISION = timedelta(minutes=1)
     # Not a column: set on the tokens provisioning.working_tokens lists.
     role_name: str | None
+    # Not a column: the member's role, read by `lookup` in the token's own query.
+    member_role: str | None
 
     workspace = models.ForeignKey(Workspace, on_delete=models.CASCADE, related_name="api_tokens")
     user = models.ForeignKey(settings.AUTH_USER_MODEL, on_delete=models.CASCADE, related_name="api_tokens")
@@ -144,7 +147,15 @@ class APIToken(models.Model):
     @classmethod
     def lookup(cls, key: str) -> "APIToken | None":
         digest = hash_token_key(key)
-        token = cls.objects.select_related("workspace", "user").filter(key_hash=digest, is_active=True).first()
+        # The member's role comes with the token (one query for the whole check): still read on every request, so
+        # a demotion or removal takes effect on the next one.
+        role = Membership.objects.filter(workspace_id=OuterRef("workspace_id"), user_id=OuterRef("user_id"))
+        token = (
+            cls.objects.select_related("workspace", "user")
+            .annotate(member_role=Subquery(role.values("role")[:1]))
+            .filter(key_hash=digest, is_active=True)
+            .first()
+        )
         # The index lookup finds the row; compare_digest keeps the final check constant-time.
         if token and hmac.compare_digest(token.key_hash, digest):
             token.mark_used()
@@ -159,5 +170,7 @@ class APIToken(models.Model):
 
     @property
     def role(self) -> str | None:
+        if hasattr(self, "member_role"):  # read by lookup() with the token
+            return self.member_role
         membership = Membership.objects.filter(workspace_id=self.workspace_id, user_id=self.user_id).first()
         return membership.role if membership else None

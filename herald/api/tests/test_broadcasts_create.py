@@ -371,3 +371,33 @@ def test_deleted_contacts_and_groups_are_no_such_object(admin, workspace):
     )
     assert_400(post(admin, {"text": "Hi", "groups": ["Old"]}), {"groups": ["No such object: Old"]})
     assert old.pk
+
+
+def test_created_response_lists_recipients_as_the_get_does(admin, workspace):
+    # Given out of id order, with a duplicate: the 201 (built from the body) and the GET (read back) agree.
+    contacts = [make_contact(workspace, name) for name in ("Ann", "Bob", "Cy")]
+    groups = [make_group(workspace, name) for name in ("Reporters", "Farmers")]
+    body = {
+        "text": "Hi",
+        "contacts": [str(c.uuid) for c in (contacts[2], contacts[0], contacts[1], contacts[2])],
+        "groups": ["farmers", str(groups[0].uuid)],
+    }
+    response = post(admin, body)
+    broadcast = created(response)
+    assert response.json() == response_list(admin, broadcast)
+    assert [c["name"] for c in response.json()["contacts"]] == ["Ann", "Bob", "Cy"]
+    assert [g["name"] for g in response.json()["groups"]] == ["Reporters", "Farmers"]
+
+
+# The token (with the member's role), the groups named, then in one transaction the broadcast and its group links
+# (counted with their BEGIN and COMMIT, or savepoints in a test); the 201 is built from what was written.
+CREATE_QUERIES = 6
+
+
+def test_a_create_takes_at_most_six_queries(admin, workspace, django_assert_max_num_queries):
+    group = make_group(workspace, "Reporters")
+    body = {"urns": ["tel:+250788123123"], "groups": [str(group.uuid)], "text": {"eng": "Hello @contact.name!"}}
+    post(admin, {**body, "urns": ["tel:+250788123124"]})  # the token's `last_used_on` written now, not below
+    with django_assert_max_num_queries(CREATE_QUERIES):
+        response = post(admin, body)
+    assert created(response).groups.get() == group
