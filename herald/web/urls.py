@@ -4,10 +4,12 @@ is one line here."""
 from django.urls import include, path
 from django.views.generic import RedirectView
 
-from herald.web.views import account, broadcasts
+from herald.web.views import account, broadcasts, channels, settings
 
 urlpatterns = [
     path("", RedirectView.as_view(pattern_name="web.broadcasts", permanent=False), name="web.home"),
     path("", include(account)),
     path("broadcasts/", include(broadcasts)),
+    path("channels/", include(channels)),
+    path("settings/", include(settings)),
 ]
