@@ -13,6 +13,7 @@ import re
 from typing import Any, cast
 
 from django import forms
+from django.http import QueryDict
 from django.utils.translation import gettext as _
 from django.utils.translation import gettext_lazy
 
@@ -107,7 +108,7 @@ class ChannelForm(forms.Form):
         """Before a refused form is shown again: what was typed into a secret field is not sent back."""
         if not self.is_bound:
             return
-        data = self.data.copy()
+        data = cast(QueryDict, self.data).copy()  # a bound form's data: the request's POST
         for key in self.kind.config_keys:
             if is_secret_name(key) or key in NESTED_KEYS:
                 data[CONFIG_PREFIX + key] = ""
