@@ -8,9 +8,11 @@ and saved by `update_workspace` (what `herald workspace update` does), tokens ar
 and only they see tokens and webhooks (the API's ADMIN_ONLY).
 """
 
+from typing import cast
+
 from django import forms
 from django.contrib import messages
-from django.http import HttpResponse
+from django.http import HttpResponse, QueryDict
 from django.shortcuts import redirect, render
 from django.urls import path
 from django.utils.translation import gettext as _
@@ -237,7 +239,7 @@ class WebhookForm(forms.Form):
 
 def _webhook_body(form: forms.Form) -> dict:
     """What the form sent, in webhooks.json's body shape (raw values: the serializer checks them)."""
-    data = form.data
+    data = cast(QueryDict, form.data)  # a bound form's data: the request's POST
     body = {"url": data.get("url", ""), "events": data.getlist("events"), "statuses": data.getlist("statuses")}
     if data.get("batch_size", "").strip():
         body["batch_size"] = data["batch_size"].strip()
