@@ -240,9 +240,14 @@ class WebhookForm(forms.Form):
 def _webhook_body(form: forms.Form) -> dict:
     """What the form sent, in webhooks.json's body shape (raw values: the serializer checks them)."""
     data = cast(QueryDict, form.data)  # a bound form's data: the request's POST
-    body = {"url": data.get("url", ""), "events": data.getlist("events"), "statuses": data.getlist("statuses")}
-    if data.get("batch_size", "").strip():
-        body["batch_size"] = data["batch_size"].strip()
+    body: dict[str, object] = {
+        "url": data.get("url", ""),
+        "events": data.getlist("events"),
+        "statuses": data.getlist("statuses"),
+    }
+    batch_size = (data.get("batch_size") or "").strip()
+    if batch_size:
+        body["batch_size"] = batch_size
     return body
 
 
