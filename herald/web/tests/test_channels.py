@@ -238,3 +238,11 @@ def test_the_page_queries_dont_grow_with_the_logs(web_client, workspace, django_
     client = web_client(workspace)
     with django_assert_max_num_queries(6):
         text_of(client.get(f"/channels/{channel.uuid}/"))
+
+
+def test_the_lists_queries_dont_grow_with_the_channels(web_client, workspace, django_assert_max_num_queries):
+    client = web_client(workspace)
+    for n in range(10):
+        external(workspace, name=f"Gateway {n}")
+    with django_assert_max_num_queries(4):
+        assert "Gateway 9" in text_of(client.get("/channels/"))

@@ -241,3 +241,18 @@ def test_settings_forms_need_the_csrf_token(workspace):
     assert not APIToken.objects.exists()
     workspace.refresh_from_db()
     assert workspace.timezone == "UTC"
+
+
+def test_the_tokens_and_webhooks_pages_queries_dont_grow(
+    web_client, workspace, private_hooks, django_assert_max_num_queries
+):
+    from herald.workspaces.provisioning import create_token  # noqa: PLC0415
+
+    client = web_client(workspace)
+    for n in range(10):
+        create_token(workspace, f"dev{n}@example.com")
+        Webhook.objects.create(workspace=workspace, url=f"{HOOK}/{n}", events=["message.status"])
+    with django_assert_max_num_queries(6):
+        assert "dev9@example.com" in text_of(client.get("/settings/tokens/"))
+    with django_assert_max_num_queries(4):
+        assert f"{HOOK}/9" in text_of(client.get("/settings/webhooks/"))
