@@ -6,7 +6,8 @@
     form.add(workspace)  # the Channel, or None with each ChannelConfigError beside the field it names
 
 Secret-named keys (herald/channels/redaction.py) are password inputs and never rendered back, not even after a
-refused submit; so is a nested key such as the external type's `headers` (they often carry an API key).
+refused submit; nor is a nested key such as the external type's `headers` (they often carry an API key), nor a
+value holding a secret the channel logs would blank (a `send_url` with `?api_key=…`).
 """
 
 import re
@@ -109,9 +110,12 @@ class ChannelForm(forms.Form):
         if not self.is_bound:
             return
         data = cast(QueryDict, self.data).copy()  # a bound form's data: the request's POST
+        # Also any value holding a secret the logs would blank (a send_url with `?api_key=…`, a URL's password).
+        secrets = channel_secrets(self.config()) if hasattr(self, "cleaned_data") else []
         for key in self.kind.config_keys:
-            if is_secret_name(key) or key in NESTED_KEYS:
-                data[CONFIG_PREFIX + key] = ""
+            name = CONFIG_PREFIX + key
+            if is_secret_name(key) or key in NESTED_KEYS or any(secret in data.get(name, "") for secret in secrets):
+                data[name] = ""
         self.data = data
 
 

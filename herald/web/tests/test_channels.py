@@ -117,6 +117,12 @@ def test_a_refused_form_never_renders_a_secret_back(web_client, workspace):
     assert "abc123secret" not in page
     assert 'value="G"' in page  # what isn't secret is kept for the next try
 
+    # A URL holding a secret (what the channel logs would blank) is not sent back either.
+    posted = {"name": "G", "config_send_url": "https://g.example/send?api_key=urlsecret42", "tps": "x"}
+    page = text_of(web_client(workspace).post("/channels/new/external", posted), 400)
+    assert "tps must be" in page
+    assert "urlsecret42" not in page
+
 
 def test_each_type_has_its_form(web_client, workspace):
     from herald.channels.registry import TYPES  # noqa: PLC0415
