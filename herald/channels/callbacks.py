@@ -23,6 +23,7 @@ from django.http import HttpRequest, HttpResponse, JsonResponse
 from django.views.decorators.csrf import csrf_exempt
 from django.views.decorators.http import require_http_methods
 
+from herald.channels.base import ChannelConfigError
 from herald.channels.callback_requests import CallbackRejected
 from herald.channels.logfilters import redact_callback_secrets
 from herald.channels.models import Channel
@@ -108,3 +109,14 @@ def callback_urls(channel: Channel) -> dict[str, str]:
     set, else paths to put the address gateways reach Herald at in front of. Empty for a type without callbacks."""
     kind = get_type(channel.channel_type)
     return {action: kind.callback_url(channel, action) for action in kind.callback_actions}
+
+
+def activate_channel(channel: Channel) -> str:
+    """A new channel's type tells its provider where to call back (Telegram's setWebhook); the line saying what was
+    done. If the provider refuses, the channel is deleted again and `ChannelConfigError` says why: `herald channel
+    add` and the web form both leave no channel half set up."""
+    try:
+        return get_type(channel.channel_type).activate(channel, callback_urls(channel))
+    except ChannelConfigError:
+        channel.delete()
+        raise

@@ -33,6 +33,8 @@ from herald.workspaces.sessions import current_membership, memberships
 ALL_ROLES = frozenset(Role)
 # Who may send, pause, resume and interrupt broadcasts: those the API lets write them (agents can't).
 CAN_SEND = APIToken.ALLOWED_ROLES
+# Who may change channels, API tokens, webhooks and the workspace's settings (the API's ADMIN_ONLY).
+ADMINS = frozenset({Role.ADMINISTRATOR})
 
 M = TypeVar("M", bound=Model)
 
@@ -93,6 +95,10 @@ def in_workspace(request: WebRequest, rows: type[M] | QuerySet[M], **lookup: Any
     return get_object_or_404(queryset.filter(workspace=request.workspace), **lookup)
 
 
+def is_admin(request: WebRequest) -> bool:
+    return request.membership.role in ADMINS
+
+
 def may_send(request: WebRequest) -> bool:
     return request.membership.role in CAN_SEND
 
@@ -106,5 +112,6 @@ def current_workspace(request: HttpRequest) -> dict[str, Any]:
         "workspace": membership.workspace,
         "membership": membership,
         "may_send": membership.role in CAN_SEND,
+        "is_admin": membership.role in ADMINS,
         "memberships": getattr(request, "memberships", [membership]),
     }

@@ -4,7 +4,7 @@ is one line here."""
 from django.urls import include, path
 from django.views.generic import RedirectView
 
-from herald.web.views import account, broadcasts, compose, contacts
+from herald.web.views import account, broadcasts, channels, compose, contacts, settings
 
 urlpatterns = [
     path("", RedirectView.as_view(pattern_name="web.broadcasts", permanent=False), name="web.home"),
@@ -12,4 +12,6 @@ urlpatterns = [
     path("broadcasts/", include(broadcasts)),
     path("compose/", include(compose)),
     path("contacts/", include(contacts)),
+    path("channels/", include(channels)),
+    path("settings/", include(settings)),
 ]

@@ -11,7 +11,7 @@ from django.conf import settings
 from django.core.exceptions import ValidationError
 from django.core.management.base import CommandError, CommandParser
 
-from herald.channels.callbacks import callback_urls
+from herald.channels.callbacks import activate_channel, callback_urls
 from herald.channels.models import Channel, new_callback_secret
 from herald.channels.redaction import shown_config
 from herald.channels.registry import TYPE_DEFAULT, TYPES, ChannelConfigError, create_channel, get_type
@@ -175,9 +175,8 @@ class Command(ActionCommand):
             config=parse_config(config),
         )
         try:  # the provider told where to call back, for types that register their webhook by API
-            activated = get_type(channel.channel_type).activate(channel, callback_urls(channel))
+            activated = activate_channel(channel)
         except ChannelConfigError as exc:
-            channel.delete()
             raise CommandError(f"Channel not added: {exc}") from None
         if as_json:
             self.stdout.write(json.dumps({**describe(channel), "config": shown_config(channel.config)}))
