@@ -142,6 +142,16 @@ def gateway(settings):
         yield running
 
 
+@pytest.fixture
+def whatsapp(settings):
+    """A FakeWhatsApp on 127.0.0.1 (herald/testing/providers/whatsapp.py), the channel timeouts shortened."""
+    from herald.testing.providers.whatsapp import FakeWhatsApp  # noqa: PLC0415 — the plugin loads before Django
+
+    settings.CHANNEL_SEND_TIMEOUT = settings.CHANNEL_CONNECT_TIMEOUT = 2
+    with FakeWhatsApp() as fake:
+        yield fake
+
+
 @contextlib.contextmanager
 def eager():
     """Inside the block Celery tasks run at once in this process (fan-out, then delivery), so a test sees them

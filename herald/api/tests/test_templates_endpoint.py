@@ -8,16 +8,9 @@ from django.core.management import call_command
 from herald.api.v2.formats import format_datetime
 from herald.channels.models import Channel, Template
 from herald.channels.registry import create_channel
-from herald.testing.providers.whatsapp import BUSINESS_ACCOUNT_ID, CONFIG, FakeWhatsApp, listed_template
+from herald.testing.providers.whatsapp import BUSINESS_ACCOUNT_ID, CONFIG, listed_template
 
 URL = "/api/v2/templates.json"
-
-
-@pytest.fixture
-def whatsapp(settings):
-    settings.CHANNEL_SEND_TIMEOUT = settings.CHANNEL_CONNECT_TIMEOUT = 2
-    with FakeWhatsApp() as fake:
-        yield fake
 
 
 @pytest.fixture

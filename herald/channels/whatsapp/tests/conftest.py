@@ -8,14 +8,7 @@ from django.utils import timezone
 from herald.channels.registry import create_channel
 from herald.msgs.models import Msg, MsgDirection
 from herald.testing.factories import make_contact
-from herald.testing.providers.whatsapp import CONFIG, FakeWhatsApp
-
-
-@pytest.fixture
-def whatsapp(settings):
-    settings.CHANNEL_SEND_TIMEOUT = settings.CHANNEL_CONNECT_TIMEOUT = 2
-    with FakeWhatsApp() as fake:
-        yield fake
+from herald.testing.providers.whatsapp import CONFIG
 
 
 @pytest.fixture

@@ -22,13 +22,6 @@ def add(workspace, whatsapp, *extra, **config):
     return out.getvalue()
 
 
-@pytest.fixture
-def whatsapp(settings):
-    settings.CHANNEL_SEND_TIMEOUT = settings.CHANNEL_CONNECT_TIMEOUT = 2
-    with FakeWhatsApp() as fake:
-        yield fake
-
-
 def test_add_checks_the_number_with_the_token_and_prints_the_webhook_without_secrets(workspace, whatsapp, settings):
     settings.BASE_URL = "https://herald.example.org"
     output = add(workspace, whatsapp, "--json")
