@@ -63,6 +63,7 @@ PAGES = (
     Page("broadcast, biggest, failed", lambda o: f"/broadcasts/{o['biggest']}/?status=failed"),
     Page("broadcast, biggest, queued", lambda o: f"/broadcasts/{o['biggest']}/?status=queued"),
     Page("broadcast, biggest, read (none)", lambda o: f"/broadcasts/{o['biggest']}/?status=read"),
+    Page("broadcast, biggest, errored (two codes)", lambda o: f"/broadcasts/{o['biggest']}/?status=errored"),
     Page("broadcast, biggest, progress poll", lambda o: f"/broadcasts/{o['biggest']}/progress", htmx=True),
     Page("broadcast, paused", lambda o: f"/broadcasts/{o['paused']}/"),
     Page("broadcast, smallest (completed)", lambda o: f"/broadcasts/{o['smallest']}/"),
