@@ -24,6 +24,7 @@ from . import (
     report,
     schedule,
     single,
+    web,
     webhooks,
 )
 from .harness import BenchError, Row, postgres_available
@@ -42,6 +43,7 @@ BENCHMARKS = (
     "pause",
     "webhooks",
     "providers",
+    "web",
 )
 
 
@@ -58,7 +60,7 @@ def parse_args(argv=None) -> argparse.Namespace:
     parser.add_argument(
         "--skip-postgres",
         action="store_true",
-        help="fan-out, dry run, single message, scheduling, load: SQLite only",
+        help="fan-out, dry run, single message, scheduling, pause, load, web: SQLite only",
     )
     parser.add_argument("--write", action="store_true", help="write the results to bench/RESULTS.md")
     args = parser.parse_args(argv)
@@ -76,7 +78,7 @@ def main(argv=None) -> int:
         print(f"[{time.monotonic() - started:6.1f} s] {message}", file=sys.stderr, flush=True)
 
     kinds = ["sqlite"]
-    if not args.skip_postgres and {"fanout", "dryrun", "single", "schedule", "pause"} & set(args.only):
+    if not args.skip_postgres and {"fanout", "dryrun", "single", "schedule", "pause", "web"} & set(args.only):
         reason = postgres_available()
         if reason:
             log(f"PostgreSQL skipped: {reason}")
@@ -96,6 +98,7 @@ def main(argv=None) -> int:
         "pause": lambda: pause.run(kinds, args.quick, log),
         "webhooks": lambda: webhooks.run(args.quick, log),
         "providers": lambda: providers.run(args.quick, log),
+        "web": lambda: web.run(kinds, args.quick, log),
     }
     rows: list[Row] = []
     failed = False

@@ -353,6 +353,9 @@ class Msg(models.Model):
                 name="msg_out_by_external_id",
             ),
             models.Index(fields=["broadcast", "-created_on", "-id"], name="msgs_broadcast_order"),
+            # A broadcast's messages of one status, newest first (its web page's filters): without it, the delivered
+            # ones of a broadcast still sending are found by reading past every queued one (bench/web.py).
+            models.Index(fields=["broadcast", "status", "-created_on", "-id"], name="msgs_broadcast_status"),
             # The delivery loop's "what is due on this channel" scan.
             models.Index(fields=["channel", "status", "next_attempt", "id"], name="msgs_outbox"),
             # The same scan for messages sent on their own, which go first (delivery.due_messages): an index of

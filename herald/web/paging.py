@@ -45,7 +45,11 @@ def newest_first(queryset: QuerySet[M], before: str | None, size: int) -> Page[M
     """One page of `queryset` (rows with `created_on`), newest first, after the cursor `before` (or the first)."""
     if before:
         moment, pk = parse_cursor(before)
-        queryset = queryset.filter(Q(created_on__lt=moment) | Q(created_on=moment, pk__lt=pk))
+        # The `lte` bound is what the index can range over (PostgreSQL reads an OR only as a filter: without it, the
+        # thousandth page reads every row before it); the OR then settles the rows of that very moment.
+        queryset = queryset.filter(created_on__lte=moment).filter(
+            Q(created_on__lt=moment) | Q(created_on=moment, pk__lt=pk)
+        )
     rows = list(queryset.order_by("-created_on", "-pk")[: size + 1])
     more = len(rows) > size
     rows = rows[:size]

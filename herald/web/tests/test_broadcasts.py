@@ -76,6 +76,19 @@ def test_the_list_is_newest_first_and_keyset_paged(web_client, workspace):
     assert "Newest" in second
 
 
+def test_broadcasts_of_one_moment_are_each_listed_once_across_pages(web_client, workspace):
+    # The cursor bounds created_on (<=, for the index) and settles the rows of that very moment by id.
+    moment = timezone.now() - timedelta(hours=1)
+    for n in range(30):
+        make_broadcast(workspace, f"Broadcast number {n:02d}", created_on=moment)
+    client = web_client(workspace)
+    first = text_of(client.get("/broadcasts/"))
+    older = re.search(r'href="\?before=([^"]+)" rel="next"', first).group(1)
+    second = text_of(client.get(f"/broadcasts/?before={older}"))
+    shown = re.findall(r"Broadcast number (\d\d)", first) + re.findall(r"Broadcast number (\d\d)", second)
+    assert shown == [f"{n:02d}" for n in range(29, -1, -1)]  # by id, newest first: none twice, none left out
+
+
 def test_a_made_up_cursor_is_a_400_that_says_so(web_client, workspace):
     response = web_client(workspace).get("/broadcasts/", {"before": "yesterday_1"})
     assert response.status_code == 400
