@@ -68,7 +68,6 @@ PAGES = (
     Page("broadcast, paused", lambda o: f"/broadcasts/{o['paused']}/"),
     Page("broadcast, smallest (completed)", lambda o: f"/broadcasts/{o['smallest']}/"),
     Page("message log", lambda o: f"/broadcasts/{o['biggest']}/messages/{o['logged_msg']}/log"),
-    # Pages other engineers are building (URLs from their branches / README-DEV.md): skipped while they 404.
     Page("compose", lambda o: "/compose/"),
     Page("compose, recipient search", lambda o: "/compose/recipients?q=Contact%201234"),
     Page("contacts", lambda o: "/contacts/"),
@@ -80,8 +79,8 @@ PAGES = (
     Page("channels", lambda o: "/channels/"),
     Page("channel", lambda o: f"/channels/{o['channel']}/"),
     Page("settings", lambda o: "/settings/"),
-    Page("API tokens", lambda o: "/settings/tokens"),
-    Page("webhooks", lambda o: "/settings/webhooks"),
+    Page("API tokens", lambda o: "/settings/tokens/"),
+    Page("webhooks", lambda o: "/settings/webhooks/"),
 )
 # fmt: on
 BASELINE = PAGES[0].name
