@@ -170,14 +170,13 @@ def test_an_upload_to_a_full_disk_is_a_json_507_and_leaves_no_file(admin, settin
 
 
 def test_an_unreachable_redis_is_a_json_503_with_retry_after(admin, settings):
-    # The API's rate limits live in the cache: with Redis configured, every request needs it.
+    # The API's rate limits live in the shared cache: with Redis configured, every request needs it.
     closed_port = unreachable_url().rsplit(":", 1)[1].split("/")[0]
-    settings.CACHES = {
-        "default": {
-            "BACKEND": "django.core.cache.backends.redis.RedisCache",
-            "LOCATION": f"redis://127.0.0.1:{closed_port}/8",
-        }
+    unreachable = {
+        "BACKEND": "django.core.cache.backends.redis.RedisCache",
+        "LOCATION": f"redis://127.0.0.1:{closed_port}/8",
     }
+    settings.CACHES = {"default": unreachable, "shared": unreachable}
 
     response = admin.get("/api/v2/workspace.json")
 
