@@ -12,7 +12,9 @@
 The fixture also shortens the channel timeouts (`CHANNEL_SEND_TIMEOUT` 1 s) so hanging tests stay fast.
 """
 
+import contextlib
 import json
+import socket
 import threading
 import time
 from dataclasses import dataclass, field
@@ -93,14 +95,45 @@ def garbage(data: bytes = Garbage.data) -> Garbage:
     return Garbage(data)
 
 
+class _Server(ThreadingHTTPServer):
+    """A threading HTTP server that, once closed, also closes the keep-alive connections it still holds: otherwise a
+    client's pooled connection to a stopped gateway stays served by its old handler, and a later gateway brought up on
+    the same port would not see that client's requests."""
+
+    daemon_threads = True
+    request_queue_size = 128  # bursts of a whole batch's sends connect at once
+
+    def __init__(self, address, handler):
+        self._open: set[socket.socket] = set()
+        self._open_lock = threading.Lock()
+        super().__init__(address, handler)
+
+    def process_request(self, request, client_address):
+        with self._open_lock:
+            self._open.add(request)
+        super().process_request(request, client_address)
+
+    def shutdown_request(self, request):
+        with self._open_lock:
+            self._open.discard(request)
+        super().shutdown_request(request)
+
+    def server_close(self):
+        super().server_close()
+        with self._open_lock:
+            still_open, self._open = list(self._open), set()
+        for connection in still_open:
+            with contextlib.suppress(OSError):  # the client closed it first
+                connection.shutdown(socket.SHUT_RDWR)
+
+
 class FakeGateway:
     def __init__(self, port: int = 0):  # 0: any free port; a given one brings a "down" gateway back up
         self.requests: list[Recorded] = []
         self._plan: list = [Reply()]
         self._lock = threading.Lock()
         self._stopping = threading.Event()
-        self.server = ThreadingHTTPServer(("127.0.0.1", port), self._handler_class())
-        self.server.daemon_threads = True
+        self.server = _Server(("127.0.0.1", port), self._handler_class())
         self._thread = threading.Thread(
             target=self.server.serve_forever, kwargs={"poll_interval": 0.05}, name="fake-gateway", daemon=True
         )
