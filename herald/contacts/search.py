@@ -8,7 +8,7 @@ import string
 from dataclasses import dataclass
 
 from django.db import connection
-from django.db.models import Q, QuerySet
+from django.db.models import QuerySet
 
 from . import urns
 from .models import Contact, ContactURN, NameKey
@@ -67,14 +67,14 @@ def with_name_key(contacts: QuerySet[Contact]):  # annotated: the type checker f
     return contacts.annotate(name_key=NameKey("name"))
 
 
-def by_name_prefix(workspace, prefix: str, after: tuple[str, int] | None = None) -> QuerySet[Contact]:
-    """Contacts whose name starts with `prefix` (not empty, lowered by `lowered`), in name order then id; with
-    `after` (a contact's name_key and id), those that come after that contact in this order: the next page."""
+# The name search's order, the `contacts_name_prefix` index's: a page goes on after the last contact's (key, id).
+NAME_ORDER = ("name_key", "id")
+
+
+def by_name_prefix(workspace, prefix: str) -> QuerySet[Contact]:
+    """Contacts whose name starts with `prefix` (not empty, lowered by `lowered`), in NAME_ORDER."""
     found = with_name_key(active_contacts(workspace)).filter(name_key__gte=prefix, name_key__lt=next_prefix(prefix))
-    if after is not None:
-        key, contact_id = after
-        found = found.filter(name_key__gte=key).filter(Q(name_key__gt=key) | Q(id__gt=contact_id))
-    return found.order_by("name_key", "id")
+    return found.order_by(*NAME_ORDER)
 
 
 def next_prefix(prefix: str) -> str:

@@ -27,13 +27,6 @@ def test_a_prefix_finds_exactly_the_names_that_start_with_it(workspace, other_wo
     assert names(workspace, "zz") == []
 
 
-def test_the_next_page_starts_after_the_last_contact_shown(workspace):
-    contacts = [make_contact(workspace, name) for name in ("Ann", "ann", "Anna", "Annabel")]
-    last = search.with_name_key(search.active_contacts(workspace)).get(pk=contacts[1].pk)
-    rest = search.by_name_prefix(workspace, "ann", after=(last.name_key, last.pk))
-    assert [contact.name for contact in rest] == ["Anna", "Annabel"]
-
-
 def test_phone_numbers_and_urns_are_read_as_urns_in_the_workspaces_country(workspace):
     assert search.read_query("0788 123 456", workspace).urn.identity == "tel:+250788123456"
     assert search.read_query("telegram:1234", workspace).urn.identity == "telegram:1234"

@@ -59,6 +59,18 @@ def test_search_by_the_start_of_a_name_ignores_case_and_pages_in_name_order(web_
     assert "No contact matches." in client.get("/contacts/", {"q": "zz"}).content.decode()
 
 
+def test_a_page_of_equal_names_goes_on_after_the_last_contact_shown(web_client, workspace):
+    # Six names equal to the search, then one after them: the page ends inside the ties; the next takes the rest.
+    for name in ("Ann", "ann", "ANN", "aNN", "AnN", "anN", "Anna"):
+        make_contact(workspace, name)
+    client = web_client(workspace)
+    first = client.get("/contacts/", {"q": "ann"})
+    assert names_listed(first) == ["Ann", "ann", "ANN", "aNN", "AnN"]
+    second = client.get("/contacts/" + next_page(first))
+    assert names_listed(second) == ["anN", "Anna"]
+    assert next_page(second) is None
+
+
 def test_search_by_phone_number_or_urn_finds_its_owner(web_client, workspace):
     make_contact(workspace, "Ann", ["tel:+250788123456", "telegram:1234"])
     make_contact(workspace, "Bob", ["tel:+250788654321"])
@@ -230,7 +242,9 @@ def test_the_status_history_says_why(web_client, workspace):
     assert "the contact sent a stop word" in page
 
 
-def test_groups_list_their_member_counts_and_page_their_members(web_client, workspace, other_workspace):
+def test_groups_list_their_member_counts_and_page_their_members(
+    web_client, workspace, other_workspace, django_assert_max_num_queries
+):
     members = [make_contact(workspace, f"Member {n:03d}") for n in range(PAGE_SIZE + 3)]
     nurses = make_group(workspace, "Nurses", members)
     make_group(workspace, "Drivers", members[:2])
@@ -245,8 +259,11 @@ def test_groups_list_their_member_counts_and_page_their_members(web_client, work
 
     first = client.get(f"/contacts/groups/{nurses.uuid}/")
     assert names_listed(first) == [f"Member {n:03d}" for n in range(PAGE_SIZE + 2, 2, -1)]
-    second = client.get(f"/contacts/groups/{nurses.uuid}/" + next_page(first))
+    # Session, user, membership, the group, its members' ids, their contacts, URNs, and the cursor's contact.
+    with django_assert_max_num_queries(8):
+        second = client.get(f"/contacts/groups/{nurses.uuid}/" + next_page(first))
     assert names_listed(second) == ["Member 002", "Member 001"]
+    assert client.get(f"/contacts/groups/{nurses.uuid}/", {"after": "not-a-uuid"}).status_code == 404
     assert next_page(second) is None
 
 

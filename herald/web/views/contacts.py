@@ -4,10 +4,8 @@ status history, its messages), the groups and a group's members. Every list is k
 """
 
 import uuid
-from dataclasses import dataclass
 
 from django.db import transaction
-from django.db.models import Q, QuerySet
 from django.http import Http404, HttpResponse
 from django.shortcuts import get_object_or_404, redirect, render
 from django.urls import path
@@ -19,39 +17,12 @@ from herald.contacts import search, urns
 from herald.contacts.models import Contact, ContactField, ContactGroup, ContactStatus, ContactURN
 from herald.msgs.models import Msg, MsgVisibility
 from herald.web.access import WebRequest, in_workspace, page
+from herald.web.paging import Page, after_named, uuid_of
 from herald.web.views import contact_imports
 
 PAGE_SIZE = 50
 STATUS_HISTORY_SHOWN = 20
 Membership = ContactGroup.contacts.through
-
-
-@dataclass
-class Page:
-    rows: list
-    next_after: str | None  # the `after` of the next page, None on the last one
-
-
-def _paged(rows: QuerySet, cursor=lambda row: row.uuid) -> Page:
-    found = list(rows[: PAGE_SIZE + 1])
-    more = len(found) > PAGE_SIZE
-    found = found[:PAGE_SIZE]
-    return Page(found, str(cursor(found[-1])) if more else None)
-
-
-def _after(request: WebRequest, queryset: QuerySet, param: str = "after"):
-    """The row named by `?after=` (a UUID, looked up in this workspace's rows only), or None on a first page."""
-    value = request.GET.get(param)
-    if not value:
-        return None
-    try:
-        wanted = uuid.UUID(value)
-    except ValueError:
-        raise Http404 from None
-    found = queryset.filter(uuid=wanted).first()
-    if found is None:
-        raise Http404
-    return found
 
 
 def shown_urn(urn: ContactURN, workspace) -> str:
@@ -77,7 +48,7 @@ def contacts(request: WebRequest) -> HttpResponse:
     query = request.GET.get("q", "")
     found = search.read_query(query, request.workspace)
     if found.urn is not None:
-        listed = Page(list(search.with_urn(request.workspace, found.urn)), None)
+        listed = Page.whole(list(search.with_urn(request.workspace, found.urn)))
     elif found.name_prefix:
         listed = _by_name(request, found.name_prefix)
     else:
@@ -91,19 +62,23 @@ def contacts(request: WebRequest) -> HttpResponse:
 
 def _recent(request: WebRequest) -> Page:
     """Most recently changed first (the API's order and index)."""
-    rows = search.active_contacts(request.workspace).order_by("-modified_on", "-id")
-    last = _after(request, Contact.objects.filter(workspace=request.workspace))
-    if last is not None:
-        rows = rows.filter(modified_on__lte=last.modified_on).filter(
-            Q(modified_on__lt=last.modified_on) | Q(id__lt=last.pk)
-        )
-    return _paged(rows)
+    return after_named(
+        search.active_contacts(request.workspace),
+        ("-modified_on", "-id"),
+        Contact.objects.filter(workspace=request.workspace),
+        request.GET.get("after"),
+        PAGE_SIZE,
+    )
 
 
 def _by_name(request: WebRequest, prefix: str) -> Page:
-    last = _after(request, search.with_name_key(Contact.objects.filter(workspace=request.workspace)))
-    after = (last.name_key, last.pk) if last is not None else None
-    return _paged(search.by_name_prefix(request.workspace, prefix, after=after))
+    return after_named(
+        search.by_name_prefix(request.workspace, prefix),
+        search.NAME_ORDER,
+        search.with_name_key(Contact.objects.filter(workspace=request.workspace)),
+        request.GET.get("after"),
+        PAGE_SIZE,
+    )
 
 
 # A contact's page ----------------------------------------------------------------------------------------------
@@ -114,17 +89,13 @@ def contact(request: WebRequest, uuid: uuid.UUID) -> HttpResponse:
     shown = in_workspace(request, Contact, uuid=uuid, is_active=True)
     names = dict(ContactField.objects.filter(workspace=request.workspace).values_list("key", "name"))
     fields = [(names.get(key, key), value) for key, value in sorted(shown.fields.items())]
-    messages = (
-        Msg.objects.filter(contact=shown)
-        .exclude(visibility=MsgVisibility.DELETED)
-        .select_related("channel")
-        .order_by("-created_on", "-id")
+    messages = after_named(
+        Msg.objects.filter(contact=shown).exclude(visibility=MsgVisibility.DELETED).select_related("channel"),
+        ("-created_on", "-id"),
+        Msg.objects.filter(contact=shown),
+        request.GET.get("before"),  # its messages are older: the link reads "Older messages"
+        PAGE_SIZE,
     )
-    last = _after(request, Msg.objects.filter(contact=shown), param="before")
-    if last is not None:
-        messages = messages.filter(created_on__lte=last.created_on).filter(
-            Q(created_on__lt=last.created_on) | Q(id__lt=last.pk)
-        )
     context = {
         "nav": "contacts",
         "contact": shown,
@@ -132,7 +103,7 @@ def contact(request: WebRequest, uuid: uuid.UUID) -> HttpResponse:
         "fields": fields,
         "groups": group_rules.active_groups(request.workspace).filter(contacts=shown).order_by("name"),
         "history": shown.status_changes.select_related("created_by").order_by("-id")[:STATUS_HISTORY_SHOWN],
-        "contact_messages": _paged(messages),
+        "contact_messages": messages,
         "is_blocked": shown.status == ContactStatus.BLOCKED,
     }
     return render(request, "web/contacts/contact.html", context)
@@ -174,17 +145,18 @@ def groups(request: WebRequest) -> HttpResponse:
 def group(request: WebRequest, uuid: uuid.UUID) -> HttpResponse:
     # No member count here: counting a big group's members costs seconds (the groups list shows them).
     shown = get_object_or_404(group_rules.active_groups(request.workspace), uuid=uuid)
-    # Newest members first, walked on the memberships' (group, contact) index.
-    members = Membership.objects.filter(contactgroup=shown).order_by("-contact_id")
-    last = _after(request, Contact.objects.filter(workspace=request.workspace))
-    if last is not None:
-        members = members.filter(contact_id__lt=last.pk)
-    ids = list(members.values_list("contact_id", flat=True)[: PAGE_SIZE + 1])
-    by_id = Contact.objects.in_bulk(ids[:PAGE_SIZE])
-    listed = Page(
-        _with_urns([by_id[i] for i in ids[:PAGE_SIZE]], request.workspace),
-        str(by_id[ids[PAGE_SIZE - 1]].uuid) if len(ids) > PAGE_SIZE else None,
+    # Newest members first, walked on the memberships' (group, contact) index; then their contacts by id. (Not a
+    # join: PostgreSQL merges it with the contacts' primary key read from the top, whatever page is asked for.)
+    ids = after_named(
+        Membership.objects.filter(contactgroup=shown).values_list("contact_id", flat=True),
+        ("-contact_id",),
+        Contact.objects.filter(workspace=request.workspace),
+        request.GET.get("after"),
+        PAGE_SIZE,
+        key=lambda contact: (contact.pk,),
     )
+    by_id = Contact.objects.in_bulk(ids.rows)
+    listed = ids.with_rows(_with_urns([by_id[i] for i in ids.rows], request.workspace), uuid_of)
     return render(request, "web/contacts/group.html", {"nav": "contacts", "group": shown, "page": listed})
 
 
