@@ -179,6 +179,12 @@ def test_sending_one_preview_twice_makes_one_broadcast(workspace, reporters, web
             {"send_window": {"days": ["mon"], "start": "08:00", "end": "08:00"}},
             ["send_window", "end"],
         ),
+        (
+            {"window": "custom", "window_days": ["mon"], "window_start": "25:00", "window_end": "18:00"},
+            "window-start",
+            {"send_window": {"days": ["mon"], "start": "25:00", "end": "18:00"}},
+            ["send_window", "start"],
+        ),
     ],
 )
 def test_an_error_shows_beside_its_field_in_the_apis_words(
