@@ -165,7 +165,14 @@ class RecipientStopped(PermanentSendError):
 
 
 class ChannelConfigError(ValueError):
-    """A channel's settings can't work; the message names the setting and what is expected."""
+    """A channel's settings can't work; the message names the setting and what is expected. `field` is that
+    setting's name, given where the error is raised: a channel field ("name", "address", "schemes", "country",
+    "tps") or a config key ("send_url"), so a form shows the message beside it; None when no one setting is at
+    fault (a provider refusing a pair of credentials, or not answering)."""
+
+    def __init__(self, message: str, field: str | None = None):
+        super().__init__(message)
+        self.field = field
 
 
 class ChannelType:
@@ -231,11 +238,13 @@ class ChannelType:
             return config
         for key in self.required_config:
             if not str(config.get(key) or "").strip():
-                raise ChannelConfigError(f"{key} is required for channel type {self.code!r}: {self.config_keys[key]}")
+                raise ChannelConfigError(
+                    f"{key} is required for channel type {self.code!r}: {self.config_keys[key]}", field=key
+                )
         checked = {**self.config_defaults, **config}
         for key, value in checked.items():
             if not isinstance(value, str) or "\n" in value or "\r" in value:
-                raise ChannelConfigError(f"{key} must be a one-line string")
+                raise ChannelConfigError(f"{key} must be a one-line string", field=key)
             checked[key] = value.strip()
         if "base_url" in checked:
             checked["base_url"] = checked_base_url(checked["base_url"])
@@ -292,7 +301,9 @@ def checked_base_url(url: str) -> str:
     """A provider API's base URL, checked (http or https, a host) and kept without its trailing slash."""
     parts = urlsplit(url)
     if parts.scheme not in ("http", "https") or not parts.hostname or parts.query or parts.fragment:
-        raise ChannelConfigError(f"base_url must be an http:// or https:// URL without a query, got {url!r}")
+        raise ChannelConfigError(
+            f"base_url must be an http:// or https:// URL without a query, got {url!r}", field="base_url"
+        )
     return url.rstrip("/")
 
 

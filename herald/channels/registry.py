@@ -99,26 +99,27 @@ def create_channel(
 
     name = (name or "").strip()
     if not name:
-        raise ChannelConfigError("name is required")
+        raise ChannelConfigError("name is required", field="name")
     if len(name) > MAX_NAME_LENGTH:
-        raise ChannelConfigError(f"name is longer than {MAX_NAME_LENGTH} characters")
+        raise ChannelConfigError(f"name is longer than {MAX_NAME_LENGTH} characters", field="name")
     address = (address or "").strip()
     if len(address) > MAX_ADDRESS_LENGTH:
-        raise ChannelConfigError(f"address is longer than {MAX_ADDRESS_LENGTH} characters")
+        raise ChannelConfigError(f"address is longer than {MAX_ADDRESS_LENGTH} characters", field="address")
 
     schemes = list(dict.fromkeys(s.strip().lower() for s in schemes if s.strip())) if schemes else list(kind.schemes)
     unknown = [s for s in schemes if s not in urns.SCHEMES]
     if unknown:
-        raise ChannelConfigError(f"unknown URN scheme {unknown[0]!r} (known: {', '.join(sorted(urns.SCHEMES))})")
+        known = ", ".join(sorted(urns.SCHEMES))
+        raise ChannelConfigError(f"unknown URN scheme {unknown[0]!r} (known: {known})", field="schemes")
 
     try:
         country = parse_country(country)
     except ProvisioningError as exc:
-        raise ChannelConfigError(str(exc)) from None
+        raise ChannelConfigError(str(exc), field="country") from None
     if tps is TYPE_DEFAULT:
         tps = kind.default_tps
     elif tps is not None and (isinstance(tps, bool) or not isinstance(tps, int) or tps < 1):
-        raise ChannelConfigError("tps must be a whole number of messages per second, 1 or more")
+        raise ChannelConfigError("tps must be a whole number of messages per second, 1 or more", field="tps")
     config = kind.validate_config(config or {})
     kind.verify_credentials(config, address)
     with transaction.atomic():

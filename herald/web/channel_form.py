@@ -10,7 +10,6 @@ refused submit; nor is a nested key such as the external type's `headers` (they 
 value holding a secret the channel logs would blank (a `send_url` with `?api_key=…`).
 """
 
-import re
 from typing import Any, cast
 
 from django import forms
@@ -27,7 +26,7 @@ from herald.workspaces.models import Workspace
 # Config keys whose value is an object of names to values (the CLI's `--config headers.X-Api-Key=…`): a textarea
 # of `Name: value` lines here.
 NESTED_KEYS = frozenset({"headers"})
-# The channel's own fields, before the type's config keys: the names `create_channel`'s messages use.
+# The channel's own fields, before the type's config keys: the `field`s of `create_channel`'s errors.
 CHANNEL_FIELDS = ("name", "address", "schemes", "country", "tps")
 CONFIG_PREFIX = "config_"
 
@@ -91,19 +90,15 @@ class ChannelForm(forms.Form):
         except ChannelConfigError as exc:
             # A provider's words may quote what was typed: never a secret of it.
             message = Redactor(channel_secrets(config)).text(str(exc))
-            self.add_error(self.field_named_in(message), message)
+            self.add_error(self.form_field(exc.field), message)
             return None
 
-    def field_named_in(self, message: str) -> str | None:
-        """The field a `ChannelConfigError` is about: its message names the setting (base.py's contract), first
-        thing or further on ("unknown URN scheme 'x'", "header X must be…"); None: the form as a whole."""
-        names = {name: name for name in CHANNEL_FIELDS} | {key: CONFIG_PREFIX + key for key in self.kind.config_keys}
-        words = re.findall(r"[A-Za-z_]+", message.lower())
-        for word in words:
-            for name, field in names.items():
-                if word in (name, name.removesuffix("s")):
-                    return field
-        return None
+    def form_field(self, setting: str | None) -> str | None:
+        """The form's field for the setting a `ChannelConfigError` is about (its `field`, set where it is raised);
+        None, the form as a whole, for an error about no one setting."""
+        if setting in CHANNEL_FIELDS:
+            return setting
+        return CONFIG_PREFIX + setting if setting in self.kind.config_keys else None
 
     def hide_secrets(self) -> None:
         """Before a refused form is shown again: what was typed into a secret field is not sent back."""

@@ -34,20 +34,25 @@ def validate_config(config: dict[str, Any]) -> dict[str, Any]:
     """The base's checks passed (known keys, one-line strings, defaults): the values themselves."""
     host = config["host"]
     if any(char in host for char in "/:@ ") and not _is_ip(host):
-        raise ChannelConfigError(f"host must be a host name or an IP address, without a port or scheme, got {host!r}")
+        raise ChannelConfigError(
+            f"host must be a host name or an IP address, without a port or scheme, got {host!r}", field="host"
+        )
     port = config["port"]
     if not port.isdigit() or not 1 <= int(port) <= 65535:
-        raise ChannelConfigError(f"port must be a whole number from 1 to 65535, got {port!r}")
+        raise ChannelConfigError(f"port must be a whole number from 1 to 65535, got {port!r}", field="port")
     tls = config["tls"].lower()
     if tls not in TLS_MODES:
-        raise ChannelConfigError(f"tls must be one of {', '.join(TLS_MODES)}, got {config['tls']!r}")
+        raise ChannelConfigError(f"tls must be one of {', '.join(TLS_MODES)}, got {config['tls']!r}", field="tls")
     # Without TLS the password and every message cross the network readable: only a relay on this machine may.
     if tls == "none" and not is_loopback(host):
         raise ChannelConfigError(
-            f"tls=none is only allowed for a loopback host (127.0.0.1, ::1, localhost), not {host!r}"
+            f"tls=none is only allowed for a loopback host (127.0.0.1, ::1, localhost), not {host!r}", field="tls"
         )
     if bool(config.get("username")) != bool(config.get("password")):
-        raise ChannelConfigError("username and password go together: give both, or neither for a server without login")
+        raise ChannelConfigError(
+            "username and password go together: give both, or neither for a server without login",
+            field="password" if config.get("username") else "username",  # the one missing
+        )
     return {**config, "port": str(int(port)), "tls": tls}
 
 
@@ -57,7 +62,8 @@ def checked_address(address: str) -> str:
         validate_email(address)
     except ValidationError:
         raise ChannelConfigError(
-            f"an email channel's --address is its sender and must be an e-mail address, got {address!r}"
+            f"an email channel's --address is its sender and must be an e-mail address, got {address!r}",
+            field="address",
         ) from None
     return address
 

@@ -79,7 +79,7 @@ def resolve_aliases(config: dict[str, Any] | None) -> dict[str, Any]:
     for alias, key in ALIASES.items():
         if alias in config:
             if key in config:
-                raise ChannelConfigError(f"give either {key!r} or its alias {alias!r}, not both")
+                raise ChannelConfigError(f"give either {key!r} or its alias {alias!r}, not both", field=key)
             config[key] = config.pop(alias)
     return config
 
@@ -90,26 +90,29 @@ def validate_config(config: dict[str, Any]) -> dict[str, Any]:
     config = dict(config)
     for key, value in config.items():
         if key != "headers" and not isinstance(value, str):
-            raise ChannelConfigError(f"{key} must be a string")
+            raise ChannelConfigError(f"{key} must be a string", field=key)
 
     send_url = config.get("send_url", "").strip()
     if not send_url:
-        raise ChannelConfigError("send_url is required")
+        raise ChannelConfigError("send_url is required", field="send_url")
     _check_variables("send_url", send_url)
     rendered = urlsplit(render(send_url, _SAMPLE, _SAMPLE_REPLIES, "urlencoded"))
     if rendered.scheme not in ("http", "https") or not rendered.hostname:
-        raise ChannelConfigError(f"send_url must be an http:// or https:// URL, got {send_url!r}")
+        raise ChannelConfigError(f"send_url must be an http:// or https:// URL, got {send_url!r}", field="send_url")
     config["send_url"] = send_url
 
     method = config.get("send_method", "POST").strip().upper()
     if method not in METHODS:
-        raise ChannelConfigError(f"send_method must be one of {', '.join(METHODS)}, got {method!r}")
+        raise ChannelConfigError(
+            f"send_method must be one of {', '.join(METHODS)}, got {method!r}", field="send_method"
+        )
     config["send_method"] = method
 
     content_type = config.get("content_type", "urlencoded").strip().lower()
     if content_type not in CONTENT_TYPES:
         raise ChannelConfigError(
-            f"content_type must be one of {', '.join(CONTENT_TYPES)}, got {config['content_type']!r}"
+            f"content_type must be one of {', '.join(CONTENT_TYPES)}, got {config['content_type']!r}",
+            field="content_type",
         )
     config["content_type"] = content_type
 
@@ -120,7 +123,7 @@ def validate_config(config: dict[str, Any]) -> dict[str, Any]:
 
     config["headers"] = _check_headers(config.get("headers", {}))
     if "\n" in config.get("send_authorization", "") or "\r" in config.get("send_authorization", ""):
-        raise ChannelConfigError("send_authorization must be on one line")
+        raise ChannelConfigError("send_authorization must be on one line", field="send_authorization")
     return config
 
 
@@ -128,7 +131,7 @@ def _check_variables(key: str, template: str) -> None:
     unknown = unknown_variables(template)
     if unknown:
         known = ", ".join(braced(name) for name in VARIABLES)
-        raise ChannelConfigError(f"{key} uses an unknown variable {braced(unknown[0])} (known: {known})")
+        raise ChannelConfigError(f"{key} uses an unknown variable {braced(unknown[0])} (known: {known})", field=key)
 
 
 def _check_body(body: str, content_type: str) -> None:
@@ -140,21 +143,26 @@ def _check_body(body: str, content_type: str) -> None:
         except ValueError as exc:
             raise ChannelConfigError(
                 f"send_body is not valid JSON once its variables are filled in ({exc}); "
-                'write variables bare, e.g. {"text": {{text}}}'
+                'write variables bare, e.g. {"text": {{text}}}',
+                field="send_body",
             ) from None
     elif content_type == "xml":
         try:
             ElementTree.fromstring(rendered)
         except ElementTree.ParseError as exc:
-            raise ChannelConfigError(f"send_body is not well-formed XML once filled in ({exc})") from None
+            raise ChannelConfigError(
+                f"send_body is not well-formed XML once filled in ({exc})", field="send_body"
+            ) from None
 
 
 def _check_headers(headers: object) -> dict[str, str]:
     if not isinstance(headers, dict):
-        raise ChannelConfigError('headers must be an object of names to values, e.g. {"X-Api-Key": "secret"}')
+        raise ChannelConfigError(
+            'headers must be an object of names to values, e.g. {"X-Api-Key": "secret"}', field="headers"
+        )
     for name, value in headers.items():
         if not _HEADER_NAME.match(name):
-            raise ChannelConfigError(f"invalid header name {name!r}")
+            raise ChannelConfigError(f"invalid header name {name!r}", field="headers")
         if not isinstance(value, str) or "\n" in value or "\r" in value:
-            raise ChannelConfigError(f"header {name} must be a one-line string")
+            raise ChannelConfigError(f"header {name} must be a one-line string", field="headers")
     return dict(headers)

@@ -87,4 +87,6 @@ def verify_credentials(config: dict[str, Any]) -> None:
         answer = http.request("GET", config["base_url"] + BALANCE_PATH, headers=headers(config["api_key"]), check=False)
         http.check_status(answer, request_error(answer))
     except SendError as exc:
-        raise ChannelConfigError(f"Infobip did not accept the api_key at {config['base_url']}: {exc.detail}") from None
+        raise ChannelConfigError(
+            f"Infobip did not accept the api_key at {config['base_url']}: {exc.detail}", field="api_key"
+        ) from None

@@ -22,10 +22,15 @@ _SERVICE_SID = re.compile(r"^MG[0-9a-fA-F]{32}$")
 def validate_config(config: dict[str, Any]) -> dict[str, Any]:
     """`config` as the base checked it; refuses SIDs that can't be Twilio's."""
     if not _ACCOUNT_SID.match(config["account_sid"]):
-        raise ChannelConfigError(f"account_sid must be {KEYS['account_sid']}, got {config['account_sid'][:40]!r}")
+        raise ChannelConfigError(
+            f"account_sid must be {KEYS['account_sid']}, got {config['account_sid'][:40]!r}", field="account_sid"
+        )
     service = config.get("messaging_service_sid", "")
     if service and not _SERVICE_SID.match(service):
-        raise ChannelConfigError(f"messaging_service_sid must be MG followed by 32 hex digits, got {service[:40]!r}")
+        raise ChannelConfigError(
+            f"messaging_service_sid must be MG followed by 32 hex digits, got {service[:40]!r}",
+            field="messaging_service_sid",
+        )
     if not service:
         config.pop("messaging_service_sid", None)
     return config
@@ -36,5 +41,6 @@ def check_sender(config: dict[str, Any], address: str) -> None:
     if not config.get("messaging_service_sid") and not (address or "").strip():
         raise ChannelConfigError(
             "a twilio channel sends from its --address (a Twilio number, e.g. +14155550100) or from "
-            "messaging_service_sid: give one"
+            "messaging_service_sid: give one",
+            field="address",
         )

@@ -48,7 +48,9 @@ class VonageType(ChannelType):
 
     def verify_credentials(self, channel_config: dict[str, Any], address: str) -> None:
         if not address:
-            raise ChannelConfigError("--address is required: the Vonage number or sender ID messages are sent from")
+            raise ChannelConfigError(
+                "--address is required: the Vonage number or sender ID messages are sent from", field="address"
+            )
         query = urlencode({"api_key": channel_config["api_key"], "api_secret": channel_config["api_secret"]})
         url = f"{channel_config['base_url']}/account/get-balance?{query}"
         try:

@@ -34,7 +34,9 @@ MAX_PAGES = 100
 def fetch(channel: Channel, headers: dict[str, str]) -> list[ProviderTemplate]:
     account = channel.config.get("business_account_id")
     if not account:
-        raise ChannelConfigError("the channel has no business_account_id: add it to sync its message templates")
+        raise ChannelConfigError(
+            "the channel has no business_account_id: add it to sync its message templates", field="business_account_id"
+        )
     url = f"{channel.config['base_url']}/{account}/message_templates"
     listed: list[ProviderTemplate] = []
     after = ""

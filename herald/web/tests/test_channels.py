@@ -96,10 +96,17 @@ def test_adding_an_external_channel_shows_its_callback_urls(web_client, workspac
             "config_headers",
             "invalid header name",
         ),
+        # Beside the field the error was raised about (the missing one), not the first one its words name.
+        (
+            {"name": "G", "config_host": "smtp.example", "config_username": "u"},
+            "config_password",
+            "username and password go together",
+        ),
     ],
 )
 def test_each_refusal_is_create_channels_words_beside_its_field(web_client, workspace, posted, field, message):
-    page = text_of(web_client(workspace).post("/channels/new/external", posted), 400)
+    kind = "email" if "config_host" in posted else "external"
+    page = text_of(web_client(workspace).post(f"/channels/new/{kind}", posted), 400)
     assert message in error_beside(page, field)
     assert not Channel.objects.exists()
 
