@@ -26,7 +26,14 @@ WINDOW_WORKSPACE, WINDOW_ANY, WINDOW_CUSTOM = "workspace", "any", "custom"
 REPEATS = ("", "daily", "weekly", "monthly", "yearly")
 PER_LANGUAGE = ("text", "attachments", "quick_replies")
 # Where the API's errors go: a top-level key's slot, or (for objects) each inner key's; the rest go above the form.
-SLOTS = {"urns": "recipients", "contacts": "recipients", "groups": "recipients", "send_at": "send_at"}
+SLOTS = {
+    "urns": "recipients",
+    "contacts": "recipients",
+    "groups": "recipients",
+    "send_at": "send_at",
+    "expire_at": "expire_at",
+    "max_per_second": "max_per_second",
+}
 INNER_SLOTS = {
     "schedule": {"repeat": "repeat", "until": "repeat_until"},
     "send_window": {"days": "window_days", "start": "window_start", "end": "window_end"},
@@ -50,6 +57,8 @@ class ComposeForm:
     window_days: list[str] = field(default_factory=list)
     window_start: str = ""
     window_end: str = ""
+    expire_at: str = ""  # local time, as send_at
+    max_per_second: str = ""
 
     @classmethod
     def from_post(cls, post: QueryDict, languages: list[str]) -> "ComposeForm":
@@ -66,6 +75,8 @@ class ComposeForm:
             window_days=post.getlist("window_days"),
             window_start=post.get("window_start", "").strip(),
             window_end=post.get("window_end", "").strip(),
+            expire_at=post.get("expire_at", "").strip(),
+            max_per_second=post.get("max_per_second", "").strip(),
         )
 
     def body(self, workspace: Workspace) -> dict[str, Any]:
@@ -92,6 +103,10 @@ class ComposeForm:
                 body[key] = {lang: value for lang, value in by_language.items() if value}
         if self.send_at:
             body["send_at"] = as_instant(self.send_at, workspace.timezone)
+        if self.expire_at:
+            body["expire_at"] = as_instant(self.expire_at, workspace.timezone)
+        if self.max_per_second:
+            body["max_per_second"] = as_number(self.max_per_second)
         if self.repeat:
             body["schedule"] = {"repeat": self.repeat, **({"until": self.repeat_until} if self.repeat_until else {})}
         if self.window == WINDOW_ANY:
@@ -113,6 +128,12 @@ def as_instant(local: str, zone_name: str) -> str:
     return moment.isoformat()
 
 
+def as_number(typed: str) -> int | str:
+    """A whole number typed, as the JSON number a client would send; anything else as typed, for the API to refuse in
+    its words."""
+    return int(typed) if typed.isascii() and typed.isdigit() and len(typed) <= 18 else typed
+
+
 def digest(body: dict[str, Any]) -> str:
     """A fingerprint of a body: Send sends only the body that was previewed."""
     return hashlib.sha256(json.dumps(body, sort_keys=True).encode()).hexdigest()
@@ -120,7 +141,8 @@ def digest(body: dict[str, Any]) -> str:
 
 def placed_errors(errors: dict[str, Any], languages: list[str]) -> dict[str, list[str]]:
     """The API's 400 body as messages by form slot: `recipients`, `text_<lang>`, `attachments_<lang>`,
-    `quick_replies_<lang>`, `send_at`, `repeat`, `repeat_until`, `window_*`, and `form` for the rest."""
+    `quick_replies_<lang>`, `send_at`, `expire_at`, `max_per_second`, `repeat`, `repeat_until`, `window_*`, and
+    `form` for the rest."""
     placed: dict[str, list[str]] = defaultdict(list)
     for key, value in errors.items():
         if key in SLOTS:

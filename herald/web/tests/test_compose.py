@@ -133,6 +133,29 @@ def test_send_creates_the_previewed_broadcast_as_the_api_would(workspace, report
     assert broadcast.send_at == local.astimezone(UTC)
 
 
+def test_send_takes_the_expiry_and_pace_as_the_api_does(workspace, reporters, web_client):
+    workspace.timezone = "Africa/Kigali"
+    workspace.save()
+    client = web_client(workspace, "editor")
+    local = (datetime.now(ZoneInfo("Africa/Kigali")) + timedelta(days=1)).replace(second=0, microsecond=0)
+    form = {
+        "recipients": [f"group:{reporters.uuid}"],
+        "text_eng": "Flu shots today",
+        "expire_at": local.strftime("%Y-%m-%dT%H:%M"),
+        "max_per_second": "5",
+    }
+    shown = preview(client, form).content.decode()
+    assert 'name="expire_at" value="{}"'.format(form["expire_at"]) in shown  # kept as typed for the send
+    assert 'name="max_per_second" value="5"' in shown
+
+    response = client.post(COMPOSE, {**form, "action": "send", **send_fields(preview(client, form))})
+
+    broadcast = Broadcast.objects.get()
+    assert response.status_code == 302
+    assert broadcast.expire_at == local.astimezone(UTC)
+    assert broadcast.max_per_second == 5
+
+
 def test_a_send_of_a_form_changed_since_its_preview_previews_again(workspace, reporters, web_client):
     client = web_client(workspace, "editor")
     form = {"recipients": [f"group:{reporters.uuid}"], "text_eng": "Hello"}
@@ -185,6 +208,10 @@ def test_sending_one_preview_twice_makes_one_broadcast(workspace, reporters, web
             {"send_window": {"days": ["mon"], "start": "25:00", "end": "18:00"}},
             ["send_window", "start"],
         ),
+        ({"expire_at": "2020-01-31T10:00"}, "expire-at", {"expire_at": "2020-01-31T10:00:00+00:00"}, ["expire_at"]),
+        ({"max_per_second": "0"}, "max-per-second", {"max_per_second": 0}, ["max_per_second"]),
+        ({"max_per_second": "fast"}, "max-per-second", {"max_per_second": "fast"}, ["max_per_second"]),
+        ({"max_per_second": "10001"}, "max-per-second", {"max_per_second": 10001}, ["max_per_second"]),
     ],
 )
 def test_an_error_shows_beside_its_field_in_the_apis_words(
@@ -206,6 +233,21 @@ def test_an_error_shows_beside_its_field_in_the_apis_words(
         expected = expected[key]
     assert shown == expected
     assert Broadcast.objects.count() == 0
+
+
+def test_an_expiry_before_the_start_shows_beside_the_expiry(workspace, reporters, web_client):
+    start = (datetime.now(UTC) + timedelta(days=2)).replace(second=0, microsecond=0)
+    form = {
+        "recipients": [f"group:{reporters.uuid}"],
+        "text_eng": "Hello",
+        "send_at": start.strftime("%Y-%m-%dT%H:%M"),
+        "expire_at": (start - timedelta(hours=1)).strftime("%Y-%m-%dT%H:%M"),
+    }
+    response = preview(web_client(workspace, "editor"), form)
+
+    assert response.status_code == 400
+    assert field_errors(response.content.decode(), "expire-at") == ["Must be after send_at."]
+    assert field_errors(response.content.decode(), "send-at") == []
 
 
 def test_a_rule_about_the_whole_body_shows_above_the_form(workspace, web_client):

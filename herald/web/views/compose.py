@@ -20,7 +20,7 @@ from django.utils.translation import gettext as _
 from django.utils.translation import gettext_lazy, ngettext
 
 from herald.api.v2.base import sending_blocker
-from herald.api.v2.endpoints.broadcasts import BroadcastWriteSerializer, dry_run_answer, start_sending
+from herald.api.v2.endpoints.broadcasts import MAX_PER_SECOND, BroadcastWriteSerializer, dry_run_answer, start_sending
 from herald.contacts.models import ContactField
 from herald.languages import language_name
 from herald.media.models import Media
@@ -144,6 +144,7 @@ def show(
         "days": [(day, day in form.window_days) for day in DAY_NAMES],
         "windows": {"workspace": WINDOW_WORKSPACE, "any": WINDOW_ANY, "custom": WINDOW_CUSTOM},
         "workspace_window": described_window(workspace),
+        "max_per_second": MAX_PER_SECOND,
         "preview": preview and preview_figures(preview),
         "fingerprint": fingerprint,
         "once": secrets.token_urlsafe(16),
