@@ -86,3 +86,31 @@ class UUIDText(Func):
             for start, length in ((1, 8), (9, 4), (13, 4), (17, 4), (21, 12))
         )
         return super().as_sql(compiler, connection, template=parts, **extra_context)
+
+
+def fold_deltas(table: str, owner: str, keys: Sequence[str], limit: int) -> int:
+    """Fold the delta rows of up to `limit` owners of a trigger-kept count table into their squashed rows
+    (PostgreSQL; tables of `id`, `owner`, `keys`, `count`, `squashed`, with one squashed row per owner and key);
+    returns how many owners it folded.
+
+    Each owner is one statement (delete its rows, insert their sums), atomic on its own: a delta committed meanwhile
+    is either folded or left for the next time, never lost or counted twice. Rows another fold holds are skipped (it
+    folds them), so two folds never wait on each other nor deadlock, and they add up through the unique key.
+    """
+    key_list = "".join(f", {key}" for key in keys)
+    group_by = f"GROUP BY {', '.join(keys)}" if keys else ""
+    fold_one = f"""
+    WITH gone AS (
+        DELETE FROM {table} WHERE id IN (SELECT id FROM {table} WHERE {owner} = %(id)s FOR UPDATE SKIP LOCKED)
+        RETURNING count{key_list}
+    )
+    INSERT INTO {table} ({owner}{key_list}, count, squashed)
+    SELECT %(id)s{key_list}, SUM(count), TRUE FROM gone {group_by} HAVING SUM(count) <> 0
+    ON CONFLICT ({owner}{key_list}) WHERE squashed DO UPDATE SET count = {table}.count + EXCLUDED.count
+    """
+    with connection.cursor() as cursor:
+        cursor.execute(f"SELECT DISTINCT {owner} FROM {table} WHERE NOT squashed LIMIT %s", [limit])
+        pending = [row[0] for row in cursor.fetchall()]
+        for owner_id in pending:
+            cursor.execute(fold_one, {"id": owner_id})
+    return len(pending)

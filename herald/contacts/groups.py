@@ -2,7 +2,6 @@
 
 from typing import cast
 
-from django.db.models import Count, Q
 from django.utils import timezone
 
 from .models import Contact, ContactGroup
@@ -31,12 +30,6 @@ def name_error(name: str) -> str | None:
 
 def active_groups(workspace):
     return ContactGroup.objects.filter(workspace=workspace, is_active=True)
-
-
-def with_member_counts(groups):
-    """The groups, each with `member_count` (its contacts that aren't deleted), counted in the same query (the
-    API's groups.json and the web interface's groups pages)."""
-    return groups.annotate(member_count=Count("contacts", filter=Q(contacts__is_active=True)))
 
 
 def name_taken(workspace, name: str, exclude: ContactGroup | None = None) -> bool:

@@ -133,6 +133,36 @@ class ContactGroup(models.Model):
         return self.name
 
 
+class ContactGroupCount(models.Model):
+    """Rows that sum to a group's member count (its contacts that aren't deleted), kept by database triggers on the
+    memberships, contacts and groups tables (migration 0006, `herald/contacts/group_counts.py`).
+
+    On PostgreSQL each statement that changes members adds a delta row (insert-only: two imports into one group
+    never wait on a shared row), and the tick folds a group's deltas into its squashed row (at most one per group);
+    SQLite's triggers add to the squashed row directly. A group's count is the sum of its rows, none meaning 0.
+    """
+
+    # No foreign key: the triggers delete a deleted group's rows, whichever order a cascade deletes things in.
+    group = models.ForeignKey(
+        ContactGroup, on_delete=models.DO_NOTHING, db_constraint=False, db_index=False, related_name="+"
+    )
+    count = models.BigIntegerField()
+    squashed = models.BooleanField(default=False)
+
+    class Meta:
+        constraints = [
+            models.UniqueConstraint(fields=["group"], condition=models.Q(squashed=True), name="group_count_squashed")
+        ]
+        indexes = [
+            models.Index(fields=["group"], name="group_counts"),
+            # The tick's "which groups have deltas to fold".
+            models.Index(fields=["group"], condition=models.Q(squashed=False), name="group_counts_deltas"),
+        ]
+
+    def __str__(self):
+        return f"{self.group_id}: {self.count:+d}"
+
+
 class ContactField(models.Model):
     """A custom field key that contacts may carry a value for (`fields` on the API, `@fields.KEY` in templates)."""
 

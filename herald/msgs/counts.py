@@ -16,6 +16,8 @@ from typing import Any
 from django.db import connection
 from django.db.models import Aggregate, OuterRef, Subquery, Sum, TextField
 
+from herald import db
+
 from .models import BroadcastCount, MsgStatus
 
 Key = tuple[str, str]  # (message status code, failed reason code or "")
@@ -33,19 +35,6 @@ DO UPDATE SET count = msgs_broadcastcount.count + excluded.count
 
 # Broadcasts whose deltas one tick folds: bounded, so a tick stays short however many broadcasts are busy.
 SQUASH_BATCH = 100
-
-# Rows another squash holds are skipped (it folds them): two ticks never wait on each other, nor deadlock.
-_SQUASH_ONE = """
-WITH gone AS (
-    DELETE FROM msgs_broadcastcount WHERE id IN (
-        SELECT id FROM msgs_broadcastcount WHERE broadcast_id = %(id)s FOR UPDATE SKIP LOCKED
-    ) RETURNING status, reason, count
-)
-INSERT INTO msgs_broadcastcount (broadcast_id, status, reason, count, squashed)
-SELECT %(id)s, status, reason, SUM(count), TRUE FROM gone GROUP BY status, reason HAVING SUM(count) <> 0
-ON CONFLICT (broadcast_id, status, reason) WHERE squashed
-DO UPDATE SET count = msgs_broadcastcount.count + EXCLUDED.count
-"""
 
 
 def key(status: str, failed_reason: str | None) -> Key:
@@ -119,19 +108,8 @@ def read_count_rows(text: str | None) -> dict[Key, int]:
 
 
 def squash(limit: int = SQUASH_BATCH) -> int:
-    """Fold the deltas of up to `limit` broadcasts into their squashed rows; returns how many broadcasts it folded.
-
-    Each broadcast is one statement (delete its rows, insert their sums), atomic on its own: a delta committed
-    meanwhile is either folded or left for the next time, never lost or counted twice; two ticks folding the same
-    broadcast share its rows (each skips those the other holds) and add up through the squashed row's unique key.
-    SQLite keeps squashed rows only: nothing to do.
-    """
+    """Fold the deltas of up to `limit` broadcasts into their squashed rows (`db.fold_deltas`); returns how many
+    broadcasts it folded. SQLite keeps squashed rows only: nothing to do."""
     if connection.vendor != "postgresql":
         return 0
-    pending = list(
-        BroadcastCount.objects.filter(squashed=False).values_list("broadcast_id", flat=True).distinct()[:limit]
-    )
-    with connection.cursor() as cursor:
-        for broadcast_id in pending:
-            cursor.execute(_SQUASH_ONE, {"id": broadcast_id})
-    return len(pending)
+    return db.fold_deltas("msgs_broadcastcount", "broadcast_id", ("status", "reason"), limit)

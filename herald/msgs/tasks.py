@@ -15,6 +15,8 @@ from django.core.cache import BaseCache, caches
 from django.db import transaction
 from django.utils import timezone
 
+from herald.contacts import group_counts
+
 from . import control, counts, delivery, fanout, recovery, schedules, windows
 from .audience import Audience
 
@@ -172,7 +174,8 @@ def fire_schedule(schedule_id: int) -> None:
 def tick() -> None:
     """The safety net: resume stalled broadcasts, expire those whose `expire_at` has passed, fire due schedules,
     hold the messages of broadcasts whose send window has closed, deliver what is due (retries included, and
-    messages whose window has opened); and fold a few broadcasts' count deltas, so reading counts stays cheap."""
+    messages whose window has opened); and fold a few broadcasts' and groups' count deltas, so reading counts
+    stays cheap."""
     windows.hold_closed_broadcasts(timezone.now())
     for broadcast_id in recovery.stalled_broadcasts():
         logger.info("resuming broadcast %s", broadcast_id)
@@ -186,4 +189,5 @@ def tick() -> None:
         if control.expire(broadcast_id, timezone.now()):  # its fan-out goes on, writing the rest expired
             start_broadcast.delay(broadcast_id)
     enqueue_delivery(recovery.channels_with_due_messages())
-    counts.squash()  # last: the safety net above never waits on it
+    counts.squash()  # last: the safety net above never waits on them
+    group_counts.squash()

@@ -12,8 +12,8 @@ from django.urls import path
 from rest_framework.exceptions import ValidationError
 
 from herald.api.v2.endpoints.contact_actions import ContactActionSerializer
+from herald.contacts import group_counts, search, urns
 from herald.contacts import groups as group_rules
-from herald.contacts import search, urns
 from herald.contacts.models import Contact, ContactField, ContactGroup, ContactStatus, ContactURN
 from herald.msgs.models import Msg, MsgVisibility
 from herald.web.access import WebRequest, in_workspace, page
@@ -137,7 +137,7 @@ def _status_action(action: str):
 @page(methods=("GET", "HEAD"))
 def groups(request: WebRequest) -> HttpResponse:
     # A workspace has at most ContactGroup.MAX_PER_WORKSPACE groups: one page, no paging.
-    listed = group_rules.with_member_counts(group_rules.active_groups(request.workspace)).order_by("name", "id")
+    listed = group_counts.with_member_counts(group_rules.active_groups(request.workspace)).order_by("name", "id")
     return render(request, "web/contacts/groups.html", {"nav": "contacts", "groups": listed})
 
 
