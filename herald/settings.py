@@ -299,11 +299,16 @@ CELERY_TASK_ROUTES = {
     "herald.webhooks.tasks.deliver_webhook": {"queue": WEBHOOK_QUEUE},
     "herald.webhooks.tasks.tick": {"queue": TICK_QUEUE},
     "herald.web.tasks.sample_progress": {"queue": TICK_QUEUE},
+    "herald.contacts.tasks.fail_stalled_imports": {"queue": TICK_QUEUE},
 }
 # Expired Idempotency-Keys are ignored at once; deleting their rows can wait this long.
 IDEMPOTENCY_PURGE_SECONDS = 60
 # Channel logs older than CHANNEL_LOG_DAYS are deleted this often, in bounded batches (herald/channels/channel_logs.py).
 CHANNEL_LOG_PURGE_SECONDS = 60
+# A running contact import whose worker wrote no progress this long lost it (progress is written every couple of
+# thousand rows, seconds apart); the sweep looks this often (herald/contacts/imports.py, fail_stalled_imports).
+CONTACT_IMPORT_STALL_SECONDS = 600
+CONTACT_IMPORT_SWEEP_SECONDS = 60
 CELERY_BEAT_SCHEDULE = {
     "tick": {"task": "herald.msgs.tasks.tick", "schedule": TICK_SECONDS, "options": {"expires": TICK_SECONDS}},
     "purge-channel-logs": {
@@ -326,6 +331,11 @@ CELERY_BEAT_SCHEDULE = {
         "task": "herald.api.tasks.purge_idempotency_keys",
         "schedule": IDEMPOTENCY_PURGE_SECONDS,
         "options": {"expires": IDEMPOTENCY_PURGE_SECONDS},
+    },
+    "contact-imports-stalled": {
+        "task": "herald.contacts.tasks.fail_stalled_imports",
+        "schedule": CONTACT_IMPORT_SWEEP_SECONDS,
+        "options": {"expires": CONTACT_IMPORT_SWEEP_SECONDS},
     },
 }
 CELERY_BEAT_SCHEDULE_FILENAME = str(DATA_DIR / "celerybeat-schedule")

@@ -5,8 +5,10 @@ task, which reads it (`run_import`) through the same importer and row checks as 
 
 import io
 import logging
+from datetime import datetime, timedelta
 
 from django.conf import settings
+from django.db.models import Q
 from django.utils import timezone
 
 from .groups import name_error
@@ -81,7 +83,7 @@ def create_import(workspace, user, filename: str, content: bytes, group_name: st
 def run_import(import_id: int) -> None:
     """Import the file of a pending import (the task; safe to run twice: only the run that claims it imports)."""
     claimed = ContactImport.objects.filter(pk=import_id, status=ContactImport.Status.PENDING).update(
-        status=ContactImport.Status.RUNNING
+        status=ContactImport.Status.RUNNING, progressed_on=timezone.now()
     )
     if not claimed:
         return
@@ -113,6 +115,29 @@ def _save_progress(job: ContactImport, bytes_read: int, result: ImportResult) ->
         created=result.created,
         updated=result.updated,
         error_count=len(result.errors),
+        progressed_on=timezone.now(),
+    )
+
+
+def stalled_problem() -> str:
+    minutes = max(1, round(settings.CONTACT_IMPORT_STALL_SECONDS / 60))
+    return (
+        f"The import stopped: its worker made no progress for {minutes} minutes (it was stopped or crashed). "
+        "The rows counted above were imported; import the file again for the rest (a row whose URN is already "
+        "a contact's updates that contact)."
+    )
+
+
+def fail_stalled_imports(now: datetime) -> int:
+    """Mark failed the running imports whose worker has shown nothing for CONTACT_IMPORT_STALL_SECONDS (the beat's
+    sweep, herald/contacts/tasks.py): else a crashed worker's import stays "running" forever. Not run again: its
+    file may be what crashed the worker. Their file is dropped, as at any end; returns how many."""
+    quiet_since = now - timedelta(seconds=settings.CONTACT_IMPORT_STALL_SECONDS)
+    stalled = Q(progressed_on__lt=quiet_since) | Q(progressed_on__isnull=True, created_on__lt=quiet_since)
+    return (
+        ContactImport.objects.filter(status=ContactImport.Status.RUNNING)
+        .filter(stalled)
+        .update(status=ContactImport.Status.FAILED, problem=stalled_problem(), finished_on=now, content=b"")
     )
 
 

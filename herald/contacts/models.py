@@ -2,7 +2,7 @@ import uuid
 
 from django.conf import settings
 from django.db import models
-from django.db.models import Func
+from django.db.models import Func, Q
 from django.db.models.functions import Lower
 from django.utils import timezone
 
@@ -243,9 +243,16 @@ class ContactImport(models.Model):
     # Why the whole import stopped (a bad header, a line that is not UTF-8 ...), when it did.
     problem = models.TextField(blank=True, default="")
     finished_on = models.DateTimeField(null=True, blank=True)
+    # When its worker last showed it is alive (claimed it, wrote its progress): a running import quiet for
+    # settings.CONTACT_IMPORT_STALL_SECONDS lost its worker, and is marked failed (imports.fail_stalled_imports).
+    progressed_on = models.DateTimeField(null=True, blank=True)
 
     class Meta:
-        indexes = [models.Index(fields=["workspace", "-created_on", "-id"], name="contact_imports_newest")]
+        indexes = [
+            models.Index(fields=["workspace", "-created_on", "-id"], name="contact_imports_newest"),
+            # The sweep for stalled imports reads the running ones only.
+            models.Index(fields=["progressed_on"], condition=Q(status="R"), name="contact_imports_running"),
+        ]
 
     def __str__(self):
         return self.filename

@@ -4,13 +4,16 @@ queue (run eagerly here), the progress that is polled and the bad rows listed.""
 import io
 import json
 import re
+from datetime import timedelta
 
 import pytest
 from django.core.files.uploadedfile import SimpleUploadedFile
 from django.core.management import call_command
+from django.utils import timezone
 
 from herald.contacts import imports
 from herald.contacts.models import Contact, ContactImport, ContactURN
+from herald.runtime.celery import app as celery_app
 from herald.testing.factories import make_contact
 
 pytestmark = pytest.mark.django_db
@@ -202,3 +205,49 @@ def test_progress_is_written_while_the_file_is_read(web_client, workspace, monke
     assert seen[-1] <= 99  # 100 only once it is done
     job.refresh_from_db()
     assert (job.percent, job.created) == (100, 12)
+
+
+class WorkerKilled(BaseException):
+    """What a killed worker leaves: the import stops where it was, with no chance to write its outcome."""
+
+
+def test_an_import_whose_worker_died_is_marked_failed_by_the_beat(web_client, workspace, monkeypatch, settings):
+    monkeypatch.setattr(imports, "BATCH_SIZE", 3)
+    monkeypatch.setattr(imports, "PROGRESS_EVERY", 3)
+    save_progress = imports._save_progress
+
+    def dies_after_the_first_progress(job, bytes_read, result):
+        save_progress(job, bytes_read, result)
+        raise WorkerKilled
+
+    monkeypatch.setattr(imports, "_save_progress", dies_after_the_first_progress)
+    client = web_client(workspace)
+    upload(client, "name,urn:tel\n" + "".join(f"Person {n},+2507880{n:05d}\n" for n in range(12)))
+    upload(client, GOOD_AND_BAD)  # another, still waiting for a worker: left alone
+    crashed, waiting = ContactImport.objects.order_by("id")
+    with pytest.raises(WorkerKilled):
+        imports.run_import(crashed.pk)
+    progress_url = f"/contacts/imports/{crashed.uuid}/progress"
+    assert 'id="import-state">running<' in client.get(progress_url).content.decode()
+
+    celery_app.loader.import_default_modules()  # what a worker does when it starts: find every app's tasks
+    entry = celery_app.conf.beat_schedule["contact-imports-stalled"]
+    assert celery_app.amqp.router.route({}, entry["task"])["queue"].name == "ticks"
+    sweep = celery_app.tasks[entry["task"]]
+    assert sweep.apply().get() == 0  # quiet for less than the lease: its worker may be busy
+
+    quiet = timezone.now() - timedelta(seconds=settings.CONTACT_IMPORT_STALL_SECONDS + 1)
+    ContactImport.objects.filter(pk=crashed.pk).update(progressed_on=quiet)
+    assert sweep.apply().get() == 1
+
+    page = client.get(progress_url).content.decode()
+    assert 'id="import-state">failed<' in page
+    assert "hx-trigger" not in page  # finished: nothing more to poll
+    assert "its worker made no progress for 10 minutes" in page
+    assert "3 contacts created, 0 updated, 0 rows with errors" in page  # what was imported before it died
+    crashed.refresh_from_db()
+    assert bytes(crashed.content) == b""  # its file is dropped, as at any end
+    assert Contact.objects.count() == 3
+    waiting.refresh_from_db()
+    assert waiting.status == ContactImport.Status.PENDING
+    assert sweep.apply().get() == 0
